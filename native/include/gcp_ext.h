@@ -1,0 +1,34 @@
+/* gcp_ext.h -- gc_plugin's additions to the MPS interface: introspection
+ * and consistency checks that tests, tools and the Python layer use.  Not
+ * part of the MPS interface; MPS clients never need it.
+ * Design: docs/design/interface.md.
+ */
+#ifndef GCP_EXT_H
+#define GCP_EXT_H
+
+#include "mps.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* "cool", "hot" or "rash": the checking variety the core was built in. */
+extern const char *gcp_variety(void);
+/* Walk every structure of the arena (or pool) and check its invariants:
+ * 1 if all hold, else 0.  Costs time proportional to the heap. */
+extern int gcp_arena_consistent(mps_arena_t arena);
+extern int gcp_pool_consistent(mps_pool_t pool);
+extern const char *gcp_pool_class_name(mps_pool_t pool);
+extern size_t gcp_pool_alignment(mps_pool_t pool);
+extern size_t gcp_arena_grain_size(mps_arena_t arena);
+/* Bytes of arena memory holding the core's own structures. */
+extern size_t gcp_arena_control_committed(mps_arena_t arena);
+extern size_t gcp_arena_chunk_count(mps_arena_t arena);
+/* Bytes held in a cache's free lists. */
+extern size_t gcp_sac_cached_size(mps_sac_t sac);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* GCP_EXT_H */

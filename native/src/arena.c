@@ -1,0 +1,536 @@
+/* arena.c -- the virtual-memory arena: chunks of reserved address space,
+ * per-chunk page tables and bit tables, commit on demand, the spare
+ * allowance and the commit limit.  Design: docs/design/arena.md.
+ *
+ * Chunk layout, in grains:
+ *   [0, ptBase)            head: ChunkStruct (and, in the primary chunk,
+ *                          the ArenaStruct), allocTable, committedTable;
+ *                          committed when the chunk is created
+ *   [ptBase, allocBase)    the page table, committed a page at a time as
+ *                          the pages it describes are first allocated
+ *   [allocBase, pages)     pages for segments and control blocks
+ * All head and page-table pages are marked allocated so that the page
+ * allocator never hands them out.
+ */
+#include <math.h>
+#include "arena.h"
+#include "arg.h"
+#include "vm.h"
+
+#define ARENA_DEFAULT_SIZE ((Size)1 << 28)
+#define ARENA_MAX_SIZE ((Size)1 << 46)
+
+static Serial arenaSerial = 0;
+
+/* ---- chunks ---------------------------------------------------------- */
+
+typedef struct ChunkLayout {
+  Size headSize;      /* bytes of head actually used */
+  Size extraOffset;   /* where the caller's extra structure goes */
+  Size allocOffset, committedOffset;
+  Count pages;
+  Index ptBase, allocBase;
+} ChunkLayout;
+
+static Bool chunkLayout(ChunkLayout *l, Size size, Shift shift, Size extra)
+{
+  Size grain = (Size)1 << shift, off;
+  l->pages = size >> shift;
+  off = SizeAlignUp(sizeof(ChunkStruct), 16);
+  l->extraOffset = off;
+  off = SizeAlignUp(off + extra, sizeof(Word));
+  l->allocOffset = off;
+  off += BTSize(l->pages);
+  l->committedOffset = off;
+  off += BTSize(l->pages);
+  l->headSize = off;
+  l->ptBase = SizeAlignUp(off, grain) >> shift;
+  l->allocBase = l->ptBase + (SizeAlignUp(l->pages * sizeof(Seg), grain) >> shift);
+  return l->allocBase < l->pages;
+}
+
+/* Reserve and set up a chunk of `size` bytes.  `extra` bytes after the
+ * ChunkStruct are committed for the caller (the primary chunk keeps the
+ * arena there); *committedReturn receives the bytes committed. */
+static Res chunkCreate(Chunk *chunkReturn, Size size, Shift shift, Size extra,
+                       Size *committedReturn)
+{
+  ChunkLayout l;
+  Addr base;
+  Chunk chunk;
+  Size headBytes;
+  Res res;
+
+  if (!chunkLayout(&l, size, shift, extra)) return RES_RESOURCE;
+  res = VMReserve(&base, size, (Size)1 << shift);
+  if (res != RES_OK) return res;
+  headBytes = l.ptBase << shift;
+  res = VMCommit(base, AddrAdd(base, headBytes));
+  if (res != RES_OK) { VMRelease(base, size); return res; }
+  chunk = (Chunk)base;
+  chunk->arena = NULL;
+  chunk->base = base;
+  chunk->limit = AddrAdd(base, size);
+  chunk->pages = l.pages;
+  chunk->ptBase = l.ptBase;
+  chunk->allocBase = l.allocBase;
+  chunk->allocated = 0;
+  chunk->allocTable = (BT)(void *)AddrAdd(base, l.allocOffset);
+  chunk->committedTable = (BT)(void *)AddrAdd(base, l.committedOffset);
+  chunk->pageTable = (Seg *)(void *)AddrAdd(base, l.ptBase << shift);
+  /* Fresh mmap memory is zero: both tables start all-reset. */
+  BTSetRange(chunk->allocTable, 0, l.allocBase);
+  BTSetRange(chunk->committedTable, 0, l.ptBase);
+  chunk->sig = ChunkSig;
+  *chunkReturn = chunk;
+  *committedReturn = headBytes;
+  return RES_OK;
+}
+
+static Bool ChunkCheck(Chunk chunk)
+{
+  if (!CHECKS(Chunk, chunk)) return FALSE;
+  if (chunk->base != (Addr)chunk || chunk->limit <= chunk->base) return FALSE;
+  if (chunk->allocBase <= chunk->ptBase || chunk->allocBase >= chunk->pages) return FALSE;
+  return TRUE;
+}
+
+static void chunkPublish(Arena arena, Chunk chunk)
+{
+  Index i;
+  chunk->arena = arena;
+  for (i = 0; i < arena->chunkCount && arena->chunks[i] != NULL; ++i)
+    ;
+  AVER(i < ARENA_MAX_CHUNKS);
+  if (arena->lowest == NULL || chunk->base < arena->lowest) arena->lowest = chunk->base;
+  if (chunk->limit > arena->highest) arena->highest = chunk->limit;
+  __atomic_store_n(&arena->chunks[i], chunk, __ATOMIC_RELEASE);
+  if (i == arena->chunkCount)
+    __atomic_store_n(&arena->chunkCount, i + 1, __ATOMIC_RELEASE);
+  arena->reserved += AddrOffset(chunk->base, chunk->limit);
+  if (arena->extended != NULL)
+    arena->extended(arena, chunk->base, AddrOffset(chunk->base, chunk->limit));
+}
+
+static void chunkRelease(Arena arena, Chunk chunk)
+{
+  Index i;
+  Size size = AddrOffset(chunk->base, chunk->limit);
+  Size committed = BTCountSet(chunk->committedTable, 0, chunk->pages) << arena->grainShift;
+  Size spare = (BTCountSet(chunk->committedTable, chunk->allocBase, chunk->pages)
+                - chunk->allocated) << arena->grainShift;
+  AVER(chunk != arena->primary);
+  AVER(chunk->allocated == 0);
+  for (i = 0; i < arena->chunkCount; ++i)
+    if (arena->chunks[i] == chunk)
+      __atomic_store_n(&arena->chunks[i], NULL, __ATOMIC_RELEASE);
+  arena->committed -= committed;
+  arena->spareCommitted -= spare;
+  arena->reserved -= size;
+  if (arena->contracted != NULL) arena->contracted(arena, chunk->base, size);
+  chunk->sig = SigInvalid;
+  VMRelease(chunk->base, size);
+}
+
+/* ---- creation and destruction ----------------------------------------- */
+
+INTERN Res ArenaCreate(Arena *arenaReturn, ArgList args)
+{
+  ArgStruct arg;
+  Size size = ARENA_DEFAULT_SIZE, grain = VMPageSize();
+  Size commitLimit = (Size)-1, committed;
+  double spare = 0.75, pauseTime = 0.1;
+  Bool spareGiven = FALSE, spareLimitGiven = FALSE;
+  Size spareCommitLimit = 0;
+  mps_arena_extended_t extended = NULL;
+  mps_arena_contracted_t contracted = NULL;
+  Bool zoned = TRUE;
+  Chunk chunk;
+  Arena arena;
+  Shift shift;
+  Res res;
+
+  if (ArgPick(&arg, args, MPS_KEY_ARENA_GRAIN_SIZE)) {
+    if (!SizeIsP2(arg.val.size))
+      return MISUSE("mps_arena_create_k: MPS_KEY_ARENA_GRAIN_SIZE %zu is not a power of two",
+                    arg.val.size);
+    if (arg.val.size > ((Size)1 << 30))
+      return MISUSE("mps_arena_create_k: MPS_KEY_ARENA_GRAIN_SIZE %zu is too large",
+                    arg.val.size);
+    if (arg.val.size > grain) grain = arg.val.size;
+  }
+  shift = SizeLog2(grain);
+  if (ArgPick(&arg, args, MPS_KEY_ARENA_SIZE)) size = arg.val.size;
+  if (ArgPick(&arg, args, MPS_KEY_COMMIT_LIMIT)) commitLimit = arg.val.size;
+  if (ArgPick(&arg, args, MPS_KEY_SPARE)) {
+    if (!(arg.val.d >= 0.0 && arg.val.d <= 1.0))
+      return MISUSE("mps_arena_create_k: MPS_KEY_SPARE %g is not between 0 and 1", arg.val.d);
+    spare = arg.val.d;
+    spareGiven = TRUE;
+  }
+  if (ArgPick(&arg, args, MPS_KEY_SPARE_COMMIT_LIMIT)) {
+    spareCommitLimit = arg.val.size;
+    spareLimitGiven = TRUE;
+  }
+  if (ArgPick(&arg, args, MPS_KEY_PAUSE_TIME)) {
+    if (!(arg.val.d >= 0.0))
+      return MISUSE("mps_arena_create_k: MPS_KEY_PAUSE_TIME %g is negative", arg.val.d);
+    pauseTime = arg.val.d;
+  }
+  if (ArgPick(&arg, args, MPS_KEY_ARENA_EXTENDED))
+    extended = (mps_arena_extended_t)arg.val.fun;
+  if (ArgPick(&arg, args, MPS_KEY_ARENA_CONTRACTED))
+    contracted = (mps_arena_contracted_t)arg.val.fun;
+  if (ArgPick(&arg, args, MPS_KEY_ARENA_ZONED)) zoned = arg.val.b != 0;
+  (void)ArgPick(&arg, args, MPS_KEY_VMW3_TOP_DOWN);
+
+  if (size > ARENA_MAX_SIZE) return RES_RESOURCE;
+  if (size < grain * WORD_WIDTH) size = grain * WORD_WIDTH;
+  size = SizeAlignUp(size, grain);
+
+  res = chunkCreate(&chunk, size, shift, sizeof(ArenaStruct), &committed);
+  if (res != RES_OK) return res;
+  arena = (Arena)PointerAdd(chunk, SizeAlignUp(sizeof(ChunkStruct), 16));
+  memset(arena, 0, sizeof *arena);
+  LockInit(&arena->lock);
+  arena->serial = __atomic_fetch_add(&arenaSerial, 1, __ATOMIC_RELAXED);
+  arena->grainSize = grain;
+  arena->grainShift = shift;
+  arena->primary = chunk;
+  arena->commitLimit = commitLimit;
+  arena->spare = spare;
+  if (spareLimitGiven && !spareGiven) {
+    double f = commitLimit == (Size)-1 ? 1.0 : (double)spareCommitLimit / (double)commitLimit;
+    arena->spare = f > 1.0 ? 1.0 : f;
+  }
+  arena->growthDesired = size;
+  arena->growthMinimum = 0;
+  arena->pauseTime = pauseTime;
+  arena->extended = extended;
+  arena->contracted = contracted;
+  arena->zoned = zoned;
+  RingInit(&arena->poolRing);
+  arena->controlSeg.sig = SegSig;
+  arena->controlSeg.pool = NULL;
+  RingInit(&arena->controlSeg.poolRing);
+  arena->committed = committed;
+  arena->sig = ArenaSig;
+  chunkPublish(arena, chunk);
+  ControlInit(arena);
+  *arenaReturn = arena;
+  return RES_OK;
+}
+
+INTERN void ArenaDestroy(Arena arena)
+{
+  Index i;
+  Chunk primary = arena->primary;
+  Size size = AddrOffset(primary->base, primary->limit);
+  mps_arena_contracted_t contracted = arena->contracted;
+
+  ControlFinish(arena);
+  for (i = 0; i < arena->chunkCount; ++i) {
+    Chunk c = arena->chunks[i];
+    if (c != NULL && c != primary) chunkRelease(arena, c);
+  }
+  arena->sig = SigInvalid;
+  LockFinish(&arena->lock);
+  if (contracted != NULL) contracted(arena, primary->base, size);
+  primary->sig = SigInvalid;
+  VMRelease(primary->base, size);
+}
+
+INTERN Bool ArenaCheck(Arena arena)
+{
+  if (!CHECKS(Arena, arena)) return FALSE;
+  if (!SizeIsP2(arena->grainSize) || ((Size)1 << arena->grainShift) != arena->grainSize)
+    return FALSE;
+  if (arena->spareCommitted > arena->committed) return FALSE;
+  if (!(arena->spare >= 0.0 && arena->spare <= 1.0)) return FALSE;
+  return TRUE;
+}
+
+/* The expensive check: recount every chunk's tables. */
+INTERN Bool ArenaConsistent(Arena arena)
+{
+  Index i;
+  Size committed = 0, spare = 0, reserved = 0;
+  if (!ArenaCheck(arena)) return FALSE;
+  for (i = 0; i < arena->chunkCount; ++i) {
+    Chunk c = arena->chunks[i];
+    Index p;
+    Count alloc;
+    if (c == NULL) continue;
+    if (!ChunkCheck(c) || c->arena != arena) return FALSE;
+    reserved += AddrOffset(c->base, c->limit);
+    committed += BTCountSet(c->committedTable, 0, c->pages) << arena->grainShift;
+    alloc = BTCountSet(c->allocTable, c->allocBase, c->pages);
+    if (alloc != c->allocated) return FALSE;
+    for (p = c->allocBase; p < c->pages; ++p) {
+      Bool a = BTGet(c->allocTable, p), m = BTGet(c->committedTable, p);
+      if (a && !m) return FALSE;             /* allocated but not committed */
+      if (!a && m) spare += arena->grainSize;
+      if (a) {
+        Index ptPage = c->ptBase + ((p * sizeof(Seg)) >> arena->grainShift);
+        Seg seg;
+        if (!BTGet(c->committedTable, ptPage)) return FALSE;
+        seg = c->pageTable[p];
+        if (seg == NULL || seg->sig != SegSig) return FALSE;
+        if (seg != &arena->controlSeg) {
+          Addr a0 = AddrAdd(c->base, p << arena->grainShift);
+          if (a0 < seg->base || a0 >= seg->limit) return FALSE;
+        }
+      }
+    }
+  }
+  return committed == arena->committed && spare == arena->spareCommitted
+      && reserved == arena->reserved;
+}
+
+/* ---- committing and purging ------------------------------------------ */
+
+/* Decommit spare pages, highest first within each chunk, until at most
+ * `target` spare bytes remain.  Chunks stay (an allocation may be about to
+ * use one); arenaReleaseEmpty gives back the ones that hold nothing. */
+static void arenaPurge(Arena arena, Size target)
+{
+  Index ci;
+  Shift shift = arena->grainShift;
+  for (ci = 0; ci < arena->chunkCount && arena->spareCommitted > target; ++ci) {
+    Chunk c = arena->chunks[ci];
+    Index i;
+    if (c == NULL) continue;
+    i = c->allocBase;
+    while (i < c->pages && arena->spareCommitted > target) {
+      Index s = BTFindNext(c->committedTable, i, c->pages, TRUE), e, e2;
+      Count want;
+      if (s >= c->pages) break;
+      if (BTGet(c->allocTable, s)) { i = BTFindNext(c->allocTable, s, c->pages, FALSE); continue; }
+      e = BTFindNext(c->committedTable, s, c->pages, FALSE);
+      e2 = BTFindNext(c->allocTable, s, e, TRUE);
+      e = e2 < e ? e2 : e;
+      want = (Count)((arena->spareCommitted - target + arena->grainSize - 1) >> shift);
+      if (e - s > want) s = e - want;
+      VMDecommit(AddrAdd(c->base, s << shift), AddrAdd(c->base, e << shift));
+      BTResRange(c->committedTable, s, e);
+      arena->spareCommitted -= (e - s) << shift;
+      arena->committed -= (e - s) << shift;
+      i = e;
+    }
+  }
+}
+
+static void arenaReleaseEmpty(Arena arena)
+{
+  Index ci;
+  for (ci = 0; ci < arena->chunkCount; ++ci) {
+    Chunk c = arena->chunks[ci];
+    if (c != NULL && c != arena->primary && c->allocated == 0
+        && BTIsResRange(c->committedTable, c->allocBase, c->pages))
+      chunkRelease(arena, c);
+  }
+}
+
+static void arenaPurgeToAllowance(Arena arena)
+{
+  Size allowance = (Size)(arena->spare * (double)arena->committed);
+  if (arena->spareCommitted > allowance) arenaPurge(arena, allowance);
+  arenaReleaseEmpty(arena);
+}
+
+/* Make sure `need` more bytes may be committed, purging spare if that
+ * helps. */
+static Res arenaMayCommit(Arena arena, Size need)
+{
+  if (need <= arena->commitLimit && arena->committed <= arena->commitLimit - need)
+    return RES_OK;
+  if (arena->spareCommitted > 0) {
+    Size over = arena->committed + need - arena->commitLimit;
+    arenaPurge(arena, arena->spareCommitted > over ? arena->spareCommitted - over : 0);
+  }
+  if (need <= arena->commitLimit && arena->committed <= arena->commitLimit - need)
+    return RES_OK;
+  return RES_COMMIT_LIMIT;
+}
+
+/* Commit every uncommitted page in [base, limit) of the chunk.  Counts the
+ * pages as committed (and not spare). */
+static Res chunkCommit(Arena arena, Chunk c, Index base, Index limit)
+{
+  Shift shift = arena->grainShift;
+  Index i = base;
+  while (i < limit) {
+    Index s = BTFindNext(c->committedTable, i, limit, FALSE), e;
+    Res res;
+    if (s >= limit) break;
+    e = BTFindNext(c->committedTable, s, limit, TRUE);
+    res = VMCommit(AddrAdd(c->base, s << shift), AddrAdd(c->base, e << shift));
+    if (res != RES_OK) return res;
+    BTSetRange(c->committedTable, s, e);
+    arena->committed += (e - s) << shift;
+    i = e;
+  }
+  return RES_OK;
+}
+
+/* Pages of the page table that describe pages [base, limit). */
+static void ptPages(Index *ptLo, Index *ptHi, Arena arena, Chunk c, Index base, Index limit)
+{
+  *ptLo = c->ptBase + ((base * sizeof(Seg)) >> arena->grainShift);
+  *ptHi = c->ptBase + (((limit * sizeof(Seg)) - 1) >> arena->grainShift) + 1;
+}
+
+/* ---- page allocation ----------------------------------------------- */
+
+static Res chunkAllocPages(Addr *baseReturn, Arena arena, Chunk c, Index i, Count n, Seg owner)
+{
+  Shift shift = arena->grainShift;
+  Index ptLo, ptHi, p;
+  Count spareUsed = BTCountSet(c->committedTable, i, i + n);
+  Size need;
+  Res res;
+
+  ptPages(&ptLo, &ptHi, arena, c, i, i + n);
+  need = ((n - spareUsed) + (ptHi - ptLo) - BTCountSet(c->committedTable, ptLo, ptHi)) << shift;
+  res = arenaMayCommit(arena, need);
+  if (res != RES_OK) return res;
+  spareUsed = BTCountSet(c->committedTable, i, i + n); /* purge may have changed it */
+  res = chunkCommit(arena, c, ptLo, ptHi);
+  if (res != RES_OK) return res;
+  res = chunkCommit(arena, c, i, i + n);
+  if (res != RES_OK) {
+    /* pages committed so far in [i, i+n) are now spare */
+    arena->spareCommitted += (BTCountSet(c->committedTable, i, i + n) - spareUsed) << shift;
+    return res;
+  }
+  arena->spareCommitted -= spareUsed << shift;
+  for (p = i; p < i + n; ++p) c->pageTable[p] = owner;
+  __atomic_thread_fence(__ATOMIC_RELEASE);
+  BTSetRange(c->allocTable, i, i + n);
+  c->allocated += n;
+  *baseReturn = AddrAdd(c->base, i << shift);
+  return RES_OK;
+}
+
+/* Reserve a new chunk big enough for n pages. */
+static Res arenaGrow(Arena arena, Count n)
+{
+  Shift shift = arena->grainShift;
+  Size need = n << shift, size, minimum;
+  Chunk chunk;
+  Size committed;
+  Res res = RES_RESOURCE;
+  ChunkLayout l;
+
+  if (arena->chunkCount >= ARENA_MAX_CHUNKS) {
+    Index i;
+    for (i = 0; i < arena->chunkCount && arena->chunks[i] != NULL; ++i)
+      ;
+    if (i == arena->chunkCount) return RES_RESOURCE;
+  }
+  /* smallest size whose allocatable part holds n pages */
+  minimum = need;
+  do {
+    minimum += arena->grainSize;
+    (void)chunkLayout(&l, minimum, shift, 0);
+  } while (l.pages <= l.allocBase || l.pages - l.allocBase < n);
+  if (minimum < arena->growthMinimum) minimum = SizeAlignUp(arena->growthMinimum, arena->grainSize);
+  size = arena->growthDesired > minimum ? SizeAlignUp(arena->growthDesired, arena->grainSize) : minimum;
+  if (size > ARENA_MAX_SIZE) size = minimum;
+  for (;;) {
+    Size head;
+    (void)chunkLayout(&l, size, shift, 0);
+    head = l.ptBase << shift;
+    res = arenaMayCommit(arena, head);
+    if (res != RES_OK) return res;
+    res = chunkCreate(&chunk, size, shift, 0, &committed);
+    if (res == RES_OK) break;
+    if (size <= minimum) return res;
+    size = SizeAlignUp(size / 2, arena->grainSize);
+    if (size < minimum) size = minimum;
+  }
+  arena->committed += committed;
+  chunkPublish(arena, chunk);
+  return RES_OK;
+}
+
+INTERN Res ArenaAllocPages(Addr *baseReturn, Arena arena, Size size, Bool high, Seg owner)
+{
+  Count n = size >> arena->grainShift;
+  Index ci, i;
+  Res res;
+  int attempt;
+
+  AVER(size > 0 && (size & (arena->grainSize - 1)) == 0);
+  for (attempt = 0; attempt < 2; ++attempt) {
+    Count k;
+    for (k = 0; k < arena->chunkCount; ++k) {
+      Chunk c;
+      ci = high ? arena->chunkCount - 1 - k : k;
+      c = arena->chunks[ci];
+      if (c == NULL) continue;
+      if (BTFindResRange(&i, c->allocTable, c->allocBase, c->pages, n, high))
+        return chunkAllocPages(baseReturn, arena, c, i, n, owner);
+    }
+    if (attempt == 0) {
+      res = arenaGrow(arena, n);
+      if (res != RES_OK) return res;
+    }
+  }
+  return RES_RESOURCE;
+}
+
+INTERN void ArenaSetOwner(Arena arena, Addr base, Addr limit, Seg owner)
+{
+  Chunk c = ArenaChunkOf(arena, base);
+  Index i, l;
+  AVER(c != NULL);
+  i = AddrOffset(c->base, base) >> arena->grainShift;
+  l = AddrOffset(c->base, limit) >> arena->grainShift;
+  for (; i < l; ++i) c->pageTable[i] = owner;
+}
+
+INTERN void ArenaFreePages(Arena arena, Addr base, Size size)
+{
+  Chunk c = ArenaChunkOf(arena, base);
+  Count n = size >> arena->grainShift;
+  Index i, p;
+  AVER(c != NULL);
+  i = AddrOffset(c->base, base) >> arena->grainShift;
+  AVER(i >= c->allocBase && i + n <= c->pages);
+  AVER(BTIsSetRange(c->allocTable, i, i + n));
+  BTResRange(c->allocTable, i, i + n);
+  for (p = i; p < i + n; ++p) c->pageTable[p] = NULL;
+  c->allocated -= n;
+  arena->spareCommitted += size;
+  arenaPurgeToAllowance(arena);
+}
+
+/* ---- limits ------------------------------------------------------------ */
+
+INTERN Res ArenaSetCommitLimit(Arena arena, Size limit)
+{
+  if (limit < arena->committed) {
+    Size over = arena->committed - limit;
+    if (over > arena->spareCommitted) return RES_FAIL;
+    arenaPurge(arena, arena->spareCommitted - over);
+    arenaReleaseEmpty(arena);
+    if (arena->committed > limit) return RES_FAIL;
+  }
+  arena->commitLimit = limit;
+  return RES_OK;
+}
+
+INTERN void ArenaSetSpare(Arena arena, double spare)
+{
+  arena->spare = spare;
+  arenaPurgeToAllowance(arena);
+}
+
+INTERN Res ArenaSetGrowth(Arena arena, Size desired, Size minimum)
+{
+  if (desired < minimum) return RES_PARAM;
+  arena->growthDesired = desired;
+  arena->growthMinimum = minimum;
+  return RES_OK;
+}

@@ -1,0 +1,153 @@
+/* arena.h -- the arena: address space in chunks, a page table per chunk,
+ * segments owned by pools, commit accounting, and the control allocator
+ * for the core's own structures.
+ *
+ * Invariants (checked by ArenaCheck and ChunkCheck):
+ *   - every chunk is grain-aligned and a whole number of grains;
+ *   - a page is allocated iff its allocTable bit is set; an allocated page
+ *     at or above allocBase has a page-table entry naming its segment, and
+ *     an allocated page's page-table entry lies in committed memory;
+ *   - allocated pages are committed; committed = the sizes of all pages
+ *     whose committedTable bit is set, in all chunks;
+ *   - spareCommitted = committed pages that are not allocated;
+ *   - committed <= commitLimit, except transiently inside a call.
+ * Design: docs/design/arena.md.
+ */
+#ifndef GCP_ARENA_H
+#define GCP_ARENA_H
+
+#include "core.h"
+#include "check.h"
+#include "ring.h"
+#include "bt.h"
+#include "lock.h"
+
+/* A segment: a run of pages owned by one pool.  Pool classes that need
+ * more per-segment state embed SegStruct as the first member of their own
+ * descriptor.  The collector fields are here so that every class shares
+ * them (used from the collector issue on). */
+struct SegStruct {
+  Sig sig;
+  Pool pool;            /* owner; NULL for arena control pages */
+  Addr base, limit;     /* grain-aligned */
+  RingStruct poolRing;  /* in the pool's list of segments */
+  Size descSize;        /* bytes of this descriptor (for freeing) */
+  Buffer buffer;        /* attached allocation point, if any */
+  unsigned white, grey, nailed, rankSet; /* collector state (later) */
+  Word summary;         /* zone set of references held (later) */
+};
+
+struct ChunkStruct {
+  Sig sig;
+  Arena arena;
+  Addr base, limit;     /* the reserved address range */
+  Count pages;          /* (limit - base) >> pageShift */
+  Index ptBase;         /* first page of the page table */
+  Index allocBase;      /* first page that may belong to a segment */
+  Count allocated;      /* pages at or above allocBase in use */
+  BT allocTable;        /* one bit per page: in use */
+  BT committedTable;    /* one bit per page: backed by memory */
+  Seg *pageTable;       /* page index -> owning segment */
+};
+
+#define CONTROL_CLASSES 7 /* 16, 32, ..., 1024 bytes */
+
+typedef struct ControlStruct {
+  RingStruct partial[CONTROL_CLASSES]; /* slabs with a free slot */
+  Count slabs;                         /* control slab pages */
+  Size largeBytes;                     /* bytes in page-sized control blocks */
+} ControlStruct, *Control;
+
+#define ARENA_MAX_CHUNKS 64
+
+struct mps_arena_s {
+  Sig sig;
+  LockStruct lock;
+  Serial serial;
+  Size grainSize;
+  Shift grainShift;
+  Chunk primary;                 /* holds this structure */
+  Chunk chunks[ARENA_MAX_CHUNKS];/* slots [0, chunkCount); NULL = hole */
+  Count chunkCount;              /* high-water mark of used slots */
+  Addr lowest, highest;          /* span of all chunks, for quick rejects */
+  Size reserved, committed, commitLimit, spareCommitted;
+  double spare;
+  Size growthDesired, growthMinimum;
+  double pauseTime;
+  mps_arena_extended_t extended;
+  mps_arena_contracted_t contracted;
+  Bool zoned;
+  RingStruct poolRing;
+  Serial poolSerial;
+  ControlStruct control;
+  SegStruct controlSeg;          /* page-table owner of control pages */
+  mps_word_t epoch;              /* flips that may have moved objects */
+  int state;                     /* ARENA_UNCLAMPED etc. (§2.3) */
+};
+
+enum { ARENA_UNCLAMPED, ARENA_CLAMPED, ARENA_PARKED, ARENA_POSTMORTEM };
+
+INTERN Res ArenaCreate(Arena *arenaReturn, ArgList args);
+INTERN void ArenaDestroy(Arena arena);
+INTERN Bool ArenaCheck(Arena arena);
+INTERN Bool ArenaConsistent(Arena arena);
+
+INLINE void ArenaEnter(Arena arena) { LockClaim(&arena->lock); }
+INLINE void ArenaLeave(Arena arena) { LockRelease(&arena->lock); }
+
+/* Pages.  size is a multiple of the grain.  The pages are committed and
+ * recorded as belonging to `owner`. */
+INTERN Res ArenaAllocPages(Addr *baseReturn, Arena arena, Size size, Bool high, Seg owner);
+INTERN void ArenaFreePages(Arena arena, Addr base, Size size);
+INTERN void ArenaSetOwner(Arena arena, Addr base, Addr limit, Seg owner);
+
+INTERN Res ArenaSetCommitLimit(Arena arena, Size limit);
+INTERN void ArenaSetSpare(Arena arena, double spare);
+INTERN Res ArenaSetGrowth(Arena arena, Size desired, Size minimum);
+
+/* The chunk containing addr, or NULL.  Lock-free: a chunk is published in
+ * its slot before any of its pages is used, slots are only written under
+ * the lock, and a released chunk leaves a hole rather than moving others;
+ * lowest and highest only widen. */
+INLINE Chunk ArenaChunkOf(Arena arena, Addr addr)
+{
+  Count i, n;
+  if (addr < arena->lowest || addr >= arena->highest) return NULL;
+  n = __atomic_load_n(&arena->chunkCount, __ATOMIC_ACQUIRE);
+  for (i = 0; i < n; ++i) {
+    Chunk c = __atomic_load_n(&arena->chunks[i], __ATOMIC_ACQUIRE);
+    if (c != NULL && addr >= c->base && addr < c->limit) return c;
+  }
+  return NULL;
+}
+
+/* The segment containing addr, if any: a chunk scan, a shift and two loads. */
+INLINE Bool ArenaSegOf(Seg *segReturn, Arena arena, Addr addr)
+{
+  Chunk chunk = ArenaChunkOf(arena, addr);
+  Index i;
+  Seg seg;
+  if (chunk == NULL) return FALSE;
+  i = (Index)(AddrOffset(chunk->base, addr) >> arena->grainShift);
+  if (i < chunk->allocBase || !BTGet(chunk->allocTable, i)) return FALSE;
+  seg = chunk->pageTable[i];
+  if (seg == NULL || seg->pool == NULL) return FALSE;
+  *segReturn = seg;
+  return TRUE;
+}
+
+/* The control allocator: small blocks for the core's own structures
+ * (pools, segment descriptors, tree nodes), carved from arena pages. */
+INTERN void ControlInit(Arena arena);
+INTERN void ControlFinish(Arena arena);
+INTERN Res ControlAlloc(void **pReturn, Arena arena, Size size);
+INTERN void ControlFree(Arena arena, void *p, Size size);
+INTERN Size ControlCommitted(Arena arena);
+
+/* Segments. */
+INTERN Res SegCreate(Seg *segReturn, Pool pool, Size size, Size descSize, Bool high);
+INTERN void SegDestroy(Seg seg);
+INTERN Bool SegCheck(Seg seg);
+INLINE Size SegSize(Seg seg) { return AddrOffset(seg->base, seg->limit); }
+
+#endif /* GCP_ARENA_H */

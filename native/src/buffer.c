@@ -1,0 +1,107 @@
+/* buffer.c -- allocation points: creation, the slow paths of reserve
+ * (fill) and commit (trip), and detaching.  Design: docs/design/buffer.md.
+ */
+#include "buffer.h"
+#include "arg.h"
+
+INTERN Bool BufferCheck(Buffer buf)
+{
+  if (!CHECKS(Buffer, buf) || !CHECKS(Pool, buf->pool)) return FALSE;
+  if (buf->base == NULL)
+    return buf->ap.init == NULL && buf->ap.alloc == NULL;
+  return buf->base <= (Addr)buf->ap.init && buf->ap.init <= buf->ap.alloc
+      && (Addr)buf->ap.alloc <= buf->poolLimit
+      && (buf->ap.limit == NULL || (Addr)buf->ap.limit == buf->poolLimit);
+}
+
+INTERN Res BufferCreate(Buffer *bufReturn, Pool pool, ArgList args)
+{
+  Arena arena = pool->arena;
+  ArgStruct arg;
+  Buffer buf;
+  void *p;
+  Res res;
+  mps_rank_t rank = mps_rank_exact();
+
+  if (ArgPick(&arg, args, MPS_KEY_RANK)) rank = arg.val.rank;
+  res = ControlAlloc(&p, arena, sizeof(BufferStruct));
+  if (res != RES_OK) return res;
+  buf = p;
+  buf->ap.init = buf->ap.alloc = buf->ap.limit = NULL;
+  buf->pool = pool;
+  buf->base = buf->poolLimit = buf->initAtFlip = NULL;
+  buf->flipped = FALSE;
+  buf->rank = rank;
+  buf->rampDepth = buf->rampCollectAllDepth = 0;
+  buf->allocated = 0;
+  RingInit(&buf->poolRing);
+  RingAppend(&pool->bufferRing, &buf->poolRing);
+  buf->sig = BufferSig;
+  *bufReturn = buf;
+  return RES_OK;
+}
+
+INTERN void BufferDetach(Buffer buf)
+{
+  Pool pool = buf->pool;
+  if (buf->base != NULL) {
+    Addr init = (Addr)buf->ap.init;
+    buf->allocated += AddrOffset(buf->base, init);
+    pool->klass->bufferEmpty(pool, buf, init, buf->poolLimit);
+  }
+  buf->base = buf->poolLimit = NULL;
+  buf->ap.init = buf->ap.alloc = buf->ap.limit = NULL;
+  buf->flipped = FALSE;
+}
+
+INTERN void BufferDestroy(Buffer buf)
+{
+  Arena arena = buf->pool->arena;
+  BufferDetach(buf);
+  RingRemove(&buf->poolRing);
+  buf->sig = SigInvalid;
+  ControlFree(arena, buf, sizeof(BufferStruct));
+}
+
+INTERN Res BufferFill(Addr *pReturn, Buffer buf, Size size)
+{
+  Pool pool = buf->pool;
+  Addr base, limit, alloc = (Addr)buf->ap.alloc;
+  Res res;
+
+  AVER(buf->ap.init == buf->ap.alloc);
+  /* Trapped but with room: untrap and reserve in place. */
+  if (buf->base != NULL && alloc + size > alloc && alloc + size <= buf->poolLimit) {
+    buf->ap.limit = buf->poolLimit;
+    buf->flipped = FALSE;
+    buf->ap.alloc = alloc + size;
+    *pReturn = alloc;
+    return RES_OK;
+  }
+  BufferDetach(buf);
+  res = pool->klass->bufferFill(&base, &limit, pool, buf, size);
+  if (res != RES_OK) return res;
+  AVER(AddrAdd(base, size) <= limit);
+  buf->base = base;
+  buf->poolLimit = limit;
+  buf->ap.init = base;
+  buf->ap.limit = limit;
+  buf->ap.alloc = AddrAdd(base, size);
+  *pReturn = base;
+  return RES_OK;
+}
+
+INTERN Bool BufferTrip(Buffer buf, Addr p, Size size)
+{
+  UNUSED(size);
+  if (buf->flipped && (Addr)buf->ap.init != buf->initAtFlip) {
+    /* The object was committed after a flip: it was not scanned. */
+    buf->ap.init = buf->ap.alloc = p;
+    buf->ap.limit = buf->poolLimit;
+    buf->flipped = FALSE;
+    return FALSE;
+  }
+  buf->flipped = FALSE;
+  if (buf->base != NULL) buf->ap.limit = buf->poolLimit;
+  return TRUE;
+}

@@ -1,0 +1,24 @@
+/* mps.c -- the native core as one translation unit.  Building the core
+ * from this file alone lets every internal function be file-static, so
+ * nothing but the interface is visible from the library or from the
+ * Python extension that compiles it.  Design: docs/design/core.md.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1  /* before any system header: mmap flags */
+#endif
+#include "check.c"
+#include "bt.c"
+#include "arg.c"
+#include "mpsarg.c"
+#include "platform/vm_posix.c"
+#include "arena.c"
+#include "control.c"
+#include "seg.c"
+#include "pool.c"
+#include "cbs.c"
+#include "buffer.c"
+#include "sac.c"
+#include "poolmfs.c"
+#include "mpsi.c"
+#include "mpsiap.c"
+#include "mpsliban.c"
