@@ -24,6 +24,11 @@ extern size_t gcp_arena_grain_size(mps_arena_t arena);
 /* Bytes of arena memory holding the core's own structures. */
 extern size_t gcp_arena_control_committed(mps_arena_t arena);
 extern size_t gcp_arena_chunk_count(mps_arena_t arena);
+/* Committed bytes of chunk heads and page tables. */
+extern size_t gcp_arena_overhead_committed(mps_arena_t arena);
+/* Committed bytes that belong to pools' segments: committed less spare,
+ * overhead and control memory.  Zero when no pool holds memory. */
+extern size_t gcp_arena_pools_committed(mps_arena_t arena);
 /* Bytes held in a cache's free lists. */
 extern size_t gcp_sac_cached_size(mps_sac_t sac);
 

@@ -125,6 +125,7 @@ static void chunkRelease(Arena arena, Chunk chunk)
     if (arena->chunks[i] == chunk)
       __atomic_store_n(&arena->chunks[i], NULL, __ATOMIC_RELEASE);
   arena->committed -= committed;
+  arena->overheadCommitted -= committed - spare - (chunk->allocated << arena->grainShift);
   arena->spareCommitted -= spare;
   arena->reserved -= size;
   if (arena->contracted != NULL) arena->contracted(arena, chunk->base, size);
@@ -214,6 +215,7 @@ INTERN Res ArenaCreate(Arena *arenaReturn, ArgList args)
   arena->controlSeg.pool = NULL;
   RingInit(&arena->controlSeg.poolRing);
   arena->committed = committed;
+  arena->overheadCommitted = committed;
   arena->sig = ArenaSig;
   chunkPublish(arena, chunk);
   ControlInit(arena);
@@ -282,6 +284,12 @@ INTERN Bool ArenaConsistent(Arena arena)
         }
       }
     }
+  }
+  {
+    Size inPages = 0;
+    for (i = 0; i < arena->chunkCount; ++i)
+      if (arena->chunks[i] != NULL) inPages += arena->chunks[i]->allocated << arena->grainShift;
+    if (committed != arena->spareCommitted + arena->overheadCommitted + inPages) return FALSE;
   }
   return committed == arena->committed && spare == arena->spareCommitted
       && reserved == arena->reserved;
@@ -395,8 +403,12 @@ static Res chunkAllocPages(Addr *baseReturn, Arena arena, Chunk c, Index i, Coun
   res = arenaMayCommit(arena, need);
   if (res != RES_OK) return res;
   spareUsed = BTCountSet(c->committedTable, i, i + n); /* purge may have changed it */
-  res = chunkCommit(arena, c, ptLo, ptHi);
-  if (res != RES_OK) return res;
+  {
+    Size before = arena->committed;
+    res = chunkCommit(arena, c, ptLo, ptHi);
+    arena->overheadCommitted += arena->committed - before;
+    if (res != RES_OK) return res;
+  }
   res = chunkCommit(arena, c, i, i + n);
   if (res != RES_OK) {
     /* pages committed so far in [i, i+n) are now spare */
@@ -450,6 +462,7 @@ static Res arenaGrow(Arena arena, Count n)
     if (size < minimum) size = minimum;
   }
   arena->committed += committed;
+  arena->overheadCommitted += committed;
   chunkPublish(arena, chunk);
   return RES_OK;
 }

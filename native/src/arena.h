@@ -71,6 +71,7 @@ struct mps_arena_s {
   Count chunkCount;              /* high-water mark of used slots */
   Addr lowest, highest;          /* span of all chunks, for quick rejects */
   Size reserved, committed, commitLimit, spareCommitted;
+  Size overheadCommitted;        /* chunk heads and page tables */
   double spare;
   Size growthDesired, growthMinimum;
   double pauseTime;

@@ -4,26 +4,26 @@
 #include "bt.h"
 
 /* Mask of bits [lo, hi) within one word, 0 <= lo < hi <= WORD_WIDTH. */
-static Word bitMask(Index lo, Index hi)
+static Word btBitMask(Index lo, Index hi)
 {
   Word high = hi == WORD_WIDTH ? ~(Word)0 : (((Word)1 << hi) - 1);
   return high & ~(((Word)1 << lo) - 1);
 }
 
 /* Apply op to the words covering [base, limit): op 0 = reset, 1 = set. */
-static void rangeOp(BT bt, Index base, Index limit, int set)
+static void btRangeOp(BT bt, Index base, Index limit, int set)
 {
   while (base < limit) {
     Index w = base >> WORD_SHIFT, lo = base & (WORD_WIDTH - 1);
     Index hi = (limit - (w << WORD_SHIFT)) < WORD_WIDTH ? limit - (w << WORD_SHIFT) : WORD_WIDTH;
-    Word m = bitMask(lo, hi);
+    Word m = btBitMask(lo, hi);
     if (set) bt[w] |= m; else bt[w] &= ~m;
     base = (w << WORD_SHIFT) + hi;
   }
 }
 
-INTERN void BTSetRange(BT bt, Index base, Index limit) { rangeOp(bt, base, limit, 1); }
-INTERN void BTResRange(BT bt, Index base, Index limit) { rangeOp(bt, base, limit, 0); }
+INTERN void BTSetRange(BT bt, Index base, Index limit) { btRangeOp(bt, base, limit, 1); }
+INTERN void BTResRange(BT bt, Index base, Index limit) { btRangeOp(bt, base, limit, 0); }
 
 INTERN Index BTFindNext(BT bt, Index i, Index limit, Bool set)
 {
@@ -56,7 +56,7 @@ INTERN Count BTCountSet(BT bt, Index base, Index limit)
   while (base < limit) {
     Index w = base >> WORD_SHIFT, lo = base & (WORD_WIDTH - 1);
     Index hi = (limit - (w << WORD_SHIFT)) < WORD_WIDTH ? limit - (w << WORD_SHIFT) : WORD_WIDTH;
-    n += (Count)__builtin_popcountl(bt[w] & bitMask(lo, hi));
+    n += (Count)__builtin_popcountl(bt[w] & btBitMask(lo, hi));
     base = (w << WORD_SHIFT) + hi;
   }
   return n;
@@ -64,11 +64,11 @@ INTERN Count BTCountSet(BT bt, Index base, Index limit)
 
 /* Previous set (or reset) bit strictly below i and at or above base;
  * returns TRUE and stores it, or FALSE if none. */
-static Bool findPrev(Index *found, BT bt, Index base, Index i, Bool set)
+static Bool btFindPrev(Index *found, BT bt, Index base, Index i, Bool set)
 {
   while (i > base) {
     Index top = i - 1, w = top >> WORD_SHIFT, hi = (top & (WORD_WIDTH - 1)) + 1;
-    Word word = (set ? bt[w] : ~bt[w]) & bitMask(0, hi);
+    Word word = (set ? bt[w] : ~bt[w]) & btBitMask(0, hi);
     if (word != 0) {
       Index f = (w << WORD_SHIFT) + (WORD_WIDTH - 1 - (Index)__builtin_clzl(word));
       if (f < base) return FALSE;
@@ -98,10 +98,10 @@ INTERN Bool BTFindResRange(Index *baseReturn, BT bt, Index searchBase,
     Index limit = searchLimit;
     for (;;) {
       Index top, setBit;
-      if (!findPrev(&top, bt, searchBase, limit, FALSE)) return FALSE;
+      if (!btFindPrev(&top, bt, searchBase, limit, FALSE)) return FALSE;
       /* top is the highest reset bit below limit; the run ends at top+1 */
       if (top + 1 - searchBase < length) return FALSE;
-      if (!findPrev(&setBit, bt, top + 1 - length, top + 1, TRUE)) {
+      if (!btFindPrev(&setBit, bt, top + 1 - length, top + 1, TRUE)) {
         *baseReturn = top + 1 - length;
         return TRUE;
       }

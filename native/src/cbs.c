@@ -12,18 +12,18 @@ struct CBSNodeStruct {
   unsigned prio;
 };
 
-static Size nodeSize(CBSNode n) { return AddrOffset(n->base, n->limit); }
-static Size maxOf(CBSNode n) { return n == NULL ? 0 : n->maxSize; }
+static Size cbsNodeSize(CBSNode n) { return AddrOffset(n->base, n->limit); }
+static Size cbsMaxOf(CBSNode n) { return n == NULL ? 0 : n->maxSize; }
 
-static void fixup(CBSNode n)
+static void cbsFixup(CBSNode n)
 {
-  Size m = nodeSize(n), l = maxOf(n->left), r = maxOf(n->right);
+  Size m = cbsNodeSize(n), l = cbsMaxOf(n->left), r = cbsMaxOf(n->right);
   if (l > m) m = l;
   if (r > m) m = r;
   n->maxSize = m;
 }
 
-static unsigned nextPrio(CBS cbs)
+static unsigned cbsNextPrio(CBS cbs)
 {
   unsigned x = cbs->seed;
   x ^= x << 13; x ^= x >> 17; x ^= x << 5;
@@ -32,37 +32,37 @@ static unsigned nextPrio(CBS cbs)
 }
 
 /* Nodes with base < key go to *l, the others to *r. */
-static void split(CBSNode t, Addr key, CBSNode *l, CBSNode *r)
+static void cbsSplit(CBSNode t, Addr key, CBSNode *l, CBSNode *r)
 {
   if (t == NULL) { *l = *r = NULL; return; }
   if (t->base < key) {
-    split(t->right, key, &t->right, r);
+    cbsSplit(t->right, key, &t->right, r);
     *l = t;
   } else {
-    split(t->left, key, l, &t->left);
+    cbsSplit(t->left, key, l, &t->left);
     *r = t;
   }
-  fixup(t);
+  cbsFixup(t);
 }
 
-static CBSNode merge(CBSNode l, CBSNode r)
+static CBSNode cbsMerge(CBSNode l, CBSNode r)
 {
   if (l == NULL) return r;
   if (r == NULL) return l;
   if (l->prio > r->prio) {
-    l->right = merge(l->right, r);
-    fixup(l);
+    l->right = cbsMerge(l->right, r);
+    cbsFixup(l);
     return l;
   }
-  r->left = merge(l, r->left);
-  fixup(r);
+  r->left = cbsMerge(l, r->left);
+  cbsFixup(r);
   return r;
 }
 
-static CBSNode leftmost(CBSNode t) { while (t != NULL && t->left != NULL) t = t->left; return t; }
-static CBSNode rightmost(CBSNode t) { while (t != NULL && t->right != NULL) t = t->right; return t; }
+static CBSNode cbsLeftmost(CBSNode t) { while (t != NULL && t->left != NULL) t = t->left; return t; }
+static CBSNode cbsRightmost(CBSNode t) { while (t != NULL && t->right != NULL) t = t->right; return t; }
 
-static Res nodeNew(CBSNode *nReturn, CBS cbs, Addr base, Addr limit)
+static Res cbsNodeNew(CBSNode *nReturn, CBS cbs, Addr base, Addr limit)
 {
   void *p;
   CBSNode n;
@@ -72,25 +72,26 @@ static Res nodeNew(CBSNode *nReturn, CBS cbs, Addr base, Addr limit)
   n->left = n->right = NULL;
   n->base = base;
   n->limit = limit;
-  n->prio = nextPrio(cbs);
-  fixup(n);
+  n->prio = cbsNextPrio(cbs);
+  cbsFixup(n);
   *nReturn = n;
   return RES_OK;
 }
 
-static void nodeFree(CBS cbs, CBSNode n) { ControlFree(cbs->arena, n, sizeof *n); }
+static void cbsNodeFree(CBS cbs, CBSNode n) { ControlFree(cbs->arena, n, sizeof *n); }
 
-static void freeTree(CBS cbs, CBSNode t)
+static void cbsFreeTree(CBS cbs, CBSNode t)
 {
   if (t == NULL) return;
-  freeTree(cbs, t->left);
-  freeTree(cbs, t->right);
-  nodeFree(cbs, t);
+  cbsFreeTree(cbs, t->left);
+  cbsFreeTree(cbs, t->right);
+  cbsNodeFree(cbs, t);
 }
 
-INTERN void CBSInit(CBS cbs, Arena arena)
+INTERN void CBSInit(CBS cbs, Arena arena, Bool coalesce)
 {
   cbs->arena = arena;
+  cbs->coalesce = coalesce;
   cbs->root = NULL;
   cbs->count = 0;
   cbs->size = 0;
@@ -101,7 +102,7 @@ INTERN void CBSInit(CBS cbs, Arena arena)
 
 INTERN void CBSFinish(CBS cbs)
 {
-  freeTree(cbs, cbs->root);
+  cbsFreeTree(cbs, cbs->root);
   cbs->root = NULL;
   cbs->sig = SigInvalid;
 }
@@ -112,27 +113,27 @@ INTERN Res CBSInsert(Range coalescedReturn, CBS cbs, Addr base, Addr limit)
   Res res;
 
   AVER(base < limit);
-  split(cbs->root, base, &l, &r);
-  pred = rightmost(l);
-  succ = leftmost(r);
+  cbsSplit(cbs->root, base, &l, &r);
+  pred = cbsRightmost(l);
+  succ = cbsLeftmost(r);
   if ((pred != NULL && pred->limit > base) || (succ != NULL && succ->base < limit)) {
-    cbs->root = merge(l, r);
+    cbs->root = cbsMerge(l, r);
     return RES_FAIL;
   }
-  if (pred == NULL || pred->limit != base) {
-    if (succ == NULL || succ->base != limit) {
-      res = nodeNew(&n, cbs, base, limit);
-      if (res != RES_OK) { cbs->root = merge(l, r); return res; }
+  if (pred == NULL || pred->limit != base || !cbs->coalesce) {
+    if (succ == NULL || succ->base != limit || !cbs->coalesce) {
+      res = cbsNodeNew(&n, cbs, base, limit);
+      if (res != RES_OK) { cbs->root = cbsMerge(l, r); return res; }
       ++cbs->count;
     }
     lRest = l;
   } else {
-    split(l, pred->base, &lRest, &n);   /* n is pred, alone */
+    cbsSplit(l, pred->base, &lRest, &n);   /* n is pred, alone */
     n->limit = limit;
   }
-  if (succ != NULL && succ->base == limit) {
+  if (succ != NULL && succ->base == limit && cbs->coalesce) {
     CBSNode s;
-    split(r, AddrAdd(succ->base, 1), &s, &rRest);  /* s is succ, alone */
+    cbsSplit(r, AddrAdd(succ->base, 1), &s, &rRest);  /* s is succ, alone */
     if (n == NULL) {
       n = s;
       n->base = base;
@@ -145,9 +146,9 @@ INTERN Res CBSInsert(Range coalescedReturn, CBS cbs, Addr base, Addr limit)
     rRest = r;
   }
   n->left = n->right = NULL;
-  fixup(n);
-  cbs->root = merge(merge(lRest, n), rRest);
-  if (spare != NULL) nodeFree(cbs, spare);
+  cbsFixup(n);
+  cbs->root = cbsMerge(cbsMerge(lRest, n), rRest);
+  if (spare != NULL) cbsNodeFree(cbs, spare);
   cbs->size += AddrOffset(base, limit);
   coalescedReturn->base = n->base;
   coalescedReturn->limit = n->limit;
@@ -160,48 +161,48 @@ INTERN Res CBSDelete(CBS cbs, Addr base, Addr limit)
   Res res;
 
   AVER(base < limit);
-  split(cbs->root, AddrAdd(base, 1), &l, &r);
-  x = rightmost(l);
+  cbsSplit(cbs->root, AddrAdd(base, 1), &l, &r);
+  x = cbsRightmost(l);
   if (x == NULL || x->base > base || x->limit < limit) {
-    cbs->root = merge(l, r);
+    cbs->root = cbsMerge(l, r);
     return RES_FAIL;
   }
   if (x->base < base && x->limit > limit) {
-    res = nodeNew(&extra, cbs, limit, x->limit);
-    if (res != RES_OK) { cbs->root = merge(l, r); return res; }
+    res = cbsNodeNew(&extra, cbs, limit, x->limit);
+    if (res != RES_OK) { cbs->root = cbsMerge(l, r); return res; }
     ++cbs->count;
   }
-  split(l, x->base, &lRest, &x);
+  cbsSplit(l, x->base, &lRest, &x);
   if (extra != NULL) {
     x->limit = base;
-    fixup(x);
-    cbs->root = merge(merge(merge(lRest, x), extra), r);
+    cbsFixup(x);
+    cbs->root = cbsMerge(cbsMerge(cbsMerge(lRest, x), extra), r);
   } else if (x->base < base) {
     x->limit = base;
-    fixup(x);
-    cbs->root = merge(merge(lRest, x), r);
+    cbsFixup(x);
+    cbs->root = cbsMerge(cbsMerge(lRest, x), r);
   } else if (x->limit > limit) {
     x->base = limit;
-    fixup(x);
-    cbs->root = merge(merge(lRest, x), r);
+    cbsFixup(x);
+    cbs->root = cbsMerge(cbsMerge(lRest, x), r);
   } else {
-    nodeFree(cbs, x);
+    cbsNodeFree(cbs, x);
     --cbs->count;
-    cbs->root = merge(lRest, r);
+    cbs->root = cbsMerge(lRest, r);
   }
   cbs->size -= AddrOffset(base, limit);
   return RES_OK;
 }
 
-static void rangeOf(Range r, CBSNode n) { r->base = n->base; r->limit = n->limit; }
+static void cbsRangeOf(Range r, CBSNode n) { r->base = n->base; r->limit = n->limit; }
 
 INTERN Bool CBSFindFirst(Range rangeReturn, CBS cbs, Size size)
 {
   CBSNode t = cbs->root;
-  if (maxOf(t) < size) return FALSE;
+  if (cbsMaxOf(t) < size) return FALSE;
   for (;;) {
-    if (maxOf(t->left) >= size) t = t->left;
-    else if (nodeSize(t) >= size) { rangeOf(rangeReturn, t); return TRUE; }
+    if (cbsMaxOf(t->left) >= size) t = t->left;
+    else if (cbsNodeSize(t) >= size) { cbsRangeOf(rangeReturn, t); return TRUE; }
     else t = t->right;
   }
 }
@@ -209,10 +210,10 @@ INTERN Bool CBSFindFirst(Range rangeReturn, CBS cbs, Size size)
 INTERN Bool CBSFindLast(Range rangeReturn, CBS cbs, Size size)
 {
   CBSNode t = cbs->root;
-  if (maxOf(t) < size) return FALSE;
+  if (cbsMaxOf(t) < size) return FALSE;
   for (;;) {
-    if (maxOf(t->right) >= size) t = t->right;
-    else if (nodeSize(t) >= size) { rangeOf(rangeReturn, t); return TRUE; }
+    if (cbsMaxOf(t->right) >= size) t = t->right;
+    else if (cbsNodeSize(t) >= size) { cbsRangeOf(rangeReturn, t); return TRUE; }
     else t = t->left;
   }
 }
@@ -222,8 +223,8 @@ INTERN Bool CBSFindLargest(Range rangeReturn, CBS cbs)
   CBSNode t = cbs->root;
   if (t == NULL) return FALSE;
   for (;;) {
-    if (nodeSize(t) == t->maxSize) { rangeOf(rangeReturn, t); return TRUE; }
-    t = maxOf(t->left) == t->maxSize ? t->left : t->right;
+    if (cbsNodeSize(t) == t->maxSize) { cbsRangeOf(rangeReturn, t); return TRUE; }
+    t = cbsMaxOf(t->left) == t->maxSize ? t->left : t->right;
   }
 }
 
@@ -235,52 +236,53 @@ INTERN Bool CBSFindContaining(Range rangeReturn, CBS cbs, Addr addr)
     else t = t->left;
   }
   if (best == NULL || best->limit <= addr) return FALSE;
-  rangeOf(rangeReturn, best);
+  cbsRangeOf(rangeReturn, best);
   return TRUE;
 }
 
 INTERN Bool CBSOverlaps(CBS cbs, Addr base, Addr limit)
 {
   CBSNode t = cbs->root, best = NULL;
-  RangeStruct r;
+  RangeStruct r = {NULL, NULL};
   while (t != NULL) {       /* the last node with base < limit */
     if (t->base < limit) { best = t; t = t->right; }
     else t = t->left;
   }
   if (best == NULL) return FALSE;
-  rangeOf(&r, best);
+  cbsRangeOf(&r, best);
   return r.limit > base;
 }
 
-static Bool iterate(CBSNode t, CBSVisitor visit, void *closure)
+static Bool cbsIterate(CBSNode t, CBSVisitor visit, void *closure)
 {
   if (t == NULL) return TRUE;
-  return iterate(t->left, visit, closure) && visit(t->base, t->limit, closure)
-      && iterate(t->right, visit, closure);
+  return cbsIterate(t->left, visit, closure) && visit(t->base, t->limit, closure)
+      && cbsIterate(t->right, visit, closure);
 }
 
 INTERN Bool CBSIterate(CBS cbs, CBSVisitor visit, void *closure)
 {
-  return iterate(cbs->root, visit, closure);
+  return cbsIterate(cbs->root, visit, closure);
 }
 
 /* Order, disjointness with gaps (coalesced), heap order of priorities,
  * and the augmentation, checked over the whole tree. */
-static Bool consistent(CBSNode t, Addr lo, Addr hi, Count *count, Size *size)
+static Bool cbsConsistent(CBSNode t, Addr lo, Addr hi, Bool strict, Count *count, Size *size)
 {
   Size m;
   if (t == NULL) return TRUE;
-  if (t->base >= t->limit || t->base <= lo || t->limit >= hi) return FALSE;
+  if (t->base >= t->limit) return FALSE;
+  if (strict ? (t->base <= lo || t->limit >= hi) : (t->base < lo || t->limit > hi)) return FALSE;
   if (t->left != NULL && t->left->prio > t->prio) return FALSE;
   if (t->right != NULL && t->right->prio > t->prio) return FALSE;
-  m = nodeSize(t);
-  if (maxOf(t->left) > m) m = maxOf(t->left);
-  if (maxOf(t->right) > m) m = maxOf(t->right);
+  m = cbsNodeSize(t);
+  if (cbsMaxOf(t->left) > m) m = cbsMaxOf(t->left);
+  if (cbsMaxOf(t->right) > m) m = cbsMaxOf(t->right);
   if (m != t->maxSize) return FALSE;
   ++*count;
-  *size += nodeSize(t);
-  return consistent(t->left, lo, t->base, count, size)
-      && consistent(t->right, t->limit, hi, count, size);
+  *size += cbsNodeSize(t);
+  return cbsConsistent(t->left, lo, t->base, strict, count, size)
+      && cbsConsistent(t->right, t->limit, hi, strict, count, size);
 }
 
 INTERN Bool CBSConsistent(CBS cbs)
@@ -290,6 +292,7 @@ INTERN Bool CBSConsistent(CBS cbs)
   if (!CHECKS(CBS, cbs)) return FALSE;
   /* strict bounds (lo, hi) make touching ranges, which should have
    * coalesced, fail the check */
-  if (!consistent(cbs->root, (Addr)0, (Addr)~(Word)0, &count, &size)) return FALSE;
+  if (!cbsConsistent(cbs->root, (Addr)0, (Addr)~(Word)0, cbs->coalesce, &count, &size))
+    return FALSE;
   return count == cbs->count && size == cbs->size;
 }

@@ -3,7 +3,8 @@
  * size in each subtree, so that "lowest (or highest, or largest) range of
  * at least n bytes" takes O(log n).  Adjacent ranges always coalesce.
  * Nodes live in control memory, outside the ranges they describe, so the
- * ranges themselves are never written (debug pools rely on that).
+ * ranges themselves are never written (debug pools rely on that).  With
+ * coalescing off the same tree is a map of disjoint blocks (debug tags).
  * Design: docs/design/cbs.md.
  */
 #ifndef GCP_CBS_H
@@ -20,11 +21,12 @@ typedef struct CBSStruct {
   Count count;      /* ranges */
   Size size;        /* bytes in all ranges */
   unsigned seed;    /* for treap priorities */
+  Bool coalesce;    /* merge touching ranges (free lists); FALSE for maps of blocks */
 } CBSStruct, *CBS;
 
 typedef struct RangeStruct { Addr base, limit; } RangeStruct, *Range;
 
-INTERN void CBSInit(CBS cbs, Arena arena);
+INTERN void CBSInit(CBS cbs, Arena arena, Bool coalesce);
 INTERN void CBSFinish(CBS cbs);
 /* Add [base, limit).  RES_FAIL if it overlaps a range already present
  * (nothing changes); RES_MEMORY etc. if a node could not be had.  On

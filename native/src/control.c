@@ -22,7 +22,7 @@ typedef struct SlabStruct {
   Addr bump, limit;     /* never-used slots */
 } SlabStruct, *Slab;
 
-static Index sizeClass(Size size)
+static Index controlSizeClass(Size size)
 {
   Index cls = 0;
   Size s = (Size)1 << CONTROL_MIN_SHIFT;
@@ -30,7 +30,7 @@ static Index sizeClass(Size size)
   return cls;
 }
 
-static Size classSize(Index cls) { return (Size)1 << (cls + CONTROL_MIN_SHIFT); }
+static Size controlClassSize(Index cls) { return (Size)1 << (cls + CONTROL_MIN_SHIFT); }
 
 INTERN void ControlInit(Arena arena)
 {
@@ -71,7 +71,7 @@ INTERN Res ControlAlloc(void **pReturn, Arena arena, Size size)
   Res res;
 
   AVER(size > 0);
-  if (size > classSize(CONTROL_CLASSES - 1)) {
+  if (size > controlClassSize(CONTROL_CLASSES - 1)) {
     Addr base;
     size = SizeAlignUp(size, arena->grainSize);
     res = ArenaAllocPages(&base, arena, size, FALSE, &arena->controlSeg);
@@ -81,7 +81,7 @@ INTERN Res ControlAlloc(void **pReturn, Arena arena, Size size)
     *pReturn = base;
     return RES_OK;
   }
-  cls = sizeClass(size);
+  cls = controlSizeClass(size);
   head = &arena->control.partial[cls];
   if (RingIsSingle(head)) {
     Addr base;
@@ -92,9 +92,9 @@ INTERN Res ControlAlloc(void **pReturn, Arena arena, Size size)
     slab->cls = cls;
     slab->used = 0;
     slab->free = NULL;
-    slab->bump = AddrAlignUp(AddrAdd(base, sizeof(SlabStruct)), classSize(cls) < 64 ? classSize(cls) : 64);
+    slab->bump = AddrAlignUp(AddrAdd(base, sizeof(SlabStruct)), controlClassSize(cls) < 64 ? controlClassSize(cls) : 64);
     slab->limit = AddrAdd(base, arena->grainSize);
-    slab->capacity = AddrOffset(slab->bump, slab->limit) / classSize(cls);
+    slab->capacity = AddrOffset(slab->bump, slab->limit) / controlClassSize(cls);
     RingAppend(head, &slab->ring);
     ++arena->control.slabs;
   }
@@ -103,13 +103,13 @@ INTERN Res ControlAlloc(void **pReturn, Arena arena, Size size)
     p = slab->free;
     slab->free = *(void **)p;
   } else {
-    AVER(AddrAdd(slab->bump, classSize(cls)) <= slab->limit);
+    AVER(AddrAdd(slab->bump, controlClassSize(cls)) <= slab->limit);
     p = slab->bump;
-    slab->bump = AddrAdd(slab->bump, classSize(cls));
+    slab->bump = AddrAdd(slab->bump, controlClassSize(cls));
   }
   ++slab->used;
   if (slab->used == slab->capacity) RingRemove(&slab->ring);
-  memset(p, 0, classSize(cls));
+  memset(p, 0, controlClassSize(cls));
   *pReturn = p;
   return RES_OK;
 }
@@ -119,14 +119,14 @@ INTERN void ControlFree(Arena arena, void *p, Size size)
   Slab slab;
   Ring head;
   AVER(p != NULL);
-  if (size > classSize(CONTROL_CLASSES - 1)) {
+  if (size > controlClassSize(CONTROL_CLASSES - 1)) {
     size = SizeAlignUp(size, arena->grainSize);
     arena->control.largeBytes -= size;
     ArenaFreePages(arena, (Addr)p, size);
     return;
   }
   slab = (Slab)AddrAlignDown((Addr)p, arena->grainSize);
-  AVER(slab->cls == sizeClass(size));
+  AVER(slab->cls == controlSizeClass(size));
   AVER(slab->used > 0);
   head = &arena->control.partial[slab->cls];
   if (slab->used == slab->capacity) RingAppend(head, &slab->ring);

@@ -438,6 +438,23 @@ size_t gcp_arena_control_committed(mps_arena_t arena)
   return size;
 }
 
+size_t gcp_arena_overhead_committed(mps_arena_t arena)
+{
+  if (!arenaOK(arena, "gcp_arena_overhead_committed")) return 0;
+  return arena->overheadCommitted;
+}
+
+size_t gcp_arena_pools_committed(mps_arena_t arena)
+{
+  size_t size;
+  if (!arenaOK(arena, "gcp_arena_pools_committed")) return 0;
+  ArenaEnter(arena);
+  size = arena->committed - arena->spareCommitted - arena->overheadCommitted
+         - ControlCommitted(arena);
+  ArenaLeave(arena);
+  return size;
+}
+
 size_t gcp_arena_chunk_count(mps_arena_t arena)
 {
   Index i;

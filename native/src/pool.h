@@ -33,7 +33,7 @@ typedef Bool (*PoolConsistentMethod)(Pool pool);
 typedef void (*PoolDebugCheckMethod)(Pool pool);
 /* Convert the legacy variadic arguments of mps_pool_create_v into keys;
  * args has room for MPS_ARGS_MAX entries. */
-typedef void (*PoolVarargsMethod)(ArgStruct args[MPS_ARGS_MAX], va_list varargs);
+typedef void (*PoolVarargsMethod)(ArgStruct *args, va_list varargs);
 
 struct mps_pool_class_s {
   Sig sig;

@@ -34,7 +34,7 @@ typedef struct MFSStruct {
 
 #define MFSOf(pool) PARENT(MFSStruct, poolStruct, pool)
 
-static void mfsVarargs(ArgStruct args[MPS_ARGS_MAX], va_list varargs)
+static void mfsVarargs(ArgStruct *args, va_list varargs)
 {
   args[0].key = MPS_KEY_EXTEND_BY;
   args[0].val.size = va_arg(varargs, size_t);

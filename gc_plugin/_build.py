@@ -1,0 +1,343 @@
+"""cffi build script for ``gc_plugin._native`` (API mode).
+
+Compiles the native core's unity file (``native/src/mps.c``) together with a
+small C section for the Python layer into one extension module.  Run by
+setuptools through ``setup.py`` (``cffi_modules``).  Implements the Build
+part of the architecture (DESIGN §4) and the misuse reporting of
+docs/design/python-api.md (Errors).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+
+from cffi import FFI
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+_ROOT = os.path.dirname(_HERE)
+_NATIVE = os.path.join(_ROOT, "native")
+_INCLUDE = os.path.join(_NATIVE, "include")
+_SRC = os.path.join(_NATIVE, "src")
+
+CDEF = r"""
+typedef unsigned long mps_word_t;
+typedef int mps_bool_t;
+typedef int mps_res_t;
+typedef void *mps_addr_t;
+typedef size_t mps_align_t;
+
+typedef struct mps_arena_s *mps_arena_t;
+typedef struct mps_pool_s *mps_pool_t;
+typedef struct mps_frame_s *mps_frame_t;
+typedef struct _mps_sac_s *mps_sac_t;
+
+typedef struct mps_ap_s {
+  mps_addr_t init;
+  mps_addr_t alloc;
+  mps_addr_t limit;
+} mps_ap_s;
+typedef struct mps_ap_s *mps_ap_t;
+
+typedef struct mps_sac_class_s {
+  size_t mps_block_size;
+  size_t mps_cached_count;
+  unsigned mps_frequency;
+} mps_sac_class_s;
+
+typedef struct mps_pool_debug_option_s {
+  const void *fence_template;
+  size_t fence_size;
+  const void *free_template;
+  size_t free_size;
+} mps_pool_debug_option_s;
+
+#define MPS_RES_OK ...
+#define MPS_RES_FAIL ...
+#define MPS_RES_RESOURCE ...
+#define MPS_RES_MEMORY ...
+#define MPS_RES_LIMIT ...
+#define MPS_RES_UNIMPL ...
+#define MPS_RES_IO ...
+#define MPS_RES_COMMIT_LIMIT ...
+#define MPS_RES_PARAM ...
+#define MPS_SAC_CLASS_LIMIT ...
+
+/* which keyword values a gcp_py_*_create call was given (have_mask bits) */
+#define GCP_PY_HAVE_SIZE ...
+#define GCP_PY_HAVE_GRAIN ...
+#define GCP_PY_HAVE_COMMIT_LIMIT ...
+#define GCP_PY_HAVE_SPARE ...
+#define GCP_PY_HAVE_PAUSE ...
+#define GCP_PY_HAVE_EXTEND_BY ...
+#define GCP_PY_HAVE_MEAN_SIZE ...
+#define GCP_PY_HAVE_ALIGN ...
+#define GCP_PY_HAVE_ARENA_HIGH ...
+#define GCP_PY_HAVE_SLOT_HIGH ...
+#define GCP_PY_HAVE_FIRST_FIT ...
+#define GCP_PY_HAVE_MIN_SIZE ...
+#define GCP_PY_HAVE_MAX_SIZE ...
+#define GCP_PY_HAVE_RESERVE_DEPTH ...
+#define GCP_PY_HAVE_FRAG_LIMIT ...
+#define GCP_PY_HAVE_DEBUG_OPTIONS ...
+
+/* arenas (mps.h, mpsavm.h) */
+void mps_arena_destroy(mps_arena_t);
+size_t mps_arena_committed(mps_arena_t);
+size_t mps_arena_reserved(mps_arena_t);
+size_t mps_arena_spare_committed(mps_arena_t);
+size_t mps_arena_commit_limit(mps_arena_t);
+mps_res_t mps_arena_commit_limit_set(mps_arena_t, size_t);
+double mps_arena_spare(mps_arena_t);
+void mps_arena_spare_set(mps_arena_t, double);
+double mps_arena_pause_time(mps_arena_t);
+void mps_arena_pause_time_set(mps_arena_t, double);
+mps_bool_t mps_arena_has_addr(mps_arena_t, mps_addr_t);
+mps_bool_t mps_addr_pool(mps_pool_t *, mps_arena_t, mps_addr_t);
+
+/* pools */
+void mps_pool_destroy(mps_pool_t);
+size_t mps_pool_total_size(mps_pool_t);
+size_t mps_pool_free_size(mps_pool_t);
+mps_res_t mps_alloc(mps_addr_t *, mps_pool_t, size_t);
+void mps_free(mps_pool_t, mps_addr_t, size_t);
+void mps_pool_check_fenceposts(mps_pool_t);
+void mps_pool_check_free_space(mps_pool_t);
+
+/* allocation points (function forms) */
+void mps_ap_destroy(mps_ap_t);
+mps_res_t mps_reserve(mps_addr_t *, mps_ap_t, size_t);
+mps_bool_t mps_commit(mps_ap_t, mps_addr_t, size_t);
+mps_res_t mps_ap_frame_push(mps_frame_t *, mps_ap_t);
+mps_res_t mps_ap_frame_pop(mps_ap_t, mps_frame_t);
+
+/* segregated allocation caches */
+mps_res_t mps_sac_create(mps_sac_t *, mps_pool_t, size_t, mps_sac_class_s *);
+void mps_sac_destroy(mps_sac_t);
+mps_res_t mps_sac_alloc(mps_addr_t *, mps_sac_t, size_t, mps_bool_t);
+void mps_sac_free(mps_sac_t, mps_addr_t, size_t);
+void mps_sac_flush(mps_sac_t);
+
+/* gc_plugin extensions (gcp_ext.h) */
+const char *gcp_variety(void);
+int gcp_arena_consistent(mps_arena_t);
+int gcp_pool_consistent(mps_pool_t);
+const char *gcp_pool_class_name(mps_pool_t);
+size_t gcp_pool_alignment(mps_pool_t);
+size_t gcp_arena_grain_size(mps_arena_t);
+size_t gcp_arena_control_committed(mps_arena_t);
+size_t gcp_arena_chunk_count(mps_arena_t);
+size_t gcp_sac_cached_size(mps_sac_t);
+
+/* the Python layer's C section (below) */
+void gcp_py_install_handler(void);
+int gcp_py_misuse_pending(void);
+int gcp_py_take_misuse(char *, size_t);
+mps_res_t gcp_py_arena_create(mps_arena_t *, size_t size, size_t grain,
+                              size_t commit_limit, double spare, double pause,
+                              unsigned have_mask);
+mps_res_t gcp_py_mfs_create(mps_pool_t *, mps_arena_t, size_t unit_size,
+                            size_t extend_by, unsigned have_mask);
+mps_res_t gcp_py_mvff_create(mps_pool_t *, mps_arena_t, int debug,
+                             mps_pool_debug_option_s *options,
+                             size_t extend_by, size_t mean_size, size_t align,
+                             double spare, int arena_high, int slot_high,
+                             int first_fit, unsigned have_mask);
+mps_res_t gcp_py_mvt_create(mps_pool_t *, mps_arena_t, size_t align,
+                            size_t min_size, size_t mean_size, size_t max_size,
+                            mps_word_t reserve_depth, double frag_limit,
+                            unsigned have_mask);
+mps_res_t gcp_py_ap_create(mps_ap_t *, mps_pool_t);
+mps_res_t gcp_py_ap_alloc(mps_addr_t *, mps_ap_t, size_t);
+"""
+
+SOURCE = r"""
+/* The whole core as one translation unit.  Python.h came first (cffi puts
+ * it there) and has defined _GNU_SOURCE, which mps.c wants anyway. */
+#include "mps.c"
+#include "mpscmvff.h"
+#include "mpscmvt.h"
+
+/* The cdef names the function forms of the inline AP macros. */
+#undef mps_reserve
+#undef mps_commit
+
+#include <stdio.h>
+#include <string.h>
+
+/* ---- misuse reports ----------------------------------------------------
+ * The core reports client misuse (and failed checks) through the plinth
+ * assertion handler and then backs out.  This handler keeps the first
+ * report of each thread until the Python wrapper takes it and raises
+ * MisuseError; it never aborts. */
+static _Thread_local char gcp_py_misuse[1024];
+static _Thread_local int gcp_py_misuse_set;
+
+static void gcp_py_assert_fail(const char *file, unsigned line, const char *condition)
+{
+  const char *base;
+  if (gcp_py_misuse_set) return;
+  if (file == NULL) file = "?";
+  base = strrchr(file, '/');
+  base = base == NULL ? file : base + 1;
+  (void)snprintf(gcp_py_misuse, sizeof gcp_py_misuse, "%s (%s:%u)",
+                 condition == NULL ? "(no message)" : condition, base, line);
+  gcp_py_misuse_set = 1;
+}
+
+static void gcp_py_install_handler(void)
+{
+  (void)mps_lib_assert_fail_install(gcp_py_assert_fail);
+}
+
+static int gcp_py_misuse_pending(void) { return gcp_py_misuse_set; }
+
+/* Copy the pending message into buf (NUL-terminated) and clear it: 1 if
+ * there was one, else 0. */
+static int gcp_py_take_misuse(char *buf, size_t n)
+{
+  if (!gcp_py_misuse_set) return 0;
+  if (buf != NULL && n > 0) {
+    (void)snprintf(buf, n, "%s", gcp_py_misuse);
+  }
+  gcp_py_misuse_set = 0;
+  gcp_py_misuse[0] = '\0';
+  return 1;
+}
+
+/* ---- creation from keyword values ---------------------------------------
+ * Each value is passed only if its bit is set in have_mask, so that the
+ * core's defaults apply to the others. */
+#define GCP_PY_HAVE_SIZE          (1u << 0)
+#define GCP_PY_HAVE_GRAIN         (1u << 1)
+#define GCP_PY_HAVE_COMMIT_LIMIT  (1u << 2)
+#define GCP_PY_HAVE_SPARE         (1u << 3)
+#define GCP_PY_HAVE_PAUSE         (1u << 4)
+#define GCP_PY_HAVE_EXTEND_BY     (1u << 5)
+#define GCP_PY_HAVE_MEAN_SIZE     (1u << 6)
+#define GCP_PY_HAVE_ALIGN         (1u << 7)
+#define GCP_PY_HAVE_ARENA_HIGH    (1u << 8)
+#define GCP_PY_HAVE_SLOT_HIGH     (1u << 9)
+#define GCP_PY_HAVE_FIRST_FIT     (1u << 10)
+#define GCP_PY_HAVE_MIN_SIZE      (1u << 11)
+#define GCP_PY_HAVE_MAX_SIZE      (1u << 12)
+#define GCP_PY_HAVE_RESERVE_DEPTH (1u << 13)
+#define GCP_PY_HAVE_FRAG_LIMIT    (1u << 14)
+#define GCP_PY_HAVE_DEBUG_OPTIONS (1u << 15)
+
+static mps_res_t gcp_py_arena_create(mps_arena_t *arena_o, size_t size, size_t grain,
+                                     size_t commit_limit, double spare, double pause,
+                                     unsigned have)
+{
+  mps_res_t res;
+  MPS_ARGS_BEGIN(args) {
+    if (have & GCP_PY_HAVE_SIZE) MPS_ARGS_ADD(args, MPS_KEY_ARENA_SIZE, size);
+    if (have & GCP_PY_HAVE_GRAIN) MPS_ARGS_ADD(args, MPS_KEY_ARENA_GRAIN_SIZE, grain);
+    if (have & GCP_PY_HAVE_COMMIT_LIMIT) MPS_ARGS_ADD(args, MPS_KEY_COMMIT_LIMIT, commit_limit);
+    if (have & GCP_PY_HAVE_SPARE) MPS_ARGS_ADD(args, MPS_KEY_SPARE, spare);
+    if (have & GCP_PY_HAVE_PAUSE) MPS_ARGS_ADD(args, MPS_KEY_PAUSE_TIME, pause);
+    res = mps_arena_create_k(arena_o, mps_arena_class_vm(), args);
+  } MPS_ARGS_END(args);
+  return res;
+}
+
+static mps_res_t gcp_py_mfs_create(mps_pool_t *pool_o, mps_arena_t arena, size_t unit_size,
+                                   size_t extend_by, unsigned have)
+{
+  mps_res_t res;
+  MPS_ARGS_BEGIN(args) {
+    MPS_ARGS_ADD(args, MPS_KEY_MFS_UNIT_SIZE, unit_size);
+    if (have & GCP_PY_HAVE_EXTEND_BY) MPS_ARGS_ADD(args, MPS_KEY_EXTEND_BY, extend_by);
+    res = mps_pool_create_k(pool_o, arena, mps_class_mfs(), args);
+  } MPS_ARGS_END(args);
+  return res;
+}
+
+static mps_res_t gcp_py_mvff_create(mps_pool_t *pool_o, mps_arena_t arena, int debug,
+                                    mps_pool_debug_option_s *options,
+                                    size_t extend_by, size_t mean_size, size_t align,
+                                    double spare, int arena_high, int slot_high,
+                                    int first_fit, unsigned have)
+{
+  mps_res_t res;
+  MPS_ARGS_BEGIN(args) {
+    if (have & GCP_PY_HAVE_EXTEND_BY) MPS_ARGS_ADD(args, MPS_KEY_EXTEND_BY, extend_by);
+    if (have & GCP_PY_HAVE_MEAN_SIZE) MPS_ARGS_ADD(args, MPS_KEY_MEAN_SIZE, mean_size);
+    if (have & GCP_PY_HAVE_ALIGN) MPS_ARGS_ADD(args, MPS_KEY_ALIGN, align);
+    if (have & GCP_PY_HAVE_SPARE) MPS_ARGS_ADD(args, MPS_KEY_SPARE, spare);
+    if (have & GCP_PY_HAVE_ARENA_HIGH) MPS_ARGS_ADD(args, MPS_KEY_MVFF_ARENA_HIGH, arena_high != 0);
+    if (have & GCP_PY_HAVE_SLOT_HIGH) MPS_ARGS_ADD(args, MPS_KEY_MVFF_SLOT_HIGH, slot_high != 0);
+    if (have & GCP_PY_HAVE_FIRST_FIT) MPS_ARGS_ADD(args, MPS_KEY_MVFF_FIRST_FIT, first_fit != 0);
+    if (debug && (have & GCP_PY_HAVE_DEBUG_OPTIONS))
+      MPS_ARGS_ADD(args, MPS_KEY_POOL_DEBUG_OPTIONS, options);
+    res = mps_pool_create_k(pool_o, arena, debug ? mps_class_mvff_debug() : mps_class_mvff(),
+                            args);
+  } MPS_ARGS_END(args);
+  return res;
+}
+
+static mps_res_t gcp_py_mvt_create(mps_pool_t *pool_o, mps_arena_t arena, size_t align,
+                                   size_t min_size, size_t mean_size, size_t max_size,
+                                   mps_word_t reserve_depth, double frag_limit, unsigned have)
+{
+  mps_res_t res;
+  MPS_ARGS_BEGIN(args) {
+    if (have & GCP_PY_HAVE_ALIGN) MPS_ARGS_ADD(args, MPS_KEY_ALIGN, align);
+    if (have & GCP_PY_HAVE_MIN_SIZE) MPS_ARGS_ADD(args, MPS_KEY_MIN_SIZE, min_size);
+    if (have & GCP_PY_HAVE_MEAN_SIZE) MPS_ARGS_ADD(args, MPS_KEY_MEAN_SIZE, mean_size);
+    if (have & GCP_PY_HAVE_MAX_SIZE) MPS_ARGS_ADD(args, MPS_KEY_MAX_SIZE, max_size);
+    if (have & GCP_PY_HAVE_RESERVE_DEPTH)
+      MPS_ARGS_ADD(args, MPS_KEY_MVT_RESERVE_DEPTH, reserve_depth);
+    if (have & GCP_PY_HAVE_FRAG_LIMIT) MPS_ARGS_ADD(args, MPS_KEY_MVT_FRAG_LIMIT, frag_limit);
+    res = mps_pool_create_k(pool_o, arena, mps_class_mvt(), args);
+  } MPS_ARGS_END(args);
+  return res;
+}
+
+static mps_res_t gcp_py_ap_create(mps_ap_t *ap_o, mps_pool_t pool)
+{
+  return mps_ap_create_k(ap_o, pool, mps_args_none);
+}
+
+/* Reserve and commit, retried until the commit succeeds.  Stops at the
+ * first misuse report so that a refused commit cannot loop. */
+static mps_res_t gcp_py_ap_alloc(mps_addr_t *p_o, mps_ap_t ap, size_t size)
+{
+  mps_addr_t p = NULL;
+  mps_res_t res;
+  for (;;) {
+    res = mps_reserve(&p, ap, size);
+    if (res != MPS_RES_OK) return res;
+    if (gcp_py_misuse_set) return MPS_RES_PARAM;
+    if (mps_commit(ap, p, size)) break;
+    if (gcp_py_misuse_set) return MPS_RES_PARAM;
+  }
+  *p_o = p;
+  return MPS_RES_OK;
+}
+"""
+
+
+def _depends() -> list[str]:
+    """Every native source the module is compiled from (for rebuilds)."""
+    patterns = ("*.c", "*.h", os.path.join("platform", "*.c"), os.path.join("platform", "*.h"))
+    files = [f for p in patterns for f in glob.glob(os.path.join(_SRC, p))]
+    files += glob.glob(os.path.join(_INCLUDE, "*.h"))
+    return sorted(files)
+
+
+ffibuilder = FFI()
+ffibuilder.cdef(CDEF)
+ffibuilder.set_source(
+    "gc_plugin._native",
+    SOURCE,
+    include_dirs=[_INCLUDE, _SRC],
+    define_macros=[("_CFFI_NO_LIMITED_API", None), ("CONFIG_VAR_HOT", None)],
+    extra_compile_args=["-std=c11", "-fvisibility=hidden", "-O2"],
+    py_limited_api=False,
+    sources=[],
+    depends=_depends(),
+)
+
+if __name__ == "__main__":  # pragma: no cover - manual build aid
+    ffibuilder.compile(tmpdir=os.path.join(_ROOT, "build", "cffi"), verbose=True)

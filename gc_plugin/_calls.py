@@ -1,0 +1,99 @@
+"""Glue between the typed wrappers and the compiled module ``gc_plugin._native``.
+
+Loads the compiled core, installs the misuse handler, and turns the core's
+misuse reports and result codes into exceptions; also converts and checks
+the integers the wrappers pass.  Implements the "Errors" section of
+docs/design/python-api.md (how misuse reaches Python) and DESIGN §4 (Build).
+"""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from gc_plugin._native import ffi, lib
+from gc_plugin.errors import InvalidArgumentError, MisuseError, error_for
+
+__all__ = [
+    "ffi",
+    "lib",
+    "take_misuse",
+    "check_misuse",
+    "check",
+    "invalid",
+    "size_value",
+    "address_value",
+    "as_int",
+    "as_ptr",
+    "variety",
+]
+
+# Every report of the core now lands in a per-thread buffer instead of
+# aborting the process; the wrappers collect it after each call.
+lib.gcp_py_install_handler()
+
+_MESSAGE_SIZE = 1024
+_SIZE_MAX = (1 << (8 * ffi.sizeof("size_t"))) - 1
+_ADDR_MAX = (1 << (8 * ffi.sizeof("uintptr_t"))) - 1
+
+
+def take_misuse() -> str | None:
+    """The calling thread's pending misuse message (and clear it), or None."""
+    if not lib.gcp_py_misuse_pending():
+        return None
+    buf = ffi.new("char[]", _MESSAGE_SIZE)
+    lib.gcp_py_take_misuse(buf, _MESSAGE_SIZE)
+    text: bytes = ffi.string(buf)
+    return text.decode("utf-8", "replace")
+
+
+def check_misuse() -> None:
+    """Raise MisuseError if the last core call on this thread reported misuse."""
+    message = take_misuse()
+    if message is not None:
+        raise MisuseError(message)
+
+
+def check(res: int, context: str) -> None:
+    """After a core call returning ``res``: misuse first, then the result code."""
+    check_misuse()
+    if res != lib.MPS_RES_OK:
+        raise error_for(res, context)
+
+
+def invalid(message: str) -> NoReturn:
+    """Raise the error for misuse detected before calling the core."""
+    raise InvalidArgumentError(message)
+
+
+def size_value(value: object, what: str) -> int:
+    """``value`` as a size_t, or raise TypeError / InvalidArgumentError."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{what} must be an int, not {type(value).__name__}")
+    if value < 0 or value > _SIZE_MAX:
+        invalid(f"{what} {value} is not a valid size (0 to {_SIZE_MAX})")
+    return value
+
+
+def address_value(value: object, what: str = "address") -> int:
+    """``value`` as an address, or raise TypeError / InvalidArgumentError."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{what} must be an int, not {type(value).__name__}")
+    if value < 0 or value > _ADDR_MAX:
+        invalid(f"{what} {value} is not a valid address")
+    return value
+
+
+def as_int(pointer: Any) -> int:
+    """A cdata pointer as an integer address."""
+    return int(ffi.cast("uintptr_t", pointer))
+
+
+def as_ptr(address: int) -> Any:
+    """An integer address as a ``mps_addr_t`` cdata."""
+    return ffi.cast("mps_addr_t", address)
+
+
+def variety() -> str:
+    """The checking variety the compiled core was built in."""
+    text: bytes = ffi.string(lib.gcp_variety())
+    return text.decode("ascii")

@@ -1,0 +1,47 @@
+/* poolmvff.h -- MVFF internals shared with its debug subclass.
+ * Design: docs/design/mvff.md.
+ */
+#ifndef GCP_POOLMVFF_H
+#define GCP_POOLMVFF_H
+
+#include "pool.h"
+#include "cbs.h"
+
+typedef struct MVFFStruct *MVFF;
+/* Called on a range that becomes pool memory (a new segment) and on one
+ * about to go back to the arena (a whole free segment). */
+typedef void (*MVFFRangeHook)(MVFF mvff, Addr base, Addr limit);
+
+typedef struct MVFFStruct {
+  PoolStruct poolStruct;
+  CBSStruct freeCBS;      /* the free ranges, coalesced */
+  Size extendBy, meanSize;
+  double spare;           /* free share of total kept before returning segments */
+  Bool arenaHigh, slotHigh, firstFit;
+  Size total;             /* bytes of segments */
+  void *pending;          /* freed blocks whose tree node could not be had */
+  Size pendingSize;
+  MVFFRangeHook fresh, returning;  /* debug hooks, or NULL */
+} MVFFStruct;
+
+#define MVFFOf(pool) PARENT(MVFFStruct, poolStruct, pool)
+
+INTERN Res MVFFInit(Pool pool, ArgList args);
+INTERN void MVFFFinish(Pool pool);
+/* Take `size` bytes (aligned) from free space, extending the pool if
+ * needed; placement follows the pool's first-fit and slot keys. */
+INTERN Res MVFFAllocRange(Addr *baseReturn, MVFF mvff, Size size);
+/* Return [base, limit) to free space.  RES_FAIL if it overlaps free space
+ * (nothing changes). */
+INTERN Res MVFFFreeRange(MVFF mvff, Addr base, Addr limit);
+/* Check that [base, limit) may be freed: aligned, inside the pool, not in
+ * an allocation point's unused buffer.  Reports misuse. */
+INTERN Res MVFFCheckFreeable(MVFF mvff, Addr base, Size size);
+INTERN Res MVFFBufferFill(Addr *baseReturn, Addr *limitReturn, Pool pool, Buffer buffer, Size size);
+INTERN void MVFFBufferEmpty(Pool pool, Buffer buffer, Addr init, Addr limit);
+INTERN Size MVFFTotalSize(Pool pool);
+INTERN Size MVFFFreeSize(Pool pool);
+INTERN Bool MVFFConsistent(Pool pool);
+INTERN void MVFFVarargs(ArgStruct *args, va_list varargs);
+
+#endif /* GCP_POOLMVFF_H */

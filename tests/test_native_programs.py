@@ -1,0 +1,121 @@
+"""Builds and runs every C test program in tests/native against the core.
+
+Each tests/native/*.c is a standalone program that uses only the public
+headers in native/include.  It is compiled and linked with the static
+library (native/Makefile) in the cool and the hot variety, run without
+arguments (a program picks and prints its own seed), and must exit 0.
+Each xdist worker builds each variety's library once, in a private
+directory, so that parallel workers never race on native/build.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+NATIVE = REPO_ROOT / "native"
+PROGRAMS = sorted((REPO_ROOT / "tests" / "native").glob("*.c"))
+VARIETIES = ("cool", "hot")
+RUN_TIMEOUT = 300  # seconds per program
+OUTPUT_LIMIT = 20000  # characters of output shown on failure
+
+
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    # The Makefile's per-variety flags apply only when CFLAGS is not given.
+    for name in ("CFLAGS", "MAKEFLAGS", "MFLAGS"):
+        env.pop(name, None)
+    return env
+
+
+def _tail(text: str) -> str:
+    return text if len(text) <= OUTPUT_LIMIT else "...\n" + text[-OUTPUT_LIMIT:]
+
+
+def _text(data: str | bytes | None) -> str:
+    if isinstance(data, bytes):
+        return data.decode(errors="replace")
+    return data or ""
+
+
+def _show(result: subprocess.CompletedProcess[str]) -> str:
+    return (
+        f"command: {' '.join(map(str, result.args))}\nexit status: {result.returncode}\n"
+        f"--- stdout ---\n{_tail(result.stdout)}\n--- stderr ---\n{_tail(result.stderr)}"
+    )
+
+
+@pytest.fixture(scope="session")
+def native_library(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """Returns a function giving the path of libgcp.a for a variety, built
+    on first use into this worker's own temporary directory."""
+    built: dict[str, Path] = {}
+
+    def build(variety: str) -> Path:
+        if variety not in built:
+            if shutil.which("make") is None:
+                pytest.fail("make is not installed")
+            out = tmp_path_factory.mktemp(f"libgcp-{variety}")
+            result = subprocess.run(
+                ["make", "-C", str(NATIVE), f"VARIETY={variety}", f"BUILD={out}"],
+                capture_output=True,
+                text=True,
+                env=_env(),
+            )
+            if result.returncode != 0:
+                pytest.fail(f"building the {variety} library failed\n" + _show(result), pytrace=False)
+            library = out / "libgcp.a"
+            if not library.is_file():
+                pytest.fail(f"make did not produce {library}\n" + _show(result), pytrace=False)
+            built[variety] = library
+        return built[variety]
+
+    return build
+
+
+@pytest.mark.parametrize("variety", VARIETIES)
+@pytest.mark.parametrize("program", PROGRAMS, ids=[p.stem for p in PROGRAMS])
+def test_native_program(
+    program: Path,
+    variety: str,
+    native_library: Callable[[str], Path],
+    tmp_path: Path,
+) -> None:
+    library = native_library(variety)
+    compiler = os.environ.get("CC", "cc")
+    if shutil.which(compiler) is None:
+        pytest.fail(f"the C compiler {compiler!r} is not installed")
+    exe = tmp_path / f"{program.stem}-{variety}"
+    compile_cmd = [
+        compiler, "-std=c11", "-O1", "-g", "-I", str(NATIVE / "include"),
+        str(program), str(library), "-o", str(exe), "-lpthread", "-lm",
+    ]
+    result = subprocess.run(compile_cmd, capture_output=True, text=True, env=_env())
+    if result.returncode != 0:
+        pytest.fail(f"compiling {program.name} ({variety}) failed\n" + _show(result), pytrace=False)
+
+    try:
+        run = subprocess.run(
+            [str(exe)],
+            capture_output=True,
+            text=True,
+            errors="replace",
+            cwd=tmp_path,
+            timeout=RUN_TIMEOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    except subprocess.TimeoutExpired as exc:
+        out, err = _text(exc.stdout), _text(exc.stderr)
+        pytest.fail(
+            f"{program.name} ({variety}) did not finish within {RUN_TIMEOUT} s\n"
+            f"--- stdout ---\n{_tail(out)}\n--- stderr ---\n{_tail(err)}",
+            pytrace=False,
+        )
+    if run.returncode != 0:
+        pytest.fail(f"{program.name} ({variety}) failed\n" + _show(run), pytrace=False)

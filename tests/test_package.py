@@ -1,0 +1,91 @@
+"""Smoke tests of the package as installed: import, variety, errors, the
+demo (``python -m gc_plugin``) and ``mypy --strict gc_plugin``."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import gc_plugin
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_public_names() -> None:
+    for name in gc_plugin.__all__:
+        assert hasattr(gc_plugin, name), name
+
+
+def test_variety_is_hot() -> None:
+    assert gc_plugin.variety() == "hot"
+
+
+def test_exception_hierarchy() -> None:
+    expected = {
+        gc_plugin.FailError: (1, "MPS_RES_FAIL"),
+        gc_plugin.ResourceError: (2, "MPS_RES_RESOURCE"),
+        gc_plugin.MemoryLimitError: (3, "MPS_RES_MEMORY"),
+        gc_plugin.LimitError: (4, "MPS_RES_LIMIT"),
+        gc_plugin.UnimplementedError: (5, "MPS_RES_UNIMPL"),
+        gc_plugin.MPSIOError: (6, "MPS_RES_IO"),
+        gc_plugin.CommitLimitError: (7, "MPS_RES_COMMIT_LIMIT"),
+        gc_plugin.ParamError: (8, "MPS_RES_PARAM"),
+        gc_plugin.MisuseError: (8, "MPS_RES_PARAM"),
+    }
+    for cls, (code, name) in expected.items():
+        assert issubclass(cls, gc_plugin.MPSError)
+        err = cls("message")
+        assert (err.code, err.name, str(err)) == (code, name, "message")
+    assert issubclass(gc_plugin.MPSError, Exception)
+    assert not issubclass(gc_plugin.MemoryLimitError, MemoryError)
+    assert issubclass(gc_plugin.InvalidArgumentError, gc_plugin.MisuseError)
+
+
+def test_misuse_raises_and_the_interpreter_goes_on() -> None:
+    with gc_plugin.Arena() as arena:
+        with arena.mfs(32) as pool:
+            block = pool.alloc(32)
+            pool.free(block)
+            with pytest.raises(gc_plugin.MisuseError, match="double free"):
+                pool.free(block)
+            assert pool.check()
+        assert arena.check()
+
+
+def test_result_code_becomes_its_exception() -> None:
+    with gc_plugin.Arena() as arena:
+        limit = arena.commit_limit
+        with pytest.raises(gc_plugin.FailError):
+            arena.commit_limit = 1
+        assert arena.commit_limit == limit
+
+
+def test_demo_prints_the_table() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "gc_plugin"],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout
+    for text in ("committed", "reserved", "spare", "pool class", "total", "free",
+                 "MFS", "MVFF", "MVFF debug", "MVT", "arena destroyed"):
+        assert text in out, f"{text!r} missing from the demo's output:\n{out}"
+
+
+@pytest.mark.skipif(importlib.util.find_spec("mypy") is None, reason="mypy is not installed")
+def test_mypy_strict(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(tmp_path), "gc_plugin"],
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
