@@ -127,6 +127,8 @@ size_t gcp_pool_alignment(mps_pool_t);
 size_t gcp_arena_grain_size(mps_arena_t);
 size_t gcp_arena_control_committed(mps_arena_t);
 size_t gcp_arena_chunk_count(mps_arena_t);
+size_t gcp_arena_overhead_committed(mps_arena_t);
+size_t gcp_arena_pools_committed(mps_arena_t);
 size_t gcp_sac_cached_size(mps_sac_t);
 
 /* the Python layer's C section (below) */

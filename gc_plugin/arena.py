@@ -301,6 +301,16 @@ class Arena:
         """Bytes holding the core's own structures."""
         return int(lib.gcp_arena_control_committed(self._live()))
 
+    @property
+    def overhead_committed(self) -> int:
+        """Bytes of chunk headers and page tables."""
+        return int(lib.gcp_arena_overhead_committed(self._live()))
+
+    @property
+    def pools_committed(self) -> int:
+        """Bytes committed to pools' segments; zero when no pool holds memory."""
+        return int(lib.gcp_arena_pools_committed(self._live()))
+
     # ---- introspection ------------------------------------------------------
 
     def has_addr(self, address: int) -> bool:

@@ -118,6 +118,10 @@ mps_res_t (mps_reserve)(mps_addr_t *p_o, mps_ap_t ap, size_t size)
 {
   char *next;
   if (!apOK(ap, "mps_reserve")) return RES_PARAM;
+  if (p_o == NULL) return MISUSE("mps_reserve: p_o is NULL");
+  if (size == 0 || (size & (BufferOfAP(ap)->pool->alignment - 1)) != 0)
+    return MISUSE("mps_reserve: size %zu is not a positive multiple of the pool alignment %zu",
+                  size, BufferOfAP(ap)->pool->alignment);
   next = (char *)ap->alloc + size;
   if (next > (char *)ap->alloc && next <= (char *)ap->limit) {
     ap->alloc = next;
