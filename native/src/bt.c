@@ -22,8 +22,8 @@ static void btRangeOp(BT bt, Index base, Index limit, int set)
   }
 }
 
-INTERN void BTSetRange(BT bt, Index base, Index limit) { btRangeOp(bt, base, limit, 1); }
-INTERN void BTResRange(BT bt, Index base, Index limit) { btRangeOp(bt, base, limit, 0); }
+INTERN void BTSetRangeSlow(BT bt, Index base, Index limit) { btRangeOp(bt, base, limit, 1); }
+INTERN void BTResRangeSlow(BT bt, Index base, Index limit) { btRangeOp(bt, base, limit, 0); }
 
 INTERN Index BTFindNext(BT bt, Index i, Index limit, Bool set)
 {
@@ -40,12 +40,12 @@ INTERN Index BTFindNext(BT bt, Index i, Index limit, Bool set)
   return limit;
 }
 
-INTERN Bool BTIsSetRange(BT bt, Index base, Index limit)
+INTERN Bool BTIsSetRangeSlow(BT bt, Index base, Index limit)
 {
   return BTFindNext(bt, base, limit, FALSE) == limit;
 }
 
-INTERN Bool BTIsResRange(BT bt, Index base, Index limit)
+INTERN Bool BTIsResRangeSlow(BT bt, Index base, Index limit)
 {
   return BTFindNext(bt, base, limit, TRUE) == limit;
 }

@@ -1,26 +1,42 @@
-/* cbs.c -- the coalescing block structure as a treap with split and merge.
- * Every update is: split the tree around the affected keys, edit the few
- * nodes in the middle, merge back; split and merge recompute the size
- * augmentation on the way up.  Design: docs/design/cbs.md.
+/* cbs.c -- the coalescing block structure as a treap with parent links.
+ * Growing, shrinking or coalescing a range edits its node in place (order
+ * cannot change: ranges are disjoint) and repairs the size augmentation
+ * towards the root until it stops changing.  Only adding or removing a
+ * node rotates.  Design: docs/design/cbs.md.
  */
 #include "cbs.h"
 
 struct CBSNodeStruct {
-  CBSNode left, right;
+  CBSNode left, right, parent;
   Addr base, limit;
   Size maxSize;       /* largest range in this subtree */
-  unsigned prio;
+  unsigned prio;      /* max-heap order */
 };
 
 static Size cbsNodeSize(CBSNode n) { return AddrOffset(n->base, n->limit); }
 static Size cbsMaxOf(CBSNode n) { return n == NULL ? 0 : n->maxSize; }
 
-static void cbsFixup(CBSNode n)
+/* Recompute n's augmentation; TRUE if it changed. */
+static Bool cbsFixup(CBSNode n)
 {
   Size m = cbsNodeSize(n), l = cbsMaxOf(n->left), r = cbsMaxOf(n->right);
+  Size old = n->maxSize;
   if (l > m) m = l;
   if (r > m) m = r;
   n->maxSize = m;
+  return m != old;
+}
+
+/* After n's range changed, repair augmentations towards the root, stopping
+ * where nothing changes any more. */
+static void cbsUpdateUp(CBSNode n)
+{
+  Bool first = TRUE;
+  while (n != NULL) {
+    if (!cbsFixup(n) && !first) return;
+    first = FALSE;
+    n = n->parent;
+  }
 }
 
 static unsigned cbsNextPrio(CBS cbs)
@@ -31,36 +47,34 @@ static unsigned cbsNextPrio(CBS cbs)
   return x;
 }
 
-/* Nodes with base < key go to *l, the others to *r. */
-static void cbsSplit(CBSNode t, Addr key, CBSNode *l, CBSNode *r)
+static void cbsReplaceChild(CBS cbs, CBSNode parent, CBSNode old, CBSNode new)
 {
-  if (t == NULL) { *l = *r = NULL; return; }
-  if (t->base < key) {
-    cbsSplit(t->right, key, &t->right, r);
-    *l = t;
-  } else {
-    cbsSplit(t->left, key, l, &t->left);
-    *r = t;
-  }
-  cbsFixup(t);
+  if (parent == NULL) cbs->root = new;
+  else if (parent->left == old) parent->left = new;
+  else parent->right = new;
+  if (new != NULL) new->parent = parent;
 }
 
-static CBSNode cbsMerge(CBSNode l, CBSNode r)
+/* Rotate n above its parent, keeping order and augmentations. */
+static void cbsRotateUp(CBS cbs, CBSNode n)
 {
-  if (l == NULL) return r;
-  if (r == NULL) return l;
-  if (l->prio > r->prio) {
-    l->right = cbsMerge(l->right, r);
-    cbsFixup(l);
-    return l;
+  CBSNode p = n->parent, g = p->parent;
+  if (p->left == n) {
+    p->left = n->right;
+    if (n->right != NULL) n->right->parent = p;
+    n->right = p;
+  } else {
+    p->right = n->left;
+    if (n->left != NULL) n->left->parent = p;
+    n->left = p;
   }
-  r->left = cbsMerge(l, r->left);
-  cbsFixup(r);
-  return r;
+  p->parent = n;
+  cbsReplaceChild(cbs, g, p, n);
+  (void)cbsFixup(p);
+  (void)cbsFixup(n);
 }
 
 static CBSNode cbsLeftmost(CBSNode t) { while (t != NULL && t->left != NULL) t = t->left; return t; }
-static CBSNode cbsRightmost(CBSNode t) { while (t != NULL && t->right != NULL) t = t->right; return t; }
 
 static Res cbsNodeNew(CBSNode *nReturn, CBS cbs, Addr base, Addr limit)
 {
@@ -69,11 +83,11 @@ static Res cbsNodeNew(CBSNode *nReturn, CBS cbs, Addr base, Addr limit)
   Res res = ControlAlloc(&p, cbs->arena, sizeof(struct CBSNodeStruct));
   if (res != RES_OK) return res;
   n = p;
-  n->left = n->right = NULL;
+  n->left = n->right = n->parent = NULL;
   n->base = base;
   n->limit = limit;
+  n->maxSize = cbsNodeSize(n);
   n->prio = cbsNextPrio(cbs);
-  cbsFixup(n);
   *nReturn = n;
   return RES_OK;
 }
@@ -86,6 +100,57 @@ static void cbsFreeTree(CBS cbs, CBSNode t)
   cbsFreeTree(cbs, t->left);
   cbsFreeTree(cbs, t->right);
   cbsNodeFree(cbs, t);
+}
+
+/* Link a new node in as a leaf in key order, then restore heap order. */
+static void cbsLink(CBS cbs, CBSNode n)
+{
+  CBSNode t = cbs->root, parent = NULL;
+  Bool left = FALSE;
+  while (t != NULL) {
+    parent = t;
+    left = n->base < t->base;
+    t = left ? t->left : t->right;
+  }
+  n->parent = parent;
+  if (parent == NULL) cbs->root = n;
+  else if (left) parent->left = n;
+  else parent->right = n;
+  cbsUpdateUp(parent);
+  while (n->parent != NULL && n->parent->prio < n->prio) cbsRotateUp(cbs, n);
+  ++cbs->count;
+}
+
+/* Take n out of the tree: rotate it down to a leaf, detach it. */
+static void cbsUnlink(CBS cbs, CBSNode n)
+{
+  CBSNode parent;
+  while (n->left != NULL || n->right != NULL) {
+    CBSNode c;
+    if (n->left == NULL) c = n->right;
+    else if (n->right == NULL) c = n->left;
+    else c = n->left->prio > n->right->prio ? n->left : n->right;
+    cbsRotateUp(cbs, c);
+  }
+  parent = n->parent;
+  cbsReplaceChild(cbs, parent, n, NULL);
+  if (parent != NULL) {
+    /* n's range may have been the subtree maximum on the whole path */
+    CBSNode a;
+    for (a = parent; a != NULL; a = a->parent) (void)cbsFixup(a);
+  }
+  --cbs->count;
+}
+
+/* pred: the node with the greatest base < addr; succ: least base >= addr. */
+static void cbsNeighbours(CBS cbs, Addr addr, CBSNode *pred, CBSNode *succ)
+{
+  CBSNode t = cbs->root;
+  *pred = *succ = NULL;
+  while (t != NULL) {
+    if (t->base < addr) { *pred = t; t = t->right; }
+    else { *succ = t; t = t->left; }
+  }
 }
 
 INTERN void CBSInit(CBS cbs, Arena arena, Bool coalesce)
@@ -109,86 +174,74 @@ INTERN void CBSFinish(CBS cbs)
 
 INTERN Res CBSInsert(Range coalescedReturn, CBS cbs, Addr base, Addr limit)
 {
-  CBSNode l, r, pred, succ, n = NULL, lRest = NULL, rRest = NULL, spare = NULL;
+  CBSNode pred, succ, n;
+  Bool joinPred, joinSucc;
   Res res;
 
   AVER(base < limit);
-  cbsSplit(cbs->root, base, &l, &r);
-  pred = cbsRightmost(l);
-  succ = cbsLeftmost(r);
-  if ((pred != NULL && pred->limit > base) || (succ != NULL && succ->base < limit)) {
-    cbs->root = cbsMerge(l, r);
+  cbsNeighbours(cbs, base, &pred, &succ);
+  if ((pred != NULL && pred->limit > base) || (succ != NULL && succ->base < limit))
     return RES_FAIL;
-  }
-  if (pred == NULL || pred->limit != base || !cbs->coalesce) {
-    if (succ == NULL || succ->base != limit || !cbs->coalesce) {
-      res = cbsNodeNew(&n, cbs, base, limit);
-      if (res != RES_OK) { cbs->root = cbsMerge(l, r); return res; }
-      ++cbs->count;
-    }
-    lRest = l;
+  joinPred = cbs->coalesce && pred != NULL && pred->limit == base;
+  joinSucc = cbs->coalesce && succ != NULL && succ->base == limit;
+  if (joinPred && joinSucc) {
+    pred->limit = succ->limit;
+    cbsUnlink(cbs, succ);
+    cbsNodeFree(cbs, succ);
+    cbsUpdateUp(pred);
+    n = pred;
+  } else if (joinPred) {
+    pred->limit = limit;
+    cbsUpdateUp(pred);
+    n = pred;
+  } else if (joinSucc) {
+    succ->base = base;
+    cbsUpdateUp(succ);
+    n = succ;
   } else {
-    cbsSplit(l, pred->base, &lRest, &n);   /* n is pred, alone */
-    n->limit = limit;
+    res = cbsNodeNew(&n, cbs, base, limit);
+    if (res != RES_OK) return res;
+    cbsLink(cbs, n);
   }
-  if (succ != NULL && succ->base == limit && cbs->coalesce) {
-    CBSNode s;
-    cbsSplit(r, AddrAdd(succ->base, 1), &s, &rRest);  /* s is succ, alone */
-    if (n == NULL) {
-      n = s;
-      n->base = base;
-    } else {
-      n->limit = s->limit;
-      spare = s;
-      --cbs->count;
-    }
-  } else {
-    rRest = r;
-  }
-  n->left = n->right = NULL;
-  cbsFixup(n);
-  cbs->root = cbsMerge(cbsMerge(lRest, n), rRest);
-  if (spare != NULL) cbsNodeFree(cbs, spare);
   cbs->size += AddrOffset(base, limit);
   coalescedReturn->base = n->base;
   coalescedReturn->limit = n->limit;
   return RES_OK;
 }
 
+/* The node whose range contains addr, or NULL. */
+static CBSNode cbsContaining(CBS cbs, Addr addr)
+{
+  CBSNode t = cbs->root, best = NULL;
+  while (t != NULL) {
+    if (t->base <= addr) { best = t; t = t->right; }
+    else t = t->left;
+  }
+  return best != NULL && best->limit > addr ? best : NULL;
+}
+
 INTERN Res CBSDelete(CBS cbs, Addr base, Addr limit)
 {
-  CBSNode l, r, x, lRest, extra = NULL;
+  CBSNode x = cbsContaining(cbs, base), extra;
   Res res;
 
   AVER(base < limit);
-  cbsSplit(cbs->root, AddrAdd(base, 1), &l, &r);
-  x = cbsRightmost(l);
-  if (x == NULL || x->base > base || x->limit < limit) {
-    cbs->root = cbsMerge(l, r);
-    return RES_FAIL;
-  }
-  if (x->base < base && x->limit > limit) {
-    res = cbsNodeNew(&extra, cbs, limit, x->limit);
-    if (res != RES_OK) { cbs->root = cbsMerge(l, r); return res; }
-    ++cbs->count;
-  }
-  cbsSplit(l, x->base, &lRest, &x);
-  if (extra != NULL) {
-    x->limit = base;
-    cbsFixup(x);
-    cbs->root = cbsMerge(cbsMerge(cbsMerge(lRest, x), extra), r);
-  } else if (x->base < base) {
-    x->limit = base;
-    cbsFixup(x);
-    cbs->root = cbsMerge(cbsMerge(lRest, x), r);
-  } else if (x->limit > limit) {
-    x->base = limit;
-    cbsFixup(x);
-    cbs->root = cbsMerge(cbsMerge(lRest, x), r);
-  } else {
+  if (x == NULL || x->limit < limit) return RES_FAIL;
+  if (x->base == base && x->limit == limit) {
+    cbsUnlink(cbs, x);
     cbsNodeFree(cbs, x);
-    --cbs->count;
-    cbs->root = cbsMerge(lRest, r);
+  } else if (x->base == base) {
+    x->base = limit;
+    cbsUpdateUp(x);
+  } else if (x->limit == limit) {
+    x->limit = base;
+    cbsUpdateUp(x);
+  } else {
+    res = cbsNodeNew(&extra, cbs, limit, x->limit);
+    if (res != RES_OK) return res;
+    x->limit = base;
+    cbsUpdateUp(x);
+    cbsLink(cbs, extra);
   }
   cbs->size -= AddrOffset(base, limit);
   return RES_OK;
@@ -230,27 +283,17 @@ INTERN Bool CBSFindLargest(Range rangeReturn, CBS cbs)
 
 INTERN Bool CBSFindContaining(Range rangeReturn, CBS cbs, Addr addr)
 {
-  CBSNode t = cbs->root, best = NULL;
-  while (t != NULL) {       /* the last node with base <= addr */
-    if (t->base <= addr) { best = t; t = t->right; }
-    else t = t->left;
-  }
-  if (best == NULL || best->limit <= addr) return FALSE;
-  cbsRangeOf(rangeReturn, best);
+  CBSNode n = cbsContaining(cbs, addr);
+  if (n == NULL) return FALSE;
+  cbsRangeOf(rangeReturn, n);
   return TRUE;
 }
 
 INTERN Bool CBSOverlaps(CBS cbs, Addr base, Addr limit)
 {
-  CBSNode t = cbs->root, best = NULL;
-  RangeStruct r = {NULL, NULL};
-  while (t != NULL) {       /* the last node with base < limit */
-    if (t->base < limit) { best = t; t = t->right; }
-    else t = t->left;
-  }
-  if (best == NULL) return FALSE;
-  cbsRangeOf(&r, best);
-  return r.limit > base;
+  CBSNode pred, succ;
+  cbsNeighbours(cbs, limit, &pred, &succ);   /* pred: last range starting below limit */
+  return pred != NULL && pred->limit > base;
 }
 
 static Bool cbsIterate(CBSNode t, CBSVisitor visit, void *closure)
@@ -273,8 +316,8 @@ static Bool cbsConsistent(CBSNode t, Addr lo, Addr hi, Bool strict, Count *count
   if (t == NULL) return TRUE;
   if (t->base >= t->limit) return FALSE;
   if (strict ? (t->base <= lo || t->limit >= hi) : (t->base < lo || t->limit > hi)) return FALSE;
-  if (t->left != NULL && t->left->prio > t->prio) return FALSE;
-  if (t->right != NULL && t->right->prio > t->prio) return FALSE;
+  if (t->left != NULL && (t->left->prio > t->prio || t->left->parent != t)) return FALSE;
+  if (t->right != NULL && (t->right->prio > t->prio || t->right->parent != t)) return FALSE;
   m = cbsNodeSize(t);
   if (cbsMaxOf(t->left) > m) m = cbsMaxOf(t->left);
   if (cbsMaxOf(t->right) > m) m = cbsMaxOf(t->right);
@@ -292,6 +335,7 @@ INTERN Bool CBSConsistent(CBS cbs)
   if (!CHECKS(CBS, cbs)) return FALSE;
   /* strict bounds (lo, hi) make touching ranges, which should have
    * coalesced, fail the check */
+  if (cbs->root != NULL && cbs->root->parent != NULL) return FALSE;
   if (!cbsConsistent(cbs->root, (Addr)0, (Addr)~(Word)0, cbs->coalesce, &count, &size))
     return FALSE;
   return count == cbs->count && size == cbs->size;

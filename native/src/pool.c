@@ -77,5 +77,5 @@ INTERN Res PoolFree(Pool pool, Addr old, Size size)
   if (seg->pool != pool)
     return MISUSE("mps_free: block %p belongs to another pool (%s), not to this %s pool",
                   (void *)old, seg->pool->klass->name, pool->klass->name);
-  return pool->klass->free(pool, old, size);
+  return pool->klass->free(pool, seg, old, size);
 }

@@ -24,7 +24,8 @@ enum {
 typedef Res (*PoolInitMethod)(Pool pool, ArgList args);
 typedef void (*PoolFinishMethod)(Pool pool);
 typedef Res (*PoolAllocMethod)(Addr *pReturn, Pool pool, Size size);
-typedef Res (*PoolFreeMethod)(Pool pool, Addr old, Size size);
+/* seg is the pool's segment containing old (PoolFree found it). */
+typedef Res (*PoolFreeMethod)(Pool pool, Seg seg, Addr old, Size size);
 typedef Res (*PoolBufferFillMethod)(Addr *baseReturn, Addr *limitReturn,
                                      Pool pool, Buffer buffer, Size size);
 typedef void (*PoolBufferEmptyMethod)(Pool pool, Buffer buffer, Addr init, Addr limit);

@@ -143,16 +143,13 @@ static Res mfsAlloc(Addr *pReturn, Pool pool, Size size)
   return RES_OK;
 }
 
-static Res mfsFree(Pool pool, Addr old, Size size)
+static Res mfsFree(Pool pool, Seg seg, Addr old, Size size)
 {
   MFS mfs = MFSOf(pool);
-  Seg seg = NULL;
   MFSSeg mseg;
   Size offset;
   Index i;
 
-  if (!ArenaSegOf(&seg, pool->arena, old))  /* PoolFree found it already */
-    return MISUSE("mps_free: %p is not in this MFS pool", (void *)old);
   mseg = (MFSSeg)seg;
   if (size > mfs->unitSize)
     return MISUSE("mps_free: size %zu does not match this MFS pool's unit size %zu",

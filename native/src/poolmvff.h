@@ -12,8 +12,21 @@ typedef struct MVFFStruct *MVFF;
  * about to go back to the arena (a whole free segment). */
 typedef void (*MVFFRangeHook)(MVFF mvff, Addr base, Addr limit);
 
+/* Quick lists: exact-size LIFO lists of freed small blocks in front of the
+ * tree, for default placement only (see poolmvff.c). */
+#define MVFF_QUICK_MAX ((Size)512)   /* largest block size kept on them */
+#define MVFF_QUICK_SLOTS (512 / 8 + 1)
+#define MVFF_QUICK_DEPTH 64          /* blocks per list before it is flushed */
+
+typedef struct MVFFSegStruct {
+  SegStruct segStruct;
+  Count units;            /* alignment units in the segment */
+  BT freeTable;           /* one bit per unit: free (tree, quick or pending) */
+} MVFFSegStruct, *MVFFSeg;
+
 typedef struct MVFFStruct {
   PoolStruct poolStruct;
+  Shift alignShift;
   CBSStruct freeCBS;      /* the free ranges, coalesced */
   Size extendBy, meanSize;
   double spare;           /* free share of total kept before returning segments */
@@ -22,6 +35,10 @@ typedef struct MVFFStruct {
   void *pending;          /* freed blocks whose tree node could not be had */
   Size pendingSize;
   MVFFRangeHook fresh, returning;  /* debug hooks, or NULL */
+  Bool quick;             /* quick lists in use */
+  void *quickList[MVFF_QUICK_SLOTS];  /* by size >> alignShift */
+  Count quickCount[MVFF_QUICK_SLOTS];
+  Size quickSize;         /* bytes on quick lists */
 } MVFFStruct;
 
 #define MVFFOf(pool) PARENT(MVFFStruct, poolStruct, pool)
@@ -34,8 +51,9 @@ INTERN Res MVFFAllocRange(Addr *baseReturn, MVFF mvff, Size size);
 /* Return [base, limit) to free space.  RES_FAIL if it overlaps free space
  * (nothing changes). */
 INTERN Res MVFFFreeRange(MVFF mvff, Addr base, Addr limit);
-/* Check that [base, limit) may be freed: aligned, inside the pool, not in
- * an allocation point's unused buffer.  Reports misuse. */
+/* Check that [base, base+size) may be freed: aligned, inside the pool,
+ * allocated (no unit of it free), not in an allocation point's unused
+ * buffer.  Reports misuse by name (double free, wrong size, ...). */
 INTERN Res MVFFCheckFreeable(MVFF mvff, Addr base, Size size);
 INTERN Res MVFFBufferFill(Addr *baseReturn, Addr *limitReturn, Pool pool, Buffer buffer, Size size);
 INTERN void MVFFBufferEmpty(Pool pool, Buffer buffer, Addr init, Addr limit);

@@ -146,6 +146,7 @@ static Res debugInit(Pool pool, ArgList args)
     debugCopyTemplate(d->freeTemplate, &d->freeLength, defaultFree, sizeof defaultFree);
   }
   d->fenceSize = d->fenceLength == 0 ? 0 : SizeAlignUp(d->fenceLength, pool->alignment);
+  d->mvffStruct.quick = FALSE;   /* every free must be checked and splatted */
   d->mvffStruct.fresh = debugHookFresh;
   d->mvffStruct.returning = debugHookReturning;
   CBSInit(&d->tags, pool->arena, FALSE);
@@ -215,13 +216,14 @@ static Res debugAlloc(Addr *pReturn, Pool pool, Size size)
   return RES_OK;
 }
 
-static Res debugFree(Pool pool, Addr old, Size size)
+static Res debugFree(Pool pool, Seg seg, Addr old, Size size)
 {
   MVFFDebug d = DebugOf(pool);
   RangeStruct tag = {NULL, NULL};
   Size tagSize, span;
   Addr base;
   Res res;
+  UNUSED(seg);
 
   if (!CBSFindContaining(&tag, &d->tags, old)) {
     /* Not an mps_alloc block: perhaps one committed through an allocation

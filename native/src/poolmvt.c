@@ -360,7 +360,7 @@ static void mvtBufferEmpty(Pool pool, Buffer buffer, Addr init, Addr limit)
 
 /* ---- freeing ------------------------------------------------------------- */
 
-static Res mvtFree(Pool pool, Addr old, Size size)
+static Res mvtFree(Pool pool, Seg seg, Addr old, Size size)
 {
   MVT mvt = MVTOf(pool);
   Size align = pool->alignment;
@@ -368,6 +368,7 @@ static Res mvtFree(Pool pool, Addr old, Size size)
   RangeStruct r;
   Buffer buf;
 
+  UNUSED(seg);
   if (!AddrIsAligned(old, align))
     return MISUSE("mps_free: %p is misaligned for this MVT pool (alignment %zu): "
                   "not the start of a block", (void *)old, align);
