@@ -339,10 +339,21 @@ static void arenaReleaseEmpty(Arena arena)
   }
 }
 
+/* Purge until spare <= spare fraction × committed.  Decommitting x bytes
+ * lowers both sides, so the target solves S - x <= f (C - x). */
 static void arenaPurgeToAllowance(Arena arena)
 {
-  Size allowance = (Size)(arena->spare * (double)arena->committed);
-  if (arena->spareCommitted > allowance) arenaPurge(arena, allowance);
+  double f = arena->spare;
+  int round;
+  for (round = 0; round < 4; ++round) {
+    double over = (double)arena->spareCommitted - f * (double)arena->committed;
+    Size x;
+    if (over <= 0.0) break;
+    x = f >= 1.0 ? 0 : (Size)(over / (1.0 - f)) + 1;
+    if (x == 0) break;
+    arenaPurge(arena, arena->spareCommitted > x ? arena->spareCommitted - x : 0);
+    arenaReleaseEmpty(arena);
+  }
   arenaReleaseEmpty(arena);
 }
 
@@ -447,7 +458,12 @@ static Res arenaGrow(Arena arena, Count n)
     (void)chunkLayout(&l, minimum, shift, 0);
   } while (l.pages <= l.allocBase || l.pages - l.allocBase < n);
   if (minimum < arena->growthMinimum) minimum = SizeAlignUp(arena->growthMinimum, arena->grainSize);
-  size = arena->growthDesired > minimum ? SizeAlignUp(arena->growthDesired, arena->grainSize) : minimum;
+  size = arena->growthDesired;
+  /* Unless the client chose the growth, grow geometrically: a new chunk
+   * at least as big as all the address space so far, so the number of
+   * chunks stays logarithmic in the heap. */
+  if (!arena->growthSet && size < arena->reserved) size = arena->reserved;
+  size = size > minimum ? SizeAlignUp(size, arena->grainSize) : minimum;
   if (size > ARENA_MAX_SIZE) size = minimum;
   for (;;) {
     Size head;
@@ -545,5 +561,6 @@ INTERN Res ArenaSetGrowth(Arena arena, Size desired, Size minimum)
   if (desired < minimum) return RES_PARAM;
   arena->growthDesired = desired;
   arena->growthMinimum = minimum;
+  arena->growthSet = TRUE;
   return RES_OK;
 }

@@ -58,7 +58,7 @@ typedef struct ControlStruct {
   Size largeBytes;                     /* bytes in page-sized control blocks */
 } ControlStruct, *Control;
 
-#define ARENA_MAX_CHUNKS 64
+#define ARENA_MAX_CHUNKS 256
 
 struct mps_arena_s {
   Sig sig;
@@ -74,6 +74,7 @@ struct mps_arena_s {
   Size overheadCommitted;        /* chunk heads and page tables */
   double spare;
   Size growthDesired, growthMinimum;
+  Bool growthSet;                /* mps_arena_vm_growth was called */
   double pauseTime;
   mps_arena_extended_t extended;
   mps_arena_contracted_t contracted;

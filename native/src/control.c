@@ -6,7 +6,7 @@
  * Requests up to 1024 bytes come from slabs: one grain per slab, all slots
  * of one power-of-two size class, a header at the start of the page.  A
  * slab that becomes empty is given back unless it is the only one with
- * free slots in its class.  Larger requests take whole pages.  Callers
+ * free slots in its class and lies in the primary chunk.  Larger requests take whole pages.  Callers
  * pass the size back when freeing, so no per-block header is needed.
  * Design: docs/design/arena.md (control memory).
  */
@@ -133,7 +133,11 @@ INTERN void ControlFree(Arena arena, void *p, Size size)
   *(void **)p = slab->free;
   slab->free = p;
   --slab->used;
-  if (slab->used == 0 && !(head->next == &slab->ring && head->prev == &slab->ring)) {
+  /* An empty slab is kept only as its class's one partial slab, and only
+   * in the primary chunk, so that control memory never pins a chunk. */
+  if (slab->used == 0
+      && (!(head->next == &slab->ring && head->prev == &slab->ring)
+          || ArenaChunkOf(arena, (Addr)slab) != arena->primary)) {
     RingRemove(&slab->ring);
     --arena->control.slabs;
     ArenaFreePages(arena, (Addr)slab, arena->grainSize);

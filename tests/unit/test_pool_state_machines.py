@@ -1,0 +1,591 @@
+"""Stateful (hypothesis) tests of gc_plugin's manual pool classes against a
+plain-Python model (tests/unit/model.py: address -> size, route, contents).
+
+One RuleBasedStateMachine per configuration:
+
+* MFS with a drawn unit size (1..256) and extent size;
+* MVFF with alignment 8/16/64/4096, random placement keys (arena_high,
+  slot_high, first_fit), spare and extend_by, allocating with ``alloc`` and
+  (when drawn) through allocation points created before the first alloc;
+* MVFF debug (the same, plus random fencepost / free-space templates, and
+  check_fenceposts / check_free_space as invariants);
+* MVT through allocation points (``ap.alloc`` and the raw reserve/commit
+  protocol), freed with ``pool.free``;
+* a segregated allocation cache over MVFF (or MVFF debug) and one over MFS.
+
+Rules allocate (random sizes, including sizes above a cache's largest class
+and above MVT's fill size), free a random live block, write random bytes into
+a live block (through Block.write or a memoryview), and now and then destroy
+and recreate an allocation point or flush / recreate a cache.
+
+Invariants after every step: every live block is aligned as the pool says;
+no two live blocks overlap; every live block holds exactly what the model
+says was last written into it; total_size >= free_size >= 0 and
+total - free >= the live blocks' (rounded) sizes (+ what a cache holds);
+pool.check() and arena.check() (the core's consistency walks) are True.
+
+Teardown: free everything, destroy APs / caches, then free_size == total_size;
+destroy the pool, and the arena holds no pool memory any more
+(gcp_arena_pools_committed == 0; see model.PoolHeldProbe when the Python layer
+does not expose it).
+
+Hypothesis prints the failing steps and a reproduction blob (print_blob);
+runs are not derandomized.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import (
+    RuleBasedStateMachine,
+    initialize,
+    invariant,
+    precondition,
+    rule,
+    run_state_machine_as_test,
+)
+
+import gc_plugin
+
+from .model import HeapModel, LiveBlock, PoolHeldProbe, payload, round_up
+
+SETTINGS = settings(
+    max_examples=25,
+    stateful_step_count=40,
+    deadline=None,
+    print_blob=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
+
+SEEDS = st.integers(0, 2**32 - 1)
+#: Mostly small, sometimes page-sized, sometimes larger than an extent.
+SIZES = st.one_of(
+    st.integers(1, 64),
+    st.integers(1, 1024),
+    st.integers(1, 8192),
+    st.integers(8192, 150_000),
+)
+
+
+def _has_blocks(self: PoolMachine) -> bool:
+    return self.model is not None and len(self.model) > 0
+
+
+class PoolMachine(RuleBasedStateMachine):
+    """Rules and invariants common to every pool configuration.
+
+    Subclasses create ``self.pool`` and ``self.model`` in an @initialize rule
+    and add the allocation rules of their class.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.arena = gc_plugin.Arena()
+        self.probe = PoolHeldProbe(self.arena)
+        self.pool: Any = None
+        self.model: HeapModel | None = None
+        self.aps: list[gc_plugin.AllocationPoint | None] = []
+        self.cache: gc_plugin.AllocationCache | None = None
+        self.cache_classes: list[tuple[int, int, int]] = []
+
+    # ---- helpers ------------------------------------------------------------
+
+    def _free_live(self, live: LiveBlock) -> None:
+        if live.route == "cache":
+            assert self.cache is not None
+            self.cache.free_address(live.block.address, live.free_size)
+        else:
+            self.pool.free_address(live.block.address, live.free_size)
+
+    def _cached(self) -> int:
+        return self.cache.cached_size if self.cache is not None else 0
+
+    def _ap(self, slot: int) -> gc_plugin.AllocationPoint:
+        ap = self.aps[slot]
+        if ap is None:
+            ap = self.pool.allocation_point()
+            self.aps[slot] = ap
+        return ap
+
+    def _ap_alloc(self, slot: int, size: int, seed: int) -> None:
+        assert self.model is not None
+        size = round_up(size, self.pool.alignment)
+        block = self._ap(slot).alloc(size)
+        assert block.size == size
+        self.model.add(block, size, f"ap:{slot}", seed)
+
+    # ---- common rules -----------------------------------------------------------
+
+    @precondition(_has_blocks)
+    @rule(data=st.data())
+    def free(self, data: st.DataObject) -> None:
+        assert self.model is not None
+        address = data.draw(st.sampled_from(self.model.addresses()), label="free block")
+        live = self.model.remove(address)
+        self._free_live(live)
+
+    @precondition(_has_blocks)
+    @rule(data=st.data(), seed=SEEDS, via_view=st.booleans())
+    def write(self, data: st.DataObject, seed: int, via_view: bool) -> None:
+        assert self.model is not None
+        address = data.draw(st.sampled_from(self.model.addresses()), label="write block")
+        size = self.model.blocks[address].block.size
+        offset = data.draw(st.integers(0, size - 1), label="offset")
+        length = data.draw(st.integers(1, size - offset), label="length")
+        self.model.write(address, offset, payload(seed, length), via_view)
+
+    # ---- invariants -------------------------------------------------------------
+
+    @invariant()
+    def blocks_aligned_and_disjoint(self) -> None:
+        if self.model is None:
+            return
+        self.model.check_alignment()
+        self.model.check_no_overlap()
+
+    @invariant()
+    def contents_survive(self) -> None:
+        if self.model is not None:
+            self.model.check_contents()
+
+    @invariant()
+    def accounting(self) -> None:
+        if self.model is None:
+            return
+        cached = self._cached()
+        assert cached >= 0
+        self.model.check_accounting(self.pool, also_allocated=cached)
+
+    @invariant()
+    def core_consistent(self) -> None:
+        if self.pool is None:
+            return
+        assert self.pool.check() is True
+        assert self.arena.check() is True
+
+    # ---- teardown ---------------------------------------------------------------
+
+    def _release_children(self) -> None:
+        if self.cache is not None:
+            self.cache.flush()
+            assert self.cache.cached_size == 0
+            self.cache.destroy()
+            assert self.cache.destroyed
+            self.cache = None
+        for slot, ap in enumerate(self.aps):
+            if ap is not None:
+                ap.destroy()
+                assert ap.destroyed
+                self.aps[slot] = None
+
+    def teardown(self) -> None:
+        failing = sys.exc_info()[0] is not None
+        try:
+            if not failing and self.pool is not None and self.model is not None:
+                for address in self.model.addresses():
+                    self._free_live(self.model.remove(address))
+                self._release_children()
+                pool = self.pool
+                total, free = pool.total_size, pool.free_size
+                assert free == total, (
+                    f"everything freed, APs and caches gone, but free {free} != total {total}"
+                )
+                assert pool.check() is True
+                assert self.arena.check() is True
+                pool.destroy()
+                assert pool.destroyed
+                assert pool not in self.arena.pools
+                assert self.arena.check() is True
+                self.probe.check_empty(self.model.lowest, self.model.highest)
+        finally:
+            self._cleanup()
+
+    def _cleanup(self) -> None:
+        """Best effort: leave nothing behind, whatever happened."""
+        for obj in [self.cache, *self.aps, self.pool]:
+            if obj is not None:
+                try:
+                    obj.destroy()
+                except gc_plugin.MPSError:
+                    pass
+        try:
+            self.arena.destroy()
+        except gc_plugin.MPSError:
+            pass
+
+
+# ---- MFS ----------------------------------------------------------------------
+
+
+class MFSMachine(PoolMachine):
+    @initialize(
+        unit=st.integers(1, 256),
+        extend_by=st.sampled_from([None, 1, 3000, 4096, 65536]),
+    )
+    def make_pool(self, unit: int, extend_by: int | None) -> None:
+        self.pool = self.arena.mfs(unit, extend_by=extend_by)
+        assert self.pool.class_name == "MFS"
+        assert self.pool.unit_size == unit
+        self.unit = unit
+        self.unit_extent = round_up(max(unit, 8), self.pool.alignment)
+        self.model = HeapModel(self.pool.alignment)
+        self.last_total = 0
+
+    @rule(data=st.data(), seed=SEEDS)
+    def alloc(self, data: st.DataObject, seed: int) -> None:
+        assert self.model is not None
+        size = data.draw(st.integers(1, self.unit), label="size")
+        block = self.pool.alloc(size)
+        assert block.size == size
+        self.model.add(block, size, "pool", seed)
+
+    @invariant()
+    def mfs_accounting(self) -> None:
+        if self.model is None:
+            return
+        total, free = self.pool.total_size, self.pool.free_size
+        # Every live block takes exactly one unit; MFS never gives memory back.
+        assert total - free == len(self.model) * self.unit_extent
+        assert total >= self.last_total
+        self.last_total = total
+
+
+# ---- MVFF and MVFF debug ----------------------------------------------------------
+
+
+MVFF_KEYS = dict(
+    align=st.sampled_from([8, 16, 64, 4096]),
+    arena_high=st.sampled_from([None, False, True]),
+    slot_high=st.sampled_from([None, False, True]),
+    first_fit=st.sampled_from([None, False, True]),
+    spare=st.sampled_from([None, 0.0, 0.3, 1.0]),
+    extend_by=st.sampled_from([None, 4096, 65536, 200_000]),
+    ap_slots=st.integers(0, 2),
+)
+
+
+class MVFFMachine(PoolMachine):
+    def _create(self, **keys: Any) -> Any:
+        pool = self.arena.mvff(**keys)
+        assert pool.class_name == "MVFF"
+        return pool
+
+    @initialize(**MVFF_KEYS)
+    def make_pool(
+        self,
+        align: int,
+        arena_high: bool | None,
+        slot_high: bool | None,
+        first_fit: bool | None,
+        spare: float | None,
+        extend_by: int | None,
+        ap_slots: int,
+    ) -> None:
+        self.pool = self._create(
+            align=align,
+            arena_high=arena_high,
+            slot_high=slot_high,
+            first_fit=first_fit,
+            spare=spare,
+            extend_by=extend_by,
+        )
+        assert self.pool.alignment == align
+        self.model = HeapModel(align)
+        # Spec §3.9: with both APs and mps_alloc, create the first AP before
+        # the first mps_alloc.
+        self.aps = [self.pool.allocation_point() for _ in range(ap_slots)]
+
+    @rule(size=SIZES, seed=SEEDS)
+    def alloc(self, size: int, seed: int) -> None:
+        assert self.model is not None
+        block = self.pool.alloc(size)
+        assert block.size == size
+        self.model.add(block, size, "pool", seed)
+
+    @precondition(lambda self: len(self.aps) > 0)
+    @rule(data=st.data(), size=SIZES, seed=SEEDS)
+    def ap_alloc(self, data: st.DataObject, size: int, seed: int) -> None:
+        slot = data.draw(st.integers(0, len(self.aps) - 1), label="ap")
+        self._ap_alloc(slot, size, seed)
+
+    @precondition(lambda self: len(self.aps) > 0)
+    @rule(data=st.data())
+    def ap_destroy_or_create(self, data: st.DataObject) -> None:
+        slot = data.draw(st.integers(0, len(self.aps) - 1), label="ap")
+        ap = self.aps[slot]
+        if ap is None:
+            self.aps[slot] = self.pool.allocation_point()
+        else:
+            ap.destroy()
+            assert ap.destroyed
+            ap.destroy()  # idempotent
+            self.aps[slot] = None
+
+
+class MVFFDebugMachine(MVFFMachine):
+    TEMPLATES = st.sampled_from([None, b"", b"\xa5", b"POST", b"0123456789abcdefXYZ"])
+
+    @initialize(fence=TEMPLATES, free=TEMPLATES)
+    def templates(self, fence: bytes | None, free: bytes | None) -> None:
+        self.fence = fence
+        self.free_template = free
+
+    def _create(self, **keys: Any) -> Any:
+        # initialize rules run in an unspecified order: draw the templates
+        # here if make_pool came first.
+        templates: dict[str, bytes] = {}
+        fence = getattr(self, "fence", None)
+        free = getattr(self, "free_template", None)
+        if fence is not None:
+            templates["fence_template"] = fence
+        if free is not None:
+            templates["free_template"] = free
+        pool = self.arena.mvff_debug(**templates, **keys)
+        assert pool.class_name == "MVFF debug"
+        assert isinstance(pool, gc_plugin.MVFFDebugPool)
+        return pool
+
+    @invariant()
+    def debug_checks(self) -> None:
+        if self.pool is None:
+            return
+        self.pool.check_fenceposts()
+        self.pool.check_free_space()
+
+    @precondition(_has_blocks)
+    @rule(data=st.data())
+    def write_whole_block(self, data: st.DataObject) -> None:
+        """Fill a block to its last byte: the fenceposts must not notice."""
+        assert self.model is not None
+        address = data.draw(st.sampled_from(self.model.addresses()), label="block")
+        size = self.model.blocks[address].block.size
+        self.model.write(address, 0, b"\xff" * size, via_view=True)
+
+
+# ---- MVT ------------------------------------------------------------------------------
+
+
+MVT_SIZE_KEYS = st.sampled_from(
+    [
+        (None, None, None),
+        (8, 32, 8192),
+        (None, None, 128),
+        (64, 256, 1024),
+        (None, 512, None),
+        (16, 16, 65536),
+    ]
+)
+
+
+class MVTMachine(PoolMachine):
+    @initialize(
+        align=st.sampled_from([None, 8, 16, 64, 4096]),
+        sizes=MVT_SIZE_KEYS,
+        reserve_depth=st.sampled_from([None, 0, 4, 1024]),
+        frag_limit=st.sampled_from([None, 0.1, 0.5, 1.0]),
+        ap_slots=st.integers(1, 2),
+    )
+    def make_pool(
+        self,
+        align: int | None,
+        sizes: tuple[int | None, int | None, int | None],
+        reserve_depth: int | None,
+        frag_limit: float | None,
+        ap_slots: int,
+    ) -> None:
+        min_size, mean_size, max_size = sizes
+        self.pool = self.arena.mvt(
+            align=align,
+            min_size=min_size,
+            mean_size=mean_size,
+            max_size=max_size,
+            reserve_depth=reserve_depth,
+            frag_limit=frag_limit,
+        )
+        assert self.pool.class_name == "MVT"
+        assert not hasattr(self.pool, "alloc")
+        if align is not None:
+            assert self.pool.alignment == align
+        self.model = HeapModel(self.pool.alignment)
+        self.aps = [None] * ap_slots
+
+    @rule(data=st.data(), size=SIZES, seed=SEEDS)
+    def ap_alloc(self, data: st.DataObject, size: int, seed: int) -> None:
+        slot = data.draw(st.integers(0, len(self.aps) - 1), label="ap")
+        self._ap_alloc(slot, size, seed)
+
+    @rule(data=st.data(), size=SIZES, seed=SEEDS)
+    def reserve_commit(self, data: st.DataObject, size: int, seed: int) -> None:
+        """The raw protocol: reserve, initialise, commit (retry if refused)."""
+        assert self.model is not None
+        slot = data.draw(st.integers(0, len(self.aps) - 1), label="ap")
+        ap = self._ap(slot)
+        size = round_up(size, self.pool.alignment)
+        for _ in range(100):
+            address = ap.reserve(size)
+            assert address % self.pool.alignment == 0
+            block = gc_plugin.Block(address, size)
+            block.write(b"\x00" * size)
+            if ap.commit(address, size):
+                break
+        else:
+            raise AssertionError("commit refused 100 times in a row with no collector")
+        self.model.add(block, size, f"ap:{slot}", seed)
+
+    @rule(data=st.data())
+    def ap_destroy_or_create(self, data: st.DataObject) -> None:
+        slot = data.draw(st.integers(0, len(self.aps) - 1), label="ap")
+        ap = self.aps[slot]
+        if ap is None:
+            self.aps[slot] = self.pool.allocation_point()
+        else:
+            ap.destroy()
+            assert ap.destroyed
+            self.aps[slot] = None
+
+
+# ---- caches -----------------------------------------------------------------------
+
+
+class CacheMachine(PoolMachine):
+    """Rules for a cache in front of a pool; subclasses make pool and classes."""
+
+    def _make_cache(self) -> None:
+        self.cache = self.pool.cache(self.cache_classes)
+        assert self.cache.cached_size == 0
+        assert self.cache.class_sizes == sorted(c[0] for c in self.cache_classes)
+
+    def _largest_request(self) -> int:
+        raise NotImplementedError
+
+    @rule(data=st.data(), seed=SEEDS)
+    def cache_alloc(self, data: st.DataObject, seed: int) -> None:
+        assert self.model is not None and self.cache is not None
+        size = data.draw(st.integers(1, self._largest_request()), label="size")
+        block = self.cache.alloc(size)
+        classes = [c[0] for c in self.cache_classes]
+        expected = next((c for c in classes if c >= size), size)
+        assert block.size == expected, f"{block} for {size} bytes, classes {classes}"
+        self.model.add(block, size, "cache", seed)
+
+    @rule()
+    def flush(self) -> None:
+        assert self.cache is not None
+        self.cache.flush()
+        assert self.cache.cached_size == 0
+
+    @rule()
+    def recreate_cache(self) -> None:
+        """Blocks may be freed to another cache with the identical class array."""
+        assert self.cache is not None
+        self.cache.destroy()
+        assert self.cache.destroyed
+        self._make_cache()
+
+
+def _classes(align: int, top: int) -> st.SearchStrategy[list[tuple[int, int, int]]]:
+    """Up to 8 increasing class sizes (multiples of ``align``, at most ``top``)."""
+    multiples = st.lists(
+        st.integers(1, max(1, top // align)), min_size=1, max_size=8, unique=True
+    )
+    return multiples.flatmap(
+        lambda ms: st.tuples(
+            *[
+                st.tuples(st.just(m * align), st.integers(0, 16), st.integers(1, 10))
+                for m in sorted(ms)
+            ]
+        ).map(list)
+    )
+
+
+class MVFFCacheMachine(CacheMachine):
+    @initialize(
+        data=st.data(),
+        align=st.sampled_from([8, 16, 64]),
+        debug=st.booleans(),
+        spare=st.sampled_from([None, 0.0, 1.0]),
+    )
+    def make_pool(self, data: st.DataObject, align: int, debug: bool, spare: float | None) -> None:
+        if debug:
+            self.pool = self.arena.mvff_debug(align=align, spare=spare)
+        else:
+            self.pool = self.arena.mvff(align=align, spare=spare)
+        self.model = HeapModel(align)
+        self.cache_classes = data.draw(_classes(align, 4096), label="classes")
+        self._make_cache()
+
+    def _largest_request(self) -> int:
+        return self.cache_classes[-1][0] * 3 // 2 + 1  # includes overlarge requests
+
+    @rule(size=SIZES, seed=SEEDS)
+    def pool_alloc(self, size: int, seed: int) -> None:
+        assert self.model is not None
+        block = self.pool.alloc(size)
+        self.model.add(block, size, "pool", seed)
+
+    @invariant()
+    def debug_checks(self) -> None:
+        if isinstance(self.pool, gc_plugin.MVFFDebugPool):
+            self.pool.check_fenceposts()
+            self.pool.check_free_space()
+
+
+class MFSCacheMachine(CacheMachine):
+    @initialize(data=st.data(), unit=st.integers(1, 256))
+    def make_pool(self, data: st.DataObject, unit: int) -> None:
+        self.pool = self.arena.mfs(unit)
+        align = self.pool.alignment
+        self.model = HeapModel(align)
+        self.unit_extent = round_up(max(unit, 8), align)
+        classes = data.draw(_classes(align, self.unit_extent), label="classes")
+        # The largest class is the unit itself, so no request is overlarge
+        # (an MFS pool cannot allocate more than a unit).
+        if classes[-1][0] != self.unit_extent:
+            classes.append((self.unit_extent, data.draw(st.integers(0, 16)), 1))
+        self.cache_classes = classes
+        self._make_cache()
+
+    def _largest_request(self) -> int:
+        return self.unit_extent
+
+    @rule(seed=SEEDS)
+    def pool_alloc(self, seed: int) -> None:
+        assert self.model is not None
+        block = self.pool.alloc(self.unit_extent)
+        self.model.add(block, self.unit_extent, "pool", seed)
+
+    @invariant()
+    def units_accounted(self) -> None:
+        if self.model is None or self.cache is None:
+            return
+        # Every live block and every cached block holds exactly one unit; a
+        # cached block of class size c accounts for c bytes of cached_size.
+        total, free = self.pool.total_size, self.pool.free_size
+        extra = total - free - len(self.model) * self.unit_extent
+        assert extra >= 0 and extra % self.unit_extent == 0, (total, free, len(self.model))
+        units = extra // self.unit_extent
+        cached = self.cache.cached_size
+        smallest = self.cache_classes[0][0]
+        assert units * smallest <= cached <= units * self.unit_extent, (units, cached)
+
+
+# ---- the tests ---------------------------------------------------------------------------
+
+MACHINES = [
+    MFSMachine,
+    MVFFMachine,
+    MVFFDebugMachine,
+    MVTMachine,
+    MVFFCacheMachine,
+    MFSCacheMachine,
+]
+
+
+@pytest.mark.parametrize("machine", MACHINES, ids=[m.__name__ for m in MACHINES])
+def test_pool_state_machine(machine: type[RuleBasedStateMachine]) -> None:
+    run_state_machine_as_test(machine, settings=SETTINGS)
