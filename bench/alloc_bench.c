@@ -5,7 +5,7 @@
  * allocator starts from a fresh heap; bench/run.py runs the variants in
  * turn, repeats them and takes medians.
  *
- *   alloc_bench churn <impl> [ops] [live]     impl: none sac mvff mfs malloc
+ *   alloc_bench churn <impl> [ops] [live] [cached]  impl: none sac mvff mfs malloc
  *                                             malloc64 sac64
  *   alloc_bench ap    <impl> [allocs] [round] impl: apcommit bump malloc
  *   alloc_bench frag  <impl> [blocks]         impl: mvff malloc
@@ -112,7 +112,7 @@ static mps_pool_t make_mfs(mps_arena_t arena, size_t unit)
 
 #define SAC_CLASSES 8
 
-static int churn(const char *impl, long ops, long live)
+static int churn(const char *impl, long ops, long live, size_t cached)
 {
   uint16_t *slot = malloc((size_t)ops * sizeof *slot);
   uint8_t *szx = malloc((size_t)ops);
@@ -142,7 +142,7 @@ static int churn(const char *impl, long ops, long live)
     int k;
     for (k = 0; k < SAC_CLASSES; ++k) {
       classes[k].mps_block_size = (size_t)(32 * (k + 1)); /* 32..256 */
-      classes[k].mps_cached_count = 64;
+      classes[k].mps_cached_count = cached;
       classes[k].mps_frequency = 1;
     }
     res = mps_sac_create(&sac, pool, SAC_CLASSES, classes);
@@ -469,14 +469,15 @@ int main(int argc, char **argv)
 {
   if (argc < 3) {
     fprintf(stderr,
-            "usage: %s churn <none|sac|mvff|mfs|malloc|malloc64|sac64> [ops] [live]\n"
+            "usage: %s churn <none|sac|mvff|mfs|malloc|malloc64|sac64> [ops] [live] [sac_cached_count]\n"
             "       %s ap <apcommit|bump|malloc> [allocs] [round]\n"
             "       %s frag <mvff|malloc> [blocks]\n", argv[0], argv[0], argv[0]);
     return 1;
   }
   if (!strcmp(argv[1], "churn"))
     return churn(argv[2], argc > 3 ? atol(argv[3]) : 10000000L,
-                 argc > 4 ? atol(argv[4]) : 10000L);
+                 argc > 4 ? atol(argv[4]) : 10000L,
+                 argc > 5 ? (size_t)atol(argv[5]) : 64);
   if (!strcmp(argv[1], "ap"))
     return ap_bench(argv[2], argc > 3 ? atol(argv[3]) : 100000000L,
                     argc > 4 ? atol(argv[4]) : 1L << 20);

@@ -290,6 +290,8 @@ def profile(bins, variety, log):
          ["frag", "mvff", "200000"], ["mps_alloc", "mps_free"]),
         ("churn sac, 3e6 ops (cost inside mps_sac_fill + mps_sac_empty)",
          ["churn", "sac", "3000000"], ["mps_sac_fill", "mps_sac_empty"]),
+        ("churn mfs, 1e6 ops (cost inside mps_alloc + mps_free)",
+         ["churn", "mfs", "1000000"], ["mps_alloc", "mps_free"]),
     ]
     out = ["## Profile (valgrind --tool=callgrind, %s variety, instructions)" % variety, ""]
     for label, tail, toggles in runs:
@@ -303,6 +305,7 @@ def profile(bins, variety, log):
             out.append("%s: callgrind failed: %s" % (label, res.stderr[-500:]))
             continue
         ops = float(tail[2])
+        unit = "per block of phase 1" if tail[0] == "frag" else "per operation (free+alloc)"
         def annotate(extra):
             ann = sh(["callgrind_annotate", "--auto=no", "--threshold=99"] + extra + [cg]).stdout
             total, rows = None, []
@@ -341,8 +344,8 @@ def profile(bins, variety, log):
                                                     ["alloc_bench_" + variety] + tail)))
         if total:
             out.append("")
-            out.append("Total %s instructions collected ≈ %.0f per operation." % (
-                "{:,}".format(total), total / ops))
+            out.append("Total %s instructions collected ≈ %.0f %s." % (
+                "{:,}".format(total), total / ops, unit))
         out.append("")
         out.append("| rank | function | self share | inclusive share |")
         out.append("|---|---|---|---|")
