@@ -24,10 +24,12 @@ typedef struct MFSSegStruct {
 typedef struct MFSStruct {
   PoolStruct poolStruct;
   Size unitSize;          /* rounded up to the alignment */
+  Shift unitShift;        /* log2 of unitSize if a power of two, else 0 */
   Size unroundedUnitSize; /* as the client gave it */
   Size extendBy;
-  void *freeList;
+  void *freeList;         /* units: link, then (if room) their extent */
   Addr bump, bumpLimit;   /* never-used units of the newest extent */
+  Seg bumpSeg;            /* that extent */
   Count allocated;
   Size total;
 } MFSStruct, *MFS;
@@ -62,6 +64,7 @@ static Res mfsInit(Pool pool, ArgList args)
   mfs->unroundedUnitSize = unit;
   if (unit < sizeof(void *)) unit = sizeof(void *);
   mfs->unitSize = SizeAlignUp(unit, PF_ALIGN);
+  mfs->unitShift = SizeIsP2(mfs->unitSize) ? SizeLog2(mfs->unitSize) : 0;
   if (extendBy < mfs->unitSize) extendBy = mfs->unitSize;
   mfs->extendBy = extendBy;
   mfs->freeList = NULL;
@@ -101,33 +104,42 @@ static Res mfsExtend(MFS mfs)
   mseg->units = units;
   mseg->allocTable = bt;
   mfs->bump = seg->base;
+  mfs->bumpSeg = seg;
   mfs->bumpLimit = AddrAdd(seg->base, units * mfs->unitSize);
   mfs->total += size;
   return RES_OK;
 }
 
-static void mfsMark(MFS mfs, Addr p, Bool allocated)
+/* The unit index of a byte offset into an extent. */
+static Index mfsUnitIndex(MFS mfs, Size offset)
+{
+  return mfs->unitShift != 0 ? offset >> mfs->unitShift : offset / mfs->unitSize;
+}
+
+/* Free units remember their extent in their second word when they have
+ * one, so that allocation needs no page-table lookup. */
+static Seg mfsUnitSeg(MFS mfs, Addr p)
 {
   Seg seg = NULL;
-  MFSSeg mseg;
-  Index i;
-  Bool found = ArenaSegOf(&seg, mfs->poolStruct.arena, p);
-  AVER(found && seg != NULL);
+  Bool found;
+  if (mfs->unitSize >= 2 * sizeof(void *)) return ((Seg *)(void *)p)[1];
+  found = ArenaSegOf(&seg, mfs->poolStruct.arena, p);
+  AVER(found);
   UNUSED(found);
-  mseg = (MFSSeg)seg;
-  i = AddrOffset(seg->base, p) / mfs->unitSize;
-  if (allocated) BTSet(mseg->allocTable, i); else BTRes(mseg->allocTable, i);
+  return seg;
 }
 
 static Res mfsAlloc(Addr *pReturn, Pool pool, Size size)
 {
   MFS mfs = MFSOf(pool);
   Addr p;
+  Seg seg;
   if (size > mfs->unitSize)
     return MISUSE("mps_alloc: %zu bytes is larger than this MFS pool's unit size %zu",
                   size, mfs->unroundedUnitSize);
   if (mfs->freeList != NULL) {
     p = mfs->freeList;
+    seg = mfsUnitSeg(mfs, p);
     mfs->freeList = *(void **)p;
   } else {
     if (mfs->bump == NULL || mfs->bump >= mfs->bumpLimit) {
@@ -135,9 +147,10 @@ static Res mfsAlloc(Addr *pReturn, Pool pool, Size size)
       if (res != RES_OK) return res;
     }
     p = mfs->bump;
+    seg = mfs->bumpSeg;
     mfs->bump = AddrAdd(p, mfs->unitSize);
   }
-  mfsMark(mfs, p, TRUE);
+  BTSet(((MFSSeg)seg)->allocTable, mfsUnitIndex(mfs, AddrOffset(seg->base, p)));
   ++mfs->allocated;
   *pReturn = p;
   return RES_OK;
@@ -155,13 +168,14 @@ static Res mfsFree(Pool pool, Seg seg, Addr old, Size size)
     return MISUSE("mps_free: size %zu does not match this MFS pool's unit size %zu",
                   size, mfs->unroundedUnitSize);
   offset = AddrOffset(seg->base, old);
-  if (offset % mfs->unitSize != 0 || offset / mfs->unitSize >= mseg->units)
+  i = mfsUnitIndex(mfs, offset);
+  if (i * mfs->unitSize != offset || i >= mseg->units)
     return MISUSE("mps_free: %p is not the start of a unit of this MFS pool", (void *)old);
-  i = offset / mfs->unitSize;
   if (!BTGet(mseg->allocTable, i))
     return MISUSE("mps_free: unit %p of this MFS pool is already free (double free)",
                   (void *)old);
   BTRes(mseg->allocTable, i);
+  if (mfs->unitSize >= 2 * sizeof(void *)) ((Seg *)(void *)old)[1] = seg;
   *(void **)old = mfs->freeList;
   mfs->freeList = old;
   --mfs->allocated;

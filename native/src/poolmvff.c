@@ -288,10 +288,15 @@ static Res mvffAlloc(Addr *pReturn, Pool pool, Size size)
     Index i = size >> mvff->alignShift;
     Addr p = mvff->quickList[i];
     if (p != NULL) {
+      Seg seg = size >= 2 * sizeof(void *) ? ((Seg *)(void *)p)[1] : NULL;
       mvff->quickList[i] = *(void **)p;
       --mvff->quickCount[i];
       mvff->quickSize -= size;
-      mvffMark(mvff, p, AddrAdd(p, size), FALSE);
+      if (seg != NULL)   /* the block lies in this one segment */
+        BTResRange(((MVFFSeg)seg)->freeTable, AddrOffset(seg->base, p) >> mvff->alignShift,
+                   (AddrOffset(seg->base, p) + size) >> mvff->alignShift);
+      else
+        mvffMark(mvff, p, AddrAdd(p, size), FALSE);
       *pReturn = p;
       return RES_OK;
     }
@@ -299,9 +304,14 @@ static Res mvffAlloc(Addr *pReturn, Pool pool, Size size)
   return MVFFAllocRange(pReturn, mvff, size);
 }
 
-static void mvffQuickPush(MVFF mvff, Addr p, Size size)
+/* A quick-list block holds the link in its first word and, if it has a
+ * second, the segment containing all of it (or NULL if it spans two), so
+ * that reusing it needs no page-table lookup. */
+static void mvffQuickPush(MVFF mvff, Seg seg, Addr p, Size size)
 {
   Index i = size >> mvff->alignShift;
+  if (size >= 2 * sizeof(void *))
+    ((Seg *)(void *)p)[1] = seg != NULL && AddrAdd(p, size) <= seg->limit ? seg : NULL;
   *(void **)p = mvff->quickList[i];
   mvff->quickList[i] = p;
   mvff->quickSize += size;
@@ -324,7 +334,7 @@ static Res mvffFree(Pool pool, Seg seg, Addr old, Size size)
     Index l = AddrOffset(seg->base, limit) >> mvff->alignShift;
     if (BTIsResRange(bt, i, l)) {
       BTSetRange(bt, i, l);
-      mvffQuickPush(mvff, old, size);
+      mvffQuickPush(mvff, seg, old, size);
       return RES_OK;
     }
   }
@@ -332,7 +342,7 @@ static Res mvffFree(Pool pool, Seg seg, Addr old, Size size)
   if (res != RES_OK) return res;
   if (mvff->quick && size <= MVFF_QUICK_MAX) {
     mvffMark(mvff, old, limit, TRUE);
-    mvffQuickPush(mvff, old, size);
+    mvffQuickPush(mvff, seg, old, size);
     return RES_OK;
   }
   return MVFFFreeRange(mvff, old, limit);
