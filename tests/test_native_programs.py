@@ -2,7 +2,7 @@
 
 Each tests/native/*.c is a standalone program that uses only the public
 headers in native/include.  It is compiled and linked with the static
-library (native/Makefile) in the cool and the hot variety, run without
+library (native/Makefile) in the cool, hot and rash varieties, run without
 arguments (a program picks and prints its own seed), and must exit 0.
 Each xdist worker builds each variety's library once, in a private
 directory, so that parallel workers never race on native/build.
@@ -21,7 +21,7 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parent.parent
 NATIVE = REPO_ROOT / "native"
 PROGRAMS = sorted((REPO_ROOT / "tests" / "native").glob("*.c"))
-VARIETIES = ("cool", "hot")
+VARIETIES = ("cool", "hot", "rash")
 RUN_TIMEOUT = 300  # seconds per program
 OUTPUT_LIMIT = 20000  # characters of output shown on failure
 
