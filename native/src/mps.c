@@ -16,6 +16,7 @@
 #include "seg.c"
 #include "pool.c"
 #include "cbs.c"
+#include "pending.c"
 #include "buffer.c"
 #include "sac.c"
 #include "poolmfs.c"

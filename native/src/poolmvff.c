@@ -17,6 +17,8 @@
  * blocks coalesce.  Quick lists trade strict lowest-address placement of
  * small blocks for constant-time reuse.
  *
+ * A free that cannot get a tree node goes on the pending list (pending.h).
+ *
  * Invariants: free ranges lie in the pool's segments and outside every
  * allocation point's unused buffer; a unit's free bit is set iff it lies
  * in the tree, on a quick list or on the pending list; total = the sizes
@@ -27,38 +29,6 @@
 #include "buffer.h"
 #include "arg.h"
 #include "mpscmvff.h"
-
-/* ---- the pending list -----------------------------------------------------
- * A free that cannot get a tree node (commit limit) keeps the block here,
- * written in the block itself: the first word links to the next entry;
- * its low bit set means the block is exactly one alignment unit, otherwise
- * the second word holds the size.  Entries are retried on every
- * operation. */
-
-static void mvffPendingPush(MVFF mvff, Addr base, Size size)
-{
-  Size align = mvff->poolStruct.alignment;
-  Word link = (Word)mvff->pending;
-  if (size == align) link |= 1;
-  else ((Size *)(void *)base)[1] = size;
-  *(Word *)(void *)base = link;
-  mvff->pending = base;
-  mvff->pendingSize += size;
-}
-
-static void mvffPendingFlush(MVFF mvff)
-{
-  Size align = mvff->poolStruct.alignment;
-  while (mvff->pending != NULL) {
-    Addr base = mvff->pending;
-    Word link = *(Word *)(void *)base;
-    Size size = (link & 1) ? align : ((Size *)(void *)base)[1];
-    RangeStruct r;
-    if (CBSInsert(&r, &mvff->freeCBS, base, AddrAdd(base, size)) != RES_OK) return;
-    mvff->pending = (void *)(link & ~(Word)1);
-    mvff->pendingSize -= size;
-  }
-}
 
 /* ---- the free bit tables ---------------------------------------------------- */
 
@@ -203,7 +173,7 @@ INTERN Res MVFFAllocRange(Addr *baseReturn, MVFF mvff, Size size)
   Addr base;
   Res res;
 
-  mvffPendingFlush(mvff);
+  PendingFlush(&mvff->pending, &mvff->freeCBS);
   if (!mvffFind(&r, mvff, size)) {
     mvffQuickFlush(mvff);
     if (!mvffFind(&r, mvff, size)) {
@@ -229,7 +199,7 @@ static void mvffInsertFree(MVFF mvff, Addr base, Addr limit)
   Res res = CBSInsert(&r, &mvff->freeCBS, base, limit);
   AVER(res != RES_FAIL);   /* the free bits said it was allocated */
   if (res != RES_OK) {
-    mvffPendingPush(mvff, base, AddrOffset(base, limit));
+    PendingPush(&mvff->pending, base, limit);
     return;
   }
   if ((double)mvff->freeCBS.size > mvff->spare * (double)mvff->total
@@ -240,7 +210,7 @@ static void mvffInsertFree(MVFF mvff, Addr base, Addr limit)
 INTERN Res MVFFFreeRange(MVFF mvff, Addr base, Addr limit)
 {
   if (mvffState(mvff, base, limit) != MVFF_ALLOCATED) return RES_FAIL;
-  mvffPendingFlush(mvff);
+  PendingFlush(&mvff->pending, &mvff->freeCBS);
   mvffMark(mvff, base, limit, TRUE);
   mvffInsertFree(mvff, base, limit);
   return RES_OK;
@@ -356,7 +326,7 @@ INTERN Res MVFFBufferFill(Addr *baseReturn, Addr *limitReturn, Pool pool, Buffer
   RangeStruct r = {NULL, NULL};
   Res res;
   UNUSED(buffer);
-  mvffPendingFlush(mvff);
+  PendingFlush(&mvff->pending, &mvff->freeCBS);
   if (!CBSFindLargest(&r, &mvff->freeCBS) || AddrOffset(r.base, r.limit) < size) {
     mvffQuickFlush(mvff);
     (void)CBSFindLargest(&r, &mvff->freeCBS);
@@ -444,8 +414,7 @@ INTERN Res MVFFInit(Pool pool, ArgList args)
   pool->alignment = align;
   mvff->alignShift = SizeLog2(align);
   mvff->total = 0;
-  mvff->pending = NULL;
-  mvff->pendingSize = 0;
+  PendingInit(&mvff->pending);
   mvff->fresh = mvff->returning = NULL;
   /* Quick lists serve the default placement only: a client that asks for
    * a particular placement gets exactly that. */
@@ -470,7 +439,7 @@ INTERN Size MVFFTotalSize(Pool pool) { return MVFFOf(pool)->total; }
 INTERN Size MVFFFreeSize(Pool pool)
 {
   MVFF mvff = MVFFOf(pool);
-  return mvff->freeCBS.size + mvff->pendingSize + mvff->quickSize;
+  return mvff->freeCBS.size + mvff->pending.size + mvff->quickSize;
 }
 
 typedef struct MVFFRangeCheckClosure { Pool pool; Bool ok; } MVFFRangeCheckClosure;
@@ -514,6 +483,12 @@ static Bool mvffFreeRangeOK(Addr base, Addr limit, void *p)
   return TRUE;
 }
 
+static Bool mvffPendingRangeOK(Addr base, Addr limit, void *p)
+{
+  MVFF mvff = p;
+  return mvffAllFree(mvff, base, limit) && !CBSOverlaps(&mvff->freeCBS, base, limit);
+}
+
 INTERN Bool MVFFConsistent(Pool pool)
 {
   MVFF mvff = MVFFOf(pool);
@@ -547,6 +522,7 @@ INTERN Bool MVFFConsistent(Pool pool)
     if (n != mvff->quickCount[i]) return FALSE;
   }
   if (quickBytes != mvff->quickSize) return FALSE;
+  if (!PendingIterate(&mvff->pending, mvffPendingRangeOK, mvff)) return FALSE;
   c.pool = pool;
   c.ok = TRUE;
   (void)CBSIterate(&mvff->freeCBS, mvffFreeRangeOK, &c);

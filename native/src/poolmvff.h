@@ -6,6 +6,7 @@
 
 #include "pool.h"
 #include "cbs.h"
+#include "pending.h"
 
 typedef struct MVFFStruct *MVFF;
 /* Called on a range that becomes pool memory (a new segment) and on one
@@ -32,8 +33,7 @@ typedef struct MVFFStruct {
   double spare;           /* free share of total kept before returning segments */
   Bool arenaHigh, slotHigh, firstFit;
   Size total;             /* bytes of segments */
-  void *pending;          /* freed blocks whose tree node could not be had */
-  Size pendingSize;
+  PendingStruct pending;  /* freed blocks whose tree node could not be had */
   MVFFRangeHook fresh, returning;  /* debug hooks, or NULL */
   Bool quick;             /* quick lists in use */
   void *quickList[MVFF_QUICK_SLOTS];  /* by size >> alignShift */

@@ -31,12 +31,9 @@
  * tail), every segment wholly inside the coalesced free range is given
  * back to the arena while free space stays at least `reserve` afterwards.
  * When a CBS node cannot be had (RES_MEMORY, RES_COMMIT_LIMIT) a freed
- * range goes on the pending list, threaded through the ranges themselves
- * (every range is a multiple of the alignment, so at least one word: a
- * one-word range is marked by the low bit of its link, longer ones keep
- * their size in the second word); pending ranges count as free, are
- * never allocated, and are moved into the CBS at the start of every
- * fill, empty and free.
+ * range goes on the pending list (pending.h); pending ranges count as
+ * free, are never allocated, and are moved into the CBS at the start of
+ * every fill, empty and free.
  * Invariants: free ranges and pending ranges are disjoint, aligned, lie
  * in the pool's segments and do not overlap any attached buffer's unused
  * part [init, limit); total = bytes of the pool's segments;
@@ -45,12 +42,12 @@
 #include "pool.h"
 #include "buffer.h"
 #include "cbs.h"
+#include "pending.h"
 #include "arg.h"
 #include "mpscmvt.h"
 
 #define MVT_FILL_MAX ((Size)64 << 10)
 #define MVT_EXTEND_MIN ((Size)64 << 10)
-#define MVT_PENDING_ONE ((Word)1)   /* link tag: the pending range is one word */
 
 typedef struct MVTStruct {
   PoolStruct poolStruct;
@@ -62,14 +59,12 @@ typedef struct MVTStruct {
   Size extendSize;        /* ordinary segment size */
   Size reserve;           /* free bytes kept rather than returned */
   Size total;             /* bytes in segments */
-  Addr pending;           /* ranges waiting for a CBS node */
-  Size pendingSize;
-  Count pendingCount;
+  PendingStruct pending;  /* ranges waiting for a CBS node (pending.h) */
 } MVTStruct, *MVT;
 
 #define MVTOf(pool) PARENT(MVTStruct, poolStruct, pool)
 
-static Size mvtFreeBytes(MVT mvt) { return mvt->cbs.size + mvt->pendingSize; }
+static Size mvtFreeBytes(MVT mvt) { return mvt->cbs.size + mvt->pending.size; }
 
 /* ---- creation ------------------------------------------------------------ */
 
@@ -143,9 +138,7 @@ static Res mvtInit(Pool pool, ArgList args)
   mvt->extendSize = SizeAlignUp(extend, arena->grainSize);
   mvt->reserve = depth != 0 && meanSize > SIZE_MAX / depth ? SIZE_MAX : depth * meanSize;
   mvt->total = 0;
-  mvt->pending = NULL;
-  mvt->pendingSize = 0;
-  mvt->pendingCount = 0;
+  PendingInit(&mvt->pending);
   CBSInit(&mvt->cbs, arena, TRUE);
   return RES_OK;
 }
@@ -191,62 +184,6 @@ static Buffer mvtBufferOverlapping(Pool pool, Addr base, Addr limit)
   return NULL;
 }
 
-static Addr mvtPendingNext(Addr p, Size *sizeReturn)
-{
-  Word w0 = ((Word *)(void *)p)[0];
-  *sizeReturn = (w0 & MVT_PENDING_ONE) != 0 ? sizeof(Word) : (Size)((Word *)(void *)p)[1];
-  return (Addr)(w0 & ~MVT_PENDING_ONE);
-}
-
-static void mvtPendingPush(MVT mvt, Addr base, Addr limit)
-{
-  Word *w = (Word *)(void *)base;
-  Size size = AddrOffset(base, limit);
-  AVER(size >= sizeof(Word) && AddrIsAligned(base, sizeof(Word)));
-  if (size == sizeof(Word)) {
-    w[0] = (Word)mvt->pending | MVT_PENDING_ONE;
-  } else {
-    w[0] = (Word)mvt->pending;
-    w[1] = (Word)size;
-  }
-  mvt->pending = base;
-  mvt->pendingSize += size;
-  ++mvt->pendingCount;
-}
-
-/* The pending range overlapping [base, limit), if any, in *rangeReturn. */
-static Bool mvtPendingOverlap(Range rangeReturn, MVT mvt, Addr base, Addr limit)
-{
-  Addr p = mvt->pending;
-  while (p != NULL) {
-    Size size;
-    Addr next = mvtPendingNext(p, &size);
-    if (base < AddrAdd(p, size) && limit > p) {
-      rangeReturn->base = p;
-      rangeReturn->limit = AddrAdd(p, size);
-      return TRUE;
-    }
-    p = next;
-  }
-  return FALSE;
-}
-
-/* Move pending ranges into the CBS until a node cannot be had. */
-static void mvtFlushPending(MVT mvt)
-{
-  while (mvt->pending != NULL) {
-    RangeStruct r;
-    Size size;
-    Addr p = mvt->pending, next = mvtPendingNext(p, &size);
-    Res res = CBSInsert(&r, &mvt->cbs, p, AddrAdd(p, size));
-    AVER(res != RES_FAIL);
-    if (res != RES_OK) return;
-    mvt->pending = next;
-    mvt->pendingSize -= size;
-    --mvt->pendingCount;
-  }
-}
-
 /* Give back to the arena the segments wholly inside the free range r,
  * while free space stays at least the reserve. */
 static void mvtReturnSegments(MVT mvt, Range r)
@@ -279,7 +216,7 @@ static void mvtFreeRange(MVT mvt, Addr base, Addr limit)
   if (res == RES_OK)
     mvtReturnSegments(mvt, &r);
   else
-    mvtPendingPush(mvt, base, limit);
+    PendingPush(&mvt->pending, base, limit);
 }
 
 /* ---- allocation ------------------------------------------------------------ */
@@ -324,7 +261,7 @@ static Res mvtBufferFill(Addr *baseReturn, Addr *limitReturn, Pool pool, Buffer 
 
   UNUSED(buffer);
   AVER(size > 0 && SizeAlignUp(size, pool->alignment) == size);
-  mvtFlushPending(mvt);
+  PendingFlush(&mvt->pending, &mvt->cbs);
   if (size > mvt->fillSize) {                                   /* 1 */
     if (CBSFindFirst(&r, &mvt->cbs, size))
       return mvtTake(baseReturn, limitReturn, mvt, r.base, size);
@@ -354,7 +291,7 @@ static void mvtBufferEmpty(Pool pool, Buffer buffer, Addr init, Addr limit)
   MVT mvt = MVTOf(pool);
   UNUSED(buffer);
   AVER(init <= limit);
-  mvtFlushPending(mvt);
+  PendingFlush(&mvt->pending, &mvt->cbs);
   if (init < limit) mvtFreeRange(mvt, init, limit);
 }
 
@@ -379,9 +316,9 @@ static Res mvtFree(Pool pool, Seg seg, Addr old, Size size)
   if (!mvtRangeInPool(pool, old, limit))
     return MISUSE("mps_free: block %p of %zu bytes runs past the end of this MVT pool's "
                   "memory (wrong size?)", (void *)old, size);
-  mvtFlushPending(mvt);
-  if (CBSOverlaps(&mvt->cbs, old, limit) || mvtPendingOverlap(&r, mvt, old, limit)) {
-    if (CBSFindContaining(&r, &mvt->cbs, old) || mvtPendingOverlap(&r, mvt, old, AddrAdd(old, 1)))
+  PendingFlush(&mvt->pending, &mvt->cbs);
+  if (CBSOverlaps(&mvt->cbs, old, limit) || PendingOverlap(&r, &mvt->pending, old, limit)) {
+    if (CBSFindContaining(&r, &mvt->cbs, old) || PendingOverlap(&r, &mvt->pending, old, AddrAdd(old, 1)))
       return MISUSE("mps_free: block %p of %zu bytes is already free, in free range "
                     "[%p, %p) of this MVT pool (double free?)", (void *)old, size,
                     (void *)r.base, (void *)r.limit);
@@ -416,13 +353,17 @@ static Bool mvtVisitRange(Addr base, Addr limit, void *closure)
   return mvtRangeOK(closure, base, limit);
 }
 
+static Bool mvtVisitPending(Addr base, Addr limit, void *closure)
+{
+  MVT mvt = closure;
+  return mvtRangeOK(&mvt->poolStruct, base, limit) && !CBSOverlaps(&mvt->cbs, base, limit);
+}
+
 static Bool mvtConsistent(Pool pool)
 {
   MVT mvt = MVTOf(pool);
   Ring node, next, node2, next2;
-  Size total = 0, pendingSize = 0;
-  Count pendingCount = 0;
-  Addr p;
+  Size total = 0;
 
   if (!CBSConsistent(&mvt->cbs)) return FALSE;
   if (!(mvt->fillSize > 0 && mvt->extendSize >= mvt->fillSize)) return FALSE;
@@ -434,16 +375,7 @@ static Bool mvtConsistent(Pool pool)
   }
   if (total != mvt->total) return FALSE;
   if (!CBSIterate(&mvt->cbs, mvtVisitRange, pool)) return FALSE;
-  for (p = mvt->pending; p != NULL; ) {
-    Size size;
-    Addr nextp = mvtPendingNext(p, &size);
-    if (++pendingCount > mvt->pendingCount) return FALSE;   /* a cycle */
-    if (!mvtRangeOK(pool, p, AddrAdd(p, size))) return FALSE;
-    if (CBSOverlaps(&mvt->cbs, p, AddrAdd(p, size))) return FALSE;
-    pendingSize += size;
-    p = nextp;
-  }
-  if (pendingCount != mvt->pendingCount || pendingSize != mvt->pendingSize) return FALSE;
+  if (!PendingIterate(&mvt->pending, mvtVisitPending, mvt)) return FALSE;
   /* Attached buffers' unused parts lie in the pool and are disjoint.  (The
    * used part [base, init) may have been freed and its segments returned.) */
   RING_FOR(node, &pool->bufferRing, next) {
