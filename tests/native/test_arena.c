@@ -17,54 +17,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "mps.h"
 #include "mpsavm.h"
 #include "mpscmfs.h"
 #include "mpscmvff.h"
 #include "mpslib.h"
 #include "gcp_ext.h"
-
-static unsigned long checks, failures;
-#define CHECK(cond) do { ++checks; if (!(cond)) { ++failures; \
-  fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); } } while (0)
-#define REQUIRE(cond) do { int ok_ = (cond) ? 1 : 0; CHECK(ok_); if (!ok_) { \
-  fprintf(stderr, "%lu passed, %lu failed (stopped)\n", checks - failures, failures); \
-  exit(1); } } while (0)
-
-static unsigned long long rnd_state;
-static unsigned long rnd(void)
-{
-  rnd_state ^= rnd_state << 13; rnd_state ^= rnd_state >> 7; rnd_state ^= rnd_state << 17;
-  return (unsigned long)rnd_state;
-}
+#include "testlib.h"
 
 #define KiB ((size_t)1 << 10)
 #define MiB ((size_t)1 << 20)
-
-/* ---- assertion handler that records instead of aborting ------------------ */
-
-static char lastMessage[600];
-static unsigned long reports;
-static void recordHandler(const char *file, unsigned line, const char *cond)
-{
-  ++reports;
-  snprintf(lastMessage, sizeof lastMessage, "%s (%s:%u)", cond, file, line);
-}
-
-/* Exactly one report since `before`, naming `word`. */
-static int reported(unsigned long before, const char *word)
-{
-  if (reports != before + 1) {
-    fprintf(stderr, "  expected one report naming \"%s\", got %lu\n", word, reports - before);
-    return 0;
-  }
-  if (strstr(lastMessage, word) == NULL) {
-    fprintf(stderr, "  report does not name \"%s\": %s\n", word, lastMessage);
-    return 0;
-  }
-  return 1;
-}
 
 /* ---- extension callbacks: a log of chunks ---------------------------------- */
 
@@ -901,11 +863,9 @@ static void misuseAndControl(void)
 int main(int argc, char **argv)
 {
   mps_arena_t arena;
-  unsigned long seed = argc > 1 ? strtoul(argv[1], NULL, 0) : (unsigned long)time(NULL);
 
-  printf("seed %lu\n", seed);
+  testSeed(argc, argv);
   printf("variety %s\n", gcp_variety());
-  rnd_state = (unsigned long long)seed * 2654435761ull + 1;
   REQUIRE(mps_arena_create_k(&arena, mps_arena_class_vm(), mps_args_none) == MPS_RES_OK);
   pageSize = gcp_arena_grain_size(arena);
   REQUIRE(pageSize >= 4096 && (pageSize & (pageSize - 1)) == 0);
@@ -922,7 +882,5 @@ int main(int argc, char **argv)
   addresses();
   misuseAndControl();
   CHECK(callbackErrors == 0);
-  if (failures != 0 && reports != 0) fprintf(stderr, "last report: %s\n", lastMessage);
-  printf("%lu passed, %lu failed\n", checks - failures, failures);
-  return failures != 0;
+  return testFinish();
 }

@@ -17,7 +17,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "mps.h"
 #include "mpsavm.h"
 #include "mpscmfs.h"
@@ -25,20 +24,7 @@
 #include "mpscmvt.h"
 #include "mpscmv2.h"       /* legacy name; must be harmless */
 #include "mpslib.h"
-
-static unsigned long checks, failures;
-#define CHECK(cond) do { ++checks; if (!(cond)) { ++failures; \
-  fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); } } while (0)
-#define REQUIRE(cond) do { int ok_ = (cond) ? 1 : 0; CHECK(ok_); if (!ok_) { \
-  fprintf(stderr, "%lu passed, %lu failed (stopped)\n", checks - failures, failures); \
-  exit(1); } } while (0)
-
-static unsigned long long rnd_state;
-static unsigned long rnd(void)
-{
-  rnd_state ^= rnd_state << 13; rnd_state ^= rnd_state >> 7; rnd_state ^= rnd_state << 17;
-  return (unsigned long)rnd_state;
-}
+#include "testlib.h"
 
 /* ---- the client's objects: a header word and a payload ------------------- */
 
@@ -63,8 +49,6 @@ static int objOK(obj_t obj, size_t size, unsigned long serial)
     if (obj->payload[i] != (unsigned char)(serial + i)) return 0;
   return 1;
 }
-
-static size_t alignUp(size_t s, size_t a) { return (s + a - 1) & ~(a - 1); }
 
 /* §4.3: the canonical loop, with the inline macros. */
 static mps_res_t makeObj(obj_t *obj_o, mps_ap_t ap, size_t size, unsigned long serial)
@@ -304,14 +288,6 @@ static void caches(mps_arena_t arena)
 
 /* ---- keyword argument machinery --------------------------------------------------- */
 
-static char lastMessage[600];
-static unsigned long reports;
-static void recordHandler(const char *file, unsigned line, const char *cond)
-{
-  ++reports;
-  snprintf(lastMessage, sizeof lastMessage, "%s (%s:%u)", cond, file ? file : "?", line);
-}
-
 static void keywordMacros(void)
 {
   int ran = 0;
@@ -433,10 +409,8 @@ int main(int argc, char **argv)
 {
   mps_arena_t arena;
   mps_res_t res;
-  unsigned long seed = argc > 1 ? strtoul(argv[1], NULL, 0) : (unsigned long)time(NULL);
 
-  printf("seed %lu\n", seed);
-  rnd_state = (unsigned long long)seed * 2654435761ull + 1;
+  testSeed(argc, argv);
 
   /* Only telemetry and the assertion handler may come before the arena. */
   plinth();
@@ -465,8 +439,7 @@ int main(int argc, char **argv)
   /* Teardown (§3.1): park; APs, SACs and pools are already gone; arena. */
   mps_arena_park(arena);
   mps_arena_destroy(arena);
-  printf("%lu passed, %lu failed\n", checks - failures, failures);
-  return failures != 0;
+  return testFinish();
 }
 
 /* §1.5: with the macros removed, the plain names are the functions. */

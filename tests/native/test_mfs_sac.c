@@ -18,7 +18,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "mps.h"
 #include "mpsavm.h"
 #include "mpscmfs.h"
@@ -26,49 +25,11 @@
 #include "mpslib.h"
 #include "mpstd.h"
 #include "gcp_ext.h"
+#include "testlib.h"
 
-static unsigned long checks, failures;
-#define CHECK(cond) do { ++checks; if (!(cond)) { ++failures; \
-  fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); } } while (0)
-#define REQUIRE(cond) do { int ok_ = (cond) ? 1 : 0; CHECK(ok_); if (!ok_) { \
-  fprintf(stderr, "%lu passed, %lu failed (stopped)\n", checks - failures, failures); \
-  exit(1); } } while (0)
 /* A check inside a loop: counted once per failure, stops the loop's noise. */
-#define CHECK_ONCE(cond, flag) do { if (!(flag)) { int c_ = (cond) ? 1 : 0; ++checks; \
-  if (!c_) { ++failures; (flag) = 1; \
-    fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); } } } while (0)
-
-static unsigned long long rnd_state;
-static unsigned long rnd(void)
-{
-  rnd_state ^= rnd_state << 13; rnd_state ^= rnd_state >> 7; rnd_state ^= rnd_state << 17;
-  return (unsigned long)rnd_state;
-}
-
-static size_t alignUp(size_t s, size_t a) { return (s + a - 1) & ~(a - 1); }
-
-/* ---- assertion handler that records instead of aborting ------------------ */
-
-static char lastMessage[600];
-static unsigned long reports;
-static void recordHandler(const char *file, unsigned line, const char *cond)
-{
-  ++reports;
-  snprintf(lastMessage, sizeof lastMessage, "%s (%s:%u)", cond, file, line);
-}
-
-static int reported(unsigned long before, const char *word)
-{
-  if (reports != before + 1) {
-    fprintf(stderr, "  expected one report naming \"%s\", got %lu\n", word, reports - before);
-    return 0;
-  }
-  if (strstr(lastMessage, word) == NULL) {
-    fprintf(stderr, "  report does not name \"%s\": %s\n", word, lastMessage);
-    return 0;
-  }
-  return 1;
-}
+#define CHECK_ONCE(cond, flag) do { if (!(flag) && \
+  !testCheck((cond) ? 1 : 0, __FILE__, __LINE__, #cond)) (flag) = 1; } while (0)
 
 /* ---- blocks with address-derived contents ---------------------------------- */
 
@@ -680,14 +641,12 @@ static void sacCommitLimit(mps_arena_t arena)
 int main(int argc, char **argv)
 {
   mps_arena_t arena;
-  unsigned long seed = argc > 1 ? strtoul(argv[1], NULL, 0) : (unsigned long)time(NULL);
   static const size_t units[] = {1, 8, 13, 24, 100, 1000, 4096, 5000};
   static const size_t extends[] = {0, 4096, 100000};
   size_t u;
 
-  printf("seed %lu\n", seed);
+  testSeed(argc, argv);
   printf("variety %s\n", gcp_variety());
-  rnd_state = (unsigned long long)seed * 2654435761ull + 1;
   REQUIRE(mps_arena_create_k(&arena, mps_arena_class_vm(), mps_args_none) == MPS_RES_OK);
   for (u = 0; u < sizeof units / sizeof units[0]; ++u)
     mfsChurn(arena, units[u], extends[(u + rnd()) % 3], 40000);
@@ -699,7 +658,5 @@ int main(int argc, char **argv)
   CHECK(gcp_arena_pools_committed(arena) == 0);
   CHECK(gcp_arena_consistent(arena));
   mps_arena_destroy(arena);
-  if (failures != 0 && reports != 0) fprintf(stderr, "last report: %s\n", lastMessage);
-  printf("%lu passed, %lu failed\n", checks - failures, failures);
-  return failures != 0;
+  return testFinish();
 }

@@ -4,37 +4,18 @@
  * checked against their addresses, the core's consistency check, and the
  * debug class's detection of fencepost and free-space damage.
  * Usage: test_mvff [seed].  Implements the tests of docs/design/mvff.md.
+ * Every check is a REQUIRE: the program stops at the first failure, since
+ * the checks that follow one (report counts, block contents) build on it.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "mps.h"
 #include "mpsavm.h"
 #include "mpscmvff.h"
 #include "mpslib.h"
 #include "gcp_ext.h"
-
-static unsigned long checks, failures;
-#define CHECK(cond) do { ++checks; if (!(cond)) { ++failures; \
-  fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); exit(1); } } while (0)
-
-static unsigned long rnd_state;
-static unsigned long rnd(void)
-{
-  rnd_state ^= rnd_state << 13; rnd_state ^= rnd_state >> 7; rnd_state ^= rnd_state << 17;
-  return rnd_state;
-}
-
-/* Assertion handler that records instead of aborting. */
-static char lastMessage[600];
-static int reports;
-static void recordHandler(const char *file, unsigned line, const char *cond)
-{
-  (void)file; (void)line;
-  ++reports;
-  strncpy(lastMessage, cond, sizeof lastMessage - 1);
-}
+#include "testlib.h"
 
 typedef struct { unsigned char *p; size_t size; } Block;
 #define NBLOCKS 3000
@@ -68,7 +49,7 @@ static void churn(mps_arena_t arena, mps_pool_class_t cls, long ops, size_t alig
     MPS_ARGS_ADD(args, MPS_KEY_EXTEND_BY, 16384);
     res = mps_pool_create_k(&pool, arena, cls, args);
   } MPS_ARGS_END(args);
-  CHECK(res == MPS_RES_OK);
+  REQUIRE(res == MPS_RES_OK);
   memset(blocks, 0, sizeof blocks);
   for (i = 0; i < ops; ++i) {
     Block *b = &blocks[rnd() % NBLOCKS];
@@ -76,30 +57,30 @@ static void churn(mps_arena_t arena, mps_pool_class_t cls, long ops, size_t alig
       size_t size = 1 + rnd() % (rnd() % 32 == 0 ? 20000 : 300);
       void *p;
       res = mps_alloc(&p, pool, size);
-      CHECK(res == MPS_RES_OK);
-      CHECK(((size_t)p & (align - 1)) == 0);
+      REQUIRE(res == MPS_RES_OK);
+      REQUIRE(((size_t)p & (align - 1)) == 0);
       b->p = p;
       b->size = size;
       fill(b);
     } else {
-      CHECK(intact(b));
+      REQUIRE(intact(b));
       mps_free(pool, b->p, b->size);
       b->p = NULL;
     }
     if (i % 5000 == 0) {
-      CHECK(gcp_pool_consistent(pool));
-      CHECK(mps_pool_free_size(pool) <= mps_pool_total_size(pool));
+      REQUIRE(gcp_pool_consistent(pool));
+      REQUIRE(mps_pool_free_size(pool) <= mps_pool_total_size(pool));
     }
   }
   for (i = 0; i < NBLOCKS; ++i)
-    if (blocks[i].p != NULL) { CHECK(intact(&blocks[i])); mps_free(pool, blocks[i].p, blocks[i].size); }
-  CHECK(gcp_arena_consistent(arena));
-  CHECK(mps_pool_free_size(pool) == mps_pool_total_size(pool));
+    if (blocks[i].p != NULL) { REQUIRE(intact(&blocks[i])); mps_free(pool, blocks[i].p, blocks[i].size); }
+  REQUIRE(gcp_arena_consistent(arena));
+  REQUIRE(mps_pool_free_size(pool) == mps_pool_total_size(pool));
   mps_pool_check_fenceposts(pool);
   mps_pool_check_free_space(pool);
   mps_pool_destroy(pool);
-  CHECK(gcp_arena_pools_committed(arena) == 0);
-  CHECK(gcp_arena_consistent(arena));
+  REQUIRE(gcp_arena_pools_committed(arena) == 0);
+  REQUIRE(gcp_arena_consistent(arena));
 }
 
 static void apAndCache(mps_arena_t arena)
@@ -113,34 +94,34 @@ static void apAndCache(mps_arena_t arena)
   int i;
 
   res = mps_pool_create_k(&pool, arena, mps_class_mvff(), mps_args_none);
-  CHECK(res == MPS_RES_OK);
+  REQUIRE(res == MPS_RES_OK);
   res = mps_ap_create_k(&ap, pool, mps_args_none);
-  CHECK(res == MPS_RES_OK);
+  REQUIRE(res == MPS_RES_OK);
   for (i = 0; i < 1000; ++i) {
     mps_addr_t p;
     size_t size = 8 * (1 + rnd() % 40);
     do {
       res = mps_reserve(&p, ap, size);
-      CHECK(res == MPS_RES_OK);
+      REQUIRE(res == MPS_RES_OK);
       memset(p, 0xAB, size);
     } while (!mps_commit(ap, p, size));
     ps[i] = p;
     *(size_t *)p = size;
   }
-  CHECK(gcp_pool_consistent(pool));
+  REQUIRE(gcp_pool_consistent(pool));
   for (i = 0; i < 1000; ++i) { mps_free(pool, ps[i], *(size_t *)ps[i]); ps[i] = NULL; }
   mps_ap_destroy(ap);
-  CHECK(mps_pool_free_size(pool) == mps_pool_total_size(pool));
+  REQUIRE(mps_pool_free_size(pool) == mps_pool_total_size(pool));
 
   res = mps_sac_create(&sac, pool, 3, classes);
-  CHECK(res == MPS_RES_OK);
+  REQUIRE(res == MPS_RES_OK);
   for (i = 0; i < 100000; ++i) {
     int k = (int)(rnd() % 1000);
     if (ps[k] == NULL) {
       size_t size = 1 + rnd() % 400;
       mps_addr_t p;
       MPS_SAC_ALLOC_FAST(res, p, sac, size, 0);
-      CHECK(res == MPS_RES_OK);
+      REQUIRE(res == MPS_RES_OK);
       memset(p, 0x5A, size);
       ps[k] = p;
       ((size_t *)p)[0] = size;
@@ -153,8 +134,8 @@ static void apAndCache(mps_arena_t arena)
   for (i = 0; i < 1000; ++i)
     if (ps[i] != NULL) { size_t s = *(size_t *)ps[i]; mps_sac_free(sac, ps[i], s); }
   mps_sac_destroy(sac);
-  CHECK(mps_pool_free_size(pool) == mps_pool_total_size(pool));
-  CHECK(gcp_pool_consistent(pool));
+  REQUIRE(mps_pool_free_size(pool) == mps_pool_total_size(pool));
+  REQUIRE(gcp_pool_consistent(pool));
   mps_pool_destroy(pool);
 }
 
@@ -166,64 +147,64 @@ static void debugDamage(mps_arena_t arena)
   mps_lib_assert_fail_t old = mps_lib_assert_fail_install(recordHandler);
 
   res = mps_pool_create_k(&pool, arena, mps_class_mvff_debug(), mps_args_none);
-  CHECK(res == MPS_RES_OK);
+  REQUIRE(res == MPS_RES_OK);
   res = mps_pool_create_k(&other, arena, mps_class_mvff(), mps_args_none);
-  CHECK(res == MPS_RES_OK);
+  REQUIRE(res == MPS_RES_OK);
   res = mps_alloc((mps_addr_t *)&p, pool, 24);
-  CHECK(res == MPS_RES_OK);
+  REQUIRE(res == MPS_RES_OK);
   reports = 0;
   mps_pool_check_fenceposts(pool);
-  CHECK(reports == 0);
+  REQUIRE(reports == 0);
   p[24] = 0;                                  /* one byte past the end */
   mps_pool_check_fenceposts(pool);
-  CHECK(reports == 1 && strstr(lastMessage, "fencepost after") != NULL);
+  REQUIRE(reports == 1 && strstr(lastMessage, "fencepost after") != NULL);
   mps_free(pool, p, 24);                      /* refused: the fence is damaged */
-  CHECK(reports == 2);
+  REQUIRE(reports == 2);
   p[24] = p[25];                              /* can't restore by guessing: repair via pattern */
   p[-1] = 0;
   mps_pool_check_fenceposts(pool);
-  CHECK(strstr(lastMessage, "fencepost before") != NULL);
+  REQUIRE(strstr(lastMessage, "fencepost before") != NULL);
 
   res = mps_alloc((mps_addr_t *)&q, pool, 40);
-  CHECK(res == MPS_RES_OK);
+  REQUIRE(res == MPS_RES_OK);
   reports = 0;
   mps_free(pool, q, 48 + 8);                  /* wrong size */
-  CHECK(reports == 1 && strstr(lastMessage, "does not match") != NULL);
+  REQUIRE(reports == 1 && strstr(lastMessage, "does not match") != NULL);
   mps_free(pool, q + 8, 32);                  /* interior pointer */
-  CHECK(reports == 2 && strstr(lastMessage, "middle of block") != NULL);
+  REQUIRE(reports == 2 && strstr(lastMessage, "middle of block") != NULL);
   mps_free(pool, q, 40);
-  CHECK(reports == 2);
+  REQUIRE(reports == 2);
   mps_free(pool, q, 40);                      /* double free */
-  CHECK(reports == 3);
+  REQUIRE(reports == 3);
   q[3] = 0;                                   /* write after free */
   mps_pool_check_free_space(pool);
-  CHECK(reports == 4 && strstr(lastMessage, "written after it was freed") != NULL);
+  REQUIRE(reports == 4 && strstr(lastMessage, "written after it was freed") != NULL);
   q[3] = (unsigned char)"FREE"[(size_t)(q + 3) % 4];
   reports = 0;
   mps_pool_check_free_space(pool);
-  CHECK(reports == 0);
+  REQUIRE(reports == 0);
 
   {                                           /* foreign and other-pool pointers */
     void *r, *keep;
     int local;
     res = mps_alloc(&r, other, 64);
-    CHECK(res == MPS_RES_OK);
+    REQUIRE(res == MPS_RES_OK);
     res = mps_alloc(&keep, other, 64);   /* keeps the segment in the pool */
-    CHECK(res == MPS_RES_OK);
+    REQUIRE(res == MPS_RES_OK);
     mps_free(pool, r, 64);
-    CHECK(reports == 1 && strstr(lastMessage, "another pool") != NULL);
+    REQUIRE(reports == 1 && strstr(lastMessage, "another pool") != NULL);
     mps_free(pool, &local, 8);
-    CHECK(reports == 2 && strstr(lastMessage, "foreign") != NULL);
+    REQUIRE(reports == 2 && strstr(lastMessage, "foreign") != NULL);
     mps_free(other, r, 64);
     mps_free(other, r, 64);
-    CHECK(reports == 3 && strstr(lastMessage, "double free") != NULL);
+    REQUIRE(reports == 3 && strstr(lastMessage, "double free") != NULL);
     mps_free(other, keep, 64);
   }
-  CHECK(gcp_pool_consistent(pool) && gcp_pool_consistent(other));
+  REQUIRE(gcp_pool_consistent(pool) && gcp_pool_consistent(other));
   mps_pool_destroy(other);
   reports = 0;
   mps_pool_destroy(pool);                     /* the damaged block is reported again */
-  CHECK(reports == 1);
+  REQUIRE(reports == 1);
   mps_lib_assert_fail_install(old);
 }
 
@@ -231,14 +212,12 @@ int main(int argc, char **argv)
 {
   mps_arena_t arena;
   mps_res_t res;
-  unsigned long seed = argc > 1 ? strtoul(argv[1], NULL, 0) : (unsigned long)time(NULL);
   size_t aligns[] = {8, 16, 64, 4096};
   int combo, a;
 
-  printf("seed %lu\n", seed);
-  rnd_state = seed * 2654435761UL + 1;
+  testSeed(argc, argv);
   res = mps_arena_create_k(&arena, mps_arena_class_vm(), mps_args_none);
-  CHECK(res == MPS_RES_OK);
+  REQUIRE(res == MPS_RES_OK);
   for (a = 0; a < 4; ++a)
     for (combo = 0; combo < 8; ++combo) {
       churn(arena, mps_class_mvff(), 40000, aligns[a], combo & 1, (combo >> 1) & 1,
@@ -249,8 +228,7 @@ int main(int argc, char **argv)
     }
   apAndCache(arena);
   debugDamage(arena);
-  CHECK(gcp_arena_consistent(arena));
+  REQUIRE(gcp_arena_consistent(arena));
   mps_arena_destroy(arena);
-  printf("%lu passed, %lu failed\n", checks, failures);
-  return failures != 0;
+  return testFinish();
 }

@@ -14,49 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "mps.h"
 #include "mpsavm.h"
 #include "mpscmvt.h"
 #include "mpslib.h"
 #include "gcp_ext.h"
-
-static unsigned long checks, failures;
-#define CHECK(cond) do { ++checks; if (!(cond)) { ++failures; \
-  fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); } } while (0)
-#define REQUIRE(cond) do { int ok_ = (cond) ? 1 : 0; CHECK(ok_); if (!ok_) { \
-  fprintf(stderr, "%lu passed, %lu failed (stopped)\n", checks - failures, failures); \
-  exit(1); } } while (0)
-
-static unsigned long long rnd_state;
-static unsigned long rnd(void)
-{
-  rnd_state ^= rnd_state << 13; rnd_state ^= rnd_state >> 7; rnd_state ^= rnd_state << 17;
-  return (unsigned long)rnd_state;
-}
-
-/* Assertion handler that records instead of aborting. */
-static char lastMessage[600];
-static unsigned long reports;
-static void recordHandler(const char *file, unsigned line, const char *cond)
-{
-  ++reports;
-  snprintf(lastMessage, sizeof lastMessage, "%s (%s:%u)", cond, file, line);
-}
-
-/* Expect exactly one report since `before`, whose message contains `word`. */
-static int reported(unsigned long before, const char *word)
-{
-  if (reports != before + 1) {
-    fprintf(stderr, "  expected one report naming \"%s\", got %lu\n", word, reports - before);
-    return 0;
-  }
-  if (strstr(lastMessage, word) == NULL) {
-    fprintf(stderr, "  report does not name \"%s\": %s\n", word, lastMessage);
-    return 0;
-  }
-  return 1;
-}
+#include "testlib.h"
 
 /* ---- blocks with address-derived contents -------------------------------- */
 
@@ -92,8 +55,6 @@ static int allocate(Block *b, mps_ap_t ap, size_t size)
   } while (!mps_commit(ap, p, size));
   return 1;
 }
-
-static size_t alignUp(size_t s, size_t a) { return (s + a - 1) & ~(a - 1); }
 
 /* ---- randomized churn ----------------------------------------------------- */
 
@@ -402,15 +363,14 @@ int main(int argc, char **argv)
     { 64, 128, 16384, 4, 0.5 },
     { 8, 4096, 65536, 2, 0.3 },
   };
-  unsigned long seed = argc > 1 ? strtoul(argv[1], NULL, 0) : (unsigned long)time(NULL);
+  unsigned long seed;
   mps_arena_t arena;
   size_t i;
 
-  printf("seed %lu\n", seed);
+  seed = testSeed(argc, argv);
   printf("variety %s\n", gcp_variety());
   fflush(stdout);
-  rnd_state = seed * 2862933555777941757ull + 3037000493ull;
-  if (rnd_state == 0) rnd_state = 1;
+  rndSeed(seed * 2862933555777941757ull + 3037000493ull);   /* this program's own mixing */
   mps_lib_assert_fail_install(recordHandler);
 
   REQUIRE(mps_arena_create_k(&arena, mps_arena_class_vm(), mps_args_none) == MPS_RES_OK);
@@ -421,7 +381,5 @@ int main(int argc, char **argv)
   pendingUnderLimit(arena);
   CHECK(gcp_arena_consistent(arena));
   mps_arena_destroy(arena);
-  if (failures != 0 && reports != 0) fprintf(stderr, "last report: %s\n", lastMessage);
-  printf("%lu passed, %lu failed\n", checks - failures, failures);
-  return failures == 0 ? 0 : 1;
+  return testFinish();
 }
