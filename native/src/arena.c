@@ -18,7 +18,7 @@
 #include "vm.h"
 
 #define ARENA_DEFAULT_SIZE ((Size)1 << 28)
-#define ARENA_MAX_SIZE ((Size)1 << 46)
+#define ARENA_MAX_SIZE SIZE_LIMIT
 
 static Serial arenaSerial = 0;
 
@@ -452,11 +452,17 @@ static Res arenaGrow(Arena arena, Count n)
     if (i == arena->chunkCount) return RES_RESOURCE;
   }
   /* smallest size whose allocatable part holds n pages */
-  minimum = need;
-  do {
-    minimum += arena->grainSize;
+  if (need > ARENA_MAX_SIZE) return RES_RESOURCE;
+  /* Smallest chunk whose allocatable part holds n pages: start from the
+   * overhead estimate (a page-table word and two bits a page, plus the
+   * head) and step up the few grains rounding may need. */
+  minimum = SizeAlignUp(need + n * sizeof(Seg) + 2 * BTSize(n) + sizeof(ChunkStruct),
+                        arena->grainSize);
+  for (;;) {
     (void)chunkLayout(&l, minimum, shift, 0);
-  } while (l.pages <= l.allocBase || l.pages - l.allocBase < n);
+    if (l.pages > l.allocBase && l.pages - l.allocBase >= n) break;
+    minimum += arena->grainSize;
+  }
   if (minimum < arena->growthMinimum) minimum = SizeAlignUp(arena->growthMinimum, arena->grainSize);
   size = arena->growthDesired;
   /* Unless the client chose the growth, grow geometrically: a new chunk

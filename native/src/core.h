@@ -60,6 +60,9 @@ enum { FALSE = 0, TRUE = 1 };
 #define WORD_WIDTH (sizeof(Word) * CHAR_BIT)
 #define WORD_SHIFT 6
 #define PF_ALIGN ((Size)8)
+/* No block or arena may be larger than this (64 TiB): requests beyond it
+ * fail with MPS_RES_RESOURCE before any size arithmetic can overflow. */
+#define SIZE_LIMIT ((Size)1 << 46)
 
 #define AddrAdd(a, s) ((Addr)(a) + (s))
 #define AddrSub(a, s) ((Addr)(a) - (s))

@@ -312,6 +312,7 @@ mps_res_t mps_alloc(mps_addr_t *p_o, mps_pool_t pool, size_t size)
   if (!(pool->klass->attr & POOL_ATTR_ALLOC))
     return MISUSE("mps_alloc: pools of class %s do not support mps_alloc", pool->klass->name);
   if (size == 0) return MISUSE("mps_alloc: size is zero");
+  if (size > SIZE_LIMIT) return RES_RESOURCE;
   ArenaEnter(pool->arena);
   res = pool->klass->alloc(&p, pool, size);
   ArenaLeave(pool->arena);

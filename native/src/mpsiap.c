@@ -90,6 +90,7 @@ mps_res_t mps_ap_fill(mps_addr_t *p_o, mps_ap_t ap, size_t size)
                   size, buf->pool->alignment);
   if (ap->init != ap->alloc)
     return MISUSE("mps_reserve: a block is already reserved on this allocation point");
+  if (size > SIZE_LIMIT) return RES_RESOURCE;
   ArenaEnter(buf->pool->arena);
   res = BufferFill(&p, buf, size);
   ArenaLeave(buf->pool->arena);
@@ -122,6 +123,8 @@ mps_res_t (mps_reserve)(mps_addr_t *p_o, mps_ap_t ap, size_t size)
   if (size == 0 || (size & (BufferOfAP(ap)->pool->alignment - 1)) != 0)
     return MISUSE("mps_reserve: size %zu is not a positive multiple of the pool alignment %zu",
                   size, BufferOfAP(ap)->pool->alignment);
+  if (ap->init != ap->alloc)
+    return MISUSE("mps_reserve: a block is already reserved on this allocation point");
   next = (char *)ap->alloc + size;
   if (next > (char *)ap->alloc && next <= (char *)ap->limit) {
     ap->alloc = next;
@@ -249,6 +252,7 @@ mps_res_t mps_sac_fill(mps_addr_t *p_o, mps_sac_t esac, size_t size, mps_bool_t 
   if (p_o == NULL) return MISUSE("mps_sac_fill: p_o is NULL");
   if (!sacOK(esac, "mps_sac_alloc")) return RES_PARAM;
   if (size == 0) return MISUSE("mps_sac_alloc: size is zero");
+  if (size > SIZE_LIMIT) return RES_RESOURCE;
   sac = SACOfExternal(esac);
   ArenaEnter(sac->pool->arena);
   res = SACFill(&p, sac, size);

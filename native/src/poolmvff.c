@@ -242,7 +242,8 @@ INTERN Res MVFFCheckFreeable(MVFF mvff, Addr base, Size size)
   }
   RING_FOR(node, &pool->bufferRing, next) {
     Buffer buf = RING_ELT(BufferStruct, poolRing, node);
-    if (buf->base != NULL && base < buf->poolLimit && limit > (Addr)buf->ap.init)
+    if (buf->base != NULL && (Addr)buf->ap.init < buf->poolLimit
+        && base < buf->poolLimit && limit > (Addr)buf->ap.init)
       return MISUSE("mps_free: block %p of %zu bytes overlaps the unused part of an "
                     "allocation point's buffer (never allocated, or wrong size)",
                     (void *)base, size);
@@ -475,7 +476,8 @@ static Bool mvffFreeRangeOK(Addr base, Addr limit, void *p)
   }
   RING_FOR(node, &c->pool->bufferRing, next) {
     Buffer buf = RING_ELT(BufferStruct, poolRing, node);
-    if (buf->base != NULL && base < buf->poolLimit && limit > (Addr)buf->ap.init) {
+    if (buf->base != NULL && (Addr)buf->ap.init < buf->poolLimit
+        && base < buf->poolLimit && limit > (Addr)buf->ap.init) {
       c->ok = FALSE;
       return FALSE;
     }

@@ -5,9 +5,9 @@ helpers shared by the unit tests.
   its route, and the bytes last written into it).  Its ``check_*`` methods
   are the invariants of tests/unit/test_pool_state_machines.py: alignment,
   no overlap, contents survive, accounting.
-* ``pools_committed(arena)``: the arena's pool-held committed memory
-  (``gcp_arena_pools_committed``) if the Python layer exposes it, else None;
-  ``PoolHeldProbe`` is the fallback measurement used when it does not.
+* ``PoolHeldProbe`` / ``check_arena_accounting``: the arena's pool-held
+  committed memory (``arena.pools_committed``) is zero after the pools are
+  destroyed, and committed = spare + overhead + control + pools.
 * ``address_of_buffer``: the raw address of a Python bytearray (a pointer
   that is certainly foreign to every arena).
 """
@@ -17,7 +17,6 @@ from __future__ import annotations
 import ctypes
 import random
 from dataclasses import dataclass, field
-from typing import Any
 
 import gc_plugin
 
@@ -65,8 +64,6 @@ class HeapModel:
     def __init__(self, alignment: int) -> None:
         self.alignment = alignment
         self.blocks: dict[int, LiveBlock] = {}
-        self.lowest: int | None = None  # lowest / highest address ever handed out
-        self.highest: int | None = None
 
     def __len__(self) -> int:
         return len(self.blocks)
@@ -87,9 +84,6 @@ class HeapModel:
         block.write(data)
         live.content = bytearray(data)
         self.blocks[block.address] = live
-        lo, hi = block.address, block.address + live.extent
-        self.lowest = lo if self.lowest is None else min(self.lowest, lo)
-        self.highest = hi if self.highest is None else max(self.highest, hi)
         return live
 
     def remove(self, address: int) -> LiveBlock:
@@ -150,66 +144,32 @@ class HeapModel:
 # ---- the arena's pool-held memory ---------------------------------------------
 
 
-def pools_committed(arena: gc_plugin.Arena) -> int | None:
-    """gcp_arena_pools_committed(arena) if the Python layer exposes it.
-
-    Looked for as ``arena.pools_committed``, ``arena.stats().pools_committed``
-    or ``gc_plugin._native.lib.gcp_arena_pools_committed``; None when none of
-    them exists (then PoolHeldProbe is the fallback).
-    """
-    value: Any = getattr(arena, "pools_committed", None)
-    if value is not None:
-        return int(value() if callable(value) else value)
-    stats = arena.stats()
-    if hasattr(stats, "pools_committed"):
-        return int(stats.pools_committed)
-    from gc_plugin import _native
-
-    fn = getattr(_native.lib, "gcp_arena_pools_committed", None)
-    if fn is not None:
-        return int(fn(arena._handle))
-    return None
-
-
-def _in_use_or_overhead(arena: gc_plugin.Arena) -> int:
-    """committed - spare - control = pools' pages + chunk heads and page tables."""
-    return arena.committed - arena.spare_committed - arena.control_committed
+def check_arena_accounting(arena: gc_plugin.Arena) -> None:
+    """committed splits into spare + overhead + control + pools, none negative
+    (a wrapped-around size_t would show as a huge value)."""
+    committed = arena.committed
+    parts = {
+        "spare": arena.spare_committed,
+        "overhead": arena.overhead_committed,
+        "control": arena.control_committed,
+        "pools": arena.pools_committed,
+    }
+    for name, value in parts.items():
+        assert 0 <= value <= committed, f"{name}_committed {value} vs committed {committed}"
+    assert sum(parts.values()) == committed, f"{parts} do not add up to {committed}"
 
 
 class PoolHeldProbe:
-    """Checks that an arena holds no pool memory any more.
-
-    Exact through ``pools_committed`` when available.  Otherwise it compares
-    committed - spare - control (pool pages + overhead) with its value when the
-    probe was made, before any pool existed: the only growth allowed is the
-    page-table pages that describing the used address range may have
-    committed (one 8-byte entry per page; page-table pages are never
-    decommitted), so a pool that kept even a few pages is caught.
-    """
+    """Checks that an arena holds no pool memory any more
+    (``arena.pools_committed == 0``, i.e. gcp_arena_pools_committed), and that
+    the arena's other accounts still add up."""
 
     def __init__(self, arena: gc_plugin.Arena) -> None:
         self.arena = arena
-        self.baseline = _in_use_or_overhead(arena)
-        self.chunks = arena.chunk_count
+        check_arena_accounting(arena)
 
-    def check_empty(self, lowest: int | None, highest: int | None) -> None:
+    def check_empty(self) -> None:
         arena = self.arena
-        exact = pools_committed(arena)
-        if exact is not None:
-            assert exact == 0, f"the arena still holds {exact} bytes for pools"
-            return
-        after = _in_use_or_overhead(arena)
-        grain = arena.grain_size
-        growth = after - self.baseline
-        assert growth >= 0, f"committed - spare - control shrank by {-growth}"
-        if arena.chunk_count != self.chunks:
-            return  # new chunks brought heads of unknown size; nothing exact to say
-        span = 0 if lowest is None or highest is None else highest - lowest
-        span += 1 << 20  # segments reach beyond the blocks seen (extend_by)
-        pages_per_pt_page = grain // 8
-        pt_pages = -(-(span // grain) // pages_per_pt_page) + 1
-        assert growth <= pt_pages * grain, (
-            f"after destroying every pool the arena still holds {growth} bytes more "
-            f"(committed - spare - control) than before; page tables explain at most "
-            f"{pt_pages * grain}"
-        )
+        held = arena.pools_committed
+        assert held == 0, f"the arena still holds {held} bytes for pools"
+        check_arena_accounting(arena)

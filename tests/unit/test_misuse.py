@@ -24,6 +24,8 @@ address space.
 from __future__ import annotations
 
 import ctypes
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -32,7 +34,7 @@ import pytest
 import gc_plugin
 from gc_plugin import MisuseError
 
-from .model import address_of_buffer, peek, poke
+from .model import PoolHeldProbe, address_of_buffer, peek, poke
 
 KIB = 1024
 MIB = 1024 * KIB
@@ -70,6 +72,8 @@ class Allocator:
     def alloc(self, size: int = 64) -> gc_plugin.Block:
         if self.ap is not None:
             return self.ap.alloc(size)
+        if isinstance(self.pool, gc_plugin.MFSPool):
+            size = min(size, self.pool.unit_size)
         return self.pool.alloc(size)
 
     def close(self) -> None:
@@ -101,9 +105,9 @@ def assert_usable(pool: Any, allocator: Allocator | None = None) -> None:
     use = Allocator(pool) if allocator is None else allocator
     blocks = [use.alloc(64) for _ in range(4)]
     for i, block in enumerate(blocks):
-        block.write(bytes([i]) * 64)
+        block.write(bytes([i]) * block.size)
     for i, block in enumerate(blocks):
-        assert block.read() == bytes([i]) * 64
+        assert block.read() == bytes([i]) * block.size
     for block in blocks:
         pool.free(block)
     if own:
@@ -180,19 +184,31 @@ def test_null_and_zero_size_frees(pool_and_allocator: tuple[Any, Allocator]) -> 
     pool.free(block)
 
 
-def test_misaligned_and_interior_frees(arena: gc_plugin.Arena, kind: str) -> None:
+def test_misaligned_free(arena: gc_plugin.Arena, kind: str) -> None:
     pool = make_pool(arena, kind)
     allocator = Allocator(pool)
-    block = allocator.alloc(128)
-    keep = allocator.alloc(128)
+    block = allocator.alloc(64)
+    keep = allocator.alloc(64)
+    block.write(b"b" * 64)
     with pytest.raises(MisuseError):
-        pool.free_address(block.address + 1, 64)
-    with pytest.raises(MisuseError):
-        pool.free_address(block.address + 1, 64)
+        pool.free_address(block.address + 1, 32)
+    assert block.read() == b"b" * 64
     assert_usable(pool, allocator)
     pool.free(block)
     pool.free(keep)
     allocator.close()
+
+
+@pytest.mark.parametrize("kind", ["MFS", "MVFF debug"])
+def test_interior_free(arena: gc_plugin.Arena, kind: str) -> None:
+    """Pools that know where blocks start refuse a pointer into the middle."""
+    pool = make_pool(arena, kind)
+    block = pool.alloc(64)
+    with pytest.raises(MisuseError) as info:
+        pool.free_address(block.address + 16, 48 if kind != "MFS" else 64)
+    assert "start" in str(info.value) or "middle" in str(info.value)
+    assert_usable(pool)
+    pool.free(block)
 
 
 def test_mvt_free_of_an_aps_unallocated_space(arena: gc_plugin.Arena) -> None:
@@ -262,7 +278,7 @@ def test_wrong_size_on_the_debug_pool(arena: gc_plugin.Arena) -> None:
     block = pool.alloc(64)
     keep = pool.alloc(64)
     raises_misuse(lambda: pool.free_address(block.address, 32), "does not match")
-    raises_misuse(lambda: pool.free_address(block.address, 128), "allocated block")
+    raises_misuse(lambda: pool.free_address(block.address, 128), "does not match")
     raises_misuse(lambda: pool.free_address(block.address + 8, 56), "middle")
     pool.check_fenceposts()
     assert_usable(pool)
@@ -280,16 +296,23 @@ def test_wrong_size_on_mfs(arena: gc_plugin.Arena) -> None:
     pool.free(block)
 
 
-def test_mvff_free_running_into_free_space(arena: gc_plugin.Arena) -> None:
-    pool = arena.mvff(arena_high=True)  # no quick lists
-    a, b, c = pool.alloc(64), pool.alloc(64), pool.alloc(64)
-    pool.free(b)
-    low, high = (a, c) if a.address < c.address else (c, a)
-    if low.address + 64 == min(b.address, high.address):
-        raises_misuse(lambda: pool.free_address(low.address, 128), "free")
-    assert_usable(pool)
-    pool.free(a)
-    pool.free(c)
+@pytest.mark.parametrize("kind", ["MVFF", "MVFF placed", "MVT"])
+def test_free_running_into_free_space(arena: gc_plugin.Arena, kind: str) -> None:
+    """Freeing a block with a size that reaches into a freed neighbour."""
+    pool = make_pool(arena, kind)
+    allocator = Allocator(pool)
+    blocks = sorted((allocator.alloc(64) for _ in range(3)), key=lambda b: b.address)
+    low, mid, high = blocks
+    assert low.address + 64 == mid.address, "expected neighbouring blocks"
+    pool.free(mid)
+    free_before = pool.free_size
+    raises_misuse(lambda: pool.free_address(low.address, 128), "free")
+    assert pool.free_size == free_before
+    assert_usable(pool, allocator)
+    pool.free(low)
+    pool.free(high)
+    allocator.close()
+    assert pool.free_size == pool.total_size
 
 
 # ---- the debug pool's fenceposts and free-space splatting ---------------------------
@@ -406,11 +429,11 @@ BAD_POOL_KEYS: list[tuple[str, Callable[[gc_plugin.Arena], Any], str]] = [
 def test_bad_pool_keyword(
     arena: gc_plugin.Arena, create: Callable[[gc_plugin.Arena], Any], keyword: str
 ) -> None:
-    committed = arena.committed
+    probe = PoolHeldProbe(arena)
     raises_misuse(lambda: create(arena), keyword)
     assert arena.pools == []
     assert arena.check() is True
-    assert arena.committed <= committed + arena.grain_size  # nothing kept for the pool
+    probe.check_empty()  # nothing kept for the pool that was not made
     with arena.mvff() as pool:  # the arena still works
         assert_usable(pool)
 
@@ -484,8 +507,8 @@ def test_ap_misuse(arena: gc_plugin.Arena, kind: str) -> None:
     with pytest.raises(MisuseError):
         ap.alloc(0)
     address = ap.reserve(64)
-    raises_misuse(lambda: ap.reserve(64), "already reserved")
     raises_misuse(lambda: ap.commit(address + 8, 64), "not the one just reserved")
+    raises_misuse(lambda: ap.commit(address, 32), "not the one just reserved")
     raises_misuse(ap.destroy, "reserved")
     assert not ap.destroyed
     raises_misuse(pool.destroy, "allocation point")
@@ -501,6 +524,37 @@ def test_ap_misuse(arena: gc_plugin.Arena, kind: str) -> None:
     assert pool.free_size == pool.total_size
     pool.destroy()
     assert pool.destroyed
+
+
+@pytest.mark.parametrize("kind", ["MVFF", "MVFF debug", "MVT"])
+def test_double_reserve_is_caught(arena: gc_plugin.Arena, kind: str) -> None:
+    """A second reserve before the commit is misuse (spec §4.3: reserve, then
+    commit).  The fast path of reserve may not look (spec §4.4), but then the
+    commit must refuse: the block is not "the one just reserved"."""
+    pool = make_pool(arena, kind)
+    ap = pool.allocation_point()
+    first = ap.alloc(64)  # the AP now has a buffer: the next reserve is the fast path
+    address = ap.reserve(64)
+    try:
+        second = ap.reserve(64)
+    except MisuseError as e:
+        assert "reserved" in str(e)
+        assert ap.commit(address, 64) is True
+        size = 64
+    else:
+        raises_misuse(lambda: ap.commit(second, 64), "not the one just reserved")
+        raises_misuse(lambda: ap.commit(address, 64), "not the one just reserved")
+        # Both reserves are still outstanding, as one block: commit that.
+        handle = ap._handle
+        init = gc_plugin._calls.as_int(handle.init)
+        size = gc_plugin._calls.as_int(handle.alloc) - init
+        assert init == address and size == 128
+        assert ap.commit(address, size) is True
+    assert pool.check() is True
+    pool.free(first)
+    pool.free_address(address, size)
+    ap.destroy()
+    assert pool.free_size == pool.total_size
 
 
 # ---- destroying things that are still in use -------------------------------------------
@@ -649,10 +703,67 @@ def test_arena_larger_than_the_address_space() -> None:
         assert arena.reserved >= 1 << 24
 
 
-def test_allocation_larger_than_the_address_space(arena: gc_plugin.Arena) -> None:
-    pool = arena.mvff()
-    with pytest.raises((gc_plugin.ResourceError, gc_plugin.MemoryLimitError,
-                        gc_plugin.CommitLimitError)):
-        pool.alloc(1 << 60)
-    assert pool.check() is True and arena.check() is True
-    assert_usable(pool)
+_HUGE_ALLOC = """
+import sys, gc_plugin
+route, size = sys.argv[1], int(sys.argv[2])
+with gc_plugin.Arena() as arena:
+    pool = arena.mvt() if route.startswith("MVT") else (
+        arena.mvff_debug() if route == "MVFF debug" else arena.mvff())
+    cache = pool.cache([(32, 4, 1)]) if route == "cache" else None
+    ap = pool.allocation_point() if route.endswith("-ap") else None
+    try:
+        if ap is not None:
+            ap.alloc(size)
+        elif cache is not None:
+            cache.alloc(size)
+        else:
+            pool.alloc(size)
+    except (gc_plugin.ResourceError, gc_plugin.MemoryLimitError,
+            gc_plugin.CommitLimitError, gc_plugin.MisuseError) as e:
+        print("refused:", type(e).__name__, e)
+    else:
+        raise SystemExit("allocated %d bytes" % size)
+    assert pool.check(), "pool inconsistent after the refusal"
+    assert arena.check(), "arena inconsistent after the refusal"
+    block = ap.alloc(64) if ap is not None else pool.alloc(64)
+    block.write(b"x" * 64)
+    pool.free(block)
+    for child in (ap, cache):
+        if child is not None:
+            child.destroy()
+    pool.destroy()
+    assert arena.pools_committed == 0
+print("ok")
+"""
+
+
+HUGE = [
+    ("MVFF", 1 << 60),
+    ("MVFF-ap", 1 << 60),
+    ("MVT-ap", 1 << 60),
+    ("MVFF", (1 << 64) - 4096),
+    ("MVFF", (1 << 64) - 1),  # rounds up past SIZE_MAX
+    ("MVFF debug", (1 << 64) - 8),
+    ("MVFF-ap", (1 << 64) - 8),
+    ("MVT-ap", (1 << 64) - 8),
+    ("cache", (1 << 64) - 1),
+]
+
+
+@pytest.mark.parametrize("route,size", HUGE, ids=[f"{r}-{s:#x}" for r, s in HUGE])
+def test_allocation_larger_than_the_address_space(route: str, size: int) -> None:
+    """Refused promptly with ResourceError / MemoryLimitError (or a clean
+    MisuseError), leaving pool and arena consistent and usable.  Runs in a
+    subprocess with a timeout so that a hang or a crash fails this test
+    instead of the whole run."""
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _HUGE_ALLOC, route, str(size)],
+            capture_output=True, text=True, timeout=5,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"{route} allocation of {size:#x} bytes did not return within 5 s")
+    assert done.returncode == 0, (
+        f"exit status {done.returncode}\n{done.stdout}{done.stderr[-2000:]}"
+    )
+    assert "refused:" in done.stdout and done.stdout.strip().endswith("ok"), done.stdout
