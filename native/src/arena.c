@@ -515,16 +515,6 @@ INTERN Res ArenaAllocPages(Addr *baseReturn, Arena arena, Size size, Bool high, 
   return RES_RESOURCE;
 }
 
-INTERN void ArenaSetOwner(Arena arena, Addr base, Addr limit, Seg owner)
-{
-  Chunk c = ArenaChunkOf(arena, base);
-  Index i, l;
-  AVER(c != NULL);
-  i = AddrOffset(c->base, base) >> arena->grainShift;
-  l = AddrOffset(c->base, limit) >> arena->grainShift;
-  for (; i < l; ++i) c->pageTable[i] = owner;
-}
-
 INTERN void ArenaFreePages(Arena arena, Addr base, Size size)
 {
   Chunk c = ArenaChunkOf(arena, base);

@@ -101,7 +101,6 @@ INLINE void ArenaLeave(Arena arena) { LockRelease(&arena->lock); }
  * recorded as belonging to `owner`. */
 INTERN Res ArenaAllocPages(Addr *baseReturn, Arena arena, Size size, Bool high, Seg owner);
 INTERN void ArenaFreePages(Arena arena, Addr base, Size size);
-INTERN void ArenaSetOwner(Arena arena, Addr base, Addr limit, Seg owner);
 
 INTERN Res ArenaSetCommitLimit(Arena arena, Size limit);
 INTERN void ArenaSetSpare(Arena arena, double spare);

@@ -28,14 +28,20 @@ mps_rank_t mps_rank_weak(void) { return 3; }
 /* Validation helpers: report and yield FALSE when the handle is bad. */
 static Bool arenaOK(Arena arena, const char *fn)
 {
-  if (LIKELY(arena != NULL && arena->sig == ArenaSig)) return TRUE;
+  if (LIKELY(arena != NULL && arena->sig == ArenaSig)) {
+    AVER_CRITICAL(ArenaCheck(arena));
+    return TRUE;
+  }
   (void)MISUSE("%s: %p is not a live arena", fn, (void *)arena);
   return FALSE;
 }
 
 static Bool poolOK(Pool pool, const char *fn)
 {
-  if (LIKELY(pool != NULL && pool->sig == PoolSig && pool->arena->sig == ArenaSig)) return TRUE;
+  if (LIKELY(pool != NULL && pool->sig == PoolSig && pool->arena->sig == ArenaSig)) {
+    AVER_CRITICAL(PoolCheck(pool));
+    return TRUE;
+  }
   (void)MISUSE("%s: %p is not a live pool", fn, (void *)pool);
   return FALSE;
 }
@@ -236,6 +242,7 @@ mps_res_t mps_pool_create_k(mps_pool_t *pool_o, mps_arena_t arena,
   if (!arenaOK(arena, "mps_pool_create_k")) return RES_PARAM;
   if (pool_class == NULL || pool_class->sig != PoolClassSig)
     return MISUSE("mps_pool_create_k: %p is not a pool class", (void *)pool_class);
+  AVER(PoolClassCheck(pool_class));
   if (args == NULL) return MISUSE("mps_pool_create_k: args is NULL (pass mps_args_none)");
   ArenaEnter(arena);
   res = PoolCreate(&pool, arena, pool_class, args);

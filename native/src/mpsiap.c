@@ -12,14 +12,20 @@
 static Bool apOK(mps_ap_t ap, const char *fn)
 {
   Buffer buf = BufferOfAP(ap);
-  if (LIKELY(ap != NULL && buf->sig == BufferSig && buf->pool->sig == PoolSig)) return TRUE;
+  if (LIKELY(ap != NULL && buf->sig == BufferSig && buf->pool->sig == PoolSig)) {
+    AVER_CRITICAL(BufferCheck(buf));
+    return TRUE;
+  }
   (void)MISUSE("%s: %p is not a live allocation point", fn, (void *)ap);
   return FALSE;
 }
 
 static Bool sacOK(mps_sac_t esac, const char *fn)
 {
-  if (LIKELY(esac != NULL && SACOfExternal(esac)->sig == SACSig)) return TRUE;
+  if (LIKELY(esac != NULL && SACOfExternal(esac)->sig == SACSig)) {
+    AVER_CRITICAL(SACCheck(SACOfExternal(esac)));
+    return TRUE;
+  }
   (void)MISUSE("%s: %p is not a live allocation cache", fn, (void *)esac);
   return FALSE;
 }

@@ -60,12 +60,6 @@ INTERN void PoolDestroy(Pool pool)
   ControlFree(arena, pool, klass->size);
 }
 
-INTERN Bool PoolHasAddr(Pool pool, Addr addr)
-{
-  Seg seg;
-  return ArenaSegOf(&seg, pool->arena, addr) && seg->pool == pool;
-}
-
 /* Free a block after checking that it lies in one of the pool's segments;
  * the class checks the rest (double frees, sizes). */
 INTERN Res PoolFree(Pool pool, Addr old, Size size)

@@ -68,8 +68,6 @@ struct mps_pool_s {
 INTERN Res PoolCreate(Pool *poolReturn, Arena arena, PoolClass klass, ArgList args);
 INTERN void PoolDestroy(Pool pool);
 INTERN Bool PoolCheck(Pool pool);
-/* Does addr lie in a segment of this pool? */
-INTERN Bool PoolHasAddr(Pool pool, Addr addr);
 INTERN Bool PoolClassCheck(PoolClass klass);
 INTERN Res PoolFree(Pool pool, Addr old, Size size);
 
