@@ -2,7 +2,8 @@
 
 Each tests/native/*.c is a standalone program that uses only the public
 headers in native/include.  It is compiled and linked with the static
-library (native/Makefile) in the cool, hot and rash varieties, run without
+library (native/Makefile) in the cool, hot and rash varieties and in the
+cool variety under AddressSanitizer and UndefinedBehaviorSanitizer, run without
 arguments (a program picks and prints its own seed), and must exit 0.
 Each xdist worker builds each variety's library once, in a private
 directory, so that parallel workers never race on native/build.
@@ -21,7 +22,9 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parent.parent
 NATIVE = REPO_ROOT / "native"
 PROGRAMS = sorted((REPO_ROOT / "tests" / "native").glob("*.c"))
-VARIETIES = ("cool", "hot", "rash")
+VARIETIES = ("cool", "hot", "rash", "asan")
+# Extra flags a program needs to link with a variety's library.
+LINK_FLAGS = {"asan": ["-fsanitize=address,undefined", "-fno-sanitize-recover=undefined"]}
 RUN_TIMEOUT = 300  # seconds per program
 OUTPUT_LIMIT = 20000  # characters of output shown on failure
 
@@ -94,6 +97,7 @@ def test_native_program(
     exe = tmp_path / f"{program.stem}-{variety}"
     compile_cmd = [
         compiler, "-std=c11", "-O1", "-g", "-I", str(NATIVE / "include"),
+        *LINK_FLAGS.get(variety, []),
         str(program), str(library), "-o", str(exe), "-lpthread", "-lm",
     ]
     result = subprocess.run(compile_cmd, capture_output=True, text=True, env=_env())
