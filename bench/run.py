@@ -118,6 +118,8 @@ def jobs_for(varieties, sizes):
     for v in varieties:
         for impl in ("sac", "mvff", "mfs", "sac64"):
             jobs.append(("churn/" + impl, v, ["churn", impl, str(c)]))
+        # the same cache holding 256 blocks a class: fewer trips to the pool
+        jobs.append(("churn/sac256", v, ["churn", "sac", str(c), "10000", "256"]))
     jobs.append(("ap/bump", None, ["ap", "bump", str(a)]))
     jobs.append(("ap/malloc", None, ["ap", "malloc", str(a)]))
     for v in varieties:
@@ -187,6 +189,7 @@ def report(results, varieties, sizes, runs, info, cmds, argvs):
     p(hdr)
     p("|" + "---|" * (2 + 2 * len(varieties)))
     rows = [("SAC over MVFF, 16–256 B (8 classes 32..256, 64 cached)", "churn/sac", "churn/malloc"),
+            ("SAC over MVFF, 16–256 B (same classes, 256 cached)", "churn/sac256", "churn/malloc"),
             ("MVFF mps_alloc/mps_free, 16–256 B", "churn/mvff", "churn/malloc"),
             ("MFS 64 B units vs malloc(64)", "churn/mfs", "churn/malloc64"),
             ("(diagnostic) SAC, every request 64 B, vs malloc(64)", "churn/sac64",

@@ -22,6 +22,7 @@ __all__ = [
     "invalid",
     "size_value",
     "address_value",
+    "Keywords",
     "as_int",
     "as_ptr",
     "variety",
@@ -81,6 +82,41 @@ def address_value(value: object, what: str = "address") -> int:
     if value < 0 or value > _ADDR_MAX:
         invalid(f"{what} {value} is not a valid address")
     return value
+
+
+class Keywords:
+    """The optional keywords of one core create call, on their way in.
+
+    Each method converts one keyword for the call: a keyword given (not
+    None) is converted and sets its ``bit`` in ``have``; one left out passes
+    zero and leaves its bit clear, so that the core uses its default.
+    """
+
+    def __init__(self) -> None:
+        self.have = 0
+
+    def size(self, value: int | None, what: str, bit: int) -> int:
+        """A size keyword named ``what`` (see size_value)."""
+        if value is None:
+            return 0
+        converted = size_value(value, what)
+        self.have |= bit
+        return converted
+
+    def fraction(self, value: float | None, bit: int) -> float:
+        """A float keyword."""
+        if value is None:
+            return 0.0
+        converted = float(value)
+        self.have |= bit
+        return converted
+
+    def flag(self, value: bool | None, bit: int) -> int:
+        """A boolean keyword, passed as 0 or 1."""
+        if value is None:
+            return 0
+        self.have |= bit
+        return int(bool(value))
 
 
 def as_int(pointer: Any) -> int:

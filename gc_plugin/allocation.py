@@ -2,18 +2,19 @@
 
 Implements the "Allocation points" and "Segregated allocation caches"
 sections of docs/design/python-api.md.  Both are made by their pool
-(pool.allocation_point(), pool.cache(...)) and keep that pool alive.
+(pool.allocation_point(), pool.cache(...)) and keep that pool alive; their
+lifetime protocol is _NativeObject's (_lifetime.py).
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left
 from collections.abc import Sequence
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any
 
 from gc_plugin import _calls
 from gc_plugin._calls import check, check_misuse, ffi, invalid, lib, size_value
+from gc_plugin._lifetime import _NativeObject
 from gc_plugin.blocks import Block
 from gc_plugin.errors import MisuseError
 
@@ -23,14 +24,12 @@ if TYPE_CHECKING:
 __all__ = ["AllocationPoint", "AllocationCache"]
 
 
-class _Handle:
-    """A core object owned by a pool: lifetime and context-manager plumbing."""
-
-    _kind = "object"
+class _PoolChild(_NativeObject):
+    """A core object owned by a pool, which it keeps alive."""
 
     def __init__(self, pool: Pool, handle: Any) -> None:
         self._pool = pool
-        self._handle: Any = handle
+        self._handle = handle
         pool._children.add(self)
 
     @property
@@ -38,70 +37,12 @@ class _Handle:
         """The pool this belongs to."""
         return self._pool
 
-    @property
-    def destroyed(self) -> bool:
-        """True once destroy() has succeeded."""
-        return self._handle is None
-
-    def _live(self) -> Any:
-        handle = self._handle
-        if handle is None:
-            invalid(f"the {self._kind} has been destroyed")
-        return handle
-
-    def _destroy_handle(self, handle: Any) -> None:
-        raise NotImplementedError
-
-    def _backs_out(self, handle: Any) -> bool:
-        """Whether the core will refuse to destroy ``handle`` now."""
-        return False
-
-    def _destroy(self) -> str | None:
-        """Destroy in the core; returns the misuse message, if any.  The
-        handle is dropped unless the core backed out, so that a report made
-        while destroying (damage found on the way) never leaves a dangling
-        handle behind."""
-        handle = self._handle
-        if handle is None:
-            return None
-        refused = self._backs_out(handle)
-        self._destroy_handle(handle)
-        message = _calls.take_misuse()
-        if message is None or not refused:
-            self._handle = None
-        return message
-
-    def destroy(self) -> None:
-        """Destroy it.  Idempotent."""
-        message = self._destroy()
-        if message is not None:
-            raise MisuseError(message)
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if exc_type is None:
-            self.destroy()
-        else:
-            try:
-                self.destroy()
-            except MisuseError:
-                pass
-
-    def __del__(self) -> None:
-        try:
-            self._destroy()
-        except Exception:  # pragma: no cover - interpreter shutdown
-            pass
+    def __repr__(self) -> str:
+        state = " (destroyed)" if self._handle is None else ""
+        return f"<gc_plugin.{type(self).__name__} on {self._pool.class_name}{state}>"
 
 
-class AllocationPoint(_Handle):
+class AllocationPoint(_PoolChild):
     """An allocation point: bump allocation with the reserve/commit protocol."""
 
     _kind = "allocation point"
@@ -158,12 +99,9 @@ class AllocationPoint(_Handle):
         res = lib.mps_ap_frame_pop(self._live(), ffi.cast("mps_frame_t", value))
         check(res, "AllocationPoint.frame_pop")
 
-    def __repr__(self) -> str:
-        state = " (destroyed)" if self._handle is None else ""
-        return f"<gc_plugin.AllocationPoint on {self._pool.class_name}{state}>"
 
 
-class AllocationCache(_Handle):
+class AllocationCache(_PoolChild):
     """A segregated allocation cache over a manual pool."""
 
     _kind = "allocation cache"
@@ -231,7 +169,3 @@ class AllocationCache(_Handle):
         size = lib.gcp_sac_cached_size(self._live())
         check_misuse()
         return int(size)
-
-    def __repr__(self) -> str:
-        state = " (destroyed)" if self._handle is None else ""
-        return f"<gc_plugin.AllocationCache on {self._pool.class_name}{state}>"

@@ -3,18 +3,18 @@
 Implements the "Arena" section of docs/design/python-api.md.  An Arena
 creates the pools (see pools.py); each pool keeps its arena alive, and the
 arena finds the Python pool for a core pool handle through a weak map.
+The lifetime protocol is _NativeObject's (_lifetime.py).
 """
 
 from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from gc_plugin import _calls
-from gc_plugin._calls import check, check_misuse, ffi, invalid, lib, size_value
-from gc_plugin.errors import MisuseError
+from gc_plugin._calls import Keywords, check, check_misuse, ffi, lib, size_value
+from gc_plugin._lifetime import _NativeObject
 from gc_plugin.pools import (
     MFSPool,
     MVFFDebugPool,
@@ -45,11 +45,13 @@ class ArenaStats:
     pools: tuple[PoolStats, ...]
 
 
-class Arena:
+class Arena(_NativeObject):
     """A virtual-memory arena.  ``None`` for a keyword means the core's default.
 
     Usable as a context manager: the arena is destroyed on exit.
     """
+
+    _kind = "arena"
 
     def __init__(
         self,
@@ -59,95 +61,36 @@ class Arena:
         spare: float | None = None,
         pause_time: float | None = None,
     ) -> None:
-        self._handle: Any = None
         self._pools: weakref.WeakValueDictionary[int, Pool] = weakref.WeakValueDictionary()
-        have = 0
-        c_size = c_grain = c_limit = 0
-        c_spare = c_pause = 0.0
-        if size is not None:
-            c_size = size_value(size, "size")
-            have |= lib.GCP_PY_HAVE_SIZE
-        if grain_size is not None:
-            c_grain = size_value(grain_size, "grain_size")
-            have |= lib.GCP_PY_HAVE_GRAIN
-        if commit_limit is not None:
-            c_limit = size_value(commit_limit, "commit_limit")
-            have |= lib.GCP_PY_HAVE_COMMIT_LIMIT
-        if spare is not None:
-            c_spare = float(spare)
-            have |= lib.GCP_PY_HAVE_SPARE
-        if pause_time is not None:
-            c_pause = float(pause_time)
-            have |= lib.GCP_PY_HAVE_PAUSE
+        keys = Keywords()  # keys.have is read last, after every keyword
         arena_o = ffi.new("mps_arena_t *")
-        res = lib.gcp_py_arena_create(arena_o, c_size, c_grain, c_limit, c_spare, c_pause, have)
+        res = lib.gcp_py_arena_create(
+            arena_o,
+            keys.size(size, "size", lib.GCP_PY_HAVE_SIZE),
+            keys.size(grain_size, "grain_size", lib.GCP_PY_HAVE_GRAIN),
+            keys.size(commit_limit, "commit_limit", lib.GCP_PY_HAVE_COMMIT_LIMIT),
+            keys.fraction(spare, lib.GCP_PY_HAVE_SPARE),
+            keys.fraction(pause_time, lib.GCP_PY_HAVE_PAUSE),
+            keys.have,
+        )
         check(res, "Arena")
         self._handle = arena_o[0]
 
     # ---- lifetime -----------------------------------------------------------
 
-    @property
-    def destroyed(self) -> bool:
-        """True once destroy() has succeeded."""
-        return self._handle is None
-
-    def _live(self) -> Any:
-        handle = self._handle
-        if handle is None:
-            invalid("the arena has been destroyed")
-        return handle
-
-    def _destroy(self) -> str | None:
-        """Destroy in the core; returns the misuse message, if any.  The
-        core backs out only while pools remain; after any other report the
-        arena is gone and the handle is dropped."""
-        handle = self._handle
-        if handle is None:
-            return None
-        refused = any(not pool.destroyed for pool in list(self._pools.values()))
+    def _destroy_handle(self, handle: Any) -> None:
         lib.mps_arena_destroy(handle)
-        message = _calls.take_misuse()
-        if message is None or not refused:
-            self._handle = None
-        return message
+
+    def _backs_out(self, handle: Any) -> bool:
+        # The core refuses while pools remain.
+        return any(not pool.destroyed for pool in list(self._pools.values()))
 
     def destroy(self) -> None:
         """Destroy the arena.  Idempotent; MisuseError if pools remain."""
-        message = self._destroy()
-        if message is not None:
-            raise MisuseError(message)
+        super().destroy()
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if exc_type is None:
-            self.destroy()
-        else:
-            # Do not hide the exception in flight behind a second one.
-            try:
-                self.destroy()
-            except MisuseError:
-                pass
-
-    def __del__(self) -> None:
-        try:
-            self._destroy()
-        except Exception:  # pragma: no cover - interpreter shutdown
-            pass
-
-    def __repr__(self) -> str:
-        if self._handle is None:
-            return "<gc_plugin.Arena (destroyed)>"
-        return (
-            f"<gc_plugin.Arena committed={self.committed} reserved={self.reserved} "
-            f"pools={len(self._pools)}>"
-        )
+    def _repr_fields(self) -> str:
+        return f"committed={self.committed} reserved={self.reserved} pools={len(self._pools)}"
 
     # ---- pools --------------------------------------------------------------
 
@@ -173,14 +116,7 @@ class Arena:
     ) -> MVFFPool:
         """A first-fit pool of variable-size blocks (MVFF)."""
         return create_mvff(
-            self,
-            extend_by=extend_by,
-            mean_size=mean_size,
-            align=align,
-            spare=spare,
-            arena_high=arena_high,
-            slot_high=slot_high,
-            first_fit=first_fit,
+            self, extend_by, mean_size, align, spare, arena_high, slot_high, first_fit
         )
 
     def mvff_debug(
@@ -200,13 +136,13 @@ class Arena:
             self,
             fence_template,
             free_template,
-            extend_by=extend_by,
-            mean_size=mean_size,
-            align=align,
-            spare=spare,
-            arena_high=arena_high,
-            slot_high=slot_high,
-            first_fit=first_fit,
+            extend_by,
+            mean_size,
+            align,
+            spare,
+            arena_high,
+            slot_high,
+            first_fit,
         )
 
     def mvt(
@@ -219,15 +155,7 @@ class Arena:
         frag_limit: float | None = None,
     ) -> MVTPool:
         """A temporal-fit pool allocated through allocation points (MVT)."""
-        return create_mvt(
-            self,
-            align=align,
-            min_size=min_size,
-            mean_size=mean_size,
-            max_size=max_size,
-            reserve_depth=reserve_depth,
-            frag_limit=frag_limit,
-        )
+        return create_mvt(self, align, min_size, mean_size, max_size, reserve_depth, frag_limit)
 
     @property
     def pools(self) -> list[Pool]:

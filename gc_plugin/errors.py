@@ -6,7 +6,7 @@ importing this module does not load the compiled core.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 __all__ = [
     "MPSError",
@@ -67,6 +67,12 @@ class MPSError(Exception):
     code: int
     name: str
 
+    def __init_subclass__(cls, code: int | None = None, **kwargs: Any) -> None:
+        # ``class FailError(MPSError, code=1)`` sets the code its instances carry.
+        super().__init_subclass__(**kwargs)
+        if code is not None:
+            cls._CODE = code
+
     def __init__(self, message: str = "", code: int | None = None) -> None:
         super().__init__(message)
         self.code = type(self)._CODE if code is None else code
@@ -74,62 +80,44 @@ class MPSError(Exception):
         self.message = message
 
 
-class FailError(MPSError):
+class FailError(MPSError, code=1):
     """MPS_RES_FAIL (1): the operation failed."""
 
-    _CODE = 1
 
-
-class ResourceError(MPSError):
+class ResourceError(MPSError, code=2):
     """MPS_RES_RESOURCE (2): a non-memory resource (address space) ran out."""
 
-    _CODE = 2
 
-
-class MemoryLimitError(MPSError):
+class MemoryLimitError(MPSError, code=3):
     """MPS_RES_MEMORY (3): memory could not be obtained."""
 
-    _CODE = 3
 
-
-class LimitError(MPSError):
+class LimitError(MPSError, code=4):
     """MPS_RES_LIMIT (4): an internal limitation was reached."""
 
-    _CODE = 4
 
-
-class UnimplementedError(MPSError):
+class UnimplementedError(MPSError, code=5):
     """MPS_RES_UNIMPL (5): not implemented."""
 
-    _CODE = 5
 
-
-class MPSIOError(MPSError):
+class MPSIOError(MPSError, code=6):
     """MPS_RES_IO (6): an input/output error."""
 
-    _CODE = 6
 
-
-class CommitLimitError(MPSError):
+class CommitLimitError(MPSError, code=7):
     """MPS_RES_COMMIT_LIMIT (7): the arena's commit limit would be exceeded."""
 
-    _CODE = 7
 
-
-class ParamError(MPSError):
+class ParamError(MPSError, code=8):
     """MPS_RES_PARAM (8): an invalid parameter."""
 
-    _CODE = 8
 
-
-class MisuseError(MPSError):
+class MisuseError(MPSError, code=8):
     """The core detected client misuse (foreign pointer, double free, ...).
 
     The message is the core's own, naming the problem.  ``code`` is
     MPS_RES_PARAM.  The core backed out without changing anything.
     """
-
-    _CODE = 8
 
 
 class InvalidArgumentError(MisuseError, ValueError):
@@ -139,15 +127,20 @@ class InvalidArgumentError(MisuseError, ValueError):
     ValueError."""
 
 
+#: Result code -> the class of its exceptions (MisuseError is raised only
+#: for misuse, never for a result code).
 _CLASSES: dict[int, type[MPSError]] = {
-    1: FailError,
-    2: ResourceError,
-    3: MemoryLimitError,
-    4: LimitError,
-    5: UnimplementedError,
-    6: MPSIOError,
-    7: CommitLimitError,
-    8: ParamError,
+    cls._CODE: cls
+    for cls in (
+        FailError,
+        ResourceError,
+        MemoryLimitError,
+        LimitError,
+        UnimplementedError,
+        MPSIOError,
+        CommitLimitError,
+        ParamError,
+    )
 }
 
 

@@ -4,6 +4,7 @@ Implements the "Pools" section of docs/design/python-api.md.  Pools are made
 by the Arena's factory methods (arena.mfs, arena.mvff, arena.mvff_debug,
 arena.mvt), which call the create_* functions here.  A pool keeps its arena
 alive; allocation points and caches (allocation.py) keep their pool alive.
+The lifetime protocol is _NativeObject's (_lifetime.py).
 """
 
 from __future__ import annotations
@@ -11,14 +12,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 import weakref
 from dataclasses import dataclass
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any
 
 from gc_plugin import _calls
-from gc_plugin._calls import check, check_misuse, ffi, invalid, lib, size_value
-from gc_plugin.allocation import AllocationCache, AllocationPoint, _Handle
+from gc_plugin._calls import Keywords, check, check_misuse, ffi, invalid, lib, size_value
+from gc_plugin._lifetime import _NativeObject
+from gc_plugin.allocation import AllocationCache, AllocationPoint
 from gc_plugin.blocks import Block
-from gc_plugin.errors import MisuseError
 
 if TYPE_CHECKING:
     from gc_plugin.arena import Arena
@@ -48,22 +48,25 @@ class PoolStats:
     alignment: int
 
 
-class Pool:
+class Pool(_NativeObject):
     """A pool of one of the manual classes.  Made by an Arena, not directly.
 
     Usable as a context manager: the pool is destroyed on exit.
     """
 
+    _kind = "pool"
+
     def __init__(self, arena: Arena, handle: Any, keepalive: Sequence[Any] = ()) -> None:
         self._arena: Arena = arena
-        self._handle: Any = handle
+        self._handle = handle
         self._keepalive = tuple(keepalive)  # C data the core points at
         # This pool's allocation points and caches (they keep the pool alive).
-        self._children: weakref.WeakSet[_Handle] = weakref.WeakSet()
+        self._children: weakref.WeakSet[_NativeObject] = weakref.WeakSet()
         name = lib.gcp_pool_class_name(handle)
         check_misuse()
         raw: bytes = ffi.string(name) if name != ffi.NULL else b"?"
         self._class_name = raw.decode("ascii", "replace")
+        self._kind = f"{self._class_name} pool"
         self._alignment = int(lib.gcp_pool_alignment(handle))
         check_misuse()
         arena._register(self)
@@ -75,34 +78,15 @@ class Pool:
         """The arena this pool belongs to."""
         return self._arena
 
-    @property
-    def destroyed(self) -> bool:
-        """True once destroy() has succeeded."""
-        return self._handle is None
-
-    def _live(self) -> Any:
-        handle = self._handle
-        if handle is None:
-            invalid(f"the {self._class_name} pool has been destroyed")
-        return handle
-
-    def _destroy(self) -> str | None:
-        """Destroy in the core; returns the misuse message, if any.
-
-        The core backs out only while allocation points or caches of the
-        pool remain; any other report (damage found while finishing, say)
-        comes after the pool is gone, so the handle is dropped then.
-        """
-        handle = self._handle
-        if handle is None:
-            return None
-        refused = any(not child.destroyed for child in list(self._children))
+    def _destroy_handle(self, handle: Any) -> None:
         lib.mps_pool_destroy(handle)
-        message = _calls.take_misuse()
-        if message is None or not refused:
-            self._handle = None
-            self._arena._unregister(handle)
-        return message
+
+    def _backs_out(self, handle: Any) -> bool:
+        # The core refuses while allocation points or caches of the pool remain.
+        return any(not child.destroyed for child in list(self._children))
+
+    def _forget(self, handle: Any) -> None:
+        self._arena._unregister(handle)
 
     def destroy(self) -> None:
         """Destroy the pool and free all its memory.  Idempotent.
@@ -111,40 +95,10 @@ class Pool:
         pool is then left as it was), or if the core reports damage found
         while destroying it (the pool is gone all the same).
         """
-        message = self._destroy()
-        if message is not None:
-            raise MisuseError(message)
+        super().destroy()
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        if exc_type is None:
-            self.destroy()
-        else:
-            try:
-                self.destroy()
-            except MisuseError:
-                pass
-
-    def __del__(self) -> None:
-        try:
-            self._destroy()
-        except Exception:  # pragma: no cover - interpreter shutdown
-            pass
-
-    def __repr__(self) -> str:
-        if self._handle is None:
-            return f"<gc_plugin.{type(self).__name__} (destroyed)>"
-        return (
-            f"<gc_plugin.{type(self).__name__} total_size={self.total_size} "
-            f"free_size={self.free_size}>"
-        )
+    def _repr_fields(self) -> str:
+        return f"total_size={self.total_size} free_size={self.free_size}"
 
     # ---- properties ---------------------------------------------------------
 
@@ -230,17 +184,17 @@ def _make_cache(pool: Pool, classes: Iterable[tuple[int, int, int]]) -> Allocati
             invalid(f"frequency {freq} is too large")
         array[i].mps_frequency = freq
         sizes.append(int(block_size))
-    sac_o = ffi.new("mps_sac_t *")
-    res = lib.mps_sac_create(sac_o, pool._live(), len(items), array)
-    check(res, f"{pool.class_name}.cache")
-    return AllocationCache(pool, sac_o[0], sizes)
+    handle = pool._create_child(
+        "mps_sac_t *", f"{pool.class_name}.cache", lib.mps_sac_create, len(items), array
+    )
+    return AllocationCache(pool, handle, sizes)
 
 
 def _make_ap(pool: Pool) -> AllocationPoint:
-    ap_o = ffi.new("mps_ap_t *")
-    res = lib.gcp_py_ap_create(ap_o, pool._live())
-    check(res, f"{pool.class_name}.allocation_point")
-    return AllocationPoint(pool, ap_o[0])
+    handle = pool._create_child(
+        "mps_ap_t *", f"{pool.class_name}.allocation_point", lib.gcp_py_ap_create
+    )
+    return AllocationPoint(pool, handle)
 
 
 class MFSPool(ManualPool):
@@ -295,19 +249,24 @@ class MVTPool(Pool):
 
 
 # ---- creation (called by Arena) ---------------------------------------------
+#
+# A create call's keywords are converted (Keywords) as its arguments are
+# evaluated, left to right, so ``keys.have`` comes last; the arena's handle
+# is taken after them (_create_child), so a bad keyword is reported first.
 
 
 def create_mfs(arena: Arena, unit_size: int, extend_by: int | None) -> MFSPool:
-    have = 0
+    keys = Keywords()
     unit = size_value(unit_size, "unit_size")
-    extend = 0
-    if extend_by is not None:
-        extend = size_value(extend_by, "extend_by")
-        have |= lib.GCP_PY_HAVE_EXTEND_BY
-    pool_o = ffi.new("mps_pool_t *")
-    res = lib.gcp_py_mfs_create(pool_o, arena._live(), unit, extend, have)
-    check(res, "Arena.mfs")
-    return MFSPool(arena, pool_o[0], unit)
+    handle = arena._create_child(
+        "mps_pool_t *",
+        "Arena.mfs",
+        lib.gcp_py_mfs_create,
+        unit,
+        keys.size(extend_by, "extend_by", lib.GCP_PY_HAVE_EXTEND_BY),
+        keys.have,
+    )
+    return MFSPool(arena, handle, unit)
 
 
 def _mvff_handle(
@@ -321,52 +280,26 @@ def _mvff_handle(
     slot_high: bool | None,
     first_fit: bool | None,
 ) -> Any:
-    have = 0
-    c_extend = c_mean = c_align = 0
-    c_spare = 0.0
-    c_arena_high = c_slot_high = c_first_fit = 0
-    if extend_by is not None:
-        c_extend = size_value(extend_by, "extend_by")
-        have |= lib.GCP_PY_HAVE_EXTEND_BY
-    if mean_size is not None:
-        c_mean = size_value(mean_size, "mean_size")
-        have |= lib.GCP_PY_HAVE_MEAN_SIZE
-    if align is not None:
-        c_align = size_value(align, "align")
-        have |= lib.GCP_PY_HAVE_ALIGN
-    if spare is not None:
-        c_spare = float(spare)
-        have |= lib.GCP_PY_HAVE_SPARE
-    if arena_high is not None:
-        c_arena_high = int(bool(arena_high))
-        have |= lib.GCP_PY_HAVE_ARENA_HIGH
-    if slot_high is not None:
-        c_slot_high = int(bool(slot_high))
-        have |= lib.GCP_PY_HAVE_SLOT_HIGH
-    if first_fit is not None:
-        c_first_fit = int(bool(first_fit))
-        have |= lib.GCP_PY_HAVE_FIRST_FIT
-    debug = 0
-    if options is not None:
-        debug = 1
-        have |= lib.GCP_PY_HAVE_DEBUG_OPTIONS
-    pool_o = ffi.new("mps_pool_t *")
-    res = lib.gcp_py_mvff_create(
-        pool_o,
-        arena._live(),
-        debug,
-        options if options is not None else ffi.NULL,
-        c_extend,
-        c_mean,
-        c_align,
-        c_spare,
-        c_arena_high,
-        c_slot_high,
-        c_first_fit,
-        have,
+    """An MVFF pool in the core; a debug one when ``options`` is not None."""
+    debug = options is not None
+    keys = Keywords()
+    if debug:
+        keys.have |= lib.GCP_PY_HAVE_DEBUG_OPTIONS
+    return arena._create_child(
+        "mps_pool_t *",
+        "Arena.mvff_debug" if debug else "Arena.mvff",
+        lib.gcp_py_mvff_create,
+        int(debug),
+        options if debug else ffi.NULL,
+        keys.size(extend_by, "extend_by", lib.GCP_PY_HAVE_EXTEND_BY),
+        keys.size(mean_size, "mean_size", lib.GCP_PY_HAVE_MEAN_SIZE),
+        keys.size(align, "align", lib.GCP_PY_HAVE_ALIGN),
+        keys.fraction(spare, lib.GCP_PY_HAVE_SPARE),
+        keys.flag(arena_high, lib.GCP_PY_HAVE_ARENA_HIGH),
+        keys.flag(slot_high, lib.GCP_PY_HAVE_SLOT_HIGH),
+        keys.flag(first_fit, lib.GCP_PY_HAVE_FIRST_FIT),
+        keys.have,
     )
-    check(res, "Arena.mvff_debug" if debug else "Arena.mvff")
-    return pool_o[0]
 
 
 def create_mvff(
@@ -422,30 +355,17 @@ def create_mvt(
     reserve_depth: int | None = None,
     frag_limit: float | None = None,
 ) -> MVTPool:
-    have = 0
-    c_align = c_min = c_mean = c_max = c_depth = 0
-    c_frag = 0.0
-    if align is not None:
-        c_align = size_value(align, "align")
-        have |= lib.GCP_PY_HAVE_ALIGN
-    if min_size is not None:
-        c_min = size_value(min_size, "min_size")
-        have |= lib.GCP_PY_HAVE_MIN_SIZE
-    if mean_size is not None:
-        c_mean = size_value(mean_size, "mean_size")
-        have |= lib.GCP_PY_HAVE_MEAN_SIZE
-    if max_size is not None:
-        c_max = size_value(max_size, "max_size")
-        have |= lib.GCP_PY_HAVE_MAX_SIZE
-    if reserve_depth is not None:
-        c_depth = size_value(reserve_depth, "reserve_depth")
-        have |= lib.GCP_PY_HAVE_RESERVE_DEPTH
-    if frag_limit is not None:
-        c_frag = float(frag_limit)
-        have |= lib.GCP_PY_HAVE_FRAG_LIMIT
-    pool_o = ffi.new("mps_pool_t *")
-    res = lib.gcp_py_mvt_create(
-        pool_o, arena._live(), c_align, c_min, c_mean, c_max, c_depth, c_frag, have
+    keys = Keywords()
+    handle = arena._create_child(
+        "mps_pool_t *",
+        "Arena.mvt",
+        lib.gcp_py_mvt_create,
+        keys.size(align, "align", lib.GCP_PY_HAVE_ALIGN),
+        keys.size(min_size, "min_size", lib.GCP_PY_HAVE_MIN_SIZE),
+        keys.size(mean_size, "mean_size", lib.GCP_PY_HAVE_MEAN_SIZE),
+        keys.size(max_size, "max_size", lib.GCP_PY_HAVE_MAX_SIZE),
+        keys.size(reserve_depth, "reserve_depth", lib.GCP_PY_HAVE_RESERVE_DEPTH),
+        keys.fraction(frag_limit, lib.GCP_PY_HAVE_FRAG_LIMIT),
+        keys.have,
     )
-    check(res, "Arena.mvt")
-    return MVTPool(arena, pool_o[0])
+    return MVTPool(arena, handle)
