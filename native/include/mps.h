@@ -411,7 +411,9 @@ extern const struct mps_key_s _mps_key_POOL_DEBUG_OPTIONS;
 extern mps_arg_s mps_args_none[];
 
 /* Store key into args[i].key; reports i >= MPS_ARGS_MAX as an assertion
- * failure instead of writing out of bounds. */
+ * failure and stores nothing.  (MPS_ARGS_ADD then still assigns the
+ * value field, as the interface defines the macro: more than
+ * MPS_ARGS_MAX - 1 arguments is a client error.) */
 extern void _mps_args_set_key(mps_arg_s [MPS_ARGS_MAX], unsigned, mps_key_t);
 
 #define MPS_BEGIN do {

@@ -300,7 +300,12 @@ INTERN Bool ArenaConsistent(Arena arena)
 /* Decommit spare pages, highest first within each chunk, until at most
  * `target` spare bytes remain.  Chunks stay (an allocation may be about to
  * use one); arenaReleaseEmpty gives back the ones that hold nothing. */
-static void arenaPurge(Arena arena, Size target)
+/* A run of pages that a purge must leave alone (the run an allocation is
+ * about to use); chunk NULL for none. */
+typedef struct PurgeExclusion { Chunk chunk; Index base, limit; } PurgeExclusion;
+static const PurgeExclusion purgeNothing = {NULL, 0, 0};
+
+static void arenaPurge(Arena arena, Size target, PurgeExclusion ex)
 {
   Index ci;
   Shift shift = arena->grainShift;
@@ -314,9 +319,11 @@ static void arenaPurge(Arena arena, Size target)
       Count want;
       if (s >= c->pages) break;
       if (BTGet(c->allocTable, s)) { i = BTFindNext(c->allocTable, s, c->pages, FALSE); continue; }
+      if (c == ex.chunk && s >= ex.base && s < ex.limit) { i = ex.limit; continue; }
       e = BTFindNext(c->committedTable, s, c->pages, FALSE);
       e2 = BTFindNext(c->allocTable, s, e, TRUE);
       e = e2 < e ? e2 : e;
+      if (c == ex.chunk && s < ex.base && e > ex.base) e = ex.base;
       want = (Count)((arena->spareCommitted - target + arena->grainSize - 1) >> shift);
       if (e - s > want) s = e - want;
       VMDecommit(AddrAdd(c->base, s << shift), AddrAdd(c->base, e << shift));
@@ -351,7 +358,7 @@ static void arenaPurgeToAllowance(Arena arena)
     if (over <= 0.0) break;
     x = f >= 1.0 ? 0 : (Size)(over / (1.0 - f)) + 1;
     if (x == 0) break;
-    arenaPurge(arena, arena->spareCommitted > x ? arena->spareCommitted - x : 0);
+    arenaPurge(arena, arena->spareCommitted > x ? arena->spareCommitted - x : 0, purgeNothing);
     arenaReleaseEmpty(arena);
   }
   arenaReleaseEmpty(arena);
@@ -359,13 +366,13 @@ static void arenaPurgeToAllowance(Arena arena)
 
 /* Make sure `need` more bytes may be committed, purging spare if that
  * helps. */
-static Res arenaMayCommit(Arena arena, Size need)
+static Res arenaMayCommit(Arena arena, Size need, PurgeExclusion ex)
 {
   if (need <= arena->commitLimit && arena->committed <= arena->commitLimit - need)
     return RES_OK;
   if (arena->spareCommitted > 0) {
     Size over = arena->committed + need - arena->commitLimit;
-    arenaPurge(arena, arena->spareCommitted > over ? arena->spareCommitted - over : 0);
+    arenaPurge(arena, arena->spareCommitted > over ? arena->spareCommitted - over : 0, ex);
   }
   if (need <= arena->commitLimit && arena->committed <= arena->commitLimit - need)
     return RES_OK;
@@ -411,9 +418,16 @@ static Res chunkAllocPages(Addr *baseReturn, Arena arena, Chunk c, Index i, Coun
 
   ptPages(&ptLo, &ptHi, arena, c, i, i + n);
   need = ((n - spareUsed) + (ptHi - ptLo) - BTCountSet(c->committedTable, ptLo, ptHi)) << shift;
-  res = arenaMayCommit(arena, need);
+  {
+    /* the purge must not decommit the spare pages this run is counted on */
+    PurgeExclusion ex;
+    ex.chunk = c;
+    ex.base = i;
+    ex.limit = i + n;
+    res = arenaMayCommit(arena, need, ex);
+  }
   if (res != RES_OK) return res;
-  spareUsed = BTCountSet(c->committedTable, i, i + n); /* purge may have changed it */
+  AVER(BTCountSet(c->committedTable, i, i + n) == spareUsed);
   {
     Size before = arena->committed;
     res = chunkCommit(arena, c, ptLo, ptHi);
@@ -475,7 +489,7 @@ static Res arenaGrow(Arena arena, Count n)
     Size head;
     (void)chunkLayout(&l, size, shift, 0);
     head = l.ptBase << shift;
-    res = arenaMayCommit(arena, head);
+    res = arenaMayCommit(arena, head, purgeNothing);
     if (res != RES_OK) return res;
     res = chunkCreate(&chunk, size, shift, 0, &committed);
     if (res == RES_OK) break;
@@ -538,7 +552,7 @@ INTERN Res ArenaSetCommitLimit(Arena arena, Size limit)
   if (limit < arena->committed) {
     Size over = arena->committed - limit;
     if (over > arena->spareCommitted) return RES_FAIL;
-    arenaPurge(arena, arena->spareCommitted - over);
+    arenaPurge(arena, arena->spareCommitted - over, purgeNothing);
     arenaReleaseEmpty(arena);
     if (arena->committed > limit) return RES_FAIL;
   }

@@ -94,8 +94,22 @@ INTERN void ArenaDestroy(Arena arena);
 INTERN Bool ArenaCheck(Arena arena);
 INTERN Bool ArenaConsistent(Arena arena);
 
-INLINE void ArenaEnter(Arena arena) { LockClaim(&arena->lock); }
+INTERN Bool ArenaCheck(Arena arena);
+INLINE void ArenaEnter(Arena arena)
+{
+  LockClaim(&arena->lock);
+  AVER_CRITICAL(ArenaCheck(arena));
+}
 INLINE void ArenaLeave(Arena arena) { LockRelease(&arena->lock); }
+/* For the entry points callable with the lock held (spec §1.6): claim the
+ * lock unless this thread holds it; returns whether it was claimed. */
+INLINE Bool ArenaEnterRecursive(Arena arena)
+{
+  if (LockIsMine(&arena->lock)) return FALSE;
+  ArenaEnter(arena);
+  return TRUE;
+}
+INLINE void ArenaLeaveRecursive(Arena arena, Bool claimed) { if (claimed) ArenaLeave(arena); }
 
 /* Pages.  size is a multiple of the grain.  The pages are committed and
  * recorded as belonging to `owner`. */
@@ -106,10 +120,11 @@ INTERN Res ArenaSetCommitLimit(Arena arena, Size limit);
 INTERN void ArenaSetSpare(Arena arena, double spare);
 INTERN Res ArenaSetGrowth(Arena arena, Size desired, Size minimum);
 
-/* The chunk containing addr, or NULL.  Lock-free: a chunk is published in
- * its slot before any of its pages is used, slots are only written under
- * the lock, and a released chunk leaves a hole rather than moving others;
- * lowest and highest only widen. */
+/* The chunk containing addr, or NULL.  Call with the arena lock held: a
+ * chunk may be unmapped by another thread otherwise.  (A chunk is
+ * published in its slot before any of its pages is used and a released
+ * chunk leaves a hole rather than moving others, so a scan under the lock
+ * never sees a half-made table.) */
 INLINE Chunk ArenaChunkOf(Arena arena, Addr addr)
 {
   Count i, n;

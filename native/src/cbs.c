@@ -289,6 +289,15 @@ INTERN Bool CBSFindContaining(Range rangeReturn, CBS cbs, Addr addr)
   return TRUE;
 }
 
+INTERN Bool CBSFindBelow(Range rangeReturn, CBS cbs, Addr addr)
+{
+  CBSNode pred, succ;
+  cbsNeighbours(cbs, addr, &pred, &succ);
+  if (pred == NULL) return FALSE;
+  cbsRangeOf(rangeReturn, pred);
+  return TRUE;
+}
+
 INTERN Bool CBSOverlaps(CBS cbs, Addr base, Addr limit)
 {
   CBSNode pred, succ;

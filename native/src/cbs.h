@@ -39,6 +39,8 @@ INTERN Bool CBSFindLast(Range rangeReturn, CBS cbs, Size size);
 INTERN Bool CBSFindLargest(Range rangeReturn, CBS cbs);
 /* The range containing addr, if any. */
 INTERN Bool CBSFindContaining(Range rangeReturn, CBS cbs, Addr addr);
+/* The range with the greatest base below addr, if any. */
+INTERN Bool CBSFindBelow(Range rangeReturn, CBS cbs, Addr addr);
 /* Does any range overlap [base, limit)? */
 INTERN Bool CBSOverlaps(CBS cbs, Addr base, Addr limit);
 typedef Bool (*CBSVisitor)(Addr base, Addr limit, void *closure);

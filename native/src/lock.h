@@ -4,6 +4,9 @@
  * uncontended claim is one compare-and-swap and a release one atomic
  * decrement, a fraction of a pthread mutex's cost, which matters because
  * every mps_alloc and mps_free takes it.  Elsewhere a pthread mutex.
+ * The owner is recorded so that the entry points the spec lets a client
+ * call with the lock held (from a scan function, say) can claim it only
+ * when the calling thread does not hold it already.
  * Design: docs/design/arena.md (thread safety).
  */
 #ifndef GCP_LOCK_H
@@ -13,12 +16,14 @@
 
 #if defined(__linux__)
 
+#include <pthread.h>
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 typedef struct LockStruct {
   int state;
+  pthread_t owner;      /* valid while state != 0 */
 } LockStruct, *Lock;
 
 INLINE void LockInit(Lock lock) { lock->state = 0; }
@@ -39,6 +44,7 @@ INLINE void LockClaim(Lock lock)
   if (!__atomic_compare_exchange_n(&lock->state, &expected, 1, FALSE,
                                    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
     LockClaimSlow(lock);
+  lock->owner = pthread_self();
 }
 
 INLINE void LockRelease(Lock lock)
@@ -50,6 +56,11 @@ INLINE void LockRelease(Lock lock)
 }
 
 INLINE Bool LockIsHeld(Lock lock) { return __atomic_load_n(&lock->state, __ATOMIC_RELAXED) != 0; }
+/* Only meaningful to the calling thread: is it the one holding the lock? */
+INLINE Bool LockIsMine(Lock lock)
+{
+  return LockIsHeld(lock) && pthread_equal(lock->owner, pthread_self());
+}
 
 #else
 
@@ -58,6 +69,7 @@ INLINE Bool LockIsHeld(Lock lock) { return __atomic_load_n(&lock->state, __ATOMI
 typedef struct LockStruct {
   pthread_mutex_t mutex;
   volatile Bool held;
+  pthread_t owner;
 } LockStruct, *Lock;
 
 INLINE void LockInit(Lock lock)
@@ -66,9 +78,15 @@ INLINE void LockInit(Lock lock)
   lock->held = FALSE;
 }
 INLINE void LockFinish(Lock lock) { (void)pthread_mutex_destroy(&lock->mutex); }
-INLINE void LockClaim(Lock lock) { (void)pthread_mutex_lock(&lock->mutex); lock->held = TRUE; }
+INLINE void LockClaim(Lock lock)
+{
+  (void)pthread_mutex_lock(&lock->mutex);
+  lock->owner = pthread_self();
+  lock->held = TRUE;
+}
 INLINE void LockRelease(Lock lock) { lock->held = FALSE; (void)pthread_mutex_unlock(&lock->mutex); }
 INLINE Bool LockIsHeld(Lock lock) { return lock->held; }
+INLINE Bool LockIsMine(Lock lock) { return lock->held && pthread_equal(lock->owner, pthread_self()); }
 
 #endif
 

@@ -28,10 +28,7 @@ mps_rank_t mps_rank_weak(void) { return 3; }
 /* Validation helpers: report and yield FALSE when the handle is bad. */
 static Bool arenaOK(Arena arena, const char *fn)
 {
-  if (LIKELY(arena != NULL && arena->sig == ArenaSig)) {
-    AVER_CRITICAL(ArenaCheck(arena));
-    return TRUE;
-  }
+  if (LIKELY(arena != NULL && arena->sig == ArenaSig)) return TRUE;
   (void)MISUSE("%s: %p is not a live arena", fn, (void *)arena);
   return FALSE;
 }
@@ -181,7 +178,9 @@ void mps_arena_pause_time_set(mps_arena_t arena, double pause_time)
     (void)MISUSE("mps_arena_pause_time_set: %g is negative", pause_time);
     return;
   }
+  ArenaEnter(arena);
   arena->pauseTime = pause_time;
+  ArenaLeave(arena);
 }
 
 mps_res_t mps_arena_vm_growth(mps_arena_t arena, size_t desired, size_t minimum)
@@ -190,6 +189,8 @@ mps_res_t mps_arena_vm_growth(mps_arena_t arena, size_t desired, size_t minimum)
   if (!arenaOK(arena, "mps_arena_vm_growth")) return RES_PARAM;
   if (desired < minimum)
     return MISUSE("mps_arena_vm_growth: desired %zu is less than minimum %zu", desired, minimum);
+  if (desired > SIZE_LIMIT) desired = SIZE_LIMIT;
+  if (minimum > SIZE_LIMIT) minimum = SIZE_LIMIT;
   ArenaEnter(arena);
   res = ArenaSetGrowth(arena, desired, minimum);
   ArenaLeave(arena);
@@ -205,17 +206,27 @@ mps_res_t mps_arena_extend(mps_arena_t arena, mps_addr_t base, size_t size)
 
 mps_bool_t mps_arena_has_addr(mps_arena_t arena, mps_addr_t addr)
 {
+  Bool claimed, found;
   if (!arenaOK(arena, "mps_arena_has_addr")) return 0;
-  return ArenaChunkOf(arena, (Addr)addr) != NULL;
+  claimed = ArenaEnterRecursive(arena);
+  found = ArenaChunkOf(arena, (Addr)addr) != NULL;
+  ArenaLeaveRecursive(arena, claimed);
+  return found ? 1 : 0;
 }
 
 mps_bool_t mps_addr_pool(mps_pool_t *pool_o, mps_arena_t arena, mps_addr_t addr)
 {
   Seg seg;
+  Bool claimed, found;
+  Pool pool = NULL;
   if (!arenaOK(arena, "mps_addr_pool")) return 0;
   if (pool_o == NULL) { (void)MISUSE("mps_addr_pool: pool_o is NULL"); return 0; }
-  if (!ArenaSegOf(&seg, arena, (Addr)addr)) return 0;
-  *pool_o = seg->pool;
+  claimed = ArenaEnterRecursive(arena);
+  found = ArenaSegOf(&seg, arena, (Addr)addr);
+  if (found) pool = seg->pool;
+  ArenaLeaveRecursive(arena, claimed);
+  if (!found) return 0;
+  *pool_o = pool;
   return 1;
 }
 
@@ -337,6 +348,10 @@ void mps_free(mps_pool_t pool, mps_addr_t addr, size_t size)
   }
   if (addr == NULL) { (void)MISUSE("mps_free: address is NULL"); return; }
   if (size == 0) { (void)MISUSE("mps_free: size is zero"); return; }
+  if (size > SIZE_LIMIT) {
+    (void)MISUSE("mps_free: size %zu is larger than any block can be", size);
+    return;
+  }
   ArenaEnter(pool->arena);
   (void)PoolFree(pool, (Addr)addr, size);
   ArenaLeave(pool->arena);

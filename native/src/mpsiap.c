@@ -274,6 +274,10 @@ void mps_sac_empty(mps_sac_t esac, mps_addr_t p, size_t size)
   if (!sacOK(esac, "mps_sac_free")) return;
   if (p == NULL) { (void)MISUSE("mps_sac_free: address is NULL"); return; }
   if (size == 0) { (void)MISUSE("mps_sac_free: size is zero"); return; }
+  if (size > SIZE_LIMIT) {
+    (void)MISUSE("mps_sac_free: size %zu is larger than any block can be", size);
+    return;
+  }
   sac = SACOfExternal(esac);
   ArenaEnter(sac->pool->arena);
   SACEmpty(sac, (Addr)p, size);
@@ -294,6 +298,10 @@ void mps_sac_free(mps_sac_t sac, mps_addr_t p, size_t size)
   if (!sacOK(sac, "mps_sac_free")) return;
   if (p == NULL) { (void)MISUSE("mps_sac_free: address is NULL"); return; }
   if (size == 0) { (void)MISUSE("mps_sac_free: size is zero"); return; }
+  if (size > SIZE_LIMIT) {
+    (void)MISUSE("mps_sac_free: size %zu is larger than any block can be", size);
+    return;
+  }
   MPS_SAC_FREE_FAST(sac, p, size);
 }
 

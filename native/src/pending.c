@@ -35,7 +35,7 @@ INTERN void PendingPush(Pending pending, Addr base, Addr limit)
   ++pending->count;
 }
 
-INTERN void PendingFlush(Pending pending, CBS cbs)
+INTERN void PendingFlush(Pending pending, CBS cbs, PendingRestore restore, void *closure)
 {
   while (pending->head != NULL) {
     RangeStruct r = {NULL, NULL};
@@ -44,6 +44,7 @@ INTERN void PendingFlush(Pending pending, CBS cbs)
     Res res = CBSInsert(&r, cbs, p, AddrAdd(p, size));
     AVER(res != RES_FAIL);   /* pending ranges never overlap the tree */
     if (res != RES_OK) return;
+    if (restore != NULL) restore(p, AddrAdd(p, size), closure);
     pending->head = next;
     pending->size -= size;
     --pending->count;

@@ -22,8 +22,11 @@ typedef struct PendingStruct {
 INTERN void PendingInit(Pending pending);
 /* [base, limit) is word-aligned and at least a word long. */
 INTERN void PendingPush(Pending pending, Addr base, Addr limit);
-/* Move ranges into the tree until a node cannot be had. */
-INTERN void PendingFlush(Pending pending, CBS cbs);
+/* Move ranges into the tree until a node cannot be had.  restore, if not
+ * NULL, is called on each range as it leaves the list, to repair what the
+ * list wrote into it (a debug pool re-splats it). */
+typedef void (*PendingRestore)(Addr base, Addr limit, void *closure);
+INTERN void PendingFlush(Pending pending, CBS cbs, PendingRestore restore, void *closure);
 /* The pending range overlapping [base, limit), if any. */
 INTERN Bool PendingOverlap(Range rangeReturn, Pending pending, Addr base, Addr limit);
 /* Visit every range; FALSE if the visitor stopped or the list is damaged. */

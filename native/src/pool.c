@@ -65,6 +65,7 @@ INTERN void PoolDestroy(Pool pool)
 INTERN Res PoolFree(Pool pool, Addr old, Size size)
 {
   Seg seg;
+  AVER(size > 0 && size <= SIZE_LIMIT);
   if (!ArenaSegOf(&seg, pool->arena, old))
     return MISUSE("mps_free: block %p was not allocated from this %s pool (foreign pointer)",
                   (void *)old, pool->klass->name);

@@ -58,7 +58,9 @@ static Res mfsInit(Pool pool, ArgList args)
   if (unit > ((Size)1 << 30))
     return MISUSE("mps_pool_create_k: MPS_KEY_MFS_UNIT_SIZE %zu is too large", unit);
   if (ArgPick(&arg, args, MPS_KEY_EXTEND_BY)) {
-    if (arg.val.size == 0) return MISUSE("mps_pool_create_k: MPS_KEY_EXTEND_BY is zero");
+    if (arg.val.size == 0 || arg.val.size > SIZE_LIMIT)
+      return MISUSE("mps_pool_create_k: MFS MPS_KEY_EXTEND_BY %zu is zero or too large",
+                    arg.val.size);
     extendBy = arg.val.size;
   }
   mfs->unroundedUnitSize = unit;

@@ -30,6 +30,14 @@
 #include "arg.h"
 #include "mpscmvff.h"
 
+/* A range leaving the pending list had its first words overwritten by the
+ * list; a debug pool lays its free pattern over it again. */
+static void mvffPendingRestore(Addr base, Addr limit, void *closure)
+{
+  MVFF mvff = closure;
+  if (mvff->fresh != NULL) mvff->fresh(mvff, base, limit);
+}
+
 /* ---- the free bit tables ---------------------------------------------------- */
 
 /* Set or reset the free bits of [base, limit), which may span segments. */
@@ -173,7 +181,7 @@ INTERN Res MVFFAllocRange(Addr *baseReturn, MVFF mvff, Size size)
   Addr base;
   Res res;
 
-  PendingFlush(&mvff->pending, &mvff->freeCBS);
+  PendingFlush(&mvff->pending, &mvff->freeCBS, mvffPendingRestore, mvff);
   if (!mvffFind(&r, mvff, size)) {
     mvffQuickFlush(mvff);
     if (!mvffFind(&r, mvff, size)) {
@@ -210,7 +218,7 @@ static void mvffInsertFree(MVFF mvff, Addr base, Addr limit)
 INTERN Res MVFFFreeRange(MVFF mvff, Addr base, Addr limit)
 {
   if (mvffState(mvff, base, limit) != MVFF_ALLOCATED) return RES_FAIL;
-  PendingFlush(&mvff->pending, &mvff->freeCBS);
+  PendingFlush(&mvff->pending, &mvff->freeCBS, mvffPendingRestore, mvff);
   mvffMark(mvff, base, limit, TRUE);
   mvffInsertFree(mvff, base, limit);
   return RES_OK;
@@ -242,8 +250,8 @@ INTERN Res MVFFCheckFreeable(MVFF mvff, Addr base, Size size)
   }
   RING_FOR(node, &pool->bufferRing, next) {
     Buffer buf = RING_ELT(BufferStruct, poolRing, node);
-    if (buf->base != NULL && (Addr)buf->ap.init < buf->poolLimit
-        && base < buf->poolLimit && limit > (Addr)buf->ap.init)
+    Addr init = (Addr)__atomic_load_n(&buf->ap.init, __ATOMIC_RELAXED);
+    if (buf->base != NULL && init < buf->poolLimit && base < buf->poolLimit && limit > init)
       return MISUSE("mps_free: block %p of %zu bytes overlaps the unused part of an "
                     "allocation point's buffer (never allocated, or wrong size)",
                     (void *)base, size);
@@ -327,7 +335,7 @@ INTERN Res MVFFBufferFill(Addr *baseReturn, Addr *limitReturn, Pool pool, Buffer
   RangeStruct r = {NULL, NULL};
   Res res;
   UNUSED(buffer);
-  PendingFlush(&mvff->pending, &mvff->freeCBS);
+  PendingFlush(&mvff->pending, &mvff->freeCBS, mvffPendingRestore, mvff);
   if (!CBSFindLargest(&r, &mvff->freeCBS) || AddrOffset(r.base, r.limit) < size) {
     mvffQuickFlush(mvff);
     (void)CBSFindLargest(&r, &mvff->freeCBS);
@@ -389,7 +397,9 @@ INTERN Res MVFFInit(Pool pool, ArgList args)
   mvff->slotHigh = FALSE;
   mvff->firstFit = TRUE;
   if (ArgPick(&arg, args, MPS_KEY_EXTEND_BY)) {
-    if (arg.val.size == 0) return MISUSE("mps_pool_create_k: MVFF MPS_KEY_EXTEND_BY is zero");
+    if (arg.val.size == 0 || arg.val.size > SIZE_LIMIT)
+      return MISUSE("mps_pool_create_k: MVFF MPS_KEY_EXTEND_BY %zu is zero or too large",
+                    arg.val.size);
     mvff->extendBy = arg.val.size;
   }
   if (ArgPick(&arg, args, MPS_KEY_MEAN_SIZE)) {
@@ -476,8 +486,8 @@ static Bool mvffFreeRangeOK(Addr base, Addr limit, void *p)
   }
   RING_FOR(node, &c->pool->bufferRing, next) {
     Buffer buf = RING_ELT(BufferStruct, poolRing, node);
-    if (buf->base != NULL && (Addr)buf->ap.init < buf->poolLimit
-        && base < buf->poolLimit && limit > (Addr)buf->ap.init) {
+    Addr init = (Addr)__atomic_load_n(&buf->ap.init, __ATOMIC_RELAXED);
+    if (buf->base != NULL && init < buf->poolLimit && base < buf->poolLimit && limit > init) {
       c->ok = FALSE;
       return FALSE;
     }

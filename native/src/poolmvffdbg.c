@@ -229,9 +229,17 @@ static Res debugFree(Pool pool, Seg seg, Addr old, Size size)
     /* Not an mps_alloc block: perhaps one committed through an allocation
      * point, which the plain MVFF checks apply to. */
     Size aligned = SizeAlignUp(size, pool->alignment);
-    if (CBSOverlaps(&d->tags, old, AddrAdd(old, aligned)))
-      return MISUSE("mps_free: block %p of %zu bytes overlaps an allocated block (wrong "
-                    "address or size)", (void *)old, size);
+    Addr end = AddrAdd(old, aligned);
+    RangeStruct below = {NULL, NULL};
+    /* Fenced extents of tagged blocks are disjoint and ordered, so only the
+     * last one starting before end can reach into [old, end). */
+    if (CBSFindBelow(&below, &d->tags, AddrAdd(end, d->fenceSize))
+        && AddrSub(below.base, d->fenceSize) < end
+        && AddrAdd(AddrSub(below.base, d->fenceSize),
+                   debugBlockSpan(d, AddrOffset(below.base, below.limit))) > old)
+      return MISUSE("mps_free: block %p of %zu bytes overlaps allocated block %p or its "
+                    "fenceposts (wrong address or size)", (void *)old, size,
+                    (void *)below.base);
     res = MVFFCheckFreeable(&d->mvffStruct, old, aligned);
     if (res != RES_OK) return res;
     if (CBSOverlaps(&d->mvffStruct.freeCBS, old, AddrAdd(old, aligned)))

@@ -261,7 +261,7 @@ static Res mvtBufferFill(Addr *baseReturn, Addr *limitReturn, Pool pool, Buffer 
 
   UNUSED(buffer);
   AVER(size > 0 && SizeAlignUp(size, pool->alignment) == size);
-  PendingFlush(&mvt->pending, &mvt->cbs);
+  PendingFlush(&mvt->pending, &mvt->cbs, NULL, NULL);
   if (size > mvt->fillSize) {                                   /* 1 */
     if (CBSFindFirst(&r, &mvt->cbs, size))
       return mvtTake(baseReturn, limitReturn, mvt, r.base, size);
@@ -291,7 +291,7 @@ static void mvtBufferEmpty(Pool pool, Buffer buffer, Addr init, Addr limit)
   MVT mvt = MVTOf(pool);
   UNUSED(buffer);
   AVER(init <= limit);
-  PendingFlush(&mvt->pending, &mvt->cbs);
+  PendingFlush(&mvt->pending, &mvt->cbs, NULL, NULL);
   if (init < limit) mvtFreeRange(mvt, init, limit);
 }
 
@@ -316,7 +316,7 @@ static Res mvtFree(Pool pool, Seg seg, Addr old, Size size)
   if (!mvtRangeInPool(pool, old, limit))
     return MISUSE("mps_free: block %p of %zu bytes runs past the end of this MVT pool's "
                   "memory (wrong size?)", (void *)old, size);
-  PendingFlush(&mvt->pending, &mvt->cbs);
+  PendingFlush(&mvt->pending, &mvt->cbs, NULL, NULL);
   if (CBSOverlaps(&mvt->cbs, old, limit) || PendingOverlap(&r, &mvt->pending, old, limit)) {
     if (CBSFindContaining(&r, &mvt->cbs, old) || PendingOverlap(&r, &mvt->pending, old, AddrAdd(old, 1)))
       return MISUSE("mps_free: block %p of %zu bytes is already free, in free range "
