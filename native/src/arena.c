@@ -19,6 +19,9 @@
 
 #define ARENA_DEFAULT_SIZE ((Size)1 << 28)
 #define ARENA_MAX_SIZE SIZE_LIMIT
+/* Growth never reserves more than this at once unless a single request
+ * needs it: a chunk's bit tables are committed with it (1/16384 of it). */
+#define ARENA_GROWTH_MAX ((Size)1 << 40)
 
 static Serial arenaSerial = 0;
 
@@ -268,19 +271,27 @@ INTERN Bool ArenaConsistent(Arena arena)
     committed += BTCountSet(c->committedTable, 0, c->pages) << arena->grainShift;
     alloc = BTCountSet(c->allocTable, c->allocBase, c->pages);
     if (alloc != c->allocated) return FALSE;
-    for (p = c->allocBase; p < c->pages; ++p) {
-      Bool a = BTGet(c->allocTable, p), m = BTGet(c->committedTable, p);
-      if (a && !m) return FALSE;             /* allocated but not committed */
-      if (!a && m) spare += arena->grainSize;
-      if (a) {
-        Index ptPage = c->ptBase + ((p * sizeof(Seg)) >> arena->grainShift);
-        Seg seg;
-        if (!BTGet(c->committedTable, ptPage)) return FALSE;
-        seg = c->pageTable[p];
-        if (seg == NULL || seg->sig != SegSig) return FALSE;
-        if (seg != &arena->controlSeg) {
-          Addr a0 = AddrAdd(c->base, p << arena->grainShift);
-          if (a0 < seg->base || a0 >= seg->limit) return FALSE;
+    /* Walk committed runs only: outside them nothing may be allocated, and
+     * a chunk may be terabytes of untouched reservation. */
+    p = c->allocBase;
+    while (p < c->pages) {
+      Index runBase = BTFindNext(c->committedTable, p, c->pages, TRUE), runLimit;
+      if (!BTIsResRange(c->allocTable, p, runBase)) return FALSE; /* allocated, uncommitted */
+      if (runBase >= c->pages) break;
+      runLimit = BTFindNext(c->committedTable, runBase, c->pages, FALSE);
+      for (p = runBase; p < runLimit; ++p) {
+        if (!BTGet(c->allocTable, p)) {
+          spare += arena->grainSize;
+        } else {
+          Index ptPage = c->ptBase + ((p * sizeof(Seg)) >> arena->grainShift);
+          Seg seg;
+          if (!BTGet(c->committedTable, ptPage)) return FALSE;
+          seg = c->pageTable[p];
+          if (seg == NULL || seg->sig != SegSig) return FALSE;
+          if (seg != &arena->controlSeg) {
+            Addr a0 = AddrAdd(c->base, p << arena->grainShift);
+            if (a0 < seg->base || a0 >= seg->limit) return FALSE;
+          }
         }
       }
     }
@@ -483,6 +494,7 @@ static Res arenaGrow(Arena arena, Count n)
    * at least as big as all the address space so far, so the number of
    * chunks stays logarithmic in the heap. */
   if (!arena->growthSet && size < arena->reserved) size = arena->reserved;
+  if (size > ARENA_GROWTH_MAX) size = ARENA_GROWTH_MAX;
   size = size > minimum ? SizeAlignUp(size, arena->grainSize) : minimum;
   if (size > ARENA_MAX_SIZE) size = minimum;
   for (;;) {
