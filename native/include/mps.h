@@ -622,17 +622,32 @@ extern void mps_sac_empty(mps_sac_t, mps_addr_t, size_t);
 
 /* Find the free-list slot _i serving a request of _s bytes (spec 5.2):
  * sizes above the middle class search the even slots upwards, the others
- * search the odd slots downwards.  The sentinels end both searches for
- * any _s > 0. */
+ * search the odd slots downwards, stopping at the first slot that serves
+ * them; the sentinels end both searches for any _s > 0.
+ *
+ * The first 2 * MPS_SAC_CLASS_LIMIT slots are searched without branches:
+ * mps_sac_create pads the even slots after the overlarge sentinel with
+ * SIZE_MAX and the odd slots after the smallest class with 0, so the slot
+ * reached is the count of the bounds passed.  Random request sizes would
+ * otherwise mispredict the loop.  Caches with more classes on one side
+ * carry on with the plain search past those slots. */
+#define MPS_SAC_BELOW_(_sac, _s, _k) ((size_t)((_s) > (_sac)->_freelists[_k]._size))
+#define MPS_SAC_ATMOST_(_sac, _s, _k) ((size_t)((_s) <= (_sac)->_freelists[_k]._size))
 #define MPS_SAC_SEARCH_(_sac, _s, _i) \
   if ((_s) > (_sac)->_middle) { \
-    (_i) = 0; \
-    while ((_s) > (_sac)->_freelists[_i]._size) \
-      (_i) += 2; \
+    (_i) = 2 * (MPS_SAC_BELOW_(_sac, _s, 0) + MPS_SAC_BELOW_(_sac, _s, 2) \
+      + MPS_SAC_BELOW_(_sac, _s, 4) + MPS_SAC_BELOW_(_sac, _s, 6) \
+      + MPS_SAC_BELOW_(_sac, _s, 8) + MPS_SAC_BELOW_(_sac, _s, 10) \
+      + MPS_SAC_BELOW_(_sac, _s, 12) + MPS_SAC_BELOW_(_sac, _s, 14)); \
+    if ((_i) >= 2 * MPS_SAC_CLASS_LIMIT) \
+      while ((_s) > (_sac)->_freelists[_i]._size) (_i) += 2; \
   } else { \
-    (_i) = 1; \
-    while ((_s) <= (_sac)->_freelists[_i]._size) \
-      (_i) += 2; \
+    (_i) = 1 + 2 * (MPS_SAC_ATMOST_(_sac, _s, 1) + MPS_SAC_ATMOST_(_sac, _s, 3) \
+      + MPS_SAC_ATMOST_(_sac, _s, 5) + MPS_SAC_ATMOST_(_sac, _s, 7) \
+      + MPS_SAC_ATMOST_(_sac, _s, 9) + MPS_SAC_ATMOST_(_sac, _s, 11) \
+      + MPS_SAC_ATMOST_(_sac, _s, 13) + MPS_SAC_ATMOST_(_sac, _s, 15)); \
+    if ((_i) >= 2 * MPS_SAC_CLASS_LIMIT) \
+      while ((_s) <= (_sac)->_freelists[_i]._size) (_i) += 2; \
   }
 
 /* Statement.  _res_o and _p_o are lvalues.  Evaluates its arguments more

@@ -71,6 +71,10 @@ INTERN Res SACCreate(SAC *sacReturn, Pool pool, Count n, const mps_sac_class_s *
   }
   sac->esac._freelists[2 * above]._size = (size_t)-1;  /* overlarge sentinel */
   sac->blockSize[2 * above] = 0;
+  /* Pad the even slots after the sentinel with SIZE_MAX (the odd slots
+   * after the smallest class are already 0): the fast macros' search
+   * counts the bounds passed in the first 2 * MPS_SAC_CLASS_LIMIT slots. */
+  for (k = above + 1; 2 * k < slots; ++k) sac->esac._freelists[2 * k]._size = (size_t)-1;
   for (k = 0; k <= m; ++k) {           /* odd slots: the middle and below */
     const mps_sac_class_s *c = &classes[m - k];
     Index slot = 2 * k + 1;

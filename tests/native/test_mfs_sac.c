@@ -638,6 +638,49 @@ static void sacCommitLimit(mps_arena_t arena)
   mps_arena_spare_set(arena, 0.75);
 }
 
+/* The slot the fast macros pick, against the search spec §5.2 states as a
+ * loop, for class arrays of 1 to 30 classes with random sizes and
+ * frequencies (so both sides of the middle hold from 0 to 29 classes). */
+static size_t specSlot(mps_sac_t sac, size_t s)
+{
+  size_t i;
+  if (s > sac->_middle) {
+    for (i = 0; s > sac->_freelists[i]._size; i += 2) {}
+  } else {
+    for (i = 1; s <= sac->_freelists[i]._size; i += 2) {}
+  }
+  return i;
+}
+
+static void sacSearchAgreesWithSpec(mps_arena_t arena)
+{
+  mps_pool_t pool;
+  int round;
+  REQUIRE(mps_pool_create_k(&pool, arena, mps_class_mvff(), mps_args_none) == MPS_RES_OK);
+  for (round = 0; round < 200; ++round) {
+    mps_sac_class_s classes[30];
+    size_t n = 1 + rnd() % 30, k, size = 0, s;
+    mps_sac_t sac;
+    mps_res_t res;
+    int failed = 0;
+    for (k = 0; k < n; ++k) {
+      size += 8 * (1 + rnd() % 16);
+      classes[k].mps_block_size = size;
+      classes[k].mps_cached_count = rnd() % 4;
+      classes[k].mps_frequency = (unsigned)(rnd() % 5);
+    }
+    res = mps_sac_create(&sac, pool, n, classes);
+    REQUIRE(res == MPS_RES_OK);
+    for (s = 1; s <= size + 64; ++s) {
+      size_t i = 0;
+      MPS_SAC_SEARCH_(sac, s, i)
+      CHECK_ONCE(i == specSlot(sac, s), failed);
+    }
+    mps_sac_destroy(sac);
+  }
+  mps_pool_destroy(pool);
+}
+
 int main(int argc, char **argv)
 {
   mps_arena_t arena;
@@ -654,6 +697,7 @@ int main(int argc, char **argv)
   mfsMisuse(arena);
   mfsLegacy(arena);
   sacs(arena);
+  sacSearchAgreesWithSpec(arena);
   sacCommitLimit(arena);
   CHECK(gcp_arena_pools_committed(arena) == 0);
   CHECK(gcp_arena_consistent(arena));
