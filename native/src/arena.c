@@ -23,12 +23,9 @@
  * needs it: a chunk's bit tables are committed with it (1/16384 of it). */
 #define ARENA_GROWTH_MAX ((Size)1 << 40)
 
-static Serial arenaSerial = 0;
-
 /* ---- chunks ---------------------------------------------------------- */
 
 typedef struct ChunkLayout {
-  Size headSize;      /* bytes of head actually used */
   Size extraOffset;   /* where the caller's extra structure goes */
   Size allocOffset, committedOffset;
   Count pages;
@@ -46,7 +43,6 @@ static Bool chunkLayout(ChunkLayout *l, Size size, Shift shift, Size extra)
   off += BTSize(l->pages);
   l->committedOffset = off;
   off += BTSize(l->pages);
-  l->headSize = off;
   l->ptBase = SizeAlignUp(off, grain) >> shift;
   l->allocBase = l->ptBase + (SizeAlignUp(l->pages * sizeof(Seg), grain) >> shift);
   return l->allocBase < l->pages;
@@ -148,7 +144,6 @@ INTERN Res ArenaCreate(Arena *arenaReturn, ArgList args)
   Size spareCommitLimit = 0;
   mps_arena_extended_t extended = NULL;
   mps_arena_contracted_t contracted = NULL;
-  Bool zoned = TRUE;
   Chunk chunk;
   Arena arena;
   Shift shift;
@@ -185,7 +180,7 @@ INTERN Res ArenaCreate(Arena *arenaReturn, ArgList args)
     extended = (mps_arena_extended_t)arg.val.fun;
   if (ArgPick(&arg, args, MPS_KEY_ARENA_CONTRACTED))
     contracted = (mps_arena_contracted_t)arg.val.fun;
-  if (ArgPick(&arg, args, MPS_KEY_ARENA_ZONED)) zoned = arg.val.b != 0;
+  (void)ArgPick(&arg, args, MPS_KEY_ARENA_ZONED);  /* accepted; placement is not zoned */
   (void)ArgPick(&arg, args, MPS_KEY_VMW3_TOP_DOWN);
 
   if (size > ARENA_MAX_SIZE) return RES_RESOURCE;
@@ -197,7 +192,6 @@ INTERN Res ArenaCreate(Arena *arenaReturn, ArgList args)
   arena = (Arena)PointerAdd(chunk, SizeAlignUp(sizeof(ChunkStruct), 16));
   memset(arena, 0, sizeof *arena);
   LockInit(&arena->lock);
-  arena->serial = __atomic_fetch_add(&arenaSerial, 1, __ATOMIC_RELAXED);
   arena->grainSize = grain;
   arena->grainShift = shift;
   arena->primary = chunk;
@@ -212,7 +206,6 @@ INTERN Res ArenaCreate(Arena *arenaReturn, ArgList args)
   arena->pauseTime = pauseTime;
   arena->extended = extended;
   arena->contracted = contracted;
-  arena->zoned = zoned;
   RingInit(&arena->poolRing);
   arena->controlSeg.sig = SegSig;
   arena->controlSeg.pool = NULL;

@@ -63,7 +63,6 @@ typedef struct ControlStruct {
 struct mps_arena_s {
   Sig sig;
   LockStruct lock;
-  Serial serial;
   Size grainSize;
   Shift grainShift;
   Chunk primary;                 /* holds this structure */
@@ -78,9 +77,7 @@ struct mps_arena_s {
   double pauseTime;
   mps_arena_extended_t extended;
   mps_arena_contracted_t contracted;
-  Bool zoned;
   RingStruct poolRing;
-  Serial poolSerial;
   ControlStruct control;
   SegStruct controlSeg;          /* page-table owner of control pages */
   mps_word_t epoch;              /* flips that may have moved objects */

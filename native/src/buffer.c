@@ -33,7 +33,6 @@ INTERN Res BufferCreate(Buffer *bufReturn, Pool pool, ArgList args)
   buf->flipped = FALSE;
   buf->rank = rank;
   buf->rampDepth = buf->rampCollectAllDepth = 0;
-  buf->allocated = 0;
   RingInit(&buf->poolRing);
   RingAppend(&pool->bufferRing, &buf->poolRing);
   buf->sig = BufferSig;
@@ -44,11 +43,7 @@ INTERN Res BufferCreate(Buffer *bufReturn, Pool pool, ArgList args)
 INTERN void BufferDetach(Buffer buf)
 {
   Pool pool = buf->pool;
-  if (buf->base != NULL) {
-    Addr init = (Addr)buf->ap.init;
-    buf->allocated += AddrOffset(buf->base, init);
-    pool->klass->bufferEmpty(pool, buf, init, buf->poolLimit);
-  }
+  if (buf->base != NULL) pool->klass->bufferEmpty(pool, buf, (Addr)buf->ap.init, buf->poolLimit);
   buf->base = buf->poolLimit = NULL;
   buf->ap.init = buf->ap.alloc = buf->ap.limit = NULL;
   buf->flipped = FALSE;

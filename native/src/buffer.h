@@ -22,7 +22,6 @@ struct BufferStruct {
   Bool flipped;         /* trapped by a flip since the last fill */
   mps_rank_t rank;
   Count rampDepth, rampCollectAllDepth;
-  Size allocated;       /* bytes committed through this point (statistics) */
 };
 
 #define BufferOfAP(ap) ((Buffer)(void *)(ap))

@@ -44,7 +44,6 @@ typedef unsigned Shift;
 typedef int Bool;
 typedef int Res;
 typedef unsigned long Sig;
-typedef unsigned long Serial;
 
 enum { FALSE = 0, TRUE = 1 };
 

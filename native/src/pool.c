@@ -27,7 +27,6 @@ INTERN Res PoolCreate(Pool *poolReturn, Arena arena, PoolClass klass, ArgList ar
   pool = p;
   pool->arena = arena;
   pool->klass = klass;
-  pool->serial = arena->poolSerial++;
   RingInit(&pool->arenaRing);
   RingInit(&pool->segRing);
   RingInit(&pool->bufferRing);

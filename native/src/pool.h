@@ -55,7 +55,6 @@ struct mps_pool_class_s {
 
 struct mps_pool_s {
   Sig sig;
-  Serial serial;
   Arena arena;
   PoolClass klass;
   RingStruct arenaRing;   /* in the arena's pool ring */

@@ -215,13 +215,12 @@ static void mvffInsertFree(MVFF mvff, Addr base, Addr limit)
     mvffReturnSegments(mvff, r);
 }
 
-INTERN Res MVFFFreeRange(MVFF mvff, Addr base, Addr limit)
+INTERN void MVFFFreeRange(MVFF mvff, Addr base, Addr limit)
 {
-  if (mvffState(mvff, base, limit) != MVFF_ALLOCATED) return RES_FAIL;
+  AVER_CRITICAL(mvffState(mvff, base, limit) == MVFF_ALLOCATED);
   PendingFlush(&mvff->pending, &mvff->freeCBS, mvffPendingRestore, mvff);
   mvffMark(mvff, base, limit, TRUE);
   mvffInsertFree(mvff, base, limit);
-  return RES_OK;
 }
 
 INTERN Res MVFFCheckFreeable(MVFF mvff, Addr base, Size size)
@@ -324,7 +323,8 @@ static Res mvffFree(Pool pool, Seg seg, Addr old, Size size)
     mvffQuickPush(mvff, seg, old, size);
     return RES_OK;
   }
-  return MVFFFreeRange(mvff, old, limit);
+  MVFFFreeRange(mvff, old, limit);
+  return RES_OK;
 }
 
 /* ---- allocation points: worst fit, the whole range ---------------------------- */
@@ -391,7 +391,6 @@ INTERN Res MVFFInit(Pool pool, ArgList args)
   Size align = PF_ALIGN;
 
   mvff->extendBy = 65536;
-  mvff->meanSize = 32;
   mvff->spare = 0.75;
   mvff->arenaHigh = FALSE;
   mvff->slotHigh = FALSE;
@@ -403,8 +402,8 @@ INTERN Res MVFFInit(Pool pool, ArgList args)
     mvff->extendBy = arg.val.size;
   }
   if (ArgPick(&arg, args, MPS_KEY_MEAN_SIZE)) {
+    /* a hint this placement policy does not need; only checked */
     if (arg.val.size == 0) return MISUSE("mps_pool_create_k: MVFF MPS_KEY_MEAN_SIZE is zero");
-    mvff->meanSize = arg.val.size;
   }
   if (ArgPick(&arg, args, MPS_KEY_ALIGN)) {
     align = arg.val.align;

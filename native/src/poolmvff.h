@@ -29,7 +29,7 @@ typedef struct MVFFStruct {
   PoolStruct poolStruct;
   Shift alignShift;
   CBSStruct freeCBS;      /* the free ranges, coalesced */
-  Size extendBy, meanSize;
+  Size extendBy;
   double spare;           /* free share of total kept before returning segments */
   Bool arenaHigh, slotHigh, firstFit;
   Size total;             /* bytes of segments */
@@ -48,9 +48,9 @@ INTERN void MVFFFinish(Pool pool);
 /* Take `size` bytes (aligned) from free space, extending the pool if
  * needed; placement follows the pool's first-fit and slot keys. */
 INTERN Res MVFFAllocRange(Addr *baseReturn, MVFF mvff, Size size);
-/* Return [base, limit) to free space.  RES_FAIL if it overlaps free space
- * (nothing changes). */
-INTERN Res MVFFFreeRange(MVFF mvff, Addr base, Addr limit);
+/* Return [base, limit), which must be allocated (callers check with
+ * MVFFCheckFreeable or know it), to free space. */
+INTERN void MVFFFreeRange(MVFF mvff, Addr base, Addr limit);
 /* Check that [base, base+size) may be freed: aligned, inside the pool,
  * allocated (no unit of it free), not in an allocation point's unused
  * buffer.  Reports misuse by name (double free, wrong size, ...). */

@@ -116,7 +116,7 @@ INTERN Res SACFill(Addr *pReturn, SAC sac, Size size)
   Addr p;
   Res res;
 
-  if (fl->_count > 0) {                /* the macro lost a race with nothing: serve it */
+  if (fl->_count > 0) {                /* called directly with blocks cached */
     p = fl->_blocks;
     fl->_blocks = *(mps_addr_t *)p;
     --fl->_count;
