@@ -131,6 +131,16 @@ size_t gcp_arena_overhead_committed(mps_arena_t);
 size_t gcp_arena_pools_committed(mps_arena_t);
 size_t gcp_sac_cached_size(mps_sac_t);
 
+/* the SEGFIT pool class (mpscsegfit.h) */
+#define GCP_SEGFIT_SMALL_MAX ...
+typedef void (*gcp_segfit_visit_t)(mps_addr_t, size_t, unsigned, void *);
+mps_res_t gcp_segfit_alloc(mps_addr_t *, mps_pool_t, size_t, unsigned);
+void gcp_segfit_free(mps_pool_t, mps_addr_t);
+mps_bool_t gcp_segfit_block(mps_pool_t, mps_addr_t, size_t *, unsigned *);
+size_t gcp_segfit_usable_size(size_t);
+void gcp_segfit_walk(mps_pool_t, gcp_segfit_visit_t, void *);
+void gcp_segfit_live(mps_pool_t, size_t *, size_t *);
+
 /* the Python layer's C section (below) */
 void gcp_py_install_handler(void);
 int gcp_py_misuse_pending(void);
@@ -149,6 +159,7 @@ mps_res_t gcp_py_mvt_create(mps_pool_t *, mps_arena_t, size_t align,
                             size_t min_size, size_t mean_size, size_t max_size,
                             mps_word_t reserve_depth, double frag_limit,
                             unsigned have_mask);
+mps_res_t gcp_py_segfit_create(mps_pool_t *, mps_arena_t);
 mps_res_t gcp_py_ap_create(mps_ap_t *, mps_pool_t);
 mps_res_t gcp_py_ap_alloc(mps_addr_t *, mps_ap_t, size_t);
 """
@@ -159,6 +170,7 @@ SOURCE = r"""
 #include "mps.c"
 #include "mpscmvff.h"
 #include "mpscmvt.h"
+#include "mpscsegfit.h"
 
 /* The cdef names the function forms of the inline AP macros. */
 #undef mps_reserve
@@ -294,6 +306,11 @@ static mps_res_t gcp_py_mvt_create(mps_pool_t *pool_o, mps_arena_t arena, size_t
     res = mps_pool_create_k(pool_o, arena, mps_class_mvt(), args);
   } MPS_ARGS_END(args);
   return res;
+}
+
+static mps_res_t gcp_py_segfit_create(mps_pool_t *pool_o, mps_arena_t arena)
+{
+  return mps_pool_create_k(pool_o, arena, mps_class_segfit(), mps_args_none);
 }
 
 static mps_res_t gcp_py_ap_create(mps_ap_t *ap_o, mps_pool_t pool)

@@ -463,6 +463,7 @@ static Res arenaGrow(Arena arena, Count n)
   Res res = RES_RESOURCE;
   ChunkLayout l;
 
+  if (arena->growthDisabled) return RES_RESOURCE;
   if (arena->chunkCount >= ARENA_MAX_CHUNKS) {
     Index i;
     for (i = 0; i < arena->chunkCount && arena->chunks[i] != NULL; ++i)

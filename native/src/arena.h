@@ -74,6 +74,7 @@ struct mps_arena_s {
   double spare;
   Size growthDesired, growthMinimum;
   Bool growthSet;                /* mps_arena_vm_growth was called */
+  Bool growthDisabled;           /* never reserve another chunk */
   double pauseTime;
   mps_arena_extended_t extended;
   mps_arena_contracted_t contracted;
@@ -144,6 +145,25 @@ INLINE Bool ArenaSegOf(Seg *segReturn, Arena arena, Addr addr)
   i = (Index)(AddrOffset(chunk->base, addr) >> arena->grainShift);
   if (i < chunk->allocBase || !BTGet(chunk->allocTable, i)) return FALSE;
   seg = chunk->pageTable[i];
+  if (seg == NULL || seg->pool == NULL) return FALSE;
+  *segReturn = seg;
+  return TRUE;
+}
+
+/* ArenaSegOf for the primary chunk only, without the lock: the primary
+ * chunk is never unmapped, and the segment of a block that the caller
+ * knows to be live cannot change under it.  (For an address that is not
+ * live the answer may be stale; it is still memory-safe as long as the
+ * page's table entry stays committed, which holds for allocated pages.) */
+INLINE Bool ArenaPrimarySegOf(Seg *segReturn, Arena arena, Addr addr)
+{
+  Chunk chunk = arena->primary;
+  Index i;
+  Seg seg;
+  if (addr < chunk->base || addr >= chunk->limit) return FALSE;
+  i = (Index)(AddrOffset(chunk->base, addr) >> arena->grainShift);
+  if (i < chunk->allocBase || !BTGet(chunk->allocTable, i)) return FALSE;
+  seg = __atomic_load_n(&chunk->pageTable[i], __ATOMIC_ACQUIRE);
   if (seg == NULL || seg->pool == NULL) return FALSE;
   *segReturn = seg;
   return TRUE;

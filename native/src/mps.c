@@ -23,6 +23,7 @@
 #include "poolmvt.c"
 #include "poolmvff.c"
 #include "poolmvffdbg.c"
+#include "poolsegfit.c"
 #include "mpsi.c"
 #include "mpsiap.c"
 #include "mpsliban.c"
