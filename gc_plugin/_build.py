@@ -141,6 +141,39 @@ size_t gcp_segfit_usable_size(size_t);
 void gcp_segfit_walk(mps_pool_t, gcp_segfit_visit_t, void *);
 void gcp_segfit_live(mps_pool_t, size_t *, size_t *);
 
+/* the CPython allocator hook, attribution and heap walks (native/cpython/) */
+#define GCP_HOOK_INSTALLED ...
+#define GCP_HOOK_ROUTING ...
+#define GCP_HOOK_ALL ...
+#define GCP_HOOK_SPLICED ...
+typedef struct gcp_heap_record {
+  uintptr_t address;
+  size_t size;
+  unsigned domain;
+  unsigned object;
+  uintptr_t type;
+} gcp_heap_record;
+typedef struct gcp_heap_group {
+  unsigned domain, object;
+  uintptr_t type;
+  size_t blocks, bytes;
+} gcp_heap_group;
+int gcp_hook_activate(int all, int under_tracemalloc);
+int gcp_hook_deactivate(void);
+int gcp_hook_state(void);
+int gcp_hook_manage(unsigned id);
+void gcp_hook_unmanage_all(void);
+int gcp_hook_selftest(void);
+size_t gcp_hook_live(size_t *bytes_o);
+int gcp_hook_block(void *p, size_t *size_o, unsigned *domain_o, unsigned *id_o);
+unsigned gcp_objects_refresh(void);
+const char *gcp_objects_name(unsigned id);
+unsigned gcp_objects_id_of(uintptr_t addr);
+size_t gcp_heap_walk(gcp_heap_record *out, size_t capacity, const uintptr_t *types,
+                     size_t type_count);
+size_t gcp_heap_summary(gcp_heap_group *out, size_t capacity, const uintptr_t *types,
+                        size_t type_count);
+
 /* the Python layer's C section (below) */
 void gcp_py_install_handler(void);
 int gcp_py_misuse_pending(void);
@@ -334,6 +367,11 @@ static mps_res_t gcp_py_ap_alloc(mps_addr_t *p_o, mps_ap_t ap, size_t size)
   *p_o = p;
   return MPS_RES_OK;
 }
+
+/* ---- the CPython integration (the only C that uses Python.h) ---------- */
+#include "cpython/objects.c"
+#include "cpython/hook.c"
+#include "cpython/heapwalk.c"
 """
 
 
@@ -341,6 +379,7 @@ def _depends() -> list[str]:
     """Every native source the module is compiled from (for rebuilds)."""
     patterns = ("*.c", "*.h", os.path.join("platform", "*.c"), os.path.join("platform", "*.h"))
     files = [f for p in patterns for f in glob.glob(os.path.join(_SRC, p))]
+    files += glob.glob(os.path.join(_NATIVE, "cpython", "*.c"))
     files += glob.glob(os.path.join(_INCLUDE, "*.h"))
     return sorted(files)
 
@@ -350,7 +389,7 @@ ffibuilder.cdef(CDEF)
 ffibuilder.set_source(
     "gc_plugin._native",
     SOURCE,
-    include_dirs=[_INCLUDE, _SRC],
+    include_dirs=[_INCLUDE, _SRC, _NATIVE],
     define_macros=[("_CFFI_NO_LIMITED_API", None), ("CONFIG_VAR_HOT", None)],
     extra_compile_args=["-std=c11", "-fvisibility=hidden", "-O2"],
     py_limited_api=False,
