@@ -24,6 +24,8 @@ from gc_plugin.errors import (
     ResourceError,
     UnimplementedError,
 )
+from gc_plugin.heap import HeapBlock, HeapSummary, ModuleUsage, TypeUsage, summary, walk
+from gc_plugin.hook import AttributionWarning, HookStatus, activate, deactivate, is_active, status
 from gc_plugin.pools import (
     ManualPool,
     MFSPool,
@@ -65,5 +67,17 @@ __all__ = [
     "ParamError",
     "MisuseError",
     "InvalidArgumentError",
+    "activate",
+    "deactivate",
+    "is_active",
+    "status",
+    "HookStatus",
+    "AttributionWarning",
+    "walk",
+    "summary",
+    "HeapBlock",
+    "HeapSummary",
+    "ModuleUsage",
+    "TypeUsage",
     "__version__",
 ]

@@ -169,6 +169,7 @@ int gcp_hook_block(void *p, size_t *size_o, unsigned *domain_o, unsigned *id_o);
 unsigned gcp_objects_refresh(void);
 const char *gcp_objects_name(unsigned id);
 unsigned gcp_objects_id_of(uintptr_t addr);
+unsigned gcp_objects_interpreter(void);
 size_t gcp_heap_walk(gcp_heap_record *out, size_t capacity, const uintptr_t *types,
                      size_t type_count);
 size_t gcp_heap_summary(gcp_heap_group *out, size_t capacity, const uintptr_t *types,

@@ -409,3 +409,9 @@ static int gcp_hook_block(void *p, size_t *size_o, unsigned *domain_o, unsigned 
   if (id_o != NULL) *id_o = tag & HOOK_ID_MASK;
   return 1;
 }
+
+/* The id of the object holding the interpreter (libpython or python). */
+static unsigned gcp_objects_interpreter(void)
+{
+  return gcp_objects_id_of((uintptr_t)(void *)PyMem_Malloc);
+}

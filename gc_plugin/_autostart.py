@@ -1,0 +1,50 @@
+"""Activation from the environment at interpreter start-up.
+
+The package installs ``gc_plugin-autostart.pth`` into site-packages; its one
+line imports this module only when ``GC_PLUGIN_MANAGE`` is set, so an
+interpreter without the variable pays one dictionary lookup.  The variable
+holds comma-separated module names, or ``*`` for the whole heap.
+``GC_PLUGIN_REPORT=text|json[:PATH]`` also writes the heap report at exit
+(to PATH, else standard error).  Implements docs/design/cpython-hook.md
+(activation from the environment).
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import sys
+
+__all__ = ["parse_manage", "start"]
+
+
+def parse_manage(value: str) -> tuple[list[str], str]:
+    """Module names and heap mode from a GC_PLUGIN_MANAGE value."""
+    names = [n.strip() for n in value.split(",") if n.strip()]
+    heap = "all" if "*" in names else "managed"
+    return [n for n in names if n != "*"], heap
+
+
+def start() -> None:
+    """Activate as the environment says; never stops the interpreter."""
+    value = os.environ.get("GC_PLUGIN_MANAGE", "")
+    if not value.strip():
+        return
+    try:
+        from gc_plugin.hook import activate
+        from gc_plugin.report import FORMATS, write_report
+
+        names, heap = parse_manage(value)
+        activate(manage=names, heap=heap)
+        report = os.environ.get("GC_PLUGIN_REPORT", "")
+        if report:
+            fmt, _, path = report.partition(":")
+            fmt = fmt or "text"
+            if fmt not in FORMATS:
+                raise ValueError(f"GC_PLUGIN_REPORT: unknown format {fmt!r}")
+            atexit.register(write_report, fmt, path or None)
+    except Exception as exc:  # start-up must go on
+        sys.stderr.write(f"gc_plugin: GC_PLUGIN_MANAGE={value!r} not honoured: {exc}\n")
+
+
+start()

@@ -1,0 +1,270 @@
+"""Activation of the CPython allocator hook: which allocations gc_plugin holds.
+
+``activate(manage=[...])`` routes the allocations made by the code of the
+named extension modules (and their submodules) into gc_plugin's pool;
+``activate(heap="all")`` routes every allocation of the MEM and OBJ domains.
+A meta-path finder notices managed modules as they are imported: it loads
+the module's shared object before its init function runs, so that even the
+allocations of the init function are routed.  ``deactivate()`` stops
+routing; the hook stays installed as a forwarding shim while routed blocks
+are alive.  Implements docs/design/cpython-hook.md (activation) and
+DESIGN §4 (allocator hook, import hook).
+"""
+
+from __future__ import annotations
+
+import importlib.abc
+import importlib.machinery
+import os
+import sys
+import threading
+import tracemalloc
+import warnings
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+from gc_plugin._calls import check, ffi, lib
+
+__all__ = [
+    "HookStatus",
+    "activate",
+    "deactivate",
+    "is_active",
+    "status",
+    "managed_modules",
+    "AttributionWarning",
+]
+
+_HEAPS = ("managed", "all")
+
+
+class AttributionWarning(RuntimeWarning):
+    """Allocations cannot be attributed to their call sites in this process."""
+
+
+@dataclass(frozen=True)
+class HookStatus:
+    """What the hook is doing now."""
+
+    installed: bool  #: our allocator is in CPython's chain (perhaps only as a shim)
+    active: bool  #: allocations are being routed
+    heap: str | None  #: "managed" or "all" while active, else None
+    under_tracemalloc: bool  #: installed below tracemalloc's hook
+    attribution: bool | None  #: call sites seen by the hook (None: not tested)
+    managed: tuple[str, ...]  #: module names (and prefixes) given to activate
+
+
+class _State:
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.names: set[str] = set()
+        self.modules: dict[str, str] = {}  # module name -> shared object path
+        self.object_modules: dict[int, str] = {}  # object id -> module name
+        self.heap: str | None = None
+        self.attribution: bool | None = None
+        self.finder: _ManagedFinder | None = None
+        self.libraries: list[Any] = []  # shared objects loaded ahead of import
+
+
+_state = _State()
+
+
+def _wanted(fullname: str) -> bool:
+    return any(fullname == n or fullname.startswith(n + ".") for n in _state.names)
+
+
+def _is_extension(path: str | None) -> bool:
+    return path is not None and path.endswith(tuple(importlib.machinery.EXTENSION_SUFFIXES))
+
+
+def _object_id(path: str) -> int | None:
+    """The loaded-object id of the shared object at path, if it is loaded."""
+    count = lib.gcp_objects_refresh()
+    for oid in range(1, count + 1):
+        name = lib.gcp_objects_name(oid)
+        if name == ffi.NULL:
+            continue
+        try:
+            if os.path.samefile(ffi.string(name).decode(), path):
+                return oid
+        except OSError:
+            continue
+    return None
+
+
+def _manage_path(fullname: str, path: str) -> bool:
+    oid = _object_id(path)
+    if oid is None:
+        return False
+    if lib.gcp_hook_manage(oid) < 0:
+        warnings.warn(
+            f"gc_plugin: too many managed code ranges; {fullname} is not managed",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return False
+    _state.modules[fullname] = path
+    _state.object_modules[oid] = fullname
+    return True
+
+
+def _manage_loaded() -> None:
+    """Manage the wanted extension modules that are already imported."""
+    for fullname, module in list(sys.modules.items()):
+        if fullname in _state.modules or not _wanted(fullname):
+            continue
+        path = getattr(module, "__file__", None)
+        if isinstance(path, str) and _is_extension(path):
+            _manage_path(fullname, path)
+
+
+class _ManagingLoader(importlib.abc.Loader):
+    """Wraps an extension module's loader: loads the shared object first so
+    that its code is managed before its init function allocates."""
+
+    def __init__(self, loader: Any, fullname: str, path: str) -> None:
+        self._loader = loader
+        self._fullname = fullname
+        self._path = path
+
+    def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
+        import ctypes
+
+        try:
+            _state.libraries.append(ctypes.CDLL(self._path, mode=sys.getdlopenflags()))
+        except OSError:
+            pass  # the real loader will report it
+        else:
+            with _state.lock:
+                _manage_path(self._fullname, self._path)
+        module: ModuleType | None = self._loader.create_module(spec)
+        return module
+
+    def exec_module(self, module: ModuleType) -> None:
+        self._loader.exec_module(module)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._loader, name)
+
+
+class _ManagedFinder(importlib.abc.MetaPathFinder):
+    """First on sys.meta_path: finds managed extension modules through the
+    other finders and wraps their loaders."""
+
+    def find_spec(
+        self,
+        fullname: str,
+        path: Sequence[str] | None,
+        target: ModuleType | None = None,
+    ) -> importlib.machinery.ModuleSpec | None:
+        if not _wanted(fullname):
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec: importlib.machinery.ModuleSpec | None = finder.find_spec(fullname, path, target)
+            if spec is None:
+                continue
+            if spec.loader is not None and _is_extension(spec.origin):
+                assert spec.origin is not None
+                spec.loader = _ManagingLoader(spec.loader, fullname, spec.origin)
+            return spec
+        return None
+
+
+def activate(manage: Iterable[str] = (), heap: str = "managed") -> HookStatus:
+    """Start routing allocations into gc_plugin's pool.
+
+    ``manage``: module names whose extension code (the module and every
+    submodule) is routed, now and when imported later.  ``heap="all"``
+    routes every MEM and OBJ allocation.  May be called again to add
+    modules or to change the heap mode.
+    """
+    if heap not in _HEAPS:
+        raise ValueError(f"heap must be one of {_HEAPS}, not {heap!r}")
+    names = [manage] if isinstance(manage, str) else list(manage)
+    for name in names:
+        if not isinstance(name, str) or not name or name.startswith("."):
+            raise ValueError(f"not a module name: {name!r}")
+    with _state.lock:
+        installed = bool(lib.gcp_hook_state() & lib.GCP_HOOK_INSTALLED)
+        under = not installed and tracemalloc.is_tracing()
+        check(
+            lib.gcp_hook_activate(1 if heap == "all" else 0, 1 if under else 0),
+            "activating the allocator hook",
+        )
+        _state.heap = heap
+        _state.names.update(names)
+        if _state.names and _state.finder is None:
+            _state.finder = _ManagedFinder()
+            sys.meta_path.insert(0, _state.finder)
+        _manage_loaded()
+        result = lib.gcp_hook_selftest()
+        _state.attribution = None if result < 0 else bool(result)
+        if _state.attribution is False:
+            why = (
+                "the hook sits below tracemalloc's, which hides the call sites"
+                if lib.gcp_hook_state() & lib.GCP_HOOK_SPLICED
+                else "PyMem_Malloc does not tail-call the hook (a CPython built "
+                "without optimization?)"
+            )
+            warnings.warn(
+                f"gc_plugin: allocations cannot be attributed to their call sites: {why}; "
+                + (
+                    "managed modules' allocations are not routed"
+                    if heap == "managed"
+                    else "blocks are attributed by their type only"
+                ),
+                AttributionWarning,
+                stacklevel=2,
+            )
+    return status()
+
+
+def deactivate() -> bool:
+    """Stop routing.  Returns True if the hook was removed, False if it stays
+    installed as a forwarding shim (routed blocks are still alive, or another
+    hook such as tracemalloc's sits above it)."""
+    with _state.lock:
+        if _state.finder is not None:
+            try:
+                sys.meta_path.remove(_state.finder)
+            except ValueError:
+                pass
+            _state.finder = None
+        lib.gcp_hook_unmanage_all()
+        _state.names.clear()
+        _state.heap = None
+        return bool(lib.gcp_hook_deactivate())
+
+
+def is_active() -> bool:
+    """Whether allocations are being routed."""
+    return bool(lib.gcp_hook_state() & lib.GCP_HOOK_ROUTING)
+
+
+def status() -> HookStatus:
+    """The hook's state."""
+    s = lib.gcp_hook_state()
+    active = bool(s & lib.GCP_HOOK_ROUTING)
+    return HookStatus(
+        installed=bool(s & lib.GCP_HOOK_INSTALLED),
+        active=active,
+        heap=("all" if s & lib.GCP_HOOK_ALL else "managed") if active else None,
+        under_tracemalloc=bool(s & lib.GCP_HOOK_SPLICED),
+        attribution=_state.attribution,
+        managed=tuple(sorted(_state.names)),
+    )
+
+
+def managed_modules() -> dict[str, str]:
+    """The managed extension modules seen so far: name -> shared object."""
+    with _state.lock:
+        return dict(_state.modules)
+
+
+def module_of_object(oid: int) -> str | None:
+    """The managed module name recorded for loaded-object id ``oid``."""
+    return _state.object_modules.get(oid)
