@@ -26,7 +26,8 @@
  */
 #include <stdio.h>
 
-#define HOOK_RESERVE ((Size)64 << 30)     /* address space of the pool's arena */
+#define HOOK_RESERVE ((Size)64 << 30)     /* address space of the pool's arena, */
+#define HOOK_RESERVE_MIN ((Size)256 << 20) /* or less under an address-space limit */
 #define HOOK_MAX_MANAGED 64               /* ranges of managed code */
 #define HOOK_DOMAIN_SHIFT 14
 #define HOOK_ID_MASK 0x3FFFu
@@ -200,11 +201,16 @@ static Res hookCreatePool(void)
   mps_arena_t arena;
   mps_pool_t pool;
   Res res;
+  Size reserve;
   if (hookPool != NULL) return RES_OK;
-  MPS_ARGS_BEGIN(args) {
-    MPS_ARGS_ADD(args, MPS_KEY_ARENA_SIZE, HOOK_RESERVE);
-    res = mps_arena_create_k(&arena, mps_arena_class_vm(), args);
-  } MPS_ARGS_END(args);
+  /* as much as the address-space limit allows, down to HOOK_RESERVE_MIN */
+  for (reserve = HOOK_RESERVE;; reserve /= 2) {
+    MPS_ARGS_BEGIN(args) {
+      MPS_ARGS_ADD(args, MPS_KEY_ARENA_SIZE, reserve);
+      res = mps_arena_create_k(&arena, mps_arena_class_vm(), args);
+    } MPS_ARGS_END(args);
+    if (res == RES_OK || reserve <= HOOK_RESERVE_MIN) break;
+  }
   if (res != RES_OK) return res;
   arena->growthDisabled = TRUE;
   res = mps_pool_create_k(&pool, arena, mps_class_segfit(), mps_args_none);
