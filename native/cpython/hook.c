@@ -348,7 +348,7 @@ static int gcp_hook_manage(unsigned id)
   int added = 0;
   (void)objRefresh(FALSE);
   (void)pthread_mutex_lock(&objLock);
-  n = objRangesOf(found, NELEMS(found), id);
+  n = objCodeRangesOf(found, NELEMS(found), id);
   if (n > NELEMS(found)) n = NELEMS(found);
   for (i = 0; i < n; ++i) {
     Bool known = FALSE;

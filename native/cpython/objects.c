@@ -19,7 +19,7 @@
 
 #define OBJ_MAX_ID 16383u     /* ids fit in the 14 bits a block tag has */
 
-typedef struct ObjRange { uintptr_t lo, hi; unsigned id; } ObjRange;
+typedef struct ObjRange { uintptr_t lo, hi; unsigned id; Bool code; } ObjRange;
 
 typedef struct ObjTable {
   unsigned long long adds, subs;  /* the loader's counters when built */
@@ -84,6 +84,7 @@ static int objCollect(struct dl_phdr_info *info, size_t size, void *closure)
     b->ranges[b->count].lo = (uintptr_t)info->dlpi_addr + ph->p_vaddr;
     b->ranges[b->count].hi = b->ranges[b->count].lo + ph->p_memsz;
     b->ranges[b->count].id = id;
+    b->ranges[b->count].code = (ph->p_flags & PF_X) != 0;
     ++b->count;
   }
   return 0;
@@ -167,15 +168,15 @@ INLINE unsigned objIdOf(uintptr_t addr)
   return objIdOfSlow(addr);
 }
 
-/* Copy the ranges of object id into out (at most n); returns how many the
- * object has. */
-static size_t objRangesOf(ObjRange *out, size_t n, unsigned id)
+/* Copy the code ranges of object id into out (at most n); returns how
+ * many the object has. */
+static size_t objCodeRangesOf(ObjRange *out, size_t n, unsigned id)
 {
   ObjTable *t = __atomic_load_n(&objTable, __ATOMIC_ACQUIRE);
   size_t i, k = 0;
   if (t == NULL) return 0;
   for (i = 0; i < t->count; ++i) {
-    if (t->ranges[i].id != id) continue;
+    if (t->ranges[i].id != id || !t->ranges[i].code) continue;
     if (k < n) out[k] = t->ranges[i];
     ++k;
   }
