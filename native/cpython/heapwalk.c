@@ -7,7 +7,7 @@
  * header and a managed-dict pre-header) and accepted only if it is one of
  * the types the caller listed (every type reachable from object's
  * subclasses) and that type's flags put its header at that very offset
- * and its basic size fits the block.  Only validated type pointers are
+ * and its smallest object fits the block.  Only validated type pointers are
  * dereferenced.  The walk holds the GIL, so no Python thread changes the
  * heap under it, and the arena lock, so no run is given back.
  * Design: docs/design/cpython-hook.md (walks).
@@ -58,6 +58,15 @@ static Size heapPreHeader(const PyTypeObject *tp)
   return pre;
 }
 
+/* The smallest object of type tp: its basic size, except for exact str,
+ * whose compact (ASCII) strings are smaller than tp_basicsize (the size of
+ * the legacy, non-compact layout). */
+static Size heapMinSize(const PyTypeObject *tp)
+{
+  if (tp == &PyUnicode_Type) return sizeof(PyASCIIObject);
+  return (Size)tp->tp_basicsize;
+}
+
 static uintptr_t heapTypeOf(const HeapWalk *w, Addr block, Size size)
 {
   static const Size offsets[] = {0, 16, 32};
@@ -70,7 +79,7 @@ static uintptr_t heapTypeOf(const HeapWalk *w, Addr block, Size size)
     t = ((const uintptr_t *)(const void *)(block + off))[1];
     if (!heapIsType(w, t)) continue;
     tp = (const PyTypeObject *)t;
-    if (heapPreHeader(tp) != off || (Size)tp->tp_basicsize > size - off) continue;
+    if (heapPreHeader(tp) != off || heapMinSize(tp) > size - off) continue;
     if (((const Py_ssize_t *)(const void *)(block + off))[0] <= 0) continue;
     return t;
   }
