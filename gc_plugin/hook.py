@@ -13,11 +13,11 @@ DESIGN §4 (allocator hook, import hook).
 
 from __future__ import annotations
 
+import _thread  # not threading: importing it at start-up (GC_PLUGIN_MANAGE) changes programs
 import importlib.abc
 import importlib.machinery
 import os
 import sys
-import threading
 import tracemalloc
 import warnings
 from collections.abc import Iterable, Sequence
@@ -51,14 +51,14 @@ class HookStatus:
     installed: bool  #: our allocator is in CPython's chain (perhaps only as a shim)
     active: bool  #: allocations are being routed
     heap: str | None  #: "managed" or "all" while active, else None
-    under_tracemalloc: bool  #: installed below tracemalloc's hook
+    under_tracemalloc: bool  #: installed, with tracemalloc tracing above it (call sites hidden)
     attribution: bool | None  #: call sites seen by the hook (None: not tested)
     managed: tuple[str, ...]  #: module names (and prefixes) given to activate
 
 
 class _State:
     def __init__(self) -> None:
-        self.lock = threading.RLock()
+        self.lock = _thread.RLock()
         self.names: set[str] = set()
         self.modules: dict[str, str] = {}  # module name -> shared object path
         self.object_modules: dict[int, str] = {}  # object id -> module name
@@ -206,7 +206,7 @@ def activate(manage: Iterable[str] = (), heap: str = "managed") -> HookStatus:
         if _state.attribution is False:
             why = (
                 "the hook sits below tracemalloc's, which hides the call sites"
-                if lib.gcp_hook_state() & lib.GCP_HOOK_SPLICED
+                if tracemalloc.is_tracing()
                 else "PyMem_Malloc does not tail-call the hook (a CPython built "
                 "without optimization?)"
             )
@@ -236,6 +236,9 @@ def deactivate() -> bool:
             _state.finder = None
         lib.gcp_hook_unmanage_all()
         _state.names.clear()
+        # no longer managed: a later activate() must manage them again
+        # (object_modules stays, to name the blocks they left in the pool)
+        _state.modules.clear()
         _state.heap = None
         return bool(lib.gcp_hook_deactivate())
 
@@ -249,11 +252,15 @@ def status() -> HookStatus:
     """The hook's state."""
     s = lib.gcp_hook_state()
     active = bool(s & lib.GCP_HOOK_ROUTING)
+    installed = bool(s & lib.GCP_HOOK_INSTALLED)
     return HookStatus(
-        installed=bool(s & lib.GCP_HOOK_INSTALLED),
+        installed=installed,
         active=active,
         heap=("all" if s & lib.GCP_HOOK_ALL else "managed") if active else None,
-        under_tracemalloc=bool(s & lib.GCP_HOOK_SPLICED),
+        # tracemalloc's hook is above ours whenever it traces: spliced in
+        # below it (activated while tracing) or wrapped by it (started
+        # later); after tracemalloc.stop() ours is on top again
+        under_tracemalloc=installed and tracemalloc.is_tracing(),
         attribution=_state.attribution,
         managed=tuple(sorted(_state.names)),
     )
