@@ -1,0 +1,1 @@
+"""A package whose extension submodule _ext is managed by the prefix "gcp_testpkg"."""
