@@ -32,12 +32,13 @@ def start() -> None:
         return
     try:
         from gc_plugin.hook import activate
-        from gc_plugin.report import FORMATS, write_report
 
         names, heap = parse_manage(value)
         activate(manage=names, heap=heap)
         report = os.environ.get("GC_PLUGIN_REPORT", "")
         if report:
+            from gc_plugin.report import FORMATS, write_report
+
             fmt, _, path = report.partition(":")
             fmt = fmt or "text"
             if fmt not in FORMATS:

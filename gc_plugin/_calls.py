@@ -8,7 +8,9 @@ docs/design/python-api.md (how misuse reaches Python) and DESIGN §4 (Build).
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
+if TYPE_CHECKING:
+    from typing import Any, NoReturn
 
 from gc_plugin._native import ffi, lib
 from gc_plugin.errors import InvalidArgumentError, MisuseError, error_for

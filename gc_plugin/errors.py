@@ -6,7 +6,9 @@ importing this module does not load the compiled core.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
+if TYPE_CHECKING:
+    from typing import Any, ClassVar
 
 __all__ = [
     "MPSError",

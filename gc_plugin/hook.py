@@ -13,19 +13,26 @@ DESIGN §4 (allocator hook, import hook).
 
 from __future__ import annotations
 
-import _thread  # not threading: importing it at start-up (GC_PLUGIN_MANAGE) changes programs
-import importlib.abc
+import _thread
+import _tracemalloc  # not threading: importing it at start-up (GC_PLUGIN_MANAGE) changes programs
 import importlib.machinery
 import os
 import sys
-import tracemalloc
 import warnings
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from types import ModuleType
-from typing import Any
 
 from gc_plugin._calls import check, ffi, lib
+
+# Imported at interpreter start-up when GC_PLUGIN_MANAGE is set: only
+# modules the interpreter has loaded anyway (no threading, typing,
+# dataclasses or importlib.abc, whose presence programs and tests notice).
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from importlib.abc import Loader as _LoaderBase
+    from typing import Any
+else:
+    _LoaderBase = object
 
 __all__ = [
     "HookStatus",
@@ -44,16 +51,45 @@ class AttributionWarning(RuntimeWarning):
     """Allocations cannot be attributed to their call sites in this process."""
 
 
-@dataclass(frozen=True)
 class HookStatus:
-    """What the hook is doing now."""
+    """What the hook is doing now (a snapshot)."""
 
-    installed: bool  #: our allocator is in CPython's chain (perhaps only as a shim)
-    active: bool  #: allocations are being routed
-    heap: str | None  #: "managed" or "all" while active, else None
-    under_tracemalloc: bool  #: installed, with tracemalloc tracing above it (call sites hidden)
-    attribution: bool | None  #: call sites seen by the hook (None: not tested)
-    managed: tuple[str, ...]  #: module names (and prefixes) given to activate
+    __slots__ = ("installed", "active", "heap", "under_tracemalloc", "attribution", "managed")
+
+    def __init__(
+        self,
+        installed: bool,
+        active: bool,
+        heap: str | None,
+        under_tracemalloc: bool,
+        attribution: bool | None,
+        managed: tuple[str, ...],
+    ) -> None:
+        #: our allocator is in CPython's chain (perhaps only as a shim)
+        self.installed = installed
+        #: allocations are being routed
+        self.active = active
+        #: "managed" or "all" while active, else None
+        self.heap = heap
+        #: installed, with tracemalloc tracing above it (call sites hidden)
+        self.under_tracemalloc = under_tracemalloc
+        #: call sites seen by the hook at activation (None: not tested)
+        self.attribution = attribution
+        #: module names (and prefixes) given to activate
+        self.managed = managed
+
+    def _fields(self) -> tuple[object, ...]:
+        return tuple(getattr(self, name) for name in self.__slots__)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, HookStatus) and self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(self._fields())
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{n}={getattr(self, n)!r}" for n in self.__slots__)
+        return f"HookStatus({inner})"
 
 
 class _State:
@@ -120,7 +156,7 @@ def _manage_loaded() -> None:
             _manage_path(fullname, path)
 
 
-class _ManagingLoader(importlib.abc.Loader):
+class _ManagingLoader(_LoaderBase):
     """Wraps an extension module's loader: loads the shared object first so
     that its code is managed before its init function allocates."""
 
@@ -149,7 +185,7 @@ class _ManagingLoader(importlib.abc.Loader):
         return getattr(self._loader, name)
 
 
-class _ManagedFinder(importlib.abc.MetaPathFinder):
+class _ManagedFinder:
     """First on sys.meta_path: finds managed extension modules through the
     other finders and wraps their loaders."""
 
@@ -190,7 +226,7 @@ def activate(manage: Iterable[str] = (), heap: str = "managed") -> HookStatus:
             raise ValueError(f"not a module name: {name!r}")
     with _state.lock:
         installed = bool(lib.gcp_hook_state() & lib.GCP_HOOK_INSTALLED)
-        under = not installed and tracemalloc.is_tracing()
+        under = not installed and _tracemalloc.is_tracing()
         check(
             lib.gcp_hook_activate(1 if heap == "all" else 0, 1 if under else 0),
             "activating the allocator hook",
@@ -206,7 +242,7 @@ def activate(manage: Iterable[str] = (), heap: str = "managed") -> HookStatus:
         if _state.attribution is False:
             why = (
                 "the hook sits below tracemalloc's, which hides the call sites"
-                if tracemalloc.is_tracing()
+                if _tracemalloc.is_tracing()
                 else "PyMem_Malloc does not tail-call the hook (a CPython built "
                 "without optimization?)"
             )
@@ -260,7 +296,7 @@ def status() -> HookStatus:
         # tracemalloc's hook is above ours whenever it traces: spliced in
         # below it (activated while tracing) or wrapped by it (started
         # later); after tracemalloc.stop() ours is on top again
-        under_tracemalloc=installed and tracemalloc.is_tracing(),
+        under_tracemalloc=installed and _tracemalloc.is_tracing(),
         attribution=_state.attribution,
         managed=tuple(sorted(_state.names)),
     )
