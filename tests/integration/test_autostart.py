@@ -6,6 +6,9 @@ module's live blocks."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -198,3 +201,23 @@ def test_start_up_does_not_import_threading(run_child: RunChild) -> None:
     )
     child.assert_clean()
     assert child.result() == "ok"
+
+
+def test_start_up_loads_only_the_hook(tmp_path: Path) -> None:
+    # The modules an isolated interpreter loads with GC_PLUGIN_MANAGE='*'
+    # beyond those it loads without: gc_plugin's own and the built-in
+    # modules they need, nothing that a program could notice being imported.
+    code = "import sys; print(' '.join(sorted(sys.modules)))"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GC_PLUGIN_", "PYTHON"))}
+    plain = subprocess.run(
+        [sys.executable, "-I", "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    env["GC_PLUGIN_MANAGE"] = "*"
+    hooked = subprocess.run(
+        [sys.executable, "-I", "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert hooked.stderr == ""
+    extra = set(hooked.stdout.split()) - set(plain.stdout.split())
+    assert "gc_plugin.hook" in extra
+    foreign = {m for m in extra if not m.startswith("gc_plugin")}
+    assert foreign <= {"_cffi_backend", "_tracemalloc", "atexit", "collections.abc"}, foreign
