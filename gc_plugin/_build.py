@@ -175,6 +175,9 @@ size_t gcp_heap_walk(gcp_heap_record *out, size_t capacity, const uintptr_t *typ
 size_t gcp_heap_summary(gcp_heap_group *out, size_t capacity, const uintptr_t *types,
                         size_t type_count);
 
+void *PyMem_RawMalloc(size_t);
+void PyMem_RawFree(void *);
+
 /* the Python layer's C section (below) */
 void gcp_py_install_handler(void);
 int gcp_py_misuse_pending(void);

@@ -11,6 +11,7 @@ docs/design/cpython-hook.md (walks) and the heap-walk part of DESIGN §1.
 from __future__ import annotations
 
 import os
+import struct
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -147,27 +148,40 @@ def _type_array(types: dict[int, type]) -> object:
     return ffi.new("uintptr_t[]", sorted(types))
 
 
+# The walk's own buffers come from the RAW domain, which is never routed,
+# so that a walk of the whole heap does not count its own records.
+_raw_new = ffi.new_allocator(lib.PyMem_RawMalloc, lib.PyMem_RawFree, False)
+_RECORD = struct.Struct("=QQIIQ")  # gcp_heap_record, as heapwalk.c lays it out
+
+
 def walk() -> Iterator[HeapBlock]:
     """Yield every live routed block (a snapshot taken when iteration starts)."""
     types = _all_types()
     array = _type_array(types)
     capacity = int(lib.gcp_hook_live(ffi.NULL)) + 1024
     while True:
-        records = ffi.new("gcp_heap_record[]", capacity)
+        records = _raw_new("gcp_heap_record[]", capacity)
         count = int(lib.gcp_heap_walk(records, capacity, array, len(types)))
         if count <= capacity:
             break
         capacity = count + count // 8 + 1024
+    assert _RECORD.size == ffi.sizeof("gcp_heap_record")
     namer = _Namer(types)
-    for i in range(count):
-        r = records[i]
-        yield HeapBlock(
-            int(r.address),
-            int(r.size),
-            _DOMAINS.get(r.domain, "?"),
-            namer.module(r.object, r.type),
-            namer.type_name(r.type),
-        )
+    # (domain, object, type) -> the record's last three fields
+    tails: dict[tuple[int, int, int], tuple[str, str | None, str | None]] = {}
+    make = tuple.__new__
+    for address, size, domain, oid, tp in _RECORD.iter_unpack(
+        ffi.buffer(records, count * _RECORD.size)
+    ):
+        key = (domain, oid, tp)
+        tail = tails.get(key)
+        if tail is None:
+            tail = tails[key] = (
+                _DOMAINS.get(domain, "?"),
+                namer.module(oid, tp),
+                namer.type_name(tp),
+            )
+        yield make(HeapBlock, (address, size, *tail))
 
 
 def summary() -> HeapSummary:
@@ -176,7 +190,7 @@ def summary() -> HeapSummary:
     array = _type_array(types)
     capacity = 1024
     while True:
-        groups = ffi.new("gcp_heap_group[]", capacity)
+        groups = _raw_new("gcp_heap_group[]", capacity)
         count = int(lib.gcp_heap_summary(groups, capacity, array, len(types)))
         if count != (1 << (8 * ffi.sizeof("size_t"))) - 1:
             break
