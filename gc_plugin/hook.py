@@ -297,7 +297,8 @@ def status() -> HookStatus:
         # below it (activated while tracing) or wrapped by it (started
         # later); after tracemalloc.stop() ours is on top again
         under_tracemalloc=installed and _tracemalloc.is_tracing(),
-        attribution=_state.attribution,
+        # call sites are hidden while tracemalloc's hook calls ours
+        attribution=False if installed and _tracemalloc.is_tracing() else _state.attribution,
         managed=tuple(sorted(_state.names)),
     )
 

@@ -102,6 +102,7 @@ def test_tracemalloc_started_after_activate(run_child: RunChild, heap: str) -> N
 
     tracemalloc.start(3)
     assert gc_plugin.status().under_tracemalloc
+    assert gc_plugin.status().attribution is False  # call sites hidden now
     assert allocators() != hooked
     # pool blocks allocated before tracing are freed through tracemalloc's hook
     for p in routed[:15]:
@@ -126,6 +127,7 @@ def test_tracemalloc_started_after_activate(run_child: RunChild, heap: str) -> N
     tracemalloc.stop()
     assert allocators() == hooked
     assert not gc_plugin.status().under_tracemalloc
+    assert gc_plugin.status().attribution is True
     for p in routed[15:]:
         a.free(p, "mem")
     del objs, snap
