@@ -109,27 +109,44 @@ static void hookPoolFree(const char *fn, void *p)
     hookFatal(fn, p, "the pool refused to free it");
 }
 
-static void *hookMalloc(void *ctx, size_t size)
+/* malloc and calloc: while routing is off the hook is a load, a test and
+ * a tail call; the routing decision is out of line. */
+static NOINLINE void *hookMallocRouting(HookDomain *d, size_t size, const void *ra)
 {
-  HookDomain *d = ctx;
   unsigned tag;
-  if (UNLIKELY(hookRoute(d, __builtin_return_address(0), &tag))) {
+  if (hookRoute(d, ra, &tag)) {
     void *p = hookPoolAlloc(size, tag);
     if (p != NULL) return p;
   }
   return d->wrapped.malloc(d->wrapped.ctx, size);
 }
 
-static void *hookCalloc(void *ctx, size_t nelem, size_t elsize)
+static void *hookMalloc(void *ctx, size_t size)
 {
   HookDomain *d = ctx;
+  if (UNLIKELY(__atomic_load_n(&hookMode, __ATOMIC_RELAXED) != HOOK_OFF))
+    return hookMallocRouting(d, size, __builtin_return_address(0));
+  return d->wrapped.malloc(d->wrapped.ctx, size);
+}
+
+static NOINLINE void *hookCallocRouting(HookDomain *d, size_t nelem, size_t elsize,
+                                        const void *ra)
+{
   unsigned tag;
-  if (UNLIKELY(hookRoute(d, __builtin_return_address(0), &tag))) {
+  if (hookRoute(d, ra, &tag)) {
     void *p;
     if (elsize != 0 && nelem > SIZE_MAX / elsize) return NULL;
     p = hookPoolAlloc(nelem * elsize, tag);
     if (p != NULL) return memset(p, 0, nelem * elsize);
   }
+  return d->wrapped.calloc(d->wrapped.ctx, nelem, elsize);
+}
+
+static void *hookCalloc(void *ctx, size_t nelem, size_t elsize)
+{
+  HookDomain *d = ctx;
+  if (UNLIKELY(__atomic_load_n(&hookMode, __ATOMIC_RELAXED) != HOOK_OFF))
+    return hookCallocRouting(d, nelem, elsize, __builtin_return_address(0));
   return d->wrapped.calloc(d->wrapped.ctx, nelem, elsize);
 }
 
