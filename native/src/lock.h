@@ -27,10 +27,11 @@ static _Thread_local char lockThreadToken;
 
 typedef struct LockStruct {
   int state;
-  const void *owner;    /* LOCK_SELF of the holder, valid while state != 0 */
+  const void *owner;    /* LOCK_SELF of the holder, NULL when free; read by
+                           other threads (LockIsMine) while it changes */
 } LockStruct, *Lock;
 
-INLINE void LockInit(Lock lock) { lock->state = 0; }
+INLINE void LockInit(Lock lock) { lock->state = 0; lock->owner = NULL; }
 INLINE void LockFinish(Lock lock) { UNUSED(lock); }
 
 static NOINLINE void LockClaimSlow(Lock lock)
@@ -48,11 +49,15 @@ INLINE void LockClaim(Lock lock)
   if (!__atomic_compare_exchange_n(&lock->state, &expected, 1, FALSE,
                                    __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
     LockClaimSlow(lock);
-  lock->owner = LOCK_SELF;
+  __atomic_store_n(&lock->owner, LOCK_SELF, __ATOMIC_RELAXED);
 }
 
+/* The owner is cleared before the lock is given up: otherwise, between
+ * another thread's claim and its setting the owner, the last holder would
+ * still find its own token there and take the lock for its own. */
 INLINE void LockRelease(Lock lock)
 {
+  __atomic_store_n(&lock->owner, NULL, __ATOMIC_RELAXED);
   if (__atomic_fetch_sub(&lock->state, 1, __ATOMIC_RELEASE) != 1) {
     __atomic_store_n(&lock->state, 0, __ATOMIC_RELEASE);
     (void)syscall(SYS_futex, &lock->state, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
@@ -63,7 +68,7 @@ INLINE Bool LockIsHeld(Lock lock) { return __atomic_load_n(&lock->state, __ATOMI
 /* Only meaningful to the calling thread: is it the one holding the lock? */
 INLINE Bool LockIsMine(Lock lock)
 {
-  return LockIsHeld(lock) && lock->owner == LOCK_SELF;
+  return LockIsHeld(lock) && __atomic_load_n(&lock->owner, __ATOMIC_RELAXED) == LOCK_SELF;
 }
 
 #else
