@@ -30,11 +30,14 @@
  *   - a run owned by a cache is its current run for its class, or on its
  *     partial ring (with a free block), or full (no free bit);
  *   - stashed runs are empty and ownerless; total = sizes of all segments.
- * A run is given back only when empty and after its owner has won
- * remoteQueued, so no remote thread can still be pushing it.
+ * A run is given back only when empty, after its owner has won
+ * remoteQueued, so no remote thread can still be pushing it, and once no
+ * remote free is still between setting its bit and its last look at the
+ * run (remoteBusy).
  * Design: docs/design/segfit.md.
  */
 #include <pthread.h>
+#include <sched.h>
 #include "pool.h"
 #include "mpscsegfit.h"
 
@@ -81,6 +84,7 @@ typedef struct SFRunStruct {
   RingStruct cacheRing;   /* on its cache's partial ring, or the stash */
   SFRun remoteNext;       /* in the owner cache's remote stack */
   int remoteQueued;       /* pushed (or being pushed) on that stack */
+  int remoteBusy;         /* remote frees still using the run */
   Size largeSize;         /* a large block's requested size, */
   unsigned largeTag;      /* tag */
   Bool largeLive;         /* and whether it is live */
@@ -320,6 +324,7 @@ static void sfRunFormat(SFRun run, unsigned cls, SFCache c)
   RingInit(&run->cacheRing);
   run->remoteNext = NULL;
   run->remoteQueued = 0;
+  run->remoteBusy = 0;
   run->largeLive = FALSE;
 }
 
@@ -358,6 +363,9 @@ static void sfRunRelease(SF sf, SFRun run)
   Bool claimed;
   AVER(run->used == 0 && run->state != SF_RUN_CURRENT);
   if (__atomic_exchange_n(&run->remoteQueued, 1, __ATOMIC_SEQ_CST) != 0) return;
+  /* A remote free whose bit was collected may not be done with the run:
+   * wait for it (a few instructions, needing nothing we hold). */
+  while (__atomic_load_n(&run->remoteBusy, __ATOMIC_ACQUIRE) != 0) (void)sched_yield();
   RingRemove(&run->cacheRing);
   claimed = ArenaEnterRecursive(pool->arena);
   run->cache = NULL;
@@ -584,6 +592,9 @@ static Res sfFreeBlock(SF sf, SFRun run, Addr p, Size checkSize)
     if (UNLIKELY(run->state == SF_RUN_FULL || run->used == 0)) sfRunFreed(sf, c, run);
     return RES_OK;
   }
+  /* Once the bit is set the owner may collect the block, find the run
+   * empty and give it back: remoteBusy keeps it until we are done. */
+  (void)__atomic_fetch_add(&run->remoteBusy, 1, __ATOMIC_SEQ_CST);
   (void)__atomic_fetch_or(&run->remoteBits[w], bit, __ATOMIC_SEQ_CST);
   if (__atomic_load_n(&run->remoteQueued, __ATOMIC_SEQ_CST) == 0
       && __atomic_exchange_n(&run->remoteQueued, 1, __ATOMIC_SEQ_CST) == 0) {
@@ -594,6 +605,7 @@ static Res sfFreeBlock(SF sf, SFRun run, Addr p, Size checkSize)
     } while (!__atomic_compare_exchange_n(&owner->remoteRuns, &head, run, TRUE,
                                           __ATOMIC_RELEASE, __ATOMIC_RELAXED));
   }
+  (void)__atomic_fetch_sub(&run->remoteBusy, 1, __ATOMIC_RELEASE);
   return RES_OK;
 }
 
