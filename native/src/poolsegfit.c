@@ -45,7 +45,7 @@
 #define SF_SMALL_MAX GCP_SEGFIT_SMALL_MAX
 #define SF_RUN_SIZE ((Size)64 << 10)
 #define SF_BIG_RUN_SIZE ((Size)256 << 10)
-#define SF_BIG_CLASS 32          /* classes from here (5120 B) use big runs */
+#define SF_BIG_CLASS 28          /* classes from here (5120 B) use big runs */
 #define SF_BLOCK_ALIGN ((Size)16)
 #define SF_MAGIC_SHIFT 48
 #define SF_LIVE 0x8000u
