@@ -22,10 +22,12 @@ from gc_plugin.pools import (
     MVTPool,
     Pool,
     PoolStats,
+    SegfitPool,
     create_mfs,
     create_mvff,
     create_mvff_debug,
     create_mvt,
+    create_segfit,
 )
 
 __all__ = ["Arena", "ArenaStats"]
@@ -156,6 +158,10 @@ class Arena(_NativeObject):
     ) -> MVTPool:
         """A temporal-fit pool allocated through allocation points (MVT)."""
         return create_mvt(self, align, min_size, mean_size, max_size, reserve_depth, frag_limit)
+
+    def segfit(self) -> SegfitPool:
+        """A segregated-fit pool for small blocks shared by threads (SEGFIT)."""
+        return create_segfit(self)
 
     @property
     def pools(self) -> list[Pool]:

@@ -1,8 +1,8 @@
-"""Pools: the manual pool classes MFS, MVFF, MVFF debug and MVT.
+"""Pools: the manual pool classes MFS, MVFF, MVFF debug, MVT and SEGFIT.
 
 Implements the "Pools" section of docs/design/python-api.md.  Pools are made
 by the Arena's factory methods (arena.mfs, arena.mvff, arena.mvff_debug,
-arena.mvt), which call the create_* functions here.  A pool keeps its arena
+arena.mvt, arena.segfit), which call the create_* functions here.  A pool keeps its arena
 alive; allocation points and caches (allocation.py) keep their pool alive.
 The lifetime protocol is _NativeObject's (_lifetime.py).
 """
@@ -31,10 +31,12 @@ __all__ = [
     "MVFFPool",
     "MVFFDebugPool",
     "MVTPool",
+    "SegfitPool",
     "create_mfs",
     "create_mvff",
     "create_mvff_debug",
     "create_mvt",
+    "create_segfit",
 ]
 
 
@@ -104,7 +106,7 @@ class Pool(_NativeObject):
 
     @property
     def class_name(self) -> str:
-        """The pool class: "MFS", "MVFF", "MVFF debug" or "MVT"."""
+        """The pool class: "MFS", "MVFF", "MVFF debug", "MVT" or "SEGFIT"."""
         return self._class_name
 
     @property
@@ -156,7 +158,7 @@ class Pool(_NativeObject):
 
 
 class ManualPool(Pool):
-    """A pool that supports ``alloc`` (MFS, MVFF, MVFF debug)."""
+    """A pool that supports ``alloc`` (MFS, MVFF, MVFF debug, SEGFIT)."""
 
     def alloc(self, size: int) -> Block:
         """Allocate ``size`` bytes."""
@@ -246,6 +248,91 @@ class MVTPool(Pool):
     def allocation_point(self) -> AllocationPoint:
         """A new allocation point on this pool."""
         return _make_ap(self)
+
+
+_TAG_MAX = (1 << (8 * ffi.sizeof("unsigned"))) - 1
+
+
+def _visit_block(block: Any, size: int, tag: int, closure: Any) -> None:
+    """gcp_segfit_walk's visitor: append (address, size, tag) to the list
+    that ``closure`` is a handle of.  Runs with the arena lock held, so it
+    must not call into the core."""
+    found: list[tuple[int, int, int]] = ffi.from_handle(closure)
+    found.append((_calls.as_int(block), int(size), int(tag)))
+
+
+# One C function for every walk (cffi callbacks are costly to make).
+_VISIT_BLOCK = ffi.callback("gcp_segfit_visit_t", _visit_block)
+
+
+class SegfitPool(ManualPool):
+    """SEGFIT: segregated fit for many small blocks shared by many threads.
+
+    Blocks up to SMALL_MAX bytes come from size classes (``usable_size``),
+    larger ones get pages of their own; every block is 16-byte aligned and
+    carries its requested size and a 16-bit tag.  Any thread may free any
+    block, with its size (``free``) or without (``free_block``).
+    """
+
+    #: The largest block served from size classes; larger blocks get pages.
+    SMALL_MAX: int = int(lib.GCP_SEGFIT_SMALL_MAX)
+
+    def alloc_tagged(self, size: int, tag: int) -> Block:
+        """Allocate ``size`` bytes (zero is allowed and gives a distinct
+        block) carrying ``tag``; a tag wider than 16 bits is misuse."""
+        nbytes = size_value(size, "size")
+        if isinstance(tag, bool) or not isinstance(tag, int):
+            raise TypeError(f"tag must be an int, not {type(tag).__name__}")
+        if tag < 0 or tag > _TAG_MAX:
+            invalid(f"tag {tag} is not a valid tag (0 to 65535)")
+        p = ffi.new("mps_addr_t *")
+        res = lib.gcp_segfit_alloc(p, self._live(), nbytes, tag)
+        check(res, f"SEGFIT.alloc_tagged({nbytes}, {tag})")
+        return Block(_calls.as_int(p[0]), nbytes)
+
+    def free_block(self, block: Block | int) -> None:
+        """Free a block (or the block at an address) without its size, from
+        any thread.  Misuse (foreign or interior pointer, double free)
+        raises MisuseError; address 0 is ignored, like free(NULL)."""
+        address = block.address if isinstance(block, Block) else block
+        addr = _calls.address_value(address)
+        lib.gcp_segfit_free(self._live(), _calls.as_ptr(addr))
+        check_misuse()
+
+    def block_info(self, address: int) -> tuple[int, int] | None:
+        """(requested size, tag) of the live block starting at ``address``,
+        or None if no live block of this pool starts there."""
+        addr = _calls.address_value(address)
+        size_o = ffi.new("size_t *")
+        tag_o = ffi.new("unsigned *")
+        found = lib.gcp_segfit_block(self._live(), _calls.as_ptr(addr), size_o, tag_o)
+        check_misuse()
+        if not found:
+            return None
+        return int(size_o[0]), int(tag_o[0])
+
+    def walk(self) -> list[tuple[int, int, int]]:
+        """Every live block as (address, requested size, tag), in the
+        pool's order (not sorted)."""
+        found: list[tuple[int, int, int]] = []
+        closure = ffi.new_handle(found)
+        lib.gcp_segfit_walk(self._live(), _VISIT_BLOCK, closure)
+        check_misuse()
+        return found
+
+    def live(self) -> tuple[int, int]:
+        """(live blocks, the sum of their requested sizes)."""
+        blocks = ffi.new("size_t *")
+        nbytes = ffi.new("size_t *")
+        lib.gcp_segfit_live(self._live(), blocks, nbytes)
+        check_misuse()
+        return int(blocks[0]), int(nbytes[0])
+
+    @staticmethod
+    def usable_size(size: int) -> int:
+        """The usable size of a block of ``size`` requested bytes: its class
+        size, or ``size`` itself above SMALL_MAX."""
+        return int(lib.gcp_segfit_usable_size(size_value(size, "size")))
 
 
 # ---- creation (called by Arena) ---------------------------------------------
@@ -369,3 +456,8 @@ def create_mvt(
         keys.have,
     )
     return MVTPool(arena, handle)
+
+
+def create_segfit(arena: Arena) -> SegfitPool:
+    handle = arena._create_child("mps_pool_t *", "Arena.segfit", lib.gcp_py_segfit_create)
+    return SegfitPool(arena, handle)
