@@ -5,6 +5,9 @@ helpers shared by the unit tests.
   its route, and the bytes last written into it).  Its ``check_*`` methods
   are the invariants of tests/unit/test_pool_state_machines.py: alignment,
   no overlap, contents survive, accounting.
+* ``SegfitModel``: a HeapModel for SEGFIT pools, which also knows each
+  block's requested size and tag, and checks the pool's walk, live counts
+  and exact accounting against them.
 * ``PoolHeldProbe`` / ``check_arena_accounting``: the arena's pool-held
   committed memory (``arena.pools_committed``) is zero after the pools are
   destroyed, and committed = spare + overhead + control + pools.
@@ -139,6 +142,57 @@ class HeapModel:
         stats = pool.stats()
         assert stats.total_size == total and stats.free_size == free
         assert stats.alignment == pool.alignment
+
+
+class SegfitModel(HeapModel):
+    """What the client believes about a SEGFIT pool's blocks.
+
+    Each LiveBlock's ``block`` spans the block's whole usable size (the
+    class size, or the requested size above SMALL_MAX), so that the contents
+    checks and writes cover all of it; its ``free_size`` is the requested
+    size (what mps_free wants).  ``facts`` maps each address to its
+    (requested size, tag).
+    """
+
+    def __init__(self, grain: int) -> None:
+        super().__init__(16)
+        self.grain = grain
+        self.facts: dict[int, tuple[int, int]] = {}
+
+    def extent(self, size: int) -> int:
+        """Bytes the pool sets aside for a block of ``size`` requested bytes:
+        the class size, or for a large block its size rounded to the grain."""
+        if size > gc_plugin.SegfitPool.SMALL_MAX:
+            return round_up(size, self.grain)
+        return gc_plugin.SegfitPool.usable_size(size)
+
+    def add_block(self, address: int, size: int, tag: int, route: str, seed: int) -> LiveBlock:
+        """Record a block of ``size`` requested bytes and fill its usable size."""
+        usable = gc_plugin.SegfitPool.usable_size(size)
+        assert usable >= max(size, 1)
+        live = self.add(gc_plugin.Block(address, usable), size, route, seed)
+        self.facts[address] = (size, tag)
+        return live
+
+    def remove(self, address: int) -> LiveBlock:
+        del self.facts[address]
+        return super().remove(address)
+
+    def expected_walk(self) -> list[tuple[int, int, int]]:
+        return sorted((address, size, tag) for address, (size, tag) in self.facts.items())
+
+    def check_pool(self, pool: gc_plugin.SegfitPool) -> None:
+        """The pool's walk, live counts and accounting agree with the model."""
+        walked = pool.walk()
+        assert len(walked) == len(set(walked)), "the walk visited a block twice"
+        assert sorted(walked) == self.expected_walk(), (
+            f"walk {sorted(walked)} != model {self.expected_walk()}"
+        )
+        sizes = [size for size, _ in self.facts.values()]
+        assert pool.live() == (len(sizes), sum(sizes))
+        allocated = pool.total_size - pool.free_size
+        expected = sum(self.extent(size) for size in sizes)
+        assert allocated == expected, f"total - free = {allocated}, blocks' extents {expected}"
 
 
 # ---- the arena's pool-held memory ---------------------------------------------

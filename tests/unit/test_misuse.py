@@ -12,13 +12,17 @@ Each case provokes one kind of misuse through gc_plugin and checks that
 
 Covered: foreign pointers (a bytearray's address, a block of another pool,
 through a cache), double frees (MFS, MVFF with and without its quick lists,
-MVFF debug, MVT), wrong sizes, damaged fenceposts (after and before a block,
+MVFF debug, MVT, SEGFIT), wrong sizes, damaged fenceposts (after and before a block,
 written with ctypes), writes to freed space on the debug pool, bad keyword
 values, misusing allocation points (wrong sizes, commit of the wrong block,
 destroy while reserved), destroying a pool with a live allocation point or
 cache and an arena with live pools, the commit limit (CommitLimitError, then
 working again once the limit is raised), and an arena too big for the
-address space.
+address space.  SEGFIT's own calls: double frees through free_block and
+mps_free (small, large, and in a run that went back to the pool), interior
+and foreign pointers (a bytearray, another pool, another arena), mps_free
+with the wrong size, and tags wider than 16 bits; after each, walk() and
+live() show the pool unchanged.
 """
 
 from __future__ import annotations
@@ -54,10 +58,12 @@ def make_pool(arena: gc_plugin.Arena, kind: str) -> Any:
         return arena.mvff_debug()
     if kind == "MVT":
         return arena.mvt()
+    if kind == "SEGFIT":
+        return arena.segfit()
     raise AssertionError(kind)
 
 
-KINDS = ["MFS", "MVFF", "MVFF placed", "MVFF debug", "MVT"]
+KINDS = ["MFS", "MVFF", "MVFF placed", "MVFF debug", "MVT", "SEGFIT"]
 
 
 class Allocator:
@@ -199,7 +205,7 @@ def test_misaligned_free(arena: gc_plugin.Arena, kind: str) -> None:
     allocator.close()
 
 
-@pytest.mark.parametrize("kind", ["MFS", "MVFF debug"])
+@pytest.mark.parametrize("kind", ["MFS", "MVFF debug", "SEGFIT"])
 def test_interior_free(arena: gc_plugin.Arena, kind: str) -> None:
     """Pools that know where blocks start refuse a pointer into the middle."""
     pool = make_pool(arena, kind)
@@ -626,7 +632,7 @@ def _fill_until_limit(alloc: Callable[[], gc_plugin.Block], arena: gc_plugin.Are
     return blocks
 
 
-@pytest.mark.parametrize("kind", ["MFS", "MVFF", "MVFF debug", "MVT", "cache"])
+@pytest.mark.parametrize("kind", ["MFS", "MVFF", "MVFF debug", "MVT", "SEGFIT", "cache"])
 def test_commit_limit(kind: str) -> None:
     with gc_plugin.Arena(spare=0.0) as arena:
         pool = make_pool(arena, "MVFF" if kind == "cache" else kind)
@@ -693,6 +699,206 @@ def test_commit_limit_at_creation() -> None:
         pool.destroy()
 
 
+# ---- SEGFIT's own calls ---------------------------------------------------------------------
+
+
+class SegfitState:
+    """A SEGFIT pool's blocks, walk, live counts and sizes, to compare after
+    a refused call (which must change nothing)."""
+
+    def __init__(self, pool: gc_plugin.SegfitPool) -> None:
+        self.walk = sorted(pool.walk())
+        self.live = pool.live()
+        self.sizes = (pool.total_size, pool.free_size)
+
+    def assert_unchanged(self, pool: gc_plugin.SegfitPool) -> None:
+        assert sorted(pool.walk()) == self.walk
+        assert pool.live() == self.live
+        assert (pool.total_size, pool.free_size) == self.sizes
+        assert pool.check() is True
+        assert pool.arena.check() is True
+
+
+@pytest.fixture
+def segfit(arena: gc_plugin.Arena) -> gc_plugin.SegfitPool:
+    return arena.segfit()
+
+
+def _tagged(pool: gc_plugin.SegfitPool, size: int, tag: int) -> gc_plugin.Block:
+    block = pool.alloc_tagged(size, tag)
+    if size:
+        block.write(bytes([tag & 0xFF]) * size)
+    return block
+
+
+def _segfit_usable(pool: gc_plugin.SegfitPool, *blocks: gc_plugin.Block) -> None:
+    """The blocks kept their facts and contents; the pool still works."""
+    for block in blocks:
+        assert pool.block_info(block.address) is not None
+        info = pool.block_info(block.address)
+        assert info is not None and info[0] == block.size
+        assert block.read() == bytes([info[1] & 0xFF]) * block.size
+    fresh = [_tagged(pool, size, 77) for size in (0, 24, 700, 20000)]
+    for block in fresh:
+        assert pool.block_info(block.address) == (block.size, 77)
+        pool.free_block(block)
+    assert_usable(pool)
+
+
+@pytest.mark.parametrize("size", [0, 40, 5000, 16384, 40000])
+def test_segfit_double_free(segfit: gc_plugin.SegfitPool, size: int) -> None:
+    keep = _tagged(segfit, size, 1)
+    block = _tagged(segfit, size, 2)
+    segfit.free_block(block)
+    state = SegfitState(segfit)
+    raises_misuse(lambda: segfit.free_block(block), "free")
+    if size <= segfit.SMALL_MAX:
+        raises_misuse(lambda: segfit.free_block(block.address), "double free")
+    state.assert_unchanged(segfit)
+    if size > 0:
+        raises_misuse(lambda: segfit.free(block), "free")  # mps_free
+        state.assert_unchanged(segfit)
+    _segfit_usable(segfit, keep)
+    segfit.free_block(keep)
+    raises_misuse(lambda: segfit.free_block(keep), "free")
+    assert segfit.live() == (0, 0)
+    assert segfit.free_size == segfit.total_size
+
+
+def test_segfit_double_free_with_mps_free(segfit: gc_plugin.SegfitPool) -> None:
+    keep = _tagged(segfit, 64, 3)
+    block = segfit.alloc(64)
+    segfit.free(block)
+    state = SegfitState(segfit)
+    raises_misuse(lambda: segfit.free(block), "double free")
+    raises_misuse(lambda: segfit.free_block(block), "double free")
+    state.assert_unchanged(segfit)
+    _segfit_usable(segfit, keep)
+    segfit.free(keep)
+
+
+def test_segfit_double_free_in_an_emptied_run(segfit: gc_plugin.SegfitPool) -> None:
+    """Every block of several runs freed, so that runs go back to the pool;
+    a second free of their blocks is still refused."""
+    blocks = [_tagged(segfit, 1024, 4) for _ in range(400)]
+    keep = _tagged(segfit, 32, 5)
+    for block in blocks:
+        segfit.free_block(block)
+    state = SegfitState(segfit)
+    for block in blocks[::37]:
+        raises_misuse(lambda: segfit.free_block(block), "free")
+        raises_misuse(lambda: segfit.free(block), "free")
+    state.assert_unchanged(segfit)
+    _segfit_usable(segfit, keep)
+    segfit.free_block(keep)
+
+
+@pytest.mark.parametrize("size", [0, 48, 3000, 30000])
+def test_segfit_interior_pointer(segfit: gc_plugin.SegfitPool, size: int) -> None:
+    block = _tagged(segfit, size, 6)
+    usable = segfit.usable_size(size)
+    state = SegfitState(segfit)
+    for offset in sorted(o for o in {1, 8, 16, usable // 2, usable - 1} if 0 < o < usable):
+        address = block.address + offset
+        assert segfit.block_info(address) is None
+        raises_misuse(lambda: segfit.free_block(address), "not the start")
+        if size > 0:
+            raises_misuse(lambda: segfit.free_address(address, size), "")
+    state.assert_unchanged(segfit)
+    _segfit_usable(segfit, block)
+    segfit.free_block(block)
+
+
+def test_segfit_foreign_pointers(arena: gc_plugin.Arena, segfit: gc_plugin.SegfitPool) -> None:
+    mine = _tagged(segfit, 64, 7)
+    other_pool = arena.mvff()
+    theirs = other_pool.alloc(64)
+    theirs.write(b"t" * 64)
+    other_segfit = arena.segfit()
+    sibling = _tagged(other_segfit, 64, 8)
+    buf = bytearray(b"\x5a" * 256)
+    outside = address_of_buffer(buf) + 64
+    outside -= outside % 16
+    with gc_plugin.Arena() as other_arena:
+        elsewhere_pool = other_arena.segfit()
+        elsewhere = _tagged(elsewhere_pool, 64, 9)
+        state = SegfitState(segfit)
+        for address in (outside, theirs.address, sibling.address, elsewhere.address):
+            assert segfit.block_info(address) is None
+            raises_misuse(lambda: segfit.free_block(address), "not in this SEGFIT pool")
+        raises_misuse(lambda: segfit.free_address(outside, 64), "foreign")
+        raises_misuse(lambda: segfit.free(theirs), "another pool")
+        raises_misuse(lambda: segfit.free(sibling), "another pool")
+        raises_misuse(lambda: segfit.free(elsewhere), "foreign")
+        raises_misuse(lambda: other_segfit.free_block(mine), "not in this SEGFIT pool")
+        state.assert_unchanged(segfit)
+        assert other_segfit.block_info(sibling.address) == (64, 8)
+        assert elsewhere_pool.block_info(elsewhere.address) == (64, 9)
+        elsewhere_pool.free_block(elsewhere)
+        elsewhere_pool.destroy()
+    assert buf == bytearray(b"\x5a" * 256), "the core wrote into foreign memory"
+    assert theirs.read() == b"t" * 64
+    _segfit_usable(segfit, mine)
+    segfit.free_block(mine)
+    other_segfit.free_block(sibling)
+    other_pool.free(theirs)
+
+
+@pytest.mark.parametrize("size", [1, 40, 48, 16384, 20000])
+def test_segfit_wrong_size(segfit: gc_plugin.SegfitPool, size: int) -> None:
+    block = _tagged(segfit, size, 10)
+    state = SegfitState(segfit)
+    wrong = {size + 1, size - 1, segfit.usable_size(size), segfit.usable_size(size) + 16} - {0, size}
+    for other in sorted(wrong):
+        raises_misuse(lambda: segfit.free_address(block.address, other), "does not match")
+    state.assert_unchanged(segfit)
+    _segfit_usable(segfit, block)
+    segfit.free(block)  # the exact size is right
+    assert segfit.live() == (0, 0)
+
+
+def test_segfit_tag_too_wide(segfit: gc_plugin.SegfitPool) -> None:
+    keep = _tagged(segfit, 16, 0xFFFF)
+    assert segfit.block_info(keep.address) == (16, 0xFFFF)
+    state = SegfitState(segfit)
+    raises_misuse(lambda: segfit.alloc_tagged(16, 0x10000), "16 bits")
+    raises_misuse(lambda: segfit.alloc_tagged(0, 0xFFFFFFFF), "16 bits")
+    raises_misuse(lambda: segfit.alloc_tagged(20000, 0x12345), "16 bits")
+    with pytest.raises(gc_plugin.InvalidArgumentError):  # cannot even be passed
+        segfit.alloc_tagged(16, 1 << 32)
+    with pytest.raises(gc_plugin.InvalidArgumentError):
+        segfit.alloc_tagged(16, -1)
+    with pytest.raises(TypeError):
+        segfit.alloc_tagged(16, 1.0)  # type: ignore[arg-type]
+    state.assert_unchanged(segfit)
+    _segfit_usable(segfit, keep)
+    segfit.free_block(keep)
+
+
+def test_segfit_null_and_zero(segfit: gc_plugin.SegfitPool) -> None:
+    """free_block(0) does nothing, like free(NULL); mps_alloc and mps_free
+    refuse a zero size as for every pool, alloc_tagged allows it."""
+    keep = _tagged(segfit, 0, 11)
+    state = SegfitState(segfit)
+    segfit.free_block(0)
+    raises_misuse(lambda: segfit.alloc(0), "zero")
+    raises_misuse(lambda: segfit.free_address(keep.address, 0), "zero")
+    state.assert_unchanged(segfit)
+    assert segfit.block_info(keep.address) == (0, 11)
+    segfit.free_block(keep)
+
+
+def test_segfit_calls_on_a_destroyed_pool(arena: gc_plugin.Arena) -> None:
+    pool = arena.segfit()
+    block = pool.alloc_tagged(16, 1)
+    pool.free_block(block)
+    pool.destroy()
+    for call in (lambda: pool.alloc_tagged(16, 1), lambda: pool.free_block(block),
+                 pool.walk, pool.live, lambda: pool.block_info(block.address)):
+        with pytest.raises(gc_plugin.InvalidArgumentError, match="destroyed"):
+            call()
+
+
 # ---- address space --------------------------------------------------------------------------
 
 
@@ -708,7 +914,8 @@ import sys, gc_plugin
 route, size = sys.argv[1], int(sys.argv[2])
 with gc_plugin.Arena() as arena:
     pool = arena.mvt() if route.startswith("MVT") else (
-        arena.mvff_debug() if route == "MVFF debug" else arena.mvff())
+        arena.mvff_debug() if route == "MVFF debug" else
+        arena.segfit() if route.startswith("SEGFIT") else arena.mvff())
     cache = pool.cache([(32, 4, 1)]) if route == "cache" else None
     ap = pool.allocation_point() if route.endswith("-ap") else None
     try:
@@ -716,6 +923,8 @@ with gc_plugin.Arena() as arena:
             ap.alloc(size)
         elif cache is not None:
             cache.alloc(size)
+        elif route == "SEGFIT-tagged":
+            pool.alloc_tagged(size, 1)
         else:
             pool.alloc(size)
     except (gc_plugin.ResourceError, gc_plugin.MemoryLimitError,
@@ -747,6 +956,10 @@ HUGE = [
     ("MVFF-ap", (1 << 64) - 8),
     ("MVT-ap", (1 << 64) - 8),
     ("cache", (1 << 64) - 1),
+    ("SEGFIT", 1 << 60),
+    ("SEGFIT", (1 << 64) - 1),
+    ("SEGFIT-tagged", 1 << 60),
+    ("SEGFIT-tagged", (1 << 64) - 1),
 ]
 
 

@@ -11,7 +11,14 @@ One RuleBasedStateMachine per configuration:
   check_fenceposts / check_free_space as invariants);
 * MVT through allocation points (``ap.alloc`` and the raw reserve/commit
   protocol), freed with ``pool.free``;
-* a segregated allocation cache over MVFF (or MVFF debug) and one over MFS.
+* a segregated allocation cache over MVFF (or MVFF debug) and one over MFS;
+* SEGFIT, allocating with ``alloc`` (mps_alloc) and ``alloc_tagged`` (sizes
+  from 0 up to large blocks, random tags), freeing with mps_free (the exact
+  size) and ``free_block``, with ``block_info`` checks; its extra invariants
+  are that ``walk()`` lists exactly the model's blocks (address, requested
+  size, tag), ``live()`` agrees, and total - free is exactly the blocks'
+  extents (class size, or large size rounded up to the grain).  Each block's
+  whole usable size is filled and checked.
 
 Rules allocate (random sizes, including sizes above a cache's largest class
 and above MVT's fill size), free a random live block, write random bytes into
@@ -57,7 +64,15 @@ from hypothesis.stateful import (
 
 import gc_plugin
 
-from .model import HeapModel, LiveBlock, PoolHeldProbe, check_arena_accounting, payload, round_up
+from .model import (
+    HeapModel,
+    LiveBlock,
+    PoolHeldProbe,
+    SegfitModel,
+    check_arena_accounting,
+    payload,
+    round_up,
+)
 
 #: GCP_TEST_EXAMPLES=2000 for a longer soak run.
 SETTINGS = settings(
@@ -588,6 +603,88 @@ class MFSCacheMachine(CacheMachine):
         assert units * smallest <= cached <= units * self.unit_extent, (units, cached)
 
 
+# ---- SEGFIT ----------------------------------------------------------------------------
+
+
+#: Mostly small (zero included), sometimes up to the largest class, sometimes large.
+SEGFIT_SIZES = st.one_of(
+    st.integers(0, 600),
+    st.integers(0, 600),
+    st.integers(0, 600),
+    st.integers(0, gc_plugin.SegfitPool.SMALL_MAX),
+    st.integers(gc_plugin.SegfitPool.SMALL_MAX + 1, 200_000),
+)
+TAGS = st.integers(0, 0xFFFF)
+FREE_HOW = st.sampled_from(["mps_free", "free_block", "free_block_address"])
+
+
+class SegfitMachine(PoolMachine):
+    """SEGFIT through mps_alloc / mps_free and its own calls."""
+
+    @initialize()
+    def make_pool(self) -> None:
+        self.pool = self.arena.segfit()
+        assert isinstance(self.pool, gc_plugin.SegfitPool)
+        assert self.pool.class_name == "SEGFIT"
+        assert self.pool.alignment == 16
+        self.model = SegfitModel(self.arena.grain_size)
+
+    def _segfit_model(self) -> SegfitModel:
+        assert isinstance(self.model, SegfitModel)
+        return self.model
+
+    def _free_live(self, live: LiveBlock, how: str = "mps_free") -> None:
+        """Check the block's contents, then free it ``how``."""
+        assert live.block.read() == bytes(live.content), f"{live.block} changed before its free"
+        if how == "mps_free" and live.free_size > 0:
+            self.pool.free_address(live.block.address, live.free_size)
+        elif how == "free_block_address":
+            self.pool.free_block(live.block.address)
+        else:
+            self.pool.free_block(live.block)
+
+    @rule(size=SEGFIT_SIZES, seed=SEEDS)
+    def alloc(self, size: int, seed: int) -> None:
+        model = self._segfit_model()
+        if size == 0:
+            # The generic interface refuses a zero size, as for every pool.
+            with pytest.raises(gc_plugin.MisuseError, match="zero"):
+                self.pool.alloc(0)
+            return
+        block = self.pool.alloc(size)
+        assert block.size == size
+        model.add_block(block.address, size, 0, "pool", seed)
+
+    @rule(size=SEGFIT_SIZES, tag=TAGS, seed=SEEDS)
+    def alloc_tagged(self, size: int, tag: int, seed: int) -> None:
+        block = self.pool.alloc_tagged(size, tag)
+        assert block.size == size
+        self._segfit_model().add_block(block.address, size, tag, "tagged", seed)
+
+    @precondition(_has_blocks)
+    @rule(data=st.data(), how=FREE_HOW)
+    def free(self, data: st.DataObject, how: str) -> None:  # type: ignore[override]
+        model = self._segfit_model()
+        address = data.draw(st.sampled_from(model.addresses()), label="free block")
+        self._free_live(model.remove(address), how)
+        assert self.pool.block_info(address) is None
+
+    @precondition(_has_blocks)
+    @rule(data=st.data())
+    def block_info(self, data: st.DataObject) -> None:
+        model = self._segfit_model()
+        address = data.draw(st.sampled_from(model.addresses()), label="block")
+        assert self.pool.block_info(address) == model.facts[address]
+        usable = model.blocks[address].block.size
+        inside = data.draw(st.integers(1, usable - 1), label="offset into it")
+        assert self.pool.block_info(address + inside) is None
+
+    @invariant()
+    def walk_live_and_accounting(self) -> None:
+        if self.model is not None:
+            self._segfit_model().check_pool(self.pool)
+
+
 # ---- the tests ---------------------------------------------------------------------------
 
 MACHINES = [
@@ -597,6 +694,7 @@ MACHINES = [
     MVTMachine,
     MVFFCacheMachine,
     MFSCacheMachine,
+    SegfitMachine,
 ]
 
 
@@ -656,3 +754,19 @@ def test_mvff_debug_free_next_to_an_exhausted_ap_buffer() -> None:
         pool.free(first)
         ap1.destroy()
         pool.destroy()
+
+
+def test_segfit_usable_sizes() -> None:
+    """The size classes: every size up to SMALL_MAX maps to a multiple of
+    16 that holds it, monotonically, wasting at most a quarter above 128
+    bytes; larger sizes are their own usable size."""
+    usable = gc_plugin.SegfitPool.usable_size
+    previous = 0
+    for size in range(gc_plugin.SegfitPool.SMALL_MAX + 1):
+        u = usable(size)
+        assert u >= max(size, 1) and u % 16 == 0 and u >= previous, (size, u)
+        assert u <= max(128, size + size // 4 + 16), (size, u)
+        previous = u
+    assert usable(gc_plugin.SegfitPool.SMALL_MAX) == gc_plugin.SegfitPool.SMALL_MAX
+    for size in (gc_plugin.SegfitPool.SMALL_MAX + 1, 200_000, 1 << 30):
+        assert usable(size) == size
