@@ -94,12 +94,14 @@ def run_demo(out: TextIO | None = None) -> int:
         mvff = arena.mvff()
         debug = arena.mvff_debug()
         mvt = arena.mvt()
+        segfit = arena.segfit()
 
         # Manual allocation with alloc/free, touching each block.
         units = [mfs.alloc(64) for _ in range(200)]
         variable = [mvff.alloc(16 + 24 * (i % 40)) for i in range(300)]
         checked = [debug.alloc(8 + 8 * (i % 16)) for i in range(100)]
-        for n, block in enumerate(units + variable + checked):
+        small = [segfit.alloc_tagged(i % 600, tag=i % 7) for i in range(500)]
+        for n, block in enumerate(units + variable + checked + small):
             block.write(bytes([n % 251]) * min(block.size, 8))
 
         # Allocation points: reserve + commit on MVT and MVFF.
@@ -117,7 +119,7 @@ def run_demo(out: TextIO | None = None) -> int:
         say()
         say(pool_table(stats.pools))
         say()
-        blocks: list[Block] = units + variable + checked + temporal + bumped + cached
+        blocks: list[Block] = units + variable + checked + small + temporal + bumped + cached
         say(f"{len(blocks):,} live blocks; arena consistent: {arena.check()}")
 
         # Free everything and tear down in order.
@@ -139,11 +141,13 @@ def run_demo(out: TextIO | None = None) -> int:
             mvff.free(block)
         for block in units:
             mfs.free(block)
+        for block in small:
+            segfit.free_block(block)
         say(f"freed every block ({cached_bytes:,} bytes were cached before the cache was "
             f"destroyed); arena consistent: {arena.check()}")
         say()
         say(pool_table(arena.stats().pools))
-        for pool in (mfs, mvff, debug, mvt):
+        for pool in (mfs, mvff, debug, mvt, segfit):
             pool.destroy()
         say()
         say(f"pools destroyed; committed {arena.committed:,} bytes, "
