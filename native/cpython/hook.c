@@ -93,12 +93,26 @@ static void *hookPoolAlloc(size_t size, unsigned tag)
   return p;
 }
 
+/* For realloc: a block that grows gets room to grow in place. */
+static void *hookPoolAllocGrowing(size_t size, unsigned tag)
+{
+  Addr p;
+  if (size > SIZE_LIMIT || SegfitAllocGrowing(&p, hookPool, size, tag) != RES_OK) return NULL;
+  return p;
+}
+
 /* The segment of a pointer the hook owns by address; fatal if it is not
- * a block of the pool. */
+ * a block of the pool.  The primary chunk's tables are copied into
+ * hookPages when the pool is made, so this is a shift, a bit test and a
+ * load (ArenaPrimarySegOf, without the loads of the chunk's fields). */
+static struct { BT allocTable; Seg *pageTable; Index allocBase; Shift shift; } hookPages;
+
 static Seg hookSegOf(const char *fn, void *p)
 {
+  Index i = (Index)(((Word)p - hookBase) >> hookPages.shift);
   Seg seg;
-  if (!ArenaPrimarySegOf(&seg, hookArena, p) || seg->pool != hookPool)
+  if (UNLIKELY(i < hookPages.allocBase || !BTGet(hookPages.allocTable, i))
+      || UNLIKELY((seg = hookPages.pageTable[i]) == NULL || seg->pool != hookPool))
     hookFatal(fn, p, "the pointer is inside gc_plugin's heap but not in an allocated block");
   return seg;
 }
@@ -169,7 +183,7 @@ static void *hookReallocOurs(HookDomain *d, void *p, size_t size, Bool routed, u
   }
   if (routed) {
     if (SegfitResizeInSeg(seg, p, size, tag)) return p;
-    q = hookPoolAlloc(size, tag);
+    q = size > old ? hookPoolAllocGrowing(size, tag) : hookPoolAlloc(size, tag);
     if (q == NULL) q = d->wrapped.malloc(d->wrapped.ctx, size);
   } else {
     q = d->wrapped.malloc(d->wrapped.ctx, size);
@@ -197,7 +211,7 @@ static void *hookRealloc(void *ctx, void *p, size_t size)
    * valid bytes and size readable ones. */
   q = d->wrapped.realloc(d->wrapped.ctx, p, size);
   if (q == NULL) return NULL;
-  r = hookPoolAlloc(size, tag);
+  r = hookPoolAllocGrowing(size, tag);
   if (r == NULL) return q;
   memcpy(r, q, size);
   d->wrapped.free(d->wrapped.ctx, q);
@@ -235,6 +249,10 @@ static Res hookCreatePool(void)
   hookArena = arena;
   hookPool = pool;
   hookBase = (Word)arena->primary->base;
+  hookPages.allocTable = arena->primary->allocTable;
+  hookPages.pageTable = arena->primary->pageTable;
+  hookPages.allocBase = arena->primary->allocBase;
+  hookPages.shift = arena->grainShift;
   __atomic_store_n(&hookSpan, (Word)AddrOffset(arena->primary->base, arena->primary->limit),
                    __ATOMIC_RELEASE);
   return RES_OK;

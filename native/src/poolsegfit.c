@@ -464,7 +464,9 @@ static NOINLINE Res sfAllocSmallSlow(Addr *pReturn, SF sf, SFCache c, unsigned c
   return RES_OK;
 }
 
-static Res sfAllocLarge(Addr *pReturn, SF sf, Size size, unsigned tag)
+/* A large block of size bytes in a segment of at least room bytes (room
+ * beyond size lets a growing block be reallocated in place). */
+static NOINLINE Res sfAllocLarge(Addr *pReturn, SF sf, Size size, Size room, unsigned tag)
 {
   Pool pool = &sf->poolStruct;
   Bool claimed = ArenaEnterRecursive(pool->arena);
@@ -472,8 +474,9 @@ static Res sfAllocLarge(Addr *pReturn, SF sf, Size size, unsigned tag)
   SFRun run;
   Res res = RES_RESOURCE;
 
-  if (size <= SIZE_LIMIT)
-    res = SegCreate(&seg, pool, SizeAlignUp(size, pool->arena->grainSize),
+  if (room < size) room = size;
+  if (room <= SIZE_LIMIT)
+    res = SegCreate(&seg, pool, SizeAlignUp(room, pool->arena->grainSize),
                     sizeof(SFRunStruct), FALSE);
   if (res == RES_OK) {
     run = (SFRun)seg;
@@ -496,12 +499,13 @@ static Res sfAllocLarge(Addr *pReturn, SF sf, Size size, unsigned tag)
 
 /* Allocate: the fast path takes the lowest free block of the thread's
  * current run for the class, with no lock and no atomic RMW. */
-INLINE Res sfAlloc(Addr *pReturn, SF sf, Size size, unsigned tag)
+static inline __attribute__((always_inline))
+Res sfAlloc(Addr *pReturn, SF sf, Size size, unsigned tag)
 {
   SFCache c;
   SFRun run;
   unsigned cls;
-  if (UNLIKELY(size > SF_SMALL_MAX)) return sfAllocLarge(pReturn, sf, size, tag);
+  if (UNLIKELY(size > SF_SMALL_MAX)) return sfAllocLarge(pReturn, sf, size, size, tag);
   cls = sfClassOf(size);
   c = sfThreadCache(sf);
   if (LIKELY(c != NULL) && LIKELY((run = c->current[cls]) != NULL)) {
@@ -523,7 +527,8 @@ INLINE Res sfAlloc(Addr *pReturn, SF sf, Size size, unsigned tag)
 
 /* The block of run at p, if p is the start of a live block: its index and
  * facts.  Reports nothing. */
-static Bool sfBlockAt(Index *iReturn, uint32_t *factReturn, SFRun run, Addr p)
+static inline __attribute__((always_inline))
+Bool sfBlockAt(Index *iReturn, uint32_t *factReturn, SFRun run, Addr p)
 {
   Size off;
   Index i;
@@ -550,29 +555,34 @@ static Size sfRequested(SFRun run, uint32_t fact)
   return run->cls == SF_LARGE ? run->largeSize : (Size)(fact & SF_SIZE_MASK);
 }
 
+/* Report why p, which lies in run, cannot be freed. */
+static NOINLINE Res sfFreeRefused(SFRun run, Addr p)
+{
+  Size off = p >= run->blocks ? AddrOffset(run->blocks, p) : 0;
+  if (run->cls != SF_LARGE && p >= run->blocks && off % run->blockSize == 0
+      && off / run->blockSize < run->capacity)
+    return MISUSE("free: block %p of this SEGFIT pool is already free (double free)",
+                  (void *)p);
+  if (run->cls == SF_LARGE && p == run->blocks)
+    return MISUSE("free: block %p of this SEGFIT pool is already free (double free)",
+                  (void *)p);
+  return MISUSE("free: %p is not the start of a block of this SEGFIT pool", (void *)p);
+}
+
 /* Free p, which lies in run; checkSize is the client's size or 0 for none. */
-static Res sfFreeBlock(SF sf, SFRun run, Addr p, Size checkSize)
+static inline __attribute__((always_inline))
+Res sfFreeBlock(SF sf, SFRun run, Addr p, Size checkSize)
 {
   Index i, w;
   Word bit;
   uint32_t fact;
   SFCache c;
 
-  if (!sfBlockAt(&i, &fact, run, p)) {
-    Size off = p >= run->blocks ? AddrOffset(run->blocks, p) : 0;
-    if (run->cls != SF_LARGE && p >= run->blocks && off % run->blockSize == 0
-        && off / run->blockSize < run->capacity)
-      return MISUSE("free: block %p of this SEGFIT pool is already free (double free)",
-                    (void *)p);
-    if (run->cls == SF_LARGE && p == run->blocks)
-      return MISUSE("free: block %p of this SEGFIT pool is already free (double free)",
-                    (void *)p);
-    return MISUSE("free: %p is not the start of a block of this SEGFIT pool", (void *)p);
-  }
+  if (UNLIKELY(!sfBlockAt(&i, &fact, run, p))) return sfFreeRefused(run, p);
   if (checkSize != 0 && checkSize != sfRequested(run, fact))
     return MISUSE("mps_free: size %zu does not match the %zu bytes block %p was allocated with",
                   checkSize, sfRequested(run, fact), (void *)p);
-  if (run->cls == SF_LARGE) {
+  if (UNLIKELY(run->cls == SF_LARGE)) {
     Pool pool = &sf->poolStruct;
     Bool claimed = ArenaEnterRecursive(pool->arena);
     run->largeLive = FALSE;
@@ -811,6 +821,14 @@ INTERN Bool SegfitIsPool(Pool pool) { return pool != NULL && pool->klass == &poo
 INTERN Res SegfitAlloc(Addr *pReturn, Pool pool, Size size, unsigned tag)
 {
   return sfAlloc(pReturn, SFOf(pool), size, tag);
+}
+
+/* Allocate for a block that is growing: a large block gets a quarter more
+ * room, so that the next few reallocations fit in place. */
+INTERN Res SegfitAllocGrowing(Addr *pReturn, Pool pool, Size size, unsigned tag)
+{
+  if (size <= SF_SMALL_MAX) return sfAlloc(pReturn, SFOf(pool), size, tag);
+  return sfAllocLarge(pReturn, SFOf(pool), size, size + size / 4, tag);
 }
 
 /* Free p given that it lies in seg, a segment of pool. */
