@@ -48,6 +48,7 @@ static Arena hookArena;
 static Pool hookPool;
 static Word hookBase, hookSpan;   /* the arena's chunk; span 0 before it exists */
 static int hookMode = HOOK_OFF;
+static Bool hookRouting;          /* whether malloc must decide: see hookRoutingUpdate */
 static Bool hookInstalled;
 static ObjRange hookManaged[HOOK_MAX_MANAGED];
 static unsigned hookManagedCount;
@@ -123,8 +124,17 @@ static void hookPoolFree(const char *fn, void *p)
     hookFatal(fn, p, "the pool refused to free it");
 }
 
-/* malloc and calloc: while routing is off the hook is a load, a test and
- * a tail call; the routing decision is out of line. */
+/* malloc and calloc: while nothing can be routed (routing off, or managed
+ * mode with no managed module loaded yet) the hook is a load, a test and a
+ * tail call; the routing decision is out of line. */
+static void hookRoutingUpdate(void)
+{
+  int mode = __atomic_load_n(&hookMode, __ATOMIC_ACQUIRE);
+  Bool routing = mode == HOOK_ALL
+                 || (mode == HOOK_MANAGED && __atomic_load_n(&hookManagedCount, __ATOMIC_ACQUIRE) > 0);
+  __atomic_store_n(&hookRouting, routing, __ATOMIC_RELEASE);
+}
+
 static NOINLINE void *hookMallocRouting(HookDomain *d, size_t size, const void *ra)
 {
   unsigned tag;
@@ -138,7 +148,7 @@ static NOINLINE void *hookMallocRouting(HookDomain *d, size_t size, const void *
 static void *hookMalloc(void *ctx, size_t size)
 {
   HookDomain *d = ctx;
-  if (UNLIKELY(__atomic_load_n(&hookMode, __ATOMIC_RELAXED) != HOOK_OFF))
+  if (UNLIKELY(__atomic_load_n(&hookRouting, __ATOMIC_RELAXED)))
     return hookMallocRouting(d, size, __builtin_return_address(0));
   return d->wrapped.malloc(d->wrapped.ctx, size);
 }
@@ -159,7 +169,7 @@ static NOINLINE void *hookCallocRouting(HookDomain *d, size_t nelem, size_t elsi
 static void *hookCalloc(void *ctx, size_t nelem, size_t elsize)
 {
   HookDomain *d = ctx;
-  if (UNLIKELY(__atomic_load_n(&hookMode, __ATOMIC_RELAXED) != HOOK_OFF))
+  if (UNLIKELY(__atomic_load_n(&hookRouting, __ATOMIC_RELAXED)))
     return hookCallocRouting(d, nelem, elsize, __builtin_return_address(0));
   return d->wrapped.calloc(d->wrapped.ctx, nelem, elsize);
 }
@@ -345,6 +355,7 @@ static int gcp_hook_activate(int all, int under_tracemalloc)
   if (res == RES_OK) {
     if (!hookInstalled) hookInstall(under_tracemalloc != 0);
     __atomic_store_n(&hookMode, all ? HOOK_ALL : HOOK_MANAGED, __ATOMIC_RELEASE);
+    hookRoutingUpdate();
   }
   PyGILState_Release(g);
   return res;
@@ -357,6 +368,7 @@ static int gcp_hook_deactivate(void)
   PyGILState_STATE g = PyGILState_Ensure();
   Bool removed;
   __atomic_store_n(&hookMode, HOOK_OFF, __ATOMIC_RELEASE);
+  hookRoutingUpdate();
   removed = hookUninstall();
   PyGILState_Release(g);
   return removed ? 1 : 0;
@@ -396,12 +408,14 @@ static int gcp_hook_manage(unsigned id)
     ++added;
   }
   (void)pthread_mutex_unlock(&objLock);
+  hookRoutingUpdate();
   return added;
 }
 
 static void gcp_hook_unmanage_all(void)
 {
   __atomic_store_n(&hookManagedCount, 0, __ATOMIC_RELEASE);
+  hookRoutingUpdate();
 }
 
 /* Does the hook see the caller of PyMem_Malloc / PyObject_Malloc as its
@@ -417,12 +431,16 @@ static int gcp_hook_selftest(void)
   if (__atomic_load_n(&hookMode, __ATOMIC_RELAXED) != HOOK_OFF) {
     hookProbing = TRUE;
     hookProbe = NULL;
+    /* the decision must be reached even with no managed module yet (other
+     * threads meanwhile take the slow path to the same answers) */
+    __atomic_store_n(&hookRouting, TRUE, __ATOMIC_RELEASE);
     p = PyMem_Malloc(8);
     ok = hookProbe != NULL && gcp_objects_id_of((uintptr_t)hookProbe) == self;
     hookProbe = NULL;
     q = PyObject_Malloc(8);
     ok = ok && hookProbe != NULL && gcp_objects_id_of((uintptr_t)hookProbe) == self;
     hookProbing = FALSE;
+    hookRoutingUpdate();
     PyMem_Free(p);
     PyObject_Free(q);
   }
