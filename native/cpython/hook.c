@@ -344,7 +344,6 @@ static Bool hookUninstall(void)
 #define GCP_HOOK_INSTALLED 1
 #define GCP_HOOK_ROUTING 2
 #define GCP_HOOK_ALL 4
-#define GCP_HOOK_SPLICED 8
 
 /* Install (if needed) and start routing: all != 0 for the whole heap.
  * Returns an MPS result code. */
@@ -377,12 +376,9 @@ static int gcp_hook_deactivate(void)
 static int gcp_hook_state(void)
 {
   int mode = __atomic_load_n(&hookMode, __ATOMIC_ACQUIRE), s = 0;
-  unsigned i;
   if (hookInstalled) s |= GCP_HOOK_INSTALLED;
   if (mode != HOOK_OFF) s |= GCP_HOOK_ROUTING;
   if (mode == HOOK_ALL) s |= GCP_HOOK_ALL;
-  for (i = 0; i < 3; ++i)
-    if (hookInstalled && hookDomains[i].spliced != NULL) s |= GCP_HOOK_SPLICED;
   return s;
 }
 
