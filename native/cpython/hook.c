@@ -108,7 +108,7 @@ static void *hookPoolAllocGrowing(size_t size, unsigned tag)
  * load (ArenaPrimarySegOf, without the loads of the chunk's fields). */
 static struct { BT allocTable; Seg *pageTable; Index allocBase; Shift shift; } hookPages;
 
-static Seg hookSegOf(const char *fn, void *p)
+static inline __attribute__((always_inline)) Seg hookSegOf(const char *fn, void *p)
 {
   Index i = (Index)(((Word)p - hookBase) >> hookPages.shift);
   Seg seg;
@@ -118,7 +118,7 @@ static Seg hookSegOf(const char *fn, void *p)
   return seg;
 }
 
-static void hookPoolFree(const char *fn, void *p)
+static NOINLINE void hookPoolFree(const char *fn, void *p)
 {
   if (SegfitFreeInSeg(hookPool, hookSegOf(fn, p), p) != RES_OK)
     hookFatal(fn, p, "the pool refused to free it");

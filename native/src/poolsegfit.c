@@ -381,7 +381,7 @@ static void sfRunRelease(SF sf, SFRun run)
 }
 
 /* The owner has freed blocks into run: fix its place among c's runs. */
-static void sfRunFreed(SF sf, SFCache c, SFRun run)
+static NOINLINE void sfRunFreed(SF sf, SFCache c, SFRun run)
 {
   if (run->state == SF_RUN_FULL) {
     run->state = SF_RUN_PARTIAL;
@@ -569,39 +569,22 @@ static NOINLINE Res sfFreeRefused(SFRun run, Addr p)
   return MISUSE("free: %p is not the start of a block of this SEGFIT pool", (void *)p);
 }
 
-/* Free p, which lies in run; checkSize is the client's size or 0 for none. */
-static inline __attribute__((always_inline))
-Res sfFreeBlock(SF sf, SFRun run, Addr p, Size checkSize)
+/* Free a large block: its segment goes back to the arena. */
+static NOINLINE Res sfFreeLarge(SF sf, SFRun run)
 {
-  Index i, w;
-  Word bit;
-  uint32_t fact;
-  SFCache c;
+  Pool pool = &sf->poolStruct;
+  Bool claimed = ArenaEnterRecursive(pool->arena);
+  run->largeLive = FALSE;
+  sf->total -= SegSize(&run->segStruct);
+  SegDestroy(&run->segStruct);
+  ArenaLeaveRecursive(pool->arena, claimed);
+  return RES_OK;
+}
 
-  if (UNLIKELY(!sfBlockAt(&i, &fact, run, p))) return sfFreeRefused(run, p);
-  if (checkSize != 0 && checkSize != sfRequested(run, fact))
-    return MISUSE("mps_free: size %zu does not match the %zu bytes block %p was allocated with",
-                  checkSize, sfRequested(run, fact), (void *)p);
-  if (UNLIKELY(run->cls == SF_LARGE)) {
-    Pool pool = &sf->poolStruct;
-    Bool claimed = ArenaEnterRecursive(pool->arena);
-    run->largeLive = FALSE;
-    sf->total -= SegSize(&run->segStruct);
-    SegDestroy(&run->segStruct);
-    ArenaLeaveRecursive(pool->arena, claimed);
-    return RES_OK;
-  }
-  __atomic_store_n(&run->facts[i], 0, __ATOMIC_RELAXED);
-  w = i / WORD_WIDTH;
-  bit = (Word)1 << (i % WORD_WIDTH);
-  c = sfThreadCache(sf);
-  if (LIKELY(run->cache == c)) {
-    run->freeBits[w] |= bit;
-    if (w < run->cursor) run->cursor = w;
-    --run->used;
-    if (UNLIKELY(run->state == SF_RUN_FULL || run->used == 0)) sfRunFreed(sf, c, run);
-    return RES_OK;
-  }
+/* Free block w * WORD_WIDTH + log2(bit) of run, from a thread that does
+ * not own the run. */
+static NOINLINE Res sfFreeRemote(SFRun run, Index w, Word bit)
+{
   /* Once the bit is set the owner may collect the block, find the run
    * empty and give it back: remoteBusy keeps it until we are done. */
   (void)__atomic_fetch_add(&run->remoteBusy, 1, __ATOMIC_SEQ_CST);
@@ -617,6 +600,34 @@ Res sfFreeBlock(SF sf, SFRun run, Addr p, Size checkSize)
   }
   (void)__atomic_fetch_sub(&run->remoteBusy, 1, __ATOMIC_RELEASE);
   return RES_OK;
+}
+
+/* Free p, which lies in run; checkSize is the client's size or 0 for none. */
+static inline __attribute__((always_inline))
+Res sfFreeBlock(SF sf, SFRun run, Addr p, Size checkSize)
+{
+  Index i, w;
+  Word bit;
+  uint32_t fact;
+  SFCache c;
+
+  if (UNLIKELY(!sfBlockAt(&i, &fact, run, p))) return sfFreeRefused(run, p);
+  if (checkSize != 0 && checkSize != sfRequested(run, fact))
+    return MISUSE("mps_free: size %zu does not match the %zu bytes block %p was allocated with",
+                  checkSize, sfRequested(run, fact), (void *)p);
+  if (UNLIKELY(run->cls == SF_LARGE)) return sfFreeLarge(sf, run);
+  __atomic_store_n(&run->facts[i], 0, __ATOMIC_RELAXED);
+  w = i / WORD_WIDTH;
+  bit = (Word)1 << (i % WORD_WIDTH);
+  c = sfThreadCache(sf);
+  if (LIKELY(run->cache == c)) {
+    run->freeBits[w] |= bit;
+    if (w < run->cursor) run->cursor = w;
+    --run->used;
+    if (UNLIKELY(run->state == SF_RUN_FULL || run->used == 0)) sfRunFreed(sf, c, run);
+    return RES_OK;
+  }
+  return sfFreeRemote(run, w, bit);
 }
 
 /* The run holding p, without the arena lock where that is safe: in the
