@@ -51,6 +51,8 @@ import sysconfig
 import tempfile
 import time
 
+from run import cpu_model  # bench/run.py, beside this script
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 WORKER = os.path.join(HERE, "hook_workloads.py")
@@ -237,21 +239,13 @@ def loadavg():
 def machine_info():
     info = {
         "nproc": os.cpu_count(),
-        "cpu": "?",
+        "cpu": cpu_model(),
         "kernel": platform.release(),
         "python": sys.version.split()[0],
         "python_opt": sysconfig.get_config_var("OPT"),
         "python_shared": bool(sysconfig.get_config_var("Py_ENABLE_SHARED")),
         "executable": sys.executable,
     }
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    info["cpu"] = line.split(":", 1)[1].strip()
-                    break
-    except OSError:
-        pass
     try:
         info["commit"] = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
                                         text=True, capture_output=True).stdout.strip() or "?"

@@ -43,17 +43,21 @@ def sh(cmd, **kw):
     return subprocess.run(cmd, check=True, text=True, capture_output=True, **kw)
 
 
-def machine_info():
-    info = {"nproc": os.cpu_count(), "cpu": "?", "gcc": "?", "kernel": platform.release(),
-            "glibc": " ".join(platform.libc_ver())}
+def cpu_model():
+    """The processor's model name from /proc/cpuinfo, or "?"."""
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
                 if line.startswith("model name"):
-                    info["cpu"] = line.split(":", 1)[1].strip()
-                    break
+                    return line.split(":", 1)[1].strip()
     except OSError:
         pass
+    return "?"
+
+
+def machine_info():
+    info = {"nproc": os.cpu_count(), "cpu": cpu_model(), "gcc": "?", "kernel": platform.release(),
+            "glibc": " ".join(platform.libc_ver())}
     try:
         info["gcc"] = sh(["gcc", "--version"]).stdout.splitlines()[0]
     except (OSError, subprocess.CalledProcessError):

@@ -164,7 +164,6 @@ int gcp_hook_manage(unsigned id);
 void gcp_hook_unmanage_all(void);
 int gcp_hook_selftest(void);
 size_t gcp_hook_live(size_t *bytes_o);
-int gcp_hook_block(void *p, size_t *size_o, unsigned *domain_o, unsigned *id_o);
 unsigned gcp_objects_refresh(void);
 const char *gcp_objects_name(unsigned id);
 unsigned gcp_objects_id_of(uintptr_t addr);

@@ -453,17 +453,6 @@ static size_t gcp_hook_live(size_t *bytes_o)
   return blocks;
 }
 
-/* Is p a live routed block?  Its requested size, domain and object id. */
-static int gcp_hook_block(void *p, size_t *size_o, unsigned *domain_o, unsigned *id_o)
-{
-  size_t size;
-  unsigned tag;
-  if (hookPool == NULL || !hookOwns(p) || !gcp_segfit_block(hookPool, p, &size, &tag)) return 0;
-  if (size_o != NULL) *size_o = size;
-  if (domain_o != NULL) *domain_o = tag >> HOOK_DOMAIN_SHIFT;
-  if (id_o != NULL) *id_o = tag & HOOK_ID_MASK;
-  return 1;
-}
 
 /* The id of the object holding the interpreter (libpython or python). */
 static unsigned gcp_objects_interpreter(void)

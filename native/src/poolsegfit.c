@@ -827,8 +827,6 @@ static PoolClassStruct poolClassSEGFIT = {
 
 /* ---- internal interface (the CPython allocator hook) ------------------- */
 
-INTERN Bool SegfitIsPool(Pool pool) { return pool != NULL && pool->klass == &poolClassSEGFIT; }
-
 INTERN Res SegfitAlloc(Addr *pReturn, Pool pool, Size size, unsigned tag)
 {
   return sfAlloc(pReturn, SFOf(pool), size, tag);
