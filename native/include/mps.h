@@ -689,6 +689,139 @@ extern void mps_sac_empty(mps_sac_t, mps_addr_t, size_t);
 #define MPS_SAC_FREE(_sac, _p, _size) MPS_SAC_FREE_FAST(_sac, _p, _size)
 
 
+/* ---- 6 Object formats ------------------------------------------------ */
+
+extern mps_res_t mps_fmt_create_k(mps_fmt_t *, mps_arena_t, mps_arg_s []);
+extern void mps_fmt_destroy(mps_fmt_t);
+extern mps_res_t mps_fmt_create_A(mps_fmt_t *, mps_arena_t, mps_fmt_A_s *);
+extern mps_res_t mps_fmt_create_B(mps_fmt_t *, mps_arena_t, mps_fmt_B_s *);
+extern mps_res_t mps_fmt_create_auto_header(mps_fmt_t *, mps_arena_t,
+                                            mps_fmt_auto_header_s *);
+extern mps_res_t mps_fmt_create_fixed(mps_fmt_t *, mps_arena_t,
+                                      mps_fmt_fixed_s *);
+
+
+/* ---- 7 Scanning ------------------------------------------------------ */
+
+extern mps_res_t _mps_fix2(mps_ss_t, mps_addr_t *);
+
+/* The zone test: true when ref lies in a zone that holds white memory.
+ * Any word may be given; a true answer may be a false positive. */
+#define MPS_SCAN_BEGIN(ss) \
+  MPS_BEGIN \
+    mps_ss_t _ss = (ss); \
+    mps_word_t _mps_zs = _ss->_zs; \
+    mps_word_t _mps_w = _ss->_w; \
+    mps_word_t _mps_ufs = _ss->_ufs; \
+    mps_word_t _mps_wt; \
+    {
+
+#define MPS_FIX1(ss, ref) \
+  (_mps_wt = (mps_word_t)1 << ((mps_word_t)(ref) >> _mps_zs \
+                               & (sizeof(mps_word_t) * CHAR_BIT - 1)), \
+   _mps_ufs |= _mps_wt, \
+   (_mps_w & _mps_wt) != 0)
+
+#define MPS_FIX2(ss, ref_io) _mps_fix2(_ss, (mps_addr_t *)(ref_io))
+
+#define MPS_FIX12(ss, ref_io) \
+  (MPS_FIX1(ss, *(ref_io)) ? MPS_FIX2(ss, ref_io) : MPS_RES_OK)
+
+#define MPS_FIX(ss, ref_io) MPS_FIX12(ss, ref_io)   /* deprecated */
+
+#define MPS_FIX_CALL(ss, call) \
+  MPS_BEGIN \
+    (call); \
+    _mps_ufs |= (ss)->_ufs; \
+  MPS_END
+
+#define MPS_SCAN_END(ss) \
+    } \
+    (ss)->_ufs = _mps_ufs; \
+  MPS_END
+
+extern mps_res_t mps_scan_area(mps_ss_t, void *, void *, void *);
+extern mps_res_t mps_scan_area_masked(mps_ss_t, void *, void *, void *);
+extern mps_res_t mps_scan_area_tagged(mps_ss_t, void *, void *, void *);
+extern mps_res_t mps_scan_area_tagged_or_zero(mps_ss_t, void *, void *, void *);
+
+
+/* ---- 8 Roots --------------------------------------------------------- */
+
+extern mps_res_t mps_root_create(mps_root_t *, mps_arena_t, mps_rank_t,
+                                 mps_rm_t, mps_root_scan_t, void *, size_t);
+extern mps_res_t mps_root_create_area(mps_root_t *, mps_arena_t, mps_rank_t,
+                                      mps_rm_t, void *, void *,
+                                      mps_area_scan_t, void *);
+extern mps_res_t mps_root_create_area_tagged(mps_root_t *, mps_arena_t,
+                                             mps_rank_t, mps_rm_t, void *,
+                                             void *, mps_area_scan_t,
+                                             mps_word_t, mps_word_t);
+extern mps_res_t mps_root_create_table(mps_root_t *, mps_arena_t, mps_rank_t,
+                                       mps_rm_t, mps_addr_t *, size_t);
+extern mps_res_t mps_root_create_table_masked(mps_root_t *, mps_arena_t,
+                                              mps_rank_t, mps_rm_t,
+                                              mps_addr_t *, size_t,
+                                              mps_word_t);
+extern mps_res_t mps_root_create_fmt(mps_root_t *, mps_arena_t, mps_rank_t,
+                                     mps_rm_t, mps_fmt_scan_t, mps_addr_t,
+                                     mps_addr_t);
+extern mps_res_t mps_root_create_thread(mps_root_t *, mps_arena_t, mps_thr_t,
+                                        void *);
+extern mps_res_t mps_root_create_thread_tagged(mps_root_t *, mps_arena_t,
+                                               mps_rank_t, mps_rm_t,
+                                               mps_thr_t, mps_area_scan_t,
+                                               mps_word_t, mps_word_t,
+                                               void *);
+extern mps_res_t mps_root_create_thread_scanned(mps_root_t *, mps_arena_t,
+                                                mps_rank_t, mps_rm_t,
+                                                mps_thr_t, mps_area_scan_t,
+                                                void *, void *);
+extern mps_res_t mps_root_create_reg(mps_root_t *, mps_arena_t, mps_rank_t,
+                                     mps_rm_t, mps_thr_t, mps_reg_scan_t,
+                                     void *, size_t);            /* deprecated */
+extern mps_res_t mps_stack_scan_ambig(mps_ss_t, mps_thr_t, void *, size_t);
+extern void mps_root_destroy(mps_root_t);
+
+
+/* ---- 9 Threads ------------------------------------------------------- */
+
+extern mps_res_t mps_thread_reg(mps_thr_t *, mps_arena_t);
+extern void mps_thread_dereg(mps_thr_t);
+
+
+/* ---- 10 Chains ------------------------------------------------------- */
+
+extern mps_res_t mps_chain_create(mps_chain_t *, mps_arena_t, size_t,
+                                  mps_gen_param_s *);
+extern void mps_chain_destroy(mps_chain_t);
+
+
+/* ---- 11 Messages ----------------------------------------------------- */
+
+extern void mps_message_type_enable(mps_arena_t, mps_message_type_t);
+extern void mps_message_type_disable(mps_arena_t, mps_message_type_t);
+extern mps_bool_t mps_message_poll(mps_arena_t);
+extern mps_bool_t mps_message_queue_type(mps_message_type_t *, mps_arena_t);
+extern mps_bool_t mps_message_get(mps_message_t *, mps_arena_t,
+                                  mps_message_type_t);
+extern void mps_message_discard(mps_arena_t, mps_message_t);
+extern mps_message_type_t mps_message_type(mps_arena_t, mps_message_t);
+extern mps_clock_t mps_message_clock(mps_arena_t, mps_message_t);
+extern void mps_message_finalization_ref(mps_addr_t *, mps_arena_t,
+                                         mps_message_t);
+extern size_t mps_message_gc_live_size(mps_arena_t, mps_message_t);
+extern size_t mps_message_gc_condemned_size(mps_arena_t, mps_message_t);
+extern size_t mps_message_gc_not_condemned_size(mps_arena_t, mps_message_t);
+extern const char *mps_message_gc_start_why(mps_arena_t, mps_message_t);
+
+
+/* ---- 12 Finalization ------------------------------------------------- */
+
+extern mps_res_t mps_finalize(mps_arena_t, mps_addr_t *);
+extern mps_res_t mps_definalize(mps_arena_t, mps_addr_t *);
+
+
 /* ---- 13 Location dependency ------------------------------------------ */
 
 extern void mps_ld_reset(mps_ld_t, mps_arena_t);
