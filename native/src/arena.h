@@ -33,8 +33,8 @@ struct SegStruct {
   RingStruct poolRing;  /* in the pool's list of segments */
   Size descSize;        /* bytes of this descriptor (for freeing) */
   Buffer buffer;        /* attached allocation point, if any */
-  unsigned white, grey, nailed, rankSet; /* collector state (later) */
-  Word summary;         /* zone set of references held (later) */
+  unsigned white, grey, nailed, rankSet; /* collector state (gc.h) */
+  Word summary;         /* zones its references point into, when last scanned */
 };
 
 struct ChunkStruct {
@@ -60,6 +60,8 @@ typedef struct ControlStruct {
 
 #define ARENA_MAX_CHUNKS 256
 
+typedef struct GCStruct GCStruct;   /* the collector's state: gc.h */
+
 struct mps_arena_s {
   Sig sig;
   LockStruct lock;
@@ -81,6 +83,7 @@ struct mps_arena_s {
   RingStruct poolRing;
   ControlStruct control;
   SegStruct controlSeg;          /* page-table owner of control pages */
+  GCStruct *gc;                  /* in control memory */
   mps_word_t epoch;              /* flips that may have moved objects */
   int state;                     /* ARENA_UNCLAMPED etc. (§2.3) */
 };

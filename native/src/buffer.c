@@ -1,7 +1,7 @@
 /* buffer.c -- allocation points: creation, the slow paths of reserve
  * (fill) and commit (trip), and detaching.  Design: docs/design/buffer.md.
  */
-#include "buffer.h"
+#include "gc.h"
 #include "arg.h"
 
 INTERN Bool BufferCheck(Buffer buf)
@@ -74,6 +74,7 @@ INTERN Res BufferFill(Addr *pReturn, Buffer buf, Size size)
     return RES_OK;
   }
   BufferDetach(buf);
+  if (pool->klass->attr & POOL_ATTR_GC) (void)TracePoll(pool->arena);
   res = pool->klass->bufferFill(&base, &limit, pool, buf, size);
   if (res != RES_OK) return res;
   AVER(AddrAdd(base, size) <= limit);

@@ -6,8 +6,7 @@
  * Design: docs/design/interface.md.
  */
 #include <stdarg.h>
-#include "pool.h"
-#include "buffer.h"
+#include "gc.h"
 #include "arg.h"
 #include "mpsavm.h"
 #include "gcp_ext.h"
@@ -56,6 +55,10 @@ mps_res_t mps_arena_create_k(mps_arena_t *arena_o, mps_arena_class_t arena_class
   if (args == NULL) return MISUSE("mps_arena_create_k: args is NULL (pass mps_args_none)");
   res = ArenaCreate(&arena, args);
   if (res != RES_OK) return res;
+  ArenaEnter(arena);
+  res = GCInit(arena);
+  ArenaLeave(arena);
+  if (res != RES_OK) { ArenaDestroy(arena); return res; }
   *arena_o = arena;
   return RES_OK;
 }
@@ -90,6 +93,17 @@ void mps_arena_destroy(mps_arena_t arena)
                  (size_t)RingLength(&arena->poolRing));
     return;
   }
+  if (!RingIsSingle(&arena->gc->rootRing) || !RingIsSingle(&arena->gc->threadRing)
+      || !RingIsSingle(&arena->gc->formatRing) || RingLength(&arena->gc->chainRing) != 1) {
+    ArenaLeave(arena);
+    (void)MISUSE("mps_arena_destroy: the arena still has %zu root(s), %zu registered thread(s), "
+                 "%zu format(s) and %zu chain(s); destroy them first",
+                 (size_t)RingLength(&arena->gc->rootRing), (size_t)RingLength(&arena->gc->threadRing),
+                 (size_t)RingLength(&arena->gc->formatRing),
+                 (size_t)RingLength(&arena->gc->chainRing) - 1);
+    return;
+  }
+  GCFinish(arena);
 #if CHECK_LEVEL >= 2
   AVER(ArenaConsistent(arena));
 #endif
@@ -489,26 +503,29 @@ size_t gcp_arena_chunk_count(mps_arena_t arena)
   return n;
 }
 
-/* ---- collection control (§2.3) --------------------------------------------
- * Until automatic pools exist there is never a collection to run, so these
- * only move the arena between its states. */
+/* ---- collection control (§2.3) ----------------------------------------- */
 
 mps_res_t mps_arena_collect(mps_arena_t arena)
 {
+  Res res;
   if (!arenaOK(arena, "mps_arena_collect")) return RES_PARAM;
   ArenaEnter(arena);
+  res = TraceCollect(arena, TRUE, NULL);
   arena->state = ARENA_PARKED;
   ArenaLeave(arena);
-  return RES_OK;
+  return res;
 }
 
+/* Collections run to completion at once, so a started one is finished. */
 mps_res_t mps_arena_start_collect(mps_arena_t arena)
 {
+  Res res;
   if (!arenaOK(arena, "mps_arena_start_collect")) return RES_PARAM;
   ArenaEnter(arena);
   arena->state = ARENA_UNCLAMPED;
+  res = TraceCollect(arena, TRUE, NULL);
   ArenaLeave(arena);
-  return RES_OK;
+  return res;
 }
 
 static void arenaSetState(Arena arena, int state, const char *fn)
@@ -530,31 +547,47 @@ void mps_arena_postmortem(mps_arena_t arena)
   arena->state = ARENA_POSTMORTEM;
 }
 
+/* Work is pending when the policy wants a collection.  A collection is
+ * done only if the arena is unclamped or the client grants time for it
+ * (interval * multiplier > 0); afterwards a parked arena is clamped. */
 mps_bool_t mps_arena_step(mps_arena_t arena, double interval, double multiplier)
 {
-  UNUSED(interval); UNUSED(multiplier);
+  Bool pending;
   if (!arenaOK(arena, "mps_arena_step")) return 0;
   ArenaEnter(arena);
+  pending = ChainCondemnWanted(arena, NULL);
+  if (pending && !arena->gc->trace.busy && interval * multiplier > 0.0)
+    (void)TraceCollect(arena, FALSE, NULL);
   if (arena->state == ARENA_PARKED) arena->state = ARENA_CLAMPED;
   ArenaLeave(arena);
-  return 0;   /* nothing pending */
+  return pending;
 }
 
 mps_bool_t mps_addr_fmt(mps_fmt_t *fmt_o, mps_arena_t arena, mps_addr_t addr)
 {
-  UNUSED(fmt_o); UNUSED(addr);
+  Seg seg;
+  Bool found, claimed;
   if (!arenaOK(arena, "mps_addr_fmt")) return 0;
-  return 0;   /* no pool of these classes has a format */
+  if (fmt_o == NULL) { (void)MISUSE("mps_addr_fmt: fmt_o is NULL"); return 0; }
+  claimed = ArenaEnterRecursive(arena);
+  found = ArenaSegOf(&seg, arena, (Addr)addr) && seg->pool->format != NULL;
+  if (found) *fmt_o = seg->pool->format;
+  ArenaLeaveRecursive(arena, claimed);
+  return found;
 }
 
 mps_res_t mps_addr_object(mps_addr_t *p_o, mps_arena_t arena, mps_addr_t addr)
 {
   Seg seg;
-  Bool found;
+  Addr base = NULL;
+  Res res = RES_FAIL;
   if (!arenaOK(arena, "mps_addr_object")) return RES_PARAM;
   if (p_o == NULL) return MISUSE("mps_addr_object: p_o is NULL");
   ArenaEnter(arena);
-  found = ArenaSegOf(&seg, arena, (Addr)addr);
+  if (ArenaSegOf(&seg, arena, (Addr)addr))
+    res = seg->pool->klass->addrObject == NULL ? RES_UNIMPL
+        : seg->pool->klass->addrObject(&base, seg->pool, seg, (Addr)addr);
   ArenaLeave(arena);
-  return found ? RES_UNIMPL : RES_FAIL;  /* manual pools keep no object boundaries */
+  if (res == RES_OK) *p_o = base;
+  return res;
 }

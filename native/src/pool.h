@@ -18,8 +18,14 @@ enum {
   POOL_ATTR_ALLOC = 1 << 0,   /* mps_alloc */
   POOL_ATTR_FREE = 1 << 1,    /* mps_free */
   POOL_ATTR_AP = 1 << 2,      /* allocation points */
-  POOL_ATTR_SAC = 1 << 3      /* segregated allocation caches */
+  POOL_ATTR_SAC = 1 << 3,     /* segregated allocation caches */
+  POOL_ATTR_GC = 1 << 4,      /* collected: the trace methods below */
+  POOL_ATTR_SCAN = 1 << 5     /* its objects hold references */
 };
+
+typedef struct ScanStateStruct *ScanState;
+typedef struct mps_fmt_s *Format;
+typedef struct mps_chain_s *Chain;
 
 typedef Res (*PoolInitMethod)(Pool pool, ArgList args);
 typedef void (*PoolFinishMethod)(Pool pool);
@@ -32,6 +38,27 @@ typedef void (*PoolBufferEmptyMethod)(Pool pool, Buffer buffer, Addr init, Addr 
 typedef Size (*PoolSizeMethod)(Pool pool);
 typedef Bool (*PoolConsistentMethod)(Pool pool);
 typedef void (*PoolDebugCheckMethod)(Pool pool);
+/* The trace methods of collected classes (gc.h, docs/design/trace.md).
+ * whiten: make the segments of condemned generations white, adding their
+ *   sizes to the trace; the others of a scanning class are scanned whole.
+ * fix: a reference that hit a white segment of the pool (MPS_FIX2).
+ * scanSeg: scan a segment that is not white (it may refer to white ones).
+ * grey: scan some of what the trace made grey in this pool; TRUE if any.
+ * reclaim: free or sweep what stayed white; clear the trace's marks.
+ * preserved: is the object at ref in a white segment preserved so far
+ *   (and where is it now)?
+ * walk: visit areas [base, limit) of client pointers of formatted objects.
+ * addrObject: the object containing addr, for mps_addr_object. */
+typedef void (*PoolWhitenMethod)(Pool pool);
+typedef Res (*PoolFixMethod)(Pool pool, ScanState ss, Seg seg, Addr *refIO);
+typedef Res (*PoolScanSegMethod)(Pool pool, ScanState ss, Seg seg);
+typedef Bool (*PoolGreyMethod)(Res *resReturn, Pool pool, ScanState ss);
+typedef void (*PoolReclaimMethod)(Pool pool);
+typedef Bool (*PoolPreservedMethod)(Pool pool, Seg seg, Addr ref, Addr *newReturn);
+typedef Res (*PoolAreaVisitor)(Pool pool, Addr base, Addr limit, void *closure);
+typedef Res (*PoolWalkMethod)(Pool pool, PoolAreaVisitor visit, void *closure);
+typedef Res (*PoolAddrObjectMethod)(Addr *baseReturn, Pool pool, Seg seg, Addr addr);
+
 /* Convert the legacy variadic arguments of mps_pool_create_v into keys;
  * args has room for MPS_ARGS_MAX entries. */
 typedef void (*PoolVarargsMethod)(ArgStruct *args, va_list varargs);
@@ -51,7 +78,18 @@ struct mps_pool_class_s {
   PoolSizeMethod totalSize, freeSize;
   PoolConsistentMethod consistent;  /* the expensive structural check */
   PoolDebugCheckMethod checkFenceposts, checkFreeSpace;
+  PoolWhitenMethod whiten;      /* the rest: collected classes only */
+  PoolFixMethod fix;
+  PoolScanSegMethod scanSeg;
+  PoolGreyMethod grey;
+  PoolReclaimMethod reclaim;
+  PoolPreservedMethod preserved;
+  PoolWalkMethod walk;
+  PoolAddrObjectMethod addrObject;
 };
+
+/* The trace methods of a manual class. */
+#define POOL_NO_TRACE_METHODS NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
 
 struct mps_pool_s {
   Sig sig;
@@ -62,6 +100,8 @@ struct mps_pool_s {
   RingStruct bufferRing;  /* this pool's allocation points */
   Count sacCount;         /* live segregated allocation caches */
   Size alignment;         /* of every block handed out */
+  Format format;          /* formatted (collected) classes */
+  Chain chain;            /* collected classes */
 };
 
 INTERN Res PoolCreate(Pool *poolReturn, Arena arena, PoolClass klass, ArgList args);

@@ -222,7 +222,8 @@ static Bool mfsConsistent(Pool pool)
 static PoolClassStruct poolClassMFS = {
   PoolClassSig, "MFS", sizeof(MFSStruct), POOL_ATTR_ALLOC | POOL_ATTR_FREE | POOL_ATTR_SAC,
   mfsVarargs, mfsInit, mfsFinish, mfsAlloc, mfsFree, NULL, NULL,
-  mfsTotalSize, mfsFreeSize, mfsConsistent, NULL, NULL
+  mfsTotalSize, mfsFreeSize, mfsConsistent, NULL, NULL,
+  POOL_NO_TRACE_METHODS
 };
 
 mps_pool_class_t mps_class_mfs(void) { return &poolClassMFS; }

@@ -544,7 +544,8 @@ static PoolClassStruct poolClassMVFF = {
   PoolClassSig, "MVFF", sizeof(MVFFStruct),
   POOL_ATTR_ALLOC | POOL_ATTR_FREE | POOL_ATTR_AP | POOL_ATTR_SAC,
   MVFFVarargs, MVFFInit, MVFFFinish, mvffAlloc, mvffFree, MVFFBufferFill, MVFFBufferEmpty,
-  MVFFTotalSize, MVFFFreeSize, MVFFConsistent, NULL, NULL
+  MVFFTotalSize, MVFFFreeSize, MVFFConsistent, NULL, NULL,
+  POOL_NO_TRACE_METHODS
 };
 
 mps_pool_class_t mps_class_mvff(void) { return &poolClassMVFF; }

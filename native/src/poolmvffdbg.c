@@ -291,7 +291,7 @@ static PoolClassStruct poolClassMVFFDebug = {
   POOL_ATTR_ALLOC | POOL_ATTR_FREE | POOL_ATTR_AP | POOL_ATTR_SAC,
   debugVarargs, debugInit, debugFinish, debugAlloc, debugFree, debugBufferFill,
   debugBufferEmpty, MVFFTotalSize, MVFFFreeSize, debugConsistent,
-  debugCheckFenceposts, debugCheckFreeSpace
+  debugCheckFenceposts, debugCheckFreeSpace, POOL_NO_TRACE_METHODS
 };
 
 mps_pool_class_t mps_class_mvff_debug(void) { return &poolClassMVFFDebug; }

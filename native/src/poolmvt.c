@@ -396,7 +396,8 @@ static Bool mvtConsistent(Pool pool)
 static PoolClassStruct poolClassMVT = {
   PoolClassSig, "MVT", sizeof(MVTStruct), POOL_ATTR_FREE | POOL_ATTR_AP,
   mvtVarargs, mvtInit, mvtFinish, NULL, mvtFree, mvtBufferFill, mvtBufferEmpty,
-  mvtTotalSize, mvtFreeSize, mvtConsistent, NULL, NULL
+  mvtTotalSize, mvtFreeSize, mvtConsistent, NULL, NULL,
+  POOL_NO_TRACE_METHODS
 };
 
 mps_pool_class_t mps_class_mvt(void) { return &poolClassMVT; }

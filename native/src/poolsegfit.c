@@ -822,7 +822,8 @@ static Bool sfConsistent(Pool pool)
 static PoolClassStruct poolClassSEGFIT = {
   PoolClassSig, "SEGFIT", sizeof(SFStruct), POOL_ATTR_ALLOC | POOL_ATTR_FREE,
   sfVarargs, sfInit, sfFinish, sfClassAlloc, sfClassFree, NULL, NULL,
-  sfTotalSize, sfFreeSize, sfConsistent, NULL, NULL
+  sfTotalSize, sfFreeSize, sfConsistent, NULL, NULL,
+  POOL_NO_TRACE_METHODS
 };
 
 /* ---- internal interface (the CPython allocator hook) ------------------- */

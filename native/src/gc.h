@@ -1,0 +1,230 @@
+/* gc.h -- the collector's structures: formats, chains and generations,
+ * roots, threads, messages, finalization registrations, the trace and its
+ * scan state.  One collection (a "trace") runs at a time per arena, with
+ * the arena lock held and every registered thread stopped, from condemn
+ * to reclaim; there is no barrier, so the parts of the heap that are not
+ * condemned are scanned in full as roots.
+ *
+ * Invariants (checked by TraceCheck and the pools' consistency checks):
+ *   - outside a trace no segment is white, grey or nailed, the grey stack
+ *     is empty and every attached buffer is untrapped or trapped only by
+ *     a flip (buffer.h);
+ *   - during a trace the white zone set covers every white segment, and
+ *     nothing outside white segments is ever moved or reclaimed;
+ *   - a registered finalization names an object that was allocated in a
+ *     collected pool of the arena and has not yet been finalized for it.
+ * Design: docs/design/trace.md.
+ */
+#ifndef GCP_GC_H
+#define GCP_GC_H
+
+#include "pool.h"
+#include "buffer.h"
+
+#define RANK_AMBIG 0
+#define RANK_EXACT 1
+#define RANK_FINAL 2
+#define RANK_WEAK 3
+#define RANK_LIMIT 4
+
+/* Zones: an address's zone is (addr >> ZONE_SHIFT) mod 64. */
+#define ZONE_SHIFT 20
+INLINE Word ZoneOf(Addr a) { return (Word)1 << (((Word)a >> ZONE_SHIFT) & (WORD_WIDTH - 1)); }
+INLINE Word ZoneSetOfRange(Addr base, Addr limit)
+{
+  Word first = (Word)base >> ZONE_SHIFT, last = ((Word)limit - 1) >> ZONE_SHIFT;
+  Word set = 0;
+  if (last - first >= WORD_WIDTH - 1) return ~(Word)0;
+  for (; first <= last; ++first) set |= (Word)1 << (first & (WORD_WIDTH - 1));
+  return set;
+}
+
+/* ---- formats (fmt.c) ----------------------------------------------- */
+
+typedef struct mps_fmt_s {
+  Sig sig;
+  Arena arena;
+  RingStruct arenaRing;
+  Size alignment;
+  Size headerSize;
+  mps_fmt_scan_t scan;
+  mps_fmt_skip_t skip;
+  mps_fmt_fwd_t fwd;
+  mps_fmt_isfwd_t isfwd;
+  mps_fmt_pad_t pad;
+  mps_fmt_class_t klass;
+  Count poolCount;            /* pools using it */
+} FormatStruct, *Format;
+
+#define FormatSig ((Sig)0x519F0A4AUL)
+
+/* ---- chains and generations (chain.c) ------------------------------ */
+
+typedef struct GenStruct {
+  Size capacity;              /* bytes */
+  double mortality;           /* moving average of the dead fraction */
+  Size newSize;               /* allocated or promoted in since last condemned */
+  Size size;                  /* bytes of segments currently in this generation */
+  Bool condemned;             /* in the current trace */
+} GenStruct, *Gen;
+
+typedef struct mps_chain_s {
+  Sig sig;
+  Arena arena;
+  RingStruct arenaRing;
+  Count genCount;
+  GenStruct *gens;            /* genCount entries */
+  Count poolCount;
+} ChainStruct, *Chain;
+
+#define ChainSig ((Sig)0x519C4A14UL)
+
+/* ---- roots (root.c) ------------------------------------------------ */
+
+enum { ROOT_FUN, ROOT_AREA, ROOT_FMT, ROOT_THREAD };
+
+typedef struct mps_thr_s ThreadStruct, *Thread;
+
+typedef struct mps_root_s {
+  Sig sig;
+  Arena arena;
+  RingStruct arenaRing;
+  mps_rank_t rank;
+  mps_rm_t mode;
+  int kind;
+  Addr base, limit;           /* AREA, FMT, THREAD (limit = cold end) */
+  mps_area_scan_t areaScan;   /* AREA, THREAD */
+  void *closure;              /* AREA, THREAD */
+  mps_scan_tag_s tag;         /* closure of the tagged variants */
+  mps_root_scan_t funScan;    /* FUN */
+  void *p; size_t s;          /* FUN */
+  mps_fmt_scan_t fmtScan;     /* FMT */
+  Thread thread;              /* THREAD */
+} RootStruct, *Root;
+
+#define RootSig ((Sig)0x519A0075UL)
+
+/* ---- threads (thread.c) -------------------------------------------- */
+
+#define THREAD_REGS 32
+
+struct mps_thr_s {
+  Sig sig;
+  Arena arena;
+  RingStruct arenaRing;
+  int tid;                    /* kernel thread id */
+  Thread tlsNext;             /* this OS thread's other registrations */
+  volatile int exited;        /* the thread ended without deregistering */
+  volatile int suspended;     /* set by the signal handler */
+  Addr sp;                    /* stack pointer when suspended */
+  Word regs[THREAD_REGS];     /* integer registers when suspended */
+  Count nregs;
+};
+
+#define ThreadSig ((Sig)0x519DEAD5UL)
+
+/* ---- messages and finalization (message.c) ------------------------- */
+
+enum { MESSAGE_TYPES = 3 };
+
+typedef struct mps_message_s {
+  Sig sig;
+  RingStruct queueRing;
+  mps_message_type_t type;
+  mps_clock_t clock;
+  Addr ref;                   /* FINALIZATION: the object (an exact root) */
+  Size liveSize, condemnedSize, notCondemnedSize; /* GC */
+  const char *why;            /* GC_START */
+  Bool queued;                /* on the arena's queue */
+  Bool taken;                 /* got by the client, not yet discarded */
+} MessageStruct, *Message;
+
+#define MessageSig ((Sig)0x5193E55AUL)
+
+typedef struct FinalStruct {
+  struct FinalStruct *next;
+  Addr ref;
+} FinalStruct, *Final;
+
+/* ---- location dependency history (ld.c) ----------------------------- */
+
+#define LD_HISTORY 16
+
+/* ---- the trace (trace.c) ------------------------------------------- */
+
+/* mps_arena_roots_walk: report references instead of fixing them. */
+typedef struct RootsWalkStruct {
+  mps_roots_stepper_t f;
+  Root root;
+  void *p;
+  size_t s;
+} RootsWalkStruct, *RootsWalk;
+
+typedef struct ScanStateStruct {
+  struct mps_ss_s ss;         /* first: mps_ss_t converts by a cast */
+  Sig sig;
+  Arena arena;
+  mps_rank_t rank;
+  RootsWalk rootsWalk;        /* non-NULL only in mps_arena_roots_walk */
+} ScanStateStruct, *ScanState;
+
+#define ScanStateSig ((Sig)0x5195C455UL)
+#define ScanStateOf(mss) ((ScanState)(void *)(mss))
+
+typedef struct TraceStruct {
+  Bool busy;
+  Word white;                 /* zones of white segments */
+  Word moved;                 /* zones from which objects moved */
+  Size condemned, notCondemned, preserved, copied;
+  Addr *grey;                 /* stack of objects (client pointers) to scan */
+  Count greyTop, greyMax;
+  Bool emergency;             /* out of memory: pin instead of copying */
+  const char *why;
+} TraceStruct, *Trace;
+
+/* Everything the collector keeps per arena (arena->gc). */
+struct GCStruct {
+  RingStruct formatRing, chainRing, rootRing, threadRing;
+  Chain defaultChain;
+  GenStruct topGen;           /* survivors of every chain's last generation */
+  TraceStruct trace;
+  /* Messages. */
+  unsigned enabled;           /* bit per message type */
+  RingStruct messageQueue;
+  Message gcStart, gcDone;    /* preallocated for the next collection */
+  Final finals;               /* registrations */
+  /* Location dependency: moved-zone history indexed by epoch. */
+  Word history[LD_HISTORY];
+  Size allocSinceFull;        /* for the top generation's trigger */
+};
+
+/* Collector entry points used by the rest of the core. */
+INTERN Res GCInit(Arena arena);
+INTERN void GCFinish(Arena arena);
+INTERN Res TraceCollect(Arena arena, Bool full, const char *why);
+INTERN Bool TracePoll(Arena arena);
+INTERN void TraceGreyPush(Arena arena, Addr client);
+/* Is the white object at ref preserved so far?  If it moved, *newReturn
+ * receives its new address. */
+INTERN Bool TraceIsPreserved(Arena arena, Addr ref, Addr *newReturn);
+INTERN Res RootsScan(Arena arena, ScanState ss, mps_rank_t rank);
+INTERN Res RootScanOne(ScanState ss, Root root);
+INTERN void RootsWalkReport(ScanState ss, Addr *refIO);
+INTERN Res ThreadScan(ScanState ss, Thread thr, Addr cold, mps_area_scan_t scan, void *closure);
+INTERN Res ThreadsSuspend(Arena arena);
+INTERN void ThreadsResume(Arena arena);
+INTERN void ChainNoteAlloc(Chain chain, Index gen, Size size);
+INTERN Gen ChainGen(Arena arena, Chain chain, Index gen);
+INTERN Bool ChainCondemnWanted(Arena arena, const char **whyReturn);
+INTERN Res MessagesScan(Arena arena, ScanState ss);
+INTERN void MessagePost(Arena arena, Message msg);
+INTERN Res FinalsProcess(Arena arena, ScanState ss);
+INTERN void LDNoteMoved(Arena arena, Word zones);
+INTERN Res FormatCreate(Format *fmtReturn, Arena arena, ArgList args);
+INTERN void FormatDestroy(Format fmt);
+
+/* Scan [base, limit) of formatted objects with the format's scan method,
+ * recording the summary in *summaryReturn (if not NULL). */
+INTERN Res FormatScan(ScanState ss, Format fmt, Addr base, Addr limit, Word *summaryReturn);
+
+#endif /* GCP_GC_H */

@@ -1,0 +1,250 @@
+/* thread_linux.c -- registered threads (spec §9): stopping them with a
+ * signal, capturing their registers and stack pointer, scanning their
+ * stacks, and spilling the collecting thread's own registers.
+ *
+ * Stopping: the collector takes the process-wide suspension lock (two
+ * arenas never stop threads at once), then for each registered thread
+ * other than itself sends the suspend signal with tgkill.  The handler
+ * copies the interrupted context's integer registers and stack pointer
+ * into the thread's descriptor, sets `suspended`, and sleeps on a futex
+ * until the resume generation changes.  A thread that has exited (tgkill
+ * fails with ESRCH, or its thread-exit destructor marked it) is skipped
+ * and never waited for.
+ *
+ * The signal is a real-time signal (default SIGRTMIN + 6), chosen at the
+ * first registration from GCP_SUSPEND_SIGNAL if set; it is installed with
+ * SA_RESTART so interrupted system calls resume.
+ *
+ * Own registers: the collecting thread stores its callee-saved registers
+ * (rbx, rbp, r12-r15 on x86-64; x19-x29 on AArch64) into an array with
+ * inline assembly -- not setjmp, whose saved rbp is mangled -- and that
+ * array is scanned with the stack.
+ * Design: docs/design/threads.md.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <ucontext.h>
+#include <unistd.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include "../gc.h"
+
+static int suspendSignal;
+static pthread_once_t suspendOnce = PTHREAD_ONCE_INIT;
+static pthread_key_t exitKey;
+static LockStruct suspendLock;          /* one stopper at a time */
+static Thread volatile suspendTarget;   /* the thread being stopped */
+static volatile int resumeGeneration;
+static __thread Thread threadsOfThisThread;
+
+static long futexWait(volatile int *addr, int val)
+{
+  return syscall(SYS_futex, addr, FUTEX_WAIT_PRIVATE, val, NULL, NULL, 0);
+}
+
+static void futexWakeAll(volatile int *addr)
+{
+  (void)syscall(SYS_futex, addr, FUTEX_WAKE_PRIVATE, INT32_MAX, NULL, NULL, 0);
+}
+
+static int threadId(void) { return (int)syscall(SYS_gettid); }
+
+static void contextSave(Thread thr, ucontext_t *uc)
+{
+#if defined(__x86_64__)
+  Index i;
+  for (i = 0; i < NGREG && i < THREAD_REGS; ++i) thr->regs[i] = (Word)uc->uc_mcontext.gregs[i];
+  thr->nregs = i;
+  thr->sp = (Addr)uc->uc_mcontext.gregs[REG_RSP];
+#elif defined(__aarch64__)
+  Index i;
+  for (i = 0; i < 31 && i < THREAD_REGS; ++i) thr->regs[i] = (Word)uc->uc_mcontext.regs[i];
+  thr->nregs = i;
+  thr->sp = (Addr)uc->uc_mcontext.sp;
+#else
+#error "thread_linux.c: unsupported processor"
+#endif
+}
+
+static void suspendHandler(int sig, siginfo_t *info, void *context)
+{
+  int savedErrno = errno;
+  Thread thr = suspendTarget;
+  int gen;
+  UNUSED(sig); UNUSED(info);
+  if (thr == NULL || thr->tid != threadId()) { errno = savedErrno; return; }
+  gen = __atomic_load_n(&resumeGeneration, __ATOMIC_ACQUIRE);
+  contextSave(thr, context);
+  __atomic_store_n(&thr->suspended, 1, __ATOMIC_RELEASE);
+  futexWakeAll(&thr->suspended);
+  while (__atomic_load_n(&resumeGeneration, __ATOMIC_ACQUIRE) == gen)
+    (void)futexWait(&resumeGeneration, gen);
+  __atomic_store_n(&thr->suspended, 0, __ATOMIC_RELEASE);
+  errno = savedErrno;
+}
+
+/* At thread exit: every registration of this thread that was not removed
+ * is marked so that collectors neither signal nor scan it. */
+static void threadExitDestructor(void *value)
+{
+  Thread thr;
+  UNUSED(value);
+  for (thr = threadsOfThisThread; thr != NULL; thr = thr->tlsNext)
+    __atomic_store_n(&thr->exited, 1, __ATOMIC_RELEASE);
+  threadsOfThisThread = NULL;
+}
+
+static void suspendSetup(void)
+{
+  struct sigaction sa;
+  const char *env = getenv("GCP_SUSPEND_SIGNAL");
+  suspendSignal = SIGRTMIN + 6;
+  if (env != NULL) {
+    int s = atoi(env);
+    if (s >= SIGRTMIN && s <= SIGRTMAX) suspendSignal = s;
+  }
+  LockInit(&suspendLock);
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = suspendHandler;
+  sa.sa_flags = SA_SIGINFO | SA_RESTART;
+  sigfillset(&sa.sa_mask);
+  (void)sigaction(suspendSignal, &sa, NULL);
+  (void)pthread_key_create(&exitKey, threadExitDestructor);
+}
+
+INTERN Res ThreadRegister(Thread *thrReturn, Arena arena)
+{
+  Thread thr;
+  void *p;
+  Res res;
+  (void)pthread_once(&suspendOnce, suspendSetup);
+  res = ControlAlloc(&p, arena, sizeof(ThreadStruct));
+  if (res != RES_OK) return res;
+  thr = p;
+  thr->arena = arena;
+  thr->tid = threadId();
+  thr->exited = 0;
+  thr->suspended = 0;
+  thr->tlsNext = threadsOfThisThread;
+  threadsOfThisThread = thr;
+  (void)pthread_setspecific(exitKey, (void *)1);
+  RingInit(&thr->arenaRing);
+  RingAppend(&arena->gc->threadRing, &thr->arenaRing);
+  thr->sig = ThreadSig;
+  *thrReturn = thr;
+  return RES_OK;
+}
+
+INTERN void ThreadDeregister(Thread thr)
+{
+  Arena arena = thr->arena;
+  Thread *link;
+  if (thr->tid == threadId()) {
+    for (link = &threadsOfThisThread; *link != NULL; link = &(*link)->tlsNext)
+      if (*link == thr) { *link = thr->tlsNext; break; }
+  }
+  RingRemove(&thr->arenaRing);
+  thr->sig = SigInvalid;
+  ControlFree(arena, thr, sizeof(ThreadStruct));
+}
+
+static Bool threadIsCurrent(Thread thr) { return thr->tid == threadId(); }
+
+INTERN Res ThreadsSuspend(Arena arena)
+{
+  Ring node, next;
+  pid_t pid = getpid();
+  (void)pthread_once(&suspendOnce, suspendSetup);
+  LockClaim(&suspendLock);
+  RING_FOR(node, &arena->gc->threadRing, next) {
+    Thread thr = RING_ELT(ThreadStruct, arenaRing, node);
+    if (thr->exited || threadIsCurrent(thr)) continue;
+    suspendTarget = thr;
+    if (syscall(SYS_tgkill, pid, thr->tid, suspendSignal) != 0) {
+      thr->exited = 1;   /* gone without deregistering */
+      continue;
+    }
+    while (!__atomic_load_n(&thr->suspended, __ATOMIC_ACQUIRE)) {
+      struct timespec ts = {0, 10 * 1000 * 1000};
+      (void)syscall(SYS_futex, &thr->suspended, FUTEX_WAIT_PRIVATE, 0, &ts, NULL, 0);
+      if (!__atomic_load_n(&thr->suspended, __ATOMIC_ACQUIRE)
+          && (thr->exited || syscall(SYS_tgkill, pid, thr->tid, 0) != 0)) {
+        thr->exited = 1;
+        break;
+      }
+    }
+  }
+  suspendTarget = NULL;
+  return RES_OK;
+}
+
+INTERN void ThreadsResume(Arena arena)
+{
+  Ring node, next;
+  __atomic_add_fetch(&resumeGeneration, 1, __ATOMIC_RELEASE);
+  futexWakeAll(&resumeGeneration);
+  /* Wait until every stopped thread has left the handler, so that its
+   * descriptor may be reused by the next stop. */
+  RING_FOR(node, &arena->gc->threadRing, next) {
+    Thread thr = RING_ELT(ThreadStruct, arenaRing, node);
+    while (__atomic_load_n(&thr->suspended, __ATOMIC_ACQUIRE) && !thr->exited)
+      sched_yield();
+  }
+  LockRelease(&suspendLock);
+}
+
+/* Scan the stack of `thr` from its stack pointer (less the red zone that
+ * leaf functions may use below it) to `cold`, and its registers. */
+__attribute__((no_sanitize("address"))) NOINLINE
+static Res threadScanStopped(ScanState ss, Thread thr, Addr cold, mps_area_scan_t scan, void *closure)
+{
+  Addr hot = AddrAlignDown(AddrSub(thr->sp, 128), sizeof(Word));
+  Res res;
+  if (hot < cold) {
+    res = scan(&ss->ss, hot, cold, closure);
+    if (res != RES_OK) return res;
+  }
+  return scan(&ss->ss, thr->regs, thr->regs + thr->nregs, closure);
+}
+
+/* The collecting thread: spill the callee-saved registers into `regs`
+ * first, then scan them and the stack above this frame. */
+__attribute__((no_sanitize("address"))) NOINLINE
+static Res threadScanCurrent(ScanState ss, Addr cold, mps_area_scan_t scan, void *closure)
+{
+  Word regs[12];
+  Addr hot;
+  Res res;
+  memset(regs, 0, sizeof regs);
+#if defined(__x86_64__)
+  __asm__ __volatile__(
+    "movq %%rbx, 0(%0)\n\t" "movq %%rbp, 8(%0)\n\t" "movq %%r12, 16(%0)\n\t"
+    "movq %%r13, 24(%0)\n\t" "movq %%r14, 32(%0)\n\t" "movq %%r15, 40(%0)\n\t"
+    "movq %%rsp, 48(%0)\n\t"
+    : : "r"(regs) : "memory");
+  hot = (Addr)regs[6];
+#elif defined(__aarch64__)
+  __asm__ __volatile__(
+    "stp x19, x20, [%0, #0]\n\t" "stp x21, x22, [%0, #16]\n\t" "stp x23, x24, [%0, #32]\n\t"
+    "stp x25, x26, [%0, #48]\n\t" "stp x27, x28, [%0, #64]\n\t" "str x29, [%0, #80]\n\t"
+    "mov x9, sp\n\t" "str x9, [%0, #88]\n\t"
+    : : "r"(regs) : "x9", "memory");
+  hot = (Addr)regs[11];
+#endif
+  hot = AddrAlignDown(hot, sizeof(Word));
+  res = scan(&ss->ss, regs, regs + NELEMS(regs), closure);
+  if (res != RES_OK) return res;
+  if (hot < cold) res = scan(&ss->ss, hot, cold, closure);
+  return res;
+}
+
+INTERN Res ThreadScan(ScanState ss, Thread thr, Addr cold, mps_area_scan_t scan, void *closure)
+{
+  ss->ss._ufs = 0;
+  if (thr->exited) return RES_OK;
+  if (threadIsCurrent(thr)) return threadScanCurrent(ss, cold, scan, closure);
+  if (!thr->suspended) return RES_OK;   /* not stopped: it exited meanwhile */
+  return threadScanStopped(ss, thr, cold, scan, closure);
+}

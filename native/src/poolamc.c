@@ -1,0 +1,531 @@
+/* poolamc.c -- AMC and AMCZ, Automatic Mostly-Copying (spec §3.3, §3.4).
+ *
+ * Objects are bump-allocated through allocation points into segments of
+ * the chain's generation 0.  In a trace, a white object reached exactly is
+ * copied into a to-space segment of the next generation and its old copy
+ * becomes a forwarding object; a white object hit by an ambiguous
+ * reference is pinned: its segment is "nailed" and keeps every object
+ * marked in it where it is, padding the dead ones at reclaim.  Segments
+ * with an allocation point attached at the flip, and segments of one large
+ * object, are nailed from the start (their objects are preserved in place
+ * rather than copied).  A white segment that is not nailed is freed whole
+ * at reclaim.  AMCZ objects hold no references and are never scanned.
+ *
+ * Invariants: a segment's objects are the formatted objects from its base
+ * to its end (or to its allocation point's init while one is attached);
+ * outside a trace no forwarding object exists in the pool; to-space
+ * segments are grey (seg->grey) exactly during the trace that made them.
+ * Design: docs/design/amc.md.
+ */
+#include "fseg.h"
+#include "arg.h"
+#include "mpscamc.h"
+
+#define AMC_SEG_MIN ((Size)64 << 10)   /* nursery and to-space segments */
+#define AMC_GENS_MAX 65                 /* 64 chain generations + the top */
+
+typedef struct AMCStruct {
+  PoolStruct poolStruct;
+  Bool leaf;              /* AMCZ */
+  Bool interior;          /* ambiguous interior pointers pin */
+  Size extendBy, largeSize;
+  Size total, tails;      /* bytes of segments; unused tails of unbuffered ones */
+  FSeg forward[AMC_GENS_MAX]; /* to-space segment per generation in a trace */
+} AMCStruct, *AMC;
+
+#define AMCOf(pool) PARENT(AMCStruct, poolStruct, pool)
+
+static Addr amcSegEnd(FSeg fseg)
+{
+  Buffer buf = FSegSeg(fseg)->buffer;
+  return buf != NULL ? (Addr)buf->ap.init : fseg->end;
+}
+
+static Bool amcSegIsLarge(AMC amc, FSeg fseg)
+{
+  return SegSize(FSegSeg(fseg)) >= amc->largeSize && FSegSeg(fseg)->buffer == NULL
+      && fseg->end > FSegSeg(fseg)->base && FSegNext(amc->poolStruct.format, FSegSeg(fseg)->base) == fseg->end;
+}
+
+static void amcVarargs(ArgStruct *args, va_list varargs)
+{
+  args[0].key = MPS_KEY_FORMAT;
+  args[0].val.format = va_arg(varargs, mps_fmt_t);
+  args[1].key = MPS_KEY_CHAIN;
+  args[1].val.chain = va_arg(varargs, mps_chain_t);
+  args[2].key = MPS_KEY_ARGS_END;
+}
+
+static Res amcInitCommon(Pool pool, ArgList args, Bool leaf)
+{
+  AMC amc = AMCOf(pool);
+  Arena arena = pool->arena;
+  ArgStruct arg;
+  Format fmt;
+  Chain chain = arena->gc->defaultChain;
+  const char *name = leaf ? "AMCZ" : "AMC";
+
+  if (!ArgPick(&arg, args, MPS_KEY_FORMAT))
+    return MISUSE("mps_pool_create_k: %s pools need MPS_KEY_FORMAT", name);
+  fmt = arg.val.format;
+  if (fmt == NULL || fmt->sig != FormatSig || fmt->arena != arena)
+    return MISUSE("mps_pool_create_k: %p is not a live format of this arena", (void *)fmt);
+  if ((!leaf && fmt->scan == NULL) || fmt->skip == NULL || fmt->fwd == NULL
+      || fmt->isfwd == NULL || fmt->pad == NULL)
+    return MISUSE("mps_pool_create_k: %s pools need a format with %sskip, fwd, isfwd and pad methods",
+                  name, leaf ? "" : "scan, ");
+  if (ArgPick(&arg, args, MPS_KEY_CHAIN)) {
+    chain = arg.val.chain;
+    if (chain == NULL || chain->sig != ChainSig || chain->arena != arena)
+      return MISUSE("mps_pool_create_k: %p is not a live chain of this arena", (void *)chain);
+  }
+  amc->leaf = leaf;
+  amc->interior = TRUE;
+  amc->extendBy = 8192;
+  amc->largeSize = 32768;
+  if (ArgPick(&arg, args, MPS_KEY_INTERIOR)) amc->interior = arg.val.b != 0;
+  if (ArgPick(&arg, args, MPS_KEY_EXTEND_BY)) {
+    if (arg.val.size == 0 || arg.val.size > SIZE_LIMIT)
+      return MISUSE("mps_pool_create_k: MPS_KEY_EXTEND_BY %zu is out of range", arg.val.size);
+    amc->extendBy = arg.val.size;
+  }
+  if (ArgPick(&arg, args, MPS_KEY_LARGE_SIZE)) {
+    if (arg.val.size == 0 || arg.val.size > SIZE_LIMIT)
+      return MISUSE("mps_pool_create_k: MPS_KEY_LARGE_SIZE %zu is out of range", arg.val.size);
+    amc->largeSize = arg.val.size;
+  }
+  if (amc->largeSize < amc->extendBy) amc->largeSize = amc->extendBy;
+  pool->format = fmt;
+  pool->chain = chain;
+  pool->alignment = fmt->alignment;
+  ++fmt->poolCount;
+  ++chain->poolCount;
+  return RES_OK;
+}
+
+static Res amcInit(Pool pool, ArgList args) { return amcInitCommon(pool, args, FALSE); }
+static Res amczInit(Pool pool, ArgList args) { return amcInitCommon(pool, args, TRUE); }
+
+static void amcSegFree(AMC amc, FSeg fseg)
+{
+  Pool pool = &amc->poolStruct;
+  Gen gen = ChainGen(pool->arena, pool->chain, fseg->gen);
+  Size size = SegSize(FSegSeg(fseg));
+  gen->size -= size;
+  amc->total -= size;
+  if (FSegSeg(fseg)->buffer == NULL) amc->tails -= AddrOffset(fseg->end, FSegSeg(fseg)->limit);
+  FSegTablesFree(fseg);
+  SegDestroy(FSegSeg(fseg));
+}
+
+static void amcFinish(Pool pool)
+{
+  AMC amc = AMCOf(pool);
+  Ring node, next;
+  RING_FOR(node, &pool->segRing, next) {
+    amcSegFree(amc, FSegOfSeg(RING_ELT(SegStruct, poolRing, node)));
+  }
+  --pool->format->poolCount;
+  --pool->chain->poolCount;
+}
+
+static Res amcSegCreate(FSeg *fsegReturn, AMC amc, Size size, Index gen)
+{
+  Pool pool = &amc->poolStruct;
+  Seg seg;
+  FSeg fseg;
+  Res res = SegCreate(&seg, pool, size, sizeof(FSegStruct), FALSE);
+  if (res != RES_OK) return res;
+  fseg = FSegOfSeg(seg);
+  fseg->gen = gen;
+  fseg->end = fseg->scanned = seg->base;
+  fseg->marks = fseg->starts = NULL;
+  fseg->padded = 0;
+  fseg->all = FALSE;
+  amc->total += SegSize(seg);
+  ChainNoteAlloc(pool->chain, gen, SegSize(seg));
+  *fsegReturn = fseg;
+  return RES_OK;
+}
+
+static Res amcBufferFill(Addr *baseReturn, Addr *limitReturn, Pool pool, Buffer buf, Size size)
+{
+  AMC amc = AMCOf(pool);
+  Size segSize = size >= amc->largeSize ? size
+      : size > AMC_SEG_MIN || amc->extendBy > AMC_SEG_MIN ? (size > amc->extendBy ? size : amc->extendBy)
+      : AMC_SEG_MIN;
+  FSeg fseg;
+  Res res;
+  if (segSize > SIZE_LIMIT) return RES_RESOURCE;
+  res = amcSegCreate(&fseg, amc, SizeAlignUp(segSize, pool->arena->grainSize), 0);
+  if (res != RES_OK) return res;
+  FSegSeg(fseg)->buffer = buf;
+  *baseReturn = FSegSeg(fseg)->base;
+  *limitReturn = FSegSeg(fseg)->limit;
+  return RES_OK;
+}
+
+static void amcBufferEmpty(Pool pool, Buffer buf, Addr init, Addr limit)
+{
+  AMC amc = AMCOf(pool);
+  Seg seg;
+  FSeg fseg;
+  UNUSED(limit);
+  if (!ArenaSegOf(&seg, pool->arena, buf->base)) { AVER(0); return; }
+  fseg = FSegOfSeg(seg);
+  fseg->end = init;
+  seg->buffer = NULL;
+  amc->tails += AddrOffset(init, seg->limit);
+}
+
+static Size amcTotalSize(Pool pool) { return AMCOf(pool)->total; }
+
+static Size amcFreeSize(Pool pool)
+{
+  AMC amc = AMCOf(pool);
+  Ring node, next;
+  Size padded = 0;
+  RING_FOR(node, &pool->segRing, next) {
+    padded += FSegOfSeg(RING_ELT(SegStruct, poolRing, node))->padded;
+  }
+  return amc->tails + padded;
+}
+
+/* ---- trace methods -------------------------------------------------- */
+
+static void amcWhiten(Pool pool)
+{
+  AMC amc = AMCOf(pool);
+  Arena arena = pool->arena;
+  Trace trace = &arena->gc->trace;
+  Ring node, next;
+  Index i;
+  for (i = 0; i < AMC_GENS_MAX; ++i) amc->forward[i] = NULL;
+  RING_FOR(node, &pool->segRing, next) {
+    Seg seg = RING_ELT(SegStruct, poolRing, node);
+    FSeg fseg = FSegOfSeg(seg);
+    Size used = AddrOffset(seg->base, amcSegEnd(fseg)) - fseg->padded;
+    if (!ChainGen(arena, pool->chain, fseg->gen)->condemned) {
+      trace->notCondemned += used;
+      continue;
+    }
+    seg->white = TRUE;
+    trace->white |= ZoneSetOfRange(seg->base, seg->limit);
+    trace->condemned += used;
+    /* Segments an allocation point is filling, and large objects, stay. */
+    if (seg->buffer != NULL || amcSegIsLarge(amc, fseg)) {
+      seg->nailed = TRUE;
+      FSegMarksCreate(fseg, pool->alignment);
+    }
+  }
+}
+
+/* Build the object-start table of a white segment (once per trace). */
+static Bool amcStarts(Pool pool, FSeg fseg)
+{
+  Format fmt = pool->format;
+  Addr p, end = amcSegEnd(fseg);
+  void *t;
+  if (fseg->starts != NULL) return TRUE;
+  fseg->bits = SegSize(FSegSeg(fseg)) / pool->alignment;
+  if (ControlAlloc(&t, pool->arena, BTSize(fseg->bits)) != RES_OK) return FALSE;
+  fseg->starts = t;
+  for (p = FSegSeg(fseg)->base; p < end; p = FSegNext(fmt, p))
+    BTSet(fseg->starts, FSegIndex(fseg, p, pool->alignment));
+  return TRUE;
+}
+
+/* The base of the object containing addr, if any. */
+static Bool amcObjectOf(Addr *baseReturn, Pool pool, FSeg fseg, Addr addr)
+{
+  Seg seg = FSegSeg(fseg);
+  Addr end = amcSegEnd(fseg), base;
+  Index i;
+  if (addr < seg->base || addr >= end) return FALSE;
+  if (!amcStarts(pool, fseg)) {
+    /* No memory for the table: walk. */
+    for (base = seg->base; base < end; base = FSegNext(pool->format, base))
+      if (addr < FSegNext(pool->format, base)) { *baseReturn = base; return TRUE; }
+    return FALSE;
+  }
+  if (!BTFindPrevSet(&i, fseg->starts, FSegIndex(fseg, addr, pool->alignment))) return FALSE;
+  base = AddrAdd(seg->base, i * pool->alignment);
+  if (addr >= FSegNext(pool->format, base)) return FALSE;
+  *baseReturn = base;
+  return TRUE;
+}
+
+/* Preserve the object at base in place; grey it if it holds references. */
+static void amcPreserveInPlace(AMC amc, FSeg fseg, Addr base)
+{
+  Pool pool = &amc->poolStruct;
+  Trace trace = &pool->arena->gc->trace;
+  Seg seg = FSegSeg(fseg);
+  seg->nailed = TRUE;
+  if (FSegMark(fseg, base, pool->alignment)) {
+    trace->preserved += AddrOffset(base, FSegNext(pool->format, base));
+    if (!amc->leaf) TraceGreyPush(pool->arena, AddrAdd(base, pool->format->headerSize));
+  } else if (fseg->all && !amc->leaf && !seg->grey) {
+    seg->grey = TRUE;   /* everything preserved: the whole segment is grey */
+    fseg->scanned = seg->base;
+  }
+}
+
+static Res amcCopyAlloc(Addr *pReturn, AMC amc, Index gen, Size size)
+{
+  Pool pool = &amc->poolStruct;
+  FSeg fseg = amc->forward[gen];
+  Res res;
+  if (fseg == NULL || AddrOffset(fseg->end, FSegSeg(fseg)->limit) < size) {
+    Size segSize = size > AMC_SEG_MIN ? size : AMC_SEG_MIN;
+    res = amcSegCreate(&fseg, amc, SizeAlignUp(segSize, pool->arena->grainSize), gen);
+    if (res != RES_OK) return res;
+    FSegSeg(fseg)->grey = TRUE;
+    if (amc->forward[gen] != NULL) amc->tails += AddrOffset(amc->forward[gen]->end, FSegSeg(amc->forward[gen])->limit);
+    amc->forward[gen] = fseg;
+  }
+  *pReturn = fseg->end;
+  fseg->end = AddrAdd(fseg->end, size);
+  return RES_OK;
+}
+
+static Res amcFix(Pool pool, ScanState ss, Seg seg, Addr *refIO)
+{
+  AMC amc = AMCOf(pool);
+  Format fmt = pool->format;
+  Trace trace = &pool->arena->gc->trace;
+  FSeg fseg = FSegOfSeg(seg);
+  Addr ref = *refIO, base, moved, copy;
+  Size size;
+  Index gen;
+
+  if (ss->rank == RANK_AMBIG) {
+    if (!amcObjectOf(&base, pool, fseg, ref)) return RES_OK;
+    if (!amc->interior && ref != AddrAdd(base, fmt->headerSize)) return RES_OK;
+    amcPreserveInPlace(amc, fseg, base);
+    return RES_OK;
+  }
+  moved = (Addr)fmt->isfwd(ref);
+  if (moved != NULL) { *refIO = moved; return RES_OK; }
+  base = AddrSub(ref, fmt->headerSize);
+  if (seg->nailed) {
+    if (FSegIsMarked(fseg, base, pool->alignment)) return RES_OK;
+    if (ss->rank == RANK_WEAK) { *refIO = NULL; return RES_OK; }
+    amcPreserveInPlace(amc, fseg, base);
+    return RES_OK;
+  }
+  if (ss->rank == RANK_WEAK) { *refIO = NULL; return RES_OK; }
+  size = AddrOffset(ref, (Addr)fmt->skip(ref));
+  gen = fseg->gen < pool->chain->genCount ? fseg->gen + 1 : fseg->gen;
+  if (trace->emergency || amcCopyAlloc(&copy, amc, gen, size) != RES_OK) {
+    trace->emergency = TRUE;
+    amcPreserveInPlace(amc, fseg, base);
+    return RES_OK;
+  }
+  memcpy(copy, base, size);
+  fmt->fwd(ref, AddrAdd(copy, fmt->headerSize));
+  *refIO = AddrAdd(copy, fmt->headerSize);
+  trace->copied += size;
+  trace->preserved += size;
+  trace->moved |= ZoneOf(base);
+  return RES_OK;
+}
+
+static Bool amcPreserved(Pool pool, Seg seg, Addr ref, Addr *newReturn)
+{
+  Format fmt = pool->format;
+  Addr moved = (Addr)fmt->isfwd(ref);
+  if (moved != NULL) { *newReturn = moved; return TRUE; }
+  *newReturn = ref;
+  return seg->nailed && FSegIsMarked(FSegOfSeg(seg), AddrSub(ref, fmt->headerSize), pool->alignment);
+}
+
+static Res amcScanRange(Pool pool, ScanState ss, Seg seg, Addr base, Addr limit)
+{
+  Word summary;
+  Size h = pool->format->headerSize;
+  Res res;
+  if (base >= limit) return RES_OK;
+  res = FormatScan(ss, pool->format, AddrAdd(base, h), AddrAdd(limit, h), &summary);
+  seg->summary |= summary;
+  return res;
+}
+
+static Res amcScanSeg(Pool pool, ScanState ss, Seg seg)
+{
+  seg->summary = 0;
+  return amcScanRange(pool, ss, seg, seg->base, amcSegEnd(FSegOfSeg(seg)));
+}
+
+/* Scan the unscanned part of every grey segment (to-space, and segments
+ * whose objects are all preserved for want of a mark table). */
+static Bool amcGrey(Res *resReturn, Pool pool, ScanState ss)
+{
+  Ring node, next;
+  Bool worked = FALSE;
+  if (AMCOf(pool)->leaf) return FALSE;
+  RING_FOR(node, &pool->segRing, next) {
+    Seg seg = RING_ELT(SegStruct, poolRing, node);
+    FSeg fseg = FSegOfSeg(seg);
+    while (seg->grey && fseg->scanned < amcSegEnd(fseg)) {
+      Addr from = fseg->scanned, to = amcSegEnd(fseg);
+      fseg->scanned = to;
+      worked = TRUE;
+      *resReturn = amcScanRange(pool, ss, seg, from, to);
+      if (*resReturn != RES_OK) return TRUE;
+    }
+  }
+  return worked;
+}
+
+/* Pad the dead objects of a nailed segment, coalescing neighbours. */
+static Size amcSweepNailed(Pool pool, FSeg fseg)
+{
+  Format fmt = pool->format;
+  Addr p = FSegSeg(fseg)->base, end = amcSegEnd(fseg), dead = NULL;
+  Size live = 0;
+  while (p < end) {
+    Addr next = FSegNext(fmt, p);
+    if (FSegIsMarked(fseg, p, pool->alignment)) {
+      if (dead != NULL) { fmt->pad(dead, AddrOffset(dead, p)); fseg->padded += AddrOffset(dead, p); dead = NULL; }
+      live += AddrOffset(p, next);
+    } else if (dead == NULL) {
+      dead = p;
+    }
+    p = next;
+  }
+  if (dead != NULL) { fmt->pad(dead, AddrOffset(dead, end)); fseg->padded += AddrOffset(dead, end); }
+  return live;
+}
+
+static void amcReclaim(Pool pool)
+{
+  AMC amc = AMCOf(pool);
+  Arena arena = pool->arena;
+  Ring node, next;
+  Index i;
+  RING_FOR(node, &pool->segRing, next) {
+    Seg seg = RING_ELT(SegStruct, poolRing, node);
+    FSeg fseg = FSegOfSeg(seg);
+    Bool toSpace = seg->grey && !seg->white;
+    seg->grey = FALSE;
+    if (toSpace || !seg->white) continue;
+    seg->white = FALSE;
+    if (!seg->nailed) { amcSegFree(amc, fseg); continue; }
+    seg->nailed = FALSE;
+    if (amcSweepNailed(pool, fseg) == 0 && seg->buffer == NULL) { amcSegFree(amc, fseg); continue; }
+    FSegTablesFree(fseg);
+    if (seg->buffer == NULL && fseg->gen < pool->chain->genCount) {
+      /* Survivors are promoted with their segment. */
+      Gen from = ChainGen(arena, pool->chain, fseg->gen);
+      Gen to = ChainGen(arena, pool->chain, fseg->gen + 1);
+      from->size -= SegSize(seg);
+      to->size += SegSize(seg);
+      to->newSize += SegSize(seg);
+      ++fseg->gen;
+    }
+  }
+  /* The last to-space segments' tails become free space. */
+  for (i = 0; i < AMC_GENS_MAX; ++i) {
+    FSeg f = amc->forward[i];
+    if (f != NULL) amc->tails += AddrOffset(f->end, FSegSeg(f)->limit);
+    amc->forward[i] = NULL;
+  }
+}
+
+static Res amcWalk(Pool pool, PoolAreaVisitor visit, void *closure)
+{
+  Ring node, next;
+  Size h = pool->format->headerSize;
+  RING_FOR(node, &pool->segRing, next) {
+    Seg seg = RING_ELT(SegStruct, poolRing, node);
+    Addr end = amcSegEnd(FSegOfSeg(seg));
+    if (seg->base < end) {
+      Res res = visit(pool, AddrAdd(seg->base, h), AddrAdd(end, h), closure);
+      if (res != RES_OK) return res;
+    }
+  }
+  return RES_OK;
+}
+
+static Res amcAddrObject(Addr *pReturn, Pool pool, Seg seg, Addr addr)
+{
+  Addr base, end = amcSegEnd(FSegOfSeg(seg));
+  for (base = seg->base; base < end; base = FSegNext(pool->format, base)) {
+    if (addr < FSegNext(pool->format, base)) {
+      if (pool->format->isfwd(AddrAdd(base, pool->format->headerSize)) != NULL) return RES_FAIL;
+      *pReturn = AddrAdd(base, pool->format->headerSize);
+      return RES_OK;
+    }
+  }
+  return RES_FAIL;
+}
+
+static Bool amcConsistent(Pool pool)
+{
+  AMC amc = AMCOf(pool);
+  Ring node, next;
+  Size total = 0, tails = 0;
+  RING_FOR(node, &pool->segRing, next) {
+    Seg seg = RING_ELT(SegStruct, poolRing, node);
+    FSeg fseg = FSegOfSeg(seg);
+    Addr p, end = amcSegEnd(fseg);
+    if (!SegCheck(seg) || seg->pool != pool || seg->white || seg->nailed || seg->grey) return FALSE;
+    if (end < seg->base || end > seg->limit || fseg->gen > pool->chain->genCount) return FALSE;
+    if (fseg->marks != NULL || fseg->starts != NULL) return FALSE;
+    for (p = seg->base; p < end; p = FSegNext(pool->format, p)) {
+      Addr q = FSegNext(pool->format, p);
+      if (q <= p || q > end || !AddrIsAligned(q, pool->alignment)) return FALSE;
+      if (pool->format->isfwd(AddrAdd(p, pool->format->headerSize)) != NULL) return FALSE;
+    }
+    total += SegSize(seg);
+    if (seg->buffer == NULL) tails += AddrOffset(fseg->end, seg->limit);
+  }
+  return total == amc->total && tails == amc->tails;
+}
+
+static PoolClassStruct poolClassAMC = {
+  PoolClassSig, "AMC", sizeof(AMCStruct), POOL_ATTR_AP | POOL_ATTR_GC | POOL_ATTR_SCAN,
+  amcVarargs, amcInit, amcFinish, NULL, NULL, amcBufferFill, amcBufferEmpty,
+  amcTotalSize, amcFreeSize, amcConsistent, NULL, NULL,
+  amcWhiten, amcFix, amcScanSeg, amcGrey, amcReclaim, amcPreserved, amcWalk, amcAddrObject
+};
+
+static PoolClassStruct poolClassAMCZ = {
+  PoolClassSig, "AMCZ", sizeof(AMCStruct), POOL_ATTR_AP | POOL_ATTR_GC,
+  amcVarargs, amczInit, amcFinish, NULL, NULL, amcBufferFill, amcBufferEmpty,
+  amcTotalSize, amcFreeSize, amcConsistent, NULL, NULL,
+  amcWhiten, amcFix, amcScanSeg, amcGrey, amcReclaim, amcPreserved, amcWalk, amcAddrObject
+};
+
+mps_pool_class_t mps_class_amc(void) { return &poolClassAMC; }
+mps_pool_class_t mps_class_amcz(void) { return &poolClassAMCZ; }
+
+static Res amcApplyVisit(Pool pool, Addr base, Addr limit, void *closure)
+{
+  void **c = closure;
+  mps_amc_apply_stepper_t f = (mps_amc_apply_stepper_t)(mps_fun_t)c[0];
+  Addr p;
+  for (p = base; p < limit; p = (Addr)pool->format->skip(p)) f(p, c[1], *(size_t *)c[2]);
+  return RES_OK;
+}
+
+void mps_amc_apply(mps_pool_t pool, mps_amc_apply_stepper_t f, void *p, size_t s)
+{
+  void *closure[3];
+  if (pool == NULL || pool->sig != PoolSig
+      || (pool->klass != &poolClassAMC && pool->klass != &poolClassAMCZ)) {
+    (void)MISUSE("mps_amc_apply: %p is not a live AMC or AMCZ pool", (void *)pool);
+    return;
+  }
+  if (f == NULL) { (void)MISUSE("mps_amc_apply: the stepper is NULL"); return; }
+  closure[0] = (void *)(mps_fun_t)f;
+  closure[1] = p;
+  closure[2] = &s;
+  ArenaEnter(pool->arena);
+  if (pool->arena->state != ARENA_PARKED)
+    (void)MISUSE("mps_amc_apply: the arena must be parked");
+  else
+    (void)amcWalk(pool, amcApplyVisit, closure);
+  ArenaLeave(pool->arena);
+}

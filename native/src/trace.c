@@ -1,0 +1,288 @@
+/* trace.c -- the collector: one collection ("trace") from condemn to
+ * reclaim, run atomically with the arena lock held and every registered
+ * thread stopped, and _mps_fix2, through which every reference reaches it.
+ *
+ * The phases, in order:
+ *   1. condemn: the policy (chain.c) picks generations; each collected
+ *      pool whitens the segments in them and the white zone set is formed;
+ *   2. flip: registered threads are stopped and every allocation point of
+ *      a collected pool is trapped, recording init-at-flip (buffer.h);
+ *   3. ambiguous rank: ambiguous roots (thread stacks and registers
+ *      included) are scanned; what they hit in white segments is pinned;
+ *   4. exact rank: exact roots, the non-white segments of scanning pools
+ *      (there is no write barrier, so they are scanned in full), the
+ *      references held by queued finalization messages; then the grey
+ *      work of every pool (copied objects, marked pinned objects) until
+ *      none is left;
+ *   5. final rank: finalization registrations whose objects are still
+ *      unpreserved are preserved, and a message is posted for each;
+ *   6. weak rank: weak roots; references to unpreserved objects become 0;
+ *   7. reclaim: pools free or sweep what is still white;
+ *   8. threads are resumed; the epoch advances if anything moved.
+ * Design: docs/design/trace.md.
+ */
+#include "gc.h"
+#include "vm.h"
+
+/* ---- the grey stack: pinned or marked objects waiting to be scanned --- */
+
+static Res greyGrow(Trace trace)
+{
+  Count max = trace->greyMax == 0 ? 4096 : trace->greyMax * 2;
+  Size size = SizeAlignUp(max * sizeof(Addr), VMPageSize());
+  Addr base;
+  Res res = VMReserve(&base, size, VMPageSize());
+  if (res != RES_OK) return res;
+  res = VMCommit(base, AddrAdd(base, size));
+  if (res != RES_OK) { VMRelease(base, size); return res; }
+  if (trace->grey != NULL) {
+    memcpy(base, trace->grey, trace->greyTop * sizeof(Addr));
+    VMRelease((Addr)trace->grey, SizeAlignUp(trace->greyMax * sizeof(Addr), VMPageSize()));
+  }
+  trace->grey = (Addr *)(void *)base;
+  trace->greyMax = size / sizeof(Addr);
+  return RES_OK;
+}
+
+/* When the stack cannot grow the object's pool is asked to rescan: the
+ * emergency flag makes pools fall back to scanning whole segments. */
+INTERN void TraceGreyPush(Arena arena, Addr client)
+{
+  Trace trace = &arena->gc->trace;
+  if (trace->greyTop == trace->greyMax && greyGrow(trace) != RES_OK) {
+    trace->emergency = TRUE;
+    return;
+  }
+  trace->grey[trace->greyTop++] = client;
+}
+
+/* ---- _mps_fix2 ------------------------------------------------------ */
+
+mps_res_t _mps_fix2(mps_ss_t mss, mps_addr_t *ref_io)
+{
+  ScanState ss = ScanStateOf(mss);
+  Arena arena = ss->arena;
+  Seg seg;
+  AVER_CRITICAL(ss->sig == ScanStateSig);
+  if (UNLIKELY(ss->rootsWalk != NULL)) { RootsWalkReport(ss, (Addr *)ref_io); return MPS_RES_OK; }
+  if (!ArenaSegOf(&seg, arena, (Addr)*ref_io)) return MPS_RES_OK;
+  if (!seg->white) return MPS_RES_OK;
+  return seg->pool->klass->fix(seg->pool, ss, seg, (Addr *)ref_io);
+}
+
+INTERN Bool TraceIsPreserved(Arena arena, Addr ref, Addr *newReturn)
+{
+  Seg seg;
+  *newReturn = ref;
+  if (!ArenaSegOf(&seg, arena, ref) || !seg->white) return TRUE;
+  return seg->pool->klass->preserved(seg->pool, seg, ref, newReturn);
+}
+
+/* ---- phases --------------------------------------------------------- */
+
+#define POOLS_FOR(pool, arena, node, next) \
+  RING_FOR(node, &(arena)->poolRing, next) \
+    if (((pool) = RING_ELT(PoolStruct, arenaRing, node))->klass->attr & POOL_ATTR_GC)
+
+static void traceFlipBuffers(Arena arena)
+{
+  Ring node, next, bnode, bnext;
+  Pool pool;
+  POOLS_FOR(pool, arena, node, next) {
+    RING_FOR(bnode, &pool->bufferRing, bnext) {
+      Buffer buf = RING_ELT(BufferStruct, poolRing, bnode);
+      if (buf->base == NULL) continue;
+      buf->initAtFlip = (Addr)buf->ap.init;
+      buf->flipped = TRUE;
+      buf->ap.limit = NULL;
+    }
+  }
+}
+
+static Res traceScanNonWhite(Arena arena, ScanState ss)
+{
+  Ring node, next, snode, snext;
+  Pool pool;
+  ss->rank = RANK_EXACT;
+  POOLS_FOR(pool, arena, node, next) {
+    if (!(pool->klass->attr & POOL_ATTR_SCAN)) continue;
+    RING_FOR(snode, &pool->segRing, snext) {
+      Seg seg = RING_ELT(SegStruct, poolRing, snode);
+      if (!seg->white && !seg->grey) {
+        Res res = pool->klass->scanSeg(pool, ss, seg);
+        if (res != RES_OK) return res;
+      }
+    }
+  }
+  return RES_OK;
+}
+
+/* Scan the objects on the grey stack (preserved in place). */
+static Res traceScanGreyStack(Arena arena, ScanState ss)
+{
+  Trace trace = &arena->gc->trace;
+  while (trace->greyTop > 0) {
+    Addr client = trace->grey[--trace->greyTop];
+    Seg seg;
+    Format fmt;
+    Word summary;
+    Res res;
+    if (!ArenaSegOf(&seg, arena, client)) { AVER(0); continue; }
+    fmt = seg->pool->format;
+    res = FormatScan(ss, fmt, client, (Addr)fmt->skip(client), &summary);
+    seg->summary |= summary;
+    if (res != RES_OK) return res;
+  }
+  return RES_OK;
+}
+
+/* Scan until no pool has grey work left. */
+static Res traceDrain(Arena arena, ScanState ss)
+{
+  Trace trace = &arena->gc->trace;
+  Bool worked;
+  ss->rank = RANK_EXACT;
+  do {
+    Ring node, next;
+    Pool pool;
+    Res res = traceScanGreyStack(arena, ss);
+    if (res != RES_OK) return res;
+    worked = FALSE;
+    POOLS_FOR(pool, arena, node, next) {
+      if (pool->klass->grey(&res, pool, ss)) worked = TRUE;
+      if (res != RES_OK) return res;
+    }
+    worked |= trace->greyTop > 0;
+  } while (worked);
+  return RES_OK;
+}
+
+static void traceReset(Trace trace, const char *why)
+{
+  trace->busy = TRUE;
+  trace->white = 0;
+  trace->moved = 0;
+  trace->condemned = trace->notCondemned = trace->preserved = trace->copied = 0;
+  trace->greyTop = 0;
+  trace->emergency = FALSE;
+  trace->why = why;
+}
+
+INTERN Bool ChainCondemn(Arena arena, Bool full, const char **whyReturn);
+INTERN void ChainTraceDone(Arena arena, Size condemned, Size live);
+INTERN void MessagesTraceStart(Arena arena, const char *why);
+INTERN void MessagesTraceDone(Arena arena, Size live, Size condemned, Size notCondemned);
+
+/* Run one whole collection.  `full` condemns everything; otherwise the
+ * policy's choice (nothing happens if it chooses nothing). */
+INTERN Res TraceCollect(Arena arena, Bool full, const char *why)
+{
+  GCStruct *gc = arena->gc;
+  Trace trace = &gc->trace;
+  ScanStateStruct ss;
+  Ring node, next;
+  Pool pool;
+  const char *policyWhy = NULL;
+  Res res;
+
+  AVER(!trace->busy);
+  if (!ChainCondemn(arena, full, &policyWhy)) return RES_OK;
+  traceReset(trace, why != NULL ? why : policyWhy);
+  MessagesTraceStart(arena, trace->why);
+
+  res = ThreadsSuspend(arena);
+  if (res != RES_OK) { trace->busy = FALSE; return res; }
+  traceFlipBuffers(arena);
+  POOLS_FOR(pool, arena, node, next) pool->klass->whiten(pool);
+
+  ss.ss._zs = ZONE_SHIFT;
+  ss.ss._w = trace->white;
+  ss.ss._ufs = 0;
+  ss.arena = arena;
+  ss.sig = ScanStateSig;
+  ss.rootsWalk = NULL;
+
+  /* Ambiguous references first: every pin is known before anything moves. */
+  res = RootsScan(arena, &ss, RANK_AMBIG);
+  if (res == RES_OK) res = RootsScan(arena, &ss, RANK_EXACT);
+  if (res == RES_OK) res = traceScanNonWhite(arena, &ss);
+  if (res == RES_OK) { ss.rank = RANK_EXACT; res = MessagesScan(arena, &ss); }
+  if (res == RES_OK) res = traceDrain(arena, &ss);
+  if (res == RES_OK) res = FinalsProcess(arena, &ss);
+  if (res == RES_OK) res = traceDrain(arena, &ss);
+  if (res == RES_OK) res = RootsScan(arena, &ss, RANK_WEAK);
+  /* A failure here is a client scan method's error or memory exhausted in
+   * the grey stack and emergency pinning alike; the heap is still
+   * consistent (nothing is reclaimed that a scan did not clear), but the
+   * objects past the failure may be reclaimed while referenced.  The
+   * reference implementation has the same contract: scan methods must
+   * not fail except through MPS_FIX2, which never fails here. */
+  AVER(res == RES_OK);
+
+  POOLS_FOR(pool, arena, node, next) pool->klass->reclaim(pool);
+  ss.sig = SigInvalid;
+
+  if (trace->moved != 0) {
+    LDNoteMoved(arena, trace->moved);
+    ++arena->epoch;
+  }
+  ThreadsResume(arena);
+  ChainTraceDone(arena, trace->condemned, trace->preserved);
+  MessagesTraceDone(arena, trace->preserved, trace->condemned, trace->notCondemned);
+  trace->busy = FALSE;
+  return res;
+}
+
+/* Collect if the policy wants to and the arena state allows it. */
+INTERN Bool TracePoll(Arena arena)
+{
+  if (arena->state != ARENA_UNCLAMPED || arena->gc->trace.busy) return FALSE;
+  if (!ChainCondemnWanted(arena, NULL)) return FALSE;
+  (void)TraceCollect(arena, FALSE, NULL);
+  return TRUE;
+}
+
+/* ---- set-up ---------------------------------------------------------- */
+
+INTERN Res ChainCreateDefault(Arena arena);
+INTERN Res MessagesInit(Arena arena);
+INTERN void MessagesFinish(Arena arena);
+
+INTERN Res GCInit(Arena arena)
+{
+  GCStruct *gc;
+  void *p;
+  Res res = ControlAlloc(&p, arena, sizeof(GCStruct));
+  if (res != RES_OK) return res;
+  gc = p;
+  arena->gc = gc;
+  RingInit(&gc->formatRing);
+  RingInit(&gc->chainRing);
+  RingInit(&gc->rootRing);
+  RingInit(&gc->threadRing);
+  RingInit(&gc->messageQueue);
+  gc->topGen.capacity = 0;
+  res = MessagesInit(arena);
+  if (res == RES_OK) res = ChainCreateDefault(arena);
+  if (res != RES_OK) {
+    MessagesFinish(arena);
+    ControlFree(arena, gc, sizeof(GCStruct));
+    arena->gc = NULL;
+  }
+  return res;
+}
+
+INTERN void ChainDestroy(Chain chain);
+
+INTERN void GCFinish(Arena arena)
+{
+  GCStruct *gc = arena->gc;
+  Trace trace = &gc->trace;
+  if (gc == NULL) return;
+  MessagesFinish(arena);
+  if (gc->defaultChain != NULL) ChainDestroy(gc->defaultChain);
+  if (trace->grey != NULL)
+    VMRelease((Addr)trace->grey, SizeAlignUp(trace->greyMax * sizeof(Addr), VMPageSize()));
+  ControlFree(arena, gc, sizeof(GCStruct));
+  arena->gc = NULL;
+}
