@@ -22,8 +22,10 @@ INTERN Res BufferCreate(Buffer *bufReturn, Pool pool, ArgList args)
   void *p;
   Res res;
   mps_rank_t rank = mps_rank_exact();
+  Bool hashArrays;
 
   if (ArgPick(&arg, args, MPS_KEY_RANK)) rank = arg.val.rank;
+  hashArrays = ArgPick(&arg, args, MPS_KEY_AP_HASH_ARRAYS) && arg.val.b;
   res = ControlAlloc(&p, arena, sizeof(BufferStruct));
   if (res != RES_OK) return res;
   buf = p;
@@ -33,6 +35,7 @@ INTERN Res BufferCreate(Buffer *bufReturn, Pool pool, ArgList args)
   buf->flipped = FALSE;
   buf->rank = rank;
   buf->rampDepth = buf->rampCollectAllDepth = 0;
+  buf->hashArrays = hashArrays;
   RingInit(&buf->poolRing);
   RingAppend(&pool->bufferRing, &buf->poolRing);
   buf->sig = BufferSig;

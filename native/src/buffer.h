@@ -22,6 +22,7 @@ struct BufferStruct {
   Bool flipped;         /* trapped by a flip since the last fill */
   mps_rank_t rank;
   Count rampDepth, rampCollectAllDepth;
+  Bool hashArrays;      /* MPS_KEY_AP_HASH_ARRAYS: not counted towards collection */
 };
 
 #define BufferOfAP(ap) ((Buffer)(void *)(ap))

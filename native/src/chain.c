@@ -74,10 +74,10 @@ INTERN Gen ChainGen(Arena arena, Chain chain, Index gen)
   return gen < chain->genCount ? &chain->gens[gen] : &arena->gc->topGen;
 }
 
-INTERN void ChainNoteAlloc(Chain chain, Index gen, Size size)
+INTERN void ChainNoteAlloc(Chain chain, Index gen, Size size, Bool counted)
 {
   Gen g = ChainGen(chain->arena, chain, gen);
-  g->newSize += size;
+  if (counted) g->newSize += size;
   g->size += size;
   chain->arena->gc->allocSinceFull += size;
 }

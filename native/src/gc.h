@@ -196,6 +196,7 @@ struct GCStruct {
   /* Location dependency: moved-zone history indexed by epoch. */
   Word history[LD_HISTORY];
   Size allocSinceFull;        /* for the top generation's trigger */
+  Bool fullWanted;            /* a ramp-collect-all ended: collect everything next */
 };
 
 /* Collector entry points used by the rest of the core. */
@@ -213,7 +214,9 @@ INTERN void RootsWalkReport(ScanState ss, Addr *refIO);
 INTERN Res ThreadScan(ScanState ss, Thread thr, Addr cold, mps_area_scan_t scan, void *closure);
 INTERN Res ThreadsSuspend(Arena arena);
 INTERN void ThreadsResume(Arena arena);
-INTERN void ChainNoteAlloc(Chain chain, Index gen, Size size);
+/* Note `size` bytes of new segments in a generation; `counted` adds them
+ * to its new size (not for ramps and hash arrays). */
+INTERN void ChainNoteAlloc(Chain chain, Index gen, Size size, Bool counted);
 INTERN Gen ChainGen(Arena arena, Chain chain, Index gen);
 INTERN Bool ChainCondemnWanted(Arena arena, const char **whyReturn);
 INTERN Res MessagesScan(Arena arena, ScanState ss);

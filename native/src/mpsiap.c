@@ -4,7 +4,7 @@
  * paths.  Design: docs/design/buffer.md, docs/design/sac.md.
  */
 #include <stdarg.h>
-#include "buffer.h"
+#include "gc.h"
 #include "sac.h"
 #include "arg.h"
 #include "gcp_ext.h"
@@ -172,8 +172,10 @@ mps_res_t (mps_ap_frame_pop)(mps_ap_t ap, mps_frame_t frame)
   return RES_OK;
 }
 
-/* Allocation patterns: ramps are counted so that begin and end pair up;
- * only the collector (a later issue) acts on them. */
+/* Allocation patterns: ramps are counted so that begin and end pair up.
+ * While one is active on an AMC allocation point, its new segments do not
+ * count towards collection (poolamc.c); the end of a ramp-collect-all
+ * makes the next collection a full one. */
 static struct mps_alloc_pattern_s { int kind; } patternRamp = { 1 }, patternRampCollectAll = { 2 };
 
 mps_alloc_pattern_t mps_alloc_pattern_ramp(void) { return &patternRamp; }
@@ -199,7 +201,11 @@ mps_res_t mps_ap_alloc_pattern_end(mps_ap_t ap, mps_alloc_pattern_t pattern)
     --buf->rampDepth;
   } else if (pattern == &patternRampCollectAll) {
     if (buf->rampCollectAllDepth == 0) return RES_FAIL;
-    --buf->rampCollectAllDepth;
+    if (--buf->rampCollectAllDepth == 0 && (buf->pool->klass->attr & POOL_ATTR_GC)) {
+      ArenaEnter(buf->pool->arena);
+      buf->pool->arena->gc->fullWanted = TRUE;   /* the next collection is full */
+      ArenaLeave(buf->pool->arena);
+    }
   } else {
     return RES_FAIL;
   }

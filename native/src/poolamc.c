@@ -129,7 +129,7 @@ static void amcFinish(Pool pool)
   --pool->chain->poolCount;
 }
 
-static Res amcSegCreate(FSeg *fsegReturn, AMC amc, Size size, Index gen)
+static Res amcSegCreate(FSeg *fsegReturn, AMC amc, Size size, Index gen, Bool counted)
 {
   Pool pool = &amc->poolStruct;
   Seg seg;
@@ -143,7 +143,7 @@ static Res amcSegCreate(FSeg *fsegReturn, AMC amc, Size size, Index gen)
   fseg->padded = 0;
   fseg->all = FALSE;
   amc->total += SegSize(seg);
-  ChainNoteAlloc(pool->chain, gen, SegSize(seg));
+  ChainNoteAlloc(pool->chain, gen, SegSize(seg), counted);
   *fsegReturn = fseg;
   return RES_OK;
 }
@@ -157,7 +157,8 @@ static Res amcBufferFill(Addr *baseReturn, Addr *limitReturn, Pool pool, Buffer 
   FSeg fseg;
   Res res;
   if (segSize > SIZE_LIMIT) return RES_RESOURCE;
-  res = amcSegCreate(&fseg, amc, SizeAlignUp(segSize, pool->arena->grainSize), 0);
+  res = amcSegCreate(&fseg, amc, SizeAlignUp(segSize, pool->arena->grainSize), 0,
+                     buf->rampDepth == 0 && buf->rampCollectAllDepth == 0 && !buf->hashArrays);
   if (res != RES_OK) return res;
   FSegSeg(fseg)->buffer = buf;
   *baseReturn = FSegSeg(fseg)->base;
@@ -278,7 +279,7 @@ static Res amcCopyAlloc(Addr *pReturn, AMC amc, Index gen, Size size)
   Res res;
   if (fseg == NULL || AddrOffset(fseg->end, FSegSeg(fseg)->limit) < size) {
     Size segSize = size > AMC_SEG_MIN ? size : AMC_SEG_MIN;
-    res = amcSegCreate(&fseg, amc, SizeAlignUp(segSize, pool->arena->grainSize), gen);
+    res = amcSegCreate(&fseg, amc, SizeAlignUp(segSize, pool->arena->grainSize), gen, TRUE);
     if (res != RES_OK) return res;
     FSegSeg(fseg)->grey = TRUE;
     if (amc->forward[gen] != NULL) amc->tails += AddrOffset(amc->forward[gen]->end, FSegSeg(amc->forward[gen])->limit);

@@ -124,7 +124,7 @@ static Res loSegCreate(LOSeg *lsReturn, LO lo, Size size)
   ls->fsegStruct.end = seg->limit;
   lo->total += SegSize(seg);
   lo->free += SegSize(seg);
-  ChainNoteAlloc(pool->chain, lo->gen, SegSize(seg));
+  ChainNoteAlloc(pool->chain, lo->gen, SegSize(seg), TRUE);
   *lsReturn = ls;
   return RES_OK;
 }

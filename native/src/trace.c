@@ -186,7 +186,9 @@ INTERN Res TraceCollect(Arena arena, Bool full, const char *why)
   Res res;
 
   AVER(!trace->busy);
+  if (!full && arena->gc->fullWanted && ChainCondemnWanted(arena, NULL)) full = TRUE;
   if (!ChainCondemn(arena, full, &policyWhy)) return RES_OK;
+  if (full) arena->gc->fullWanted = FALSE;
   traceReset(trace, why != NULL ? why : policyWhy);
   MessagesTraceStart(arena, trace->why);
 
