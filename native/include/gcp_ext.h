@@ -32,6 +32,16 @@ extern size_t gcp_arena_pools_committed(mps_arena_t arena);
 /* Bytes held in a cache's free lists. */
 extern size_t gcp_sac_cached_size(mps_sac_t sac);
 
+/* With on != 0, every thread of the process counts as registered with the
+ * arena: at each collection the threads that are not registered are
+ * stopped too, and their stacks (from the stack pointer to the end of the
+ * stack's mapping) and registers, and the calling thread's whole stack,
+ * are scanned as ambiguous roots.  For hosts such as CPython whose
+ * threads cannot all be registered by hand. */
+extern void gcp_arena_all_threads(mps_arena_t arena, int on);
+/* How many times a thread could not be stopped (it blocked the signal). */
+extern size_t gcp_arena_unstoppable_threads(mps_arena_t arena);
+
 #ifdef __cplusplus
 }
 #endif

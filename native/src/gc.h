@@ -119,6 +119,7 @@ struct mps_thr_s {
   Addr sp;                    /* stack pointer when suspended */
   Word regs[THREAD_REGS];     /* integer registers when suspended */
   Count nregs;
+  Addr cold;                  /* anonymous threads: the end of their stack */
 };
 
 #define ThreadSig ((Sig)0x519DEAD5UL)
@@ -197,6 +198,12 @@ struct GCStruct {
   Word history[LD_HISTORY];
   Size allocSinceFull;        /* for the top generation's trigger */
   Bool fullWanted;            /* a ramp-collect-all ended: collect everything next */
+  /* Every thread of the process counts as registered (thread_linux.c). */
+  Bool allThreads;
+  Thread anon;                /* transient descriptors of the unregistered ones */
+  Count anonCount, anonMax;
+  Addr selfCold;              /* the end of the collecting thread's stack */
+  Count unstoppable;          /* threads that could not be stopped, ever */
 };
 
 /* Collector entry points used by the rest of the core. */
@@ -213,6 +220,7 @@ INTERN Res RootScanOne(ScanState ss, Root root);
 INTERN void RootsWalkReport(ScanState ss, Addr *refIO);
 INTERN Res ThreadScan(ScanState ss, Thread thr, Addr cold, mps_area_scan_t scan, void *closure);
 INTERN Res ThreadsSuspend(Arena arena);
+INTERN Res ThreadsScanAnonymous(Arena arena, ScanState ss);
 INTERN void ThreadsResume(Arena arena);
 /* Note `size` bytes of new segments in a generation; `counted` adds them
  * to its new size (not for ramps and hash arrays). */

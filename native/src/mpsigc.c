@@ -6,6 +6,7 @@
  */
 #include "gc.h"
 #include "arg.h"
+#include "gcp_ext.h"
 
 INTERN Res ChainCreate(Chain *chainReturn, Arena arena, Count genCount, const mps_gen_param_s *params);
 INTERN void ChainDestroy(Chain chain);
@@ -308,6 +309,20 @@ void mps_thread_dereg(mps_thr_t thr)
   }
   ThreadDeregister(thr);
   ArenaLeave(arena);
+}
+
+void gcp_arena_all_threads(mps_arena_t arena, int on)
+{
+  if (!gcArenaOK(arena, "gcp_arena_all_threads")) return;
+  ArenaEnter(arena);
+  arena->gc->allThreads = on != 0;
+  ArenaLeave(arena);
+}
+
+size_t gcp_arena_unstoppable_threads(mps_arena_t arena)
+{
+  if (!gcArenaOK(arena, "gcp_arena_unstoppable_threads")) return 0;
+  return arena->gc->unstoppable;
 }
 
 /* ---- chains --------------------------------------------------------- */

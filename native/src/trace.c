@@ -206,6 +206,7 @@ INTERN Res TraceCollect(Arena arena, Bool full, const char *why)
 
   /* Ambiguous references first: every pin is known before anything moves. */
   res = RootsScan(arena, &ss, RANK_AMBIG);
+  if (res == RES_OK) { ss.rank = RANK_AMBIG; res = ThreadsScanAnonymous(arena, &ss); }
   if (res == RES_OK) res = RootsScan(arena, &ss, RANK_EXACT);
   if (res == RES_OK) res = traceScanNonWhite(arena, &ss);
   if (res == RES_OK) { ss.rank = RANK_EXACT; res = MessagesScan(arena, &ss); }
@@ -282,6 +283,7 @@ INTERN void GCFinish(Arena arena)
   Trace trace = &gc->trace;
   if (gc == NULL) return;
   MessagesFinish(arena);
+  if (gc->anon != NULL) ControlFree(arena, gc->anon, gc->anonMax * sizeof(ThreadStruct));
   if (gc->defaultChain != NULL) ChainDestroy(gc->defaultChain);
   if (trace->grey != NULL)
     VMRelease((Addr)trace->grey, SizeAlignUp(trace->greyMax * sizeof(Addr), VMPageSize()));

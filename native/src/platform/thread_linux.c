@@ -15,6 +15,16 @@
  * first registration from GCP_SUSPEND_SIGNAL if set; it is installed with
  * SA_RESTART so interrupted system calls resume.
  *
+ * Every thread: an arena may be told to treat every thread of the process
+ * as registered (gcp_arena_all_threads; the CPython integration does, so
+ * that any Python or foreign thread's C stack is an ambiguous root).  At
+ * each flip the threads are listed from /proc/self/task; those not
+ * registered get a transient descriptor, are stopped the same way, and
+ * are scanned from their stack pointer to the end of the mapping that
+ * holds it (/proc/self/maps), registers included.  A thread that blocks
+ * the signal cannot be stopped: after STOP_PATIENCE it is left running and
+ * unscanned (counted in gc->unstoppable).
+ *
  * Own registers: the collecting thread stores its callee-saved registers
  * (rbx, rbp, r12-r15 on x86-64; x19-x29 on AArch64) into an array with
  * inline assembly -- not setjmp, whose saved rbp is mangled -- and that
@@ -27,6 +37,7 @@
 #include <stdlib.h>
 #include <ucontext.h>
 #include <unistd.h>
+#include <fcntl.h>
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include "../gc.h"
@@ -152,29 +163,124 @@ INTERN void ThreadDeregister(Thread thr)
 
 static Bool threadIsCurrent(Thread thr) { return thr->tid == threadId(); }
 
-INTERN Res ThreadsSuspend(Arena arena)
+#define STOP_PATIENCE_MS 2000
+
+/* Stop one thread; FALSE if it is gone or cannot be stopped. */
+static Bool threadStop(Thread thr, pid_t pid)
+{
+  int waited = 0;
+  suspendTarget = thr;
+  if (syscall(SYS_tgkill, pid, thr->tid, suspendSignal) != 0) return FALSE;
+  while (!__atomic_load_n(&thr->suspended, __ATOMIC_ACQUIRE)) {
+    struct timespec ts = {0, 10 * 1000 * 1000};
+    (void)syscall(SYS_futex, &thr->suspended, FUTEX_WAIT_PRIVATE, 0, &ts, NULL, 0);
+    if (__atomic_load_n(&thr->suspended, __ATOMIC_ACQUIRE)) break;
+    if (thr->exited || syscall(SYS_tgkill, pid, thr->tid, 0) != 0) return FALSE;
+    if ((waited += 10) >= STOP_PATIENCE_MS) return FALSE;
+  }
+  return TRUE;
+}
+
+static Bool threadIsRegistered(Arena arena, int tid)
 {
   Ring node, next;
-  pid_t pid = getpid();
-  (void)pthread_once(&suspendOnce, suspendSetup);
-  LockClaim(&suspendLock);
   RING_FOR(node, &arena->gc->threadRing, next) {
     Thread thr = RING_ELT(ThreadStruct, arenaRing, node);
-    if (thr->exited || threadIsCurrent(thr)) continue;
-    suspendTarget = thr;
-    if (syscall(SYS_tgkill, pid, thr->tid, suspendSignal) != 0) {
-      thr->exited = 1;   /* gone without deregistering */
-      continue;
+    if (thr->tid == tid && !thr->exited) return TRUE;
+  }
+  return FALSE;
+}
+
+/* List the process's other unregistered threads into gc->anon. */
+static void threadsListAnonymous(Arena arena)
+{
+  GCStruct *gc = arena->gc;
+  char buf[4096];
+  int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  int self = threadId();
+  long n;
+  gc->anonCount = 0;
+  if (fd < 0) return;
+  while ((n = syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0) {
+    long off = 0;
+    while (off < n) {
+      unsigned short reclen = *(unsigned short *)(void *)(buf + off + 16);
+      const char *name = buf + off + 19;
+      int tid = atoi(name);
+      off += reclen;
+      if (tid <= 0 || tid == self || threadIsRegistered(arena, tid)) continue;
+      if (gc->anonCount == gc->anonMax) {
+        Count max = gc->anonMax == 0 ? 16 : gc->anonMax * 2;
+        void *p;
+        if (ControlAlloc(&p, arena, max * sizeof(ThreadStruct)) != RES_OK) break;
+        if (gc->anon != NULL) {
+          memcpy(p, gc->anon, gc->anonCount * sizeof(ThreadStruct));
+          ControlFree(arena, gc->anon, gc->anonMax * sizeof(ThreadStruct));
+        }
+        gc->anon = p;
+        gc->anonMax = max;
+      }
+      memset(&gc->anon[gc->anonCount], 0, sizeof(ThreadStruct));
+      gc->anon[gc->anonCount].tid = tid;
+      gc->anon[gc->anonCount].sig = ThreadSig;
+      ++gc->anonCount;
     }
-    while (!__atomic_load_n(&thr->suspended, __ATOMIC_ACQUIRE)) {
-      struct timespec ts = {0, 10 * 1000 * 1000};
-      (void)syscall(SYS_futex, &thr->suspended, FUTEX_WAIT_PRIVATE, 0, &ts, NULL, 0);
-      if (!__atomic_load_n(&thr->suspended, __ATOMIC_ACQUIRE)
-          && (thr->exited || syscall(SYS_tgkill, pid, thr->tid, 0) != 0)) {
-        thr->exited = 1;
-        break;
+  }
+  close(fd);
+}
+
+/* Set each stopped anonymous thread's cold end (and *selfCold for the
+ * calling thread) to the end of the mapping holding its stack pointer. */
+static void threadsFindStacks(Arena arena, Addr selfSp, Addr *selfCold)
+{
+  GCStruct *gc = arena->gc;
+  char buf[4096], line[256];
+  Count len = 0;
+  long n;
+  int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+  *selfCold = NULL;
+  if (fd < 0) return;
+  while ((n = read(fd, buf, sizeof buf)) > 0) {
+    long k;
+    for (k = 0; k < n; ++k) {
+      if (buf[k] != '\n') { if (len < sizeof line - 1) line[len++] = buf[k]; continue; }
+      line[len] = '\0';
+      len = 0;
+      {
+        char *dash;
+        Addr lo = (Addr)strtoul(line, &dash, 16), hi = (Addr)strtoul(dash + 1, NULL, 16);
+        Index t;
+        if (selfSp >= lo && selfSp < hi) *selfCold = hi;
+        for (t = 0; t < gc->anonCount; ++t) {
+          Thread thr = &gc->anon[t];
+          if (thr->suspended && thr->sp >= lo && thr->sp < hi) thr->cold = hi;
+        }
       }
     }
+  }
+  close(fd);
+}
+
+INTERN Res ThreadsSuspend(Arena arena)
+{
+  GCStruct *gc = arena->gc;
+  Ring node, next;
+  pid_t pid = getpid();
+  Index t;
+  (void)pthread_once(&suspendOnce, suspendSetup);
+  LockClaim(&suspendLock);
+  RING_FOR(node, &gc->threadRing, next) {
+    Thread thr = RING_ELT(ThreadStruct, arenaRing, node);
+    if (thr->exited || threadIsCurrent(thr)) continue;
+    if (!threadStop(thr, pid) && !thr->suspended) thr->exited = 1;  /* gone without deregistering */
+  }
+  gc->anonCount = 0;
+  if (gc->allThreads) {
+    Addr sp = (Addr)&pid;
+    threadsListAnonymous(arena);
+    for (t = 0; t < gc->anonCount; ++t)
+      if (!threadStop(&gc->anon[t], pid) && !gc->anon[t].suspended) ++gc->unstoppable;
+    threadsFindStacks(arena, sp, &gc->selfCold);
   }
   suspendTarget = NULL;
   return RES_OK;
@@ -182,16 +288,23 @@ INTERN Res ThreadsSuspend(Arena arena)
 
 INTERN void ThreadsResume(Arena arena)
 {
+  GCStruct *gc = arena->gc;
   Ring node, next;
+  Index t;
   __atomic_add_fetch(&resumeGeneration, 1, __ATOMIC_RELEASE);
   futexWakeAll(&resumeGeneration);
   /* Wait until every stopped thread has left the handler, so that its
    * descriptor may be reused by the next stop. */
-  RING_FOR(node, &arena->gc->threadRing, next) {
+  RING_FOR(node, &gc->threadRing, next) {
     Thread thr = RING_ELT(ThreadStruct, arenaRing, node);
     while (__atomic_load_n(&thr->suspended, __ATOMIC_ACQUIRE) && !thr->exited)
       sched_yield();
   }
+  for (t = 0; t < gc->anonCount; ++t)
+    while (__atomic_load_n(&gc->anon[t].suspended, __ATOMIC_ACQUIRE)
+           && syscall(SYS_tgkill, getpid(), gc->anon[t].tid, 0) == 0)
+      sched_yield();
+  gc->anonCount = 0;
   LockRelease(&suspendLock);
 }
 
@@ -238,6 +351,24 @@ static Res threadScanCurrent(ScanState ss, Addr cold, mps_area_scan_t scan, void
   if (res != RES_OK) return res;
   if (hot < cold) res = scan(&ss->ss, hot, cold, closure);
   return res;
+}
+
+/* In all-threads mode: the unregistered threads and the calling one. */
+INTERN Res ThreadsScanAnonymous(Arena arena, ScanState ss)
+{
+  GCStruct *gc = arena->gc;
+  Index t;
+  Res res;
+  if (!gc->allThreads) return RES_OK;
+  ss->ss._ufs = 0;
+  for (t = 0; t < gc->anonCount; ++t) {
+    Thread thr = &gc->anon[t];
+    if (!thr->suspended || thr->cold == NULL) continue;
+    res = threadScanStopped(ss, thr, thr->cold, mps_scan_area, NULL);
+    if (res != RES_OK) return res;
+  }
+  if (gc->selfCold != NULL) return threadScanCurrent(ss, gc->selfCold, mps_scan_area, NULL);
+  return RES_OK;
 }
 
 INTERN Res ThreadScan(ScanState ss, Thread thr, Addr cold, mps_area_scan_t scan, void *closure)
