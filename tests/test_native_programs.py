@@ -5,6 +5,9 @@ headers in native/include.  It is compiled and linked with the static
 library (native/Makefile) in the cool, hot and rash varieties and in the
 cool variety under AddressSanitizer and UndefinedBehaviorSanitizer, run without
 arguments (a program picks and prints its own seed), and must exit 0.
+tests/native/registers/test_registers.c (a reference held only in a
+callee-saved register) is built separately with gcc and clang at -O2 and at
+-O3 -fomit-frame-pointer and linked with the cool and hot libraries.
 Each xdist worker builds each variety's library once, in a private
 directory, so that parallel workers never race on native/build.
 """
@@ -25,6 +28,13 @@ PROGRAMS = sorted((REPO_ROOT / "tests" / "native").glob("*.c"))
 VARIETIES = ("cool", "hot", "rash", "asan")
 # Extra flags a program needs to link with a variety's library.
 LINK_FLAGS = {"asan": ["-fsanitize=address,undefined", "-fno-sanitize-recover=undefined"]}
+REGISTER_PROGRAM = REPO_ROOT / "tests" / "native" / "registers" / "test_registers.c"
+REGISTER_BUILDS = {
+    "gcc-O2": ("gcc", ["-O2"]),
+    "gcc-O3-nofp": ("gcc", ["-O3", "-fomit-frame-pointer"]),
+    "clang-O2": ("clang", ["-O2"]),
+    "clang-O3-nofp": ("clang", ["-O3", "-fomit-frame-pointer"]),
+}
 RUN_TIMEOUT = 300  # seconds per program
 OUTPUT_LIMIT = 20000  # characters of output shown on failure
 
@@ -100,9 +110,35 @@ def test_native_program(
         *LINK_FLAGS.get(variety, []),
         str(program), str(library), "-o", str(exe), "-lpthread", "-lm",
     ]
+    _compile_and_run(compile_cmd, exe, f"{program.name} ({variety})", tmp_path)
+
+
+@pytest.mark.parametrize("variety", ("cool", "hot"))
+@pytest.mark.parametrize("build", REGISTER_BUILDS)
+def test_register_roots(
+    build: str,
+    variety: str,
+    native_library: Callable[[str], Path],
+    tmp_path: Path,
+) -> None:
+    compiler, flags = REGISTER_BUILDS[build]
+    if shutil.which(compiler) is None:
+        if compiler == "clang":
+            pytest.skip("clang is not installed")
+        pytest.fail(f"the C compiler {compiler!r} is not installed")
+    library = native_library(variety)
+    exe = tmp_path / f"test_registers-{build}-{variety}"
+    compile_cmd = [
+        compiler, "-std=c11", *flags, "-g", "-I", str(NATIVE / "include"),
+        str(REGISTER_PROGRAM), str(library), "-o", str(exe), "-lpthread", "-lm",
+    ]
+    _compile_and_run(compile_cmd, exe, f"{REGISTER_PROGRAM.name} ({build}, {variety})", tmp_path)
+
+
+def _compile_and_run(compile_cmd: list[str], exe: Path, label: str, tmp_path: Path) -> None:
     result = subprocess.run(compile_cmd, capture_output=True, text=True, env=_env())
     if result.returncode != 0:
-        pytest.fail(f"compiling {program.name} ({variety}) failed\n" + _show(result), pytrace=False)
+        pytest.fail(f"compiling {label} failed\n" + _show(result), pytrace=False)
 
     try:
         run = subprocess.run(
@@ -117,9 +153,9 @@ def test_native_program(
     except subprocess.TimeoutExpired as exc:
         out, err = _text(exc.stdout), _text(exc.stderr)
         pytest.fail(
-            f"{program.name} ({variety}) did not finish within {RUN_TIMEOUT} s\n"
+            f"{label} did not finish within {RUN_TIMEOUT} s\n"
             f"--- stdout ---\n{_tail(out)}\n--- stderr ---\n{_tail(err)}",
             pytrace=False,
         )
     if run.returncode != 0:
-        pytest.fail(f"{program.name} ({variety}) failed\n" + _show(run), pytrace=False)
+        pytest.fail(f"{label} failed\n" + _show(run), pytrace=False)
