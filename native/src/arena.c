@@ -301,7 +301,8 @@ INTERN Bool ArenaConsistent(Arena arena)
 
 /* ---- committing and purging ------------------------------------------ */
 
-/* Decommit spare pages, highest first within each chunk, until at most
+/* Decommit spare pages, highest first (allocation takes the lowest free
+ * pages, so the spare it will reuse soonest stays), until at most
  * `target` spare bytes remain.  Chunks stay (an allocation may be about to
  * use one); arenaReleaseEmpty gives back the ones that hold nothing. */
 /* A run of pages that a purge must leave alone (the run an allocation is
@@ -309,18 +310,20 @@ INTERN Bool ArenaConsistent(Arena arena)
 typedef struct PurgeExclusion { Chunk chunk; Index base, limit; } PurgeExclusion;
 static const PurgeExclusion purgeNothing = {NULL, 0, 0};
 
-static void arenaPurge(Arena arena, Size target, PurgeExclusion ex)
+/* The highest run of spare (committed, unallocated) pages outside `ex`,
+ * in the last chunk that has one. */
+static Bool arenaHighestSpare(Chunk *cReturn, Index *sReturn, Index *eReturn, Arena arena,
+                              PurgeExclusion ex)
 {
   Index ci;
-  Shift shift = arena->grainShift;
-  for (ci = 0; ci < arena->chunkCount && arena->spareCommitted > target; ++ci) {
+  Bool found = FALSE;
+  for (ci = 0; ci < arena->chunkCount; ++ci) {
     Chunk c = arena->chunks[ci];
     Index i;
     if (c == NULL) continue;
     i = c->allocBase;
-    while (i < c->pages && arena->spareCommitted > target) {
+    while (i < c->pages) {
       Index s = BTFindNext(c->committedTable, i, c->pages, TRUE), e, e2;
-      Count want;
       if (s >= c->pages) break;
       if (BTGet(c->allocTable, s)) { i = BTFindNext(c->allocTable, s, c->pages, FALSE); continue; }
       if (c == ex.chunk && s >= ex.base && s < ex.limit) { i = ex.limit; continue; }
@@ -328,14 +331,26 @@ static void arenaPurge(Arena arena, Size target, PurgeExclusion ex)
       e2 = BTFindNext(c->allocTable, s, e, TRUE);
       e = e2 < e ? e2 : e;
       if (c == ex.chunk && s < ex.base && e > ex.base) e = ex.base;
-      want = (Count)((arena->spareCommitted - target + arena->grainSize - 1) >> shift);
-      if (e - s > want) s = e - want;
-      VMDecommit(AddrAdd(c->base, s << shift), AddrAdd(c->base, e << shift));
-      BTResRange(c->committedTable, s, e);
-      arena->spareCommitted -= (e - s) << shift;
-      arena->committed -= (e - s) << shift;
+      *cReturn = c; *sReturn = s; *eReturn = e;
+      found = TRUE;
       i = e;
     }
+  }
+  return found;
+}
+
+static void arenaPurge(Arena arena, Size target, PurgeExclusion ex)
+{
+  Shift shift = arena->grainShift;
+  Chunk c;
+  Index s, e;
+  while (arena->spareCommitted > target && arenaHighestSpare(&c, &s, &e, arena, ex)) {
+    Count want = (Count)((arena->spareCommitted - target + arena->grainSize - 1) >> shift);
+    if (e - s > want) s = e - want;
+    VMDecommit(AddrAdd(c->base, s << shift), AddrAdd(c->base, e << shift));
+    BTResRange(c->committedTable, s, e);
+    arena->spareCommitted -= (e - s) << shift;
+    arena->committed -= (e - s) << shift;
   }
 }
 
@@ -358,11 +373,12 @@ static void arenaPurgeToAllowance(Arena arena)
   int round;
   for (round = 0; round < 4; ++round) {
     double over = (double)arena->spareCommitted - f * (double)arena->committed;
-    Size x;
-    if (over <= 0.0) break;
+    Size x, keep;
+    if (arena->spareCommitted <= arena->spareFloor || over <= 0.0) break;
     x = f >= 1.0 ? 0 : (Size)(over / (1.0 - f)) + 1;
     if (x == 0) break;
-    arenaPurge(arena, arena->spareCommitted > x ? arena->spareCommitted - x : 0, purgeNothing);
+    keep = arena->spareCommitted > x ? arena->spareCommitted - x : 0;
+    arenaPurge(arena, keep > arena->spareFloor ? keep : arena->spareFloor, purgeNothing);
     arenaReleaseEmpty(arena);
   }
   arenaReleaseEmpty(arena);

@@ -74,6 +74,7 @@ struct mps_arena_s {
   Size reserved, committed, commitLimit, spareCommitted;
   Size overheadCommitted;        /* chunk heads and page tables */
   double spare;
+  Size spareFloor;               /* spare kept regardless of `spare` (the nurseries) */
   Size growthDesired, growthMinimum;
   Bool growthSet;                /* mps_arena_vm_growth was called */
   Bool growthDisabled;           /* never reserve another chunk */

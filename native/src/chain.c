@@ -8,8 +8,8 @@
  * some generation's new size passes its capacity, the collector condemns
  * that generation and every younger one of the chain.  The top
  * generation is collected (with everything else) when it has grown by
- * more than it held after the last full collection, and by at least the
- * chain capacities together.
+ * more than it held after the last full collection, and by more than the
+ * capacities of the chains in use together.
  * Design: docs/design/trace.md (policy).
  */
 #include "gc.h"
@@ -95,7 +95,7 @@ INTERN Bool ChainCondemn(Arena arena, Bool full, const char **whyReturn)
     Chain chain = RING_ELT(ChainStruct, arenaRing, node);
     Index i, top = chain->genCount;
     for (i = 0; i < chain->genCount; ++i) {
-      chainCapacity += chain->gens[i].capacity;
+      if (chain->poolCount > 0) chainCapacity += chain->gens[i].capacity;
       if (chain->gens[i].newSize > chain->gens[i].capacity) top = i;
     }
     for (i = 0; i < chain->genCount; ++i) {
@@ -122,14 +122,17 @@ INTERN Bool ChainCondemn(Arena arena, Bool full, const char **whyReturn)
 }
 
 /* After a trace: condemned generations start counting again; the top
- * generation's target becomes what it holds now. */
+ * generation's target becomes what it holds now; the arena keeps spare
+ * memory up to the nurseries' capacities. */
 INTERN void ChainTraceDone(Arena arena, Size condemned, Size live)
 {
   GCStruct *gc = arena->gc;
   Ring node, next;
+  Size nurseries = 0;
   RING_FOR(node, &gc->chainRing, next) {
     Chain chain = RING_ELT(ChainStruct, arenaRing, node);
     Index i;
+    if (chain->poolCount > 0) nurseries += chain->gens[0].capacity;
     for (i = 0; i < chain->genCount; ++i) {
       Gen g = &chain->gens[i];
       if (g->condemned) {
@@ -140,6 +143,9 @@ INTERN void ChainTraceDone(Arena arena, Size condemned, Size live)
       g->condemned = FALSE;
     }
   }
+  /* The nurseries will be filled again at once: keep that much memory
+   * committed rather than give it back and fault it in again. */
+  arena->spareFloor = nurseries;
   if (gc->topGen.condemned) {
     gc->topGen.newSize = 0;
     gc->topGen.capacity = gc->topGen.size;
@@ -157,9 +163,10 @@ INTERN Bool ChainCondemnWanted(Arena arena, const char **whyReturn)
   RING_FOR(node, &gc->chainRing, next) {
     Chain chain = RING_ELT(ChainStruct, arenaRing, node);
     Index i;
+    if (chain->poolCount == 0) continue;
     for (i = 0; i < chain->genCount; ++i) {
       chainCapacity += chain->gens[i].capacity;
-      if (chain->poolCount > 0 && chain->gens[i].newSize > chain->gens[i].capacity) {
+      if (chain->gens[i].newSize > chain->gens[i].capacity) {
         if (whyReturn != NULL) *whyReturn = "A generation of a chain has exceeded its capacity.";
         return TRUE;
       }

@@ -176,6 +176,7 @@ typedef struct TraceStruct {
   Bool busy;
   Word white;                 /* zones of white segments */
   Word moved;                 /* zones from which objects moved */
+  Bool mayMove;               /* a moving pool condemned something */
   Size condemned, notCondemned, preserved, copied;
   Addr *grey;                 /* stack of objects (client pointers) to scan */
   Count greyTop, greyMax;

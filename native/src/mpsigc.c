@@ -600,8 +600,10 @@ typedef struct ObjectsWalkClosure {
 static Res objectsWalkVisit(Pool pool, Addr base, Addr limit, void *closure)
 {
   ObjectsWalkClosure *c = closure;
+  Size h = pool->format->headerSize;
   Addr p;
-  for (p = base; p < limit; p = (Addr)pool->format->skip(p)) c->f(p, pool->format, pool, c->p, c->s);
+  for (p = AddrAdd(base, h); p < AddrAdd(limit, h); p = (Addr)pool->format->skip(p))
+    c->f(p, pool->format, pool, c->p, c->s);
   return RES_OK;
 }
 

@@ -47,7 +47,8 @@ typedef void (*PoolDebugCheckMethod)(Pool pool);
  * reclaim: free or sweep what stayed white; clear the trace's marks.
  * preserved: is the object at ref in a white segment preserved so far
  *   (and where is it now)?
- * walk: visit areas [base, limit) of client pointers of formatted objects.
+ * walk: visit areas [base, limit) of formatted objects (base pointers:
+ *   with in-band headers, client pointers are base + header size).
  * addrObject: the object containing addr, for mps_addr_object. */
 typedef void (*PoolWhitenMethod)(Pool pool);
 typedef Res (*PoolFixMethod)(Pool pool, ScanState ss, Seg seg, Addr *refIO);

@@ -213,6 +213,7 @@ static void amcWhiten(Pool pool)
     seg->white = TRUE;
     trace->white |= ZoneSetOfRange(seg->base, seg->limit);
     trace->condemned += used;
+    trace->mayMove = TRUE;
     /* Segments an allocation point is filling, and large objects, stay. */
     if (seg->buffer != NULL || amcSegIsLarge(amc, fseg)) {
       seg->nailed = TRUE;
@@ -385,6 +386,7 @@ static Size amcSweepNailed(Pool pool, FSeg fseg)
   Format fmt = pool->format;
   Addr p = FSegSeg(fseg)->base, end = amcSegEnd(fseg), dead = NULL;
   Size live = 0;
+  fseg->padded = 0;   /* recounted: earlier padding is dead space again */
   while (p < end) {
     Addr next = FSegNext(fmt, p);
     if (FSegIsMarked(fseg, p, pool->alignment)) {
@@ -437,12 +439,11 @@ static void amcReclaim(Pool pool)
 static Res amcWalk(Pool pool, PoolAreaVisitor visit, void *closure)
 {
   Ring node, next;
-  Size h = pool->format->headerSize;
   RING_FOR(node, &pool->segRing, next) {
     Seg seg = RING_ELT(SegStruct, poolRing, node);
     Addr end = amcSegEnd(FSegOfSeg(seg));
     if (seg->base < end) {
-      Res res = visit(pool, AddrAdd(seg->base, h), AddrAdd(end, h), closure);
+      Res res = visit(pool, seg->base, end, closure);
       if (res != RES_OK) return res;
     }
   }
@@ -506,8 +507,10 @@ static Res amcApplyVisit(Pool pool, Addr base, Addr limit, void *closure)
 {
   void **c = closure;
   mps_amc_apply_stepper_t f = (mps_amc_apply_stepper_t)(mps_fun_t)c[0];
+  Size h = pool->format->headerSize;
   Addr p;
-  for (p = base; p < limit; p = (Addr)pool->format->skip(p)) f(p, c[1], *(size_t *)c[2]);
+  for (p = AddrAdd(base, h); p < AddrAdd(limit, h); p = (Addr)pool->format->skip(p))
+    f(p, c[1], *(size_t *)c[2]);
   return RES_OK;
 }
 

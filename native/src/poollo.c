@@ -327,9 +327,8 @@ typedef struct LOWalkClosure {
 static Bool loWalkObject(Pool pool, LOSeg ls, Addr base, Addr next, void *closure)
 {
   LOWalkClosure *c = closure;
-  Size h = pool->format->headerSize;
   UNUSED(ls);
-  c->res = c->visit(pool, AddrAdd(base, h), AddrAdd(next, h), c->closure);
+  c->res = c->visit(pool, base, next, c->closure);
   return c->res == RES_OK;
 }
 

@@ -162,6 +162,7 @@ static void traceReset(Trace trace, const char *why)
   trace->busy = TRUE;
   trace->white = 0;
   trace->moved = 0;
+  trace->mayMove = FALSE;
   trace->condemned = trace->notCondemned = trace->preserved = trace->copied = 0;
   trace->greyTop = 0;
   trace->emergency = FALSE;
@@ -225,9 +226,10 @@ INTERN Res TraceCollect(Arena arena, Bool full, const char *why)
   POOLS_FOR(pool, arena, node, next) pool->klass->reclaim(pool);
   ss.sig = SigInvalid;
 
-  if (trace->moved != 0) {
+  /* The epoch counts collections in which objects might have moved. */
+  if (trace->mayMove) {
     LDNoteMoved(arena, trace->moved);
-    ++arena->epoch;
+    __atomic_store_n(&arena->epoch, arena->epoch + 1, __ATOMIC_RELEASE);
   }
   ThreadsResume(arena);
   ChainTraceDone(arena, trace->condemned, trace->preserved);
