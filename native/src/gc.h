@@ -231,6 +231,8 @@ INTERN Bool ChainCondemnWanted(Arena arena, const char **whyReturn);
 INTERN Res MessagesScan(Arena arena, ScanState ss);
 INTERN void MessagePost(Arena arena, Message msg);
 INTERN Res FinalsProcess(Arena arena, ScanState ss);
+INTERN void FinalsForgetPool(Arena arena, Pool pool);
+INTERN void MessageDiscard(Arena arena, Message msg);
 INTERN void LDNoteMoved(Arena arena, Word zones);
 INTERN Res FormatCreate(Format *fmtReturn, Arena arena, ArgList args);
 INTERN void FormatDestroy(Format fmt);

@@ -192,3 +192,29 @@ INTERN Res FinalsProcess(Arena arena, ScanState ss)
   }
   return RES_OK;
 }
+
+/* A collected pool is being destroyed: nothing in it is finalized
+ * (spec §12).  Its registrations go, queued messages for its objects are
+ * discarded, and taken ones forget their object. */
+INTERN void FinalsForgetPool(Arena arena, Pool pool)
+{
+  GCStruct *gc = arena->gc;
+  Final *link = &gc->finals, f;
+  Ring node, next;
+  Seg seg;
+  while ((f = *link) != NULL) {
+    if (ArenaSegOf(&seg, arena, f->ref) && seg->pool == pool) {
+      *link = f->next;
+      ControlFree(arena, f, sizeof(FinalStruct));
+    } else {
+      link = &f->next;
+    }
+  }
+  RING_FOR(node, &gc->messageQueue, next) {
+    Message msg = RING_ELT(MessageStruct, queueRing, node);
+    if (msg->type != _mps_MESSAGE_TYPE_FINALIZATION || msg->ref == NULL) continue;
+    if (!ArenaSegOf(&seg, arena, msg->ref) || seg->pool != pool) continue;
+    if (msg->taken) msg->ref = NULL;
+    else MessageDiscard(arena, msg);
+  }
+}

@@ -311,6 +311,7 @@ void mps_pool_destroy(mps_pool_t pool)
                  (size_t)pool->sacCount);
     return;
   }
+  if (pool->klass->attr & POOL_ATTR_GC) FinalsForgetPool(arena, pool);
   PoolDestroy(pool);
   ArenaLeave(arena);
 }

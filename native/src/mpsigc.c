@@ -15,7 +15,6 @@ INTERN void RootDestroy(Root root);
 INTERN Res ThreadRegister(Thread *thrReturn, Arena arena);
 INTERN void ThreadDeregister(Thread thr);
 INTERN Bool MessageTypeEnabled(Arena arena, mps_message_type_t type);
-INTERN void MessageDiscard(Arena arena, Message msg);
 INTERN Res FinalRegister(Arena arena, Addr ref);
 INTERN Res FinalDeregister(Arena arena, Addr ref);
 
