@@ -1,10 +1,13 @@
 """cffi build script for ``gc_plugin._native`` (API mode).
 
 Compiles the native core's unity file (``native/src/mps.c``) together with a
-small C section for the Python layer into one extension module.  Run by
-setuptools through ``setup.py`` (``cffi_modules``).  Implements the Build
-part of the architecture (DESIGN §4) and the misuse reporting of
-docs/design/python-api.md (Errors).
+small C section for the Python layer, and the graph test format
+(``native/testfmt/graph.c``, an ordinary MPS client), into one extension
+module.  Run by setuptools through ``setup.py`` (``cffi_modules``).
+Implements the Build part of the architecture (DESIGN §4), the misuse
+reporting of docs/design/python-api.md (Errors) and the C side of its
+Collector section (pool creation from keyword values, the cold end of a
+thread's stack).
 """
 
 from __future__ import annotations
@@ -80,6 +83,14 @@ typedef struct mps_pool_debug_option_s {
 #define GCP_PY_HAVE_RESERVE_DEPTH ...
 #define GCP_PY_HAVE_FRAG_LIMIT ...
 #define GCP_PY_HAVE_DEBUG_OPTIONS ...
+#define GCP_PY_HAVE_CHAIN ...
+#define GCP_PY_HAVE_INTERIOR ...
+#define GCP_PY_HAVE_LARGE_SIZE ...
+#define GCP_PY_HAVE_GEN ...
+#define GCP_PY_HAVE_HASH_ARRAYS ...
+#define GCP_PY_MESSAGE_FINALIZATION ...
+#define GCP_PY_MESSAGE_GC ...
+#define GCP_PY_MESSAGE_GC_START ...
 
 /* arenas (mps.h, mpsavm.h) */
 void mps_arena_destroy(mps_arena_t);
@@ -176,6 +187,127 @@ size_t gcp_heap_summary(gcp_heap_group *out, size_t capacity, const uintptr_t *t
 void *PyMem_RawMalloc(size_t);
 void PyMem_RawFree(void *);
 
+/* ---- the collector (mps.h §2.3-2.4, 6-14; mpscamc.h, mpsclo.h) ---- */
+typedef unsigned mps_rm_t;
+typedef unsigned mps_rank_t;
+typedef unsigned mps_message_type_t;
+typedef mps_word_t mps_clock_t;
+typedef struct mps_fmt_s *mps_fmt_t;
+typedef struct mps_chain_s *mps_chain_t;
+typedef struct mps_root_s *mps_root_t;
+typedef struct mps_thr_s *mps_thr_t;
+typedef struct mps_message_s *mps_message_t;
+
+typedef struct mps_gen_param_s {
+  size_t mps_capacity;
+  double mps_mortality;
+} mps_gen_param_s;
+
+typedef struct mps_ld_s {
+  mps_word_t _epoch;
+  mps_word_t _rs;
+} mps_ld_s;
+typedef struct mps_ld_s *mps_ld_t;
+
+typedef void (*mps_formatted_objects_stepper_t)(mps_addr_t, mps_fmt_t, mps_pool_t,
+                                                void *, size_t);
+typedef void (*mps_roots_stepper_t)(mps_addr_t *, mps_root_t, void *, size_t);
+
+/* collection control and introspection */
+void mps_arena_clamp(mps_arena_t);
+void mps_arena_park(mps_arena_t);
+void mps_arena_release(mps_arena_t);
+mps_res_t mps_arena_collect(mps_arena_t);
+mps_res_t mps_arena_start_collect(mps_arena_t);
+mps_bool_t mps_arena_step(mps_arena_t, double, double);
+mps_word_t mps_collections(mps_arena_t);
+mps_bool_t mps_addr_fmt(mps_fmt_t *, mps_arena_t, mps_addr_t);
+mps_res_t mps_addr_object(mps_addr_t *, mps_arena_t, mps_addr_t);
+mps_bool_t mps_arena_busy(mps_arena_t);
+
+/* formats and chains */
+void mps_fmt_destroy(mps_fmt_t);
+mps_res_t mps_chain_create(mps_chain_t *, mps_arena_t, size_t, mps_gen_param_s *);
+void mps_chain_destroy(mps_chain_t);
+
+/* roots and threads */
+mps_rank_t mps_rank_ambig(void);
+mps_rank_t mps_rank_exact(void);
+mps_rank_t mps_rank_weak(void);
+mps_res_t mps_root_create_table(mps_root_t *, mps_arena_t, mps_rank_t, mps_rm_t,
+                                mps_addr_t *, size_t);
+mps_res_t mps_root_create_thread(mps_root_t *, mps_arena_t, mps_thr_t, void *);
+void mps_root_destroy(mps_root_t);
+mps_res_t mps_thread_reg(mps_thr_t *, mps_arena_t);
+void mps_thread_dereg(mps_thr_t);
+
+/* messages */
+void mps_message_type_enable(mps_arena_t, mps_message_type_t);
+void mps_message_type_disable(mps_arena_t, mps_message_type_t);
+mps_bool_t mps_message_poll(mps_arena_t);
+mps_bool_t mps_message_queue_type(mps_message_type_t *, mps_arena_t);
+mps_bool_t mps_message_get(mps_message_t *, mps_arena_t, mps_message_type_t);
+void mps_message_discard(mps_arena_t, mps_message_t);
+mps_message_type_t mps_message_type(mps_arena_t, mps_message_t);
+mps_clock_t mps_message_clock(mps_arena_t, mps_message_t);
+void mps_message_finalization_ref(mps_addr_t *, mps_arena_t, mps_message_t);
+size_t mps_message_gc_live_size(mps_arena_t, mps_message_t);
+size_t mps_message_gc_condemned_size(mps_arena_t, mps_message_t);
+size_t mps_message_gc_not_condemned_size(mps_arena_t, mps_message_t);
+const char *mps_message_gc_start_why(mps_arena_t, mps_message_t);
+
+/* finalization */
+mps_res_t mps_finalize(mps_arena_t, mps_addr_t *);
+mps_res_t mps_definalize(mps_arena_t, mps_addr_t *);
+
+/* location dependency */
+void mps_ld_reset(mps_ld_t, mps_arena_t);
+void mps_ld_add(mps_ld_t, mps_arena_t, mps_addr_t);
+void mps_ld_merge(mps_ld_t, mps_arena_t, mps_ld_t);
+mps_bool_t mps_ld_isstale(mps_ld_t, mps_arena_t, mps_addr_t);
+mps_bool_t mps_ld_isstale_any(mps_ld_t, mps_arena_t);
+
+/* walks */
+void mps_arena_formatted_objects_walk(mps_arena_t, mps_formatted_objects_stepper_t,
+                                      void *, size_t);
+void mps_arena_roots_walk(mps_arena_t, mps_roots_stepper_t, void *, size_t);
+
+/* the graph test format (native/testfmt/graph.h) */
+#define GCP_GRAPH_ALIGN ...
+#define GCP_GRAPH_OBJ ...
+#define GCP_GRAPH_FWD ...
+#define GCP_GRAPH_PAD1 ...
+#define GCP_GRAPH_PADN ...
+#define GCP_GRAPH_BAD ...
+#define GCP_GRAPH_MAX_REFS ...
+#define GCP_GRAPH_MAX_DATA ...
+#define GCP_GRAPH_MIN_DATA ...
+#define GCP_GRAPH_HOLD_MAX ...
+mps_res_t gcp_graph_format_create(mps_fmt_t *, mps_arena_t, size_t);
+int gcp_graph_header_ok(size_t);
+size_t gcp_graph_size(size_t, size_t, size_t);
+void gcp_graph_init(mps_addr_t, size_t, size_t, size_t, unsigned long);
+mps_res_t gcp_graph_alloc(mps_addr_t *, mps_ap_t, size_t, size_t, size_t, unsigned long);
+unsigned gcp_graph_kind(mps_addr_t, size_t);
+size_t gcp_graph_nrefs(mps_addr_t, size_t);
+size_t gcp_graph_ndata(mps_addr_t, size_t);
+unsigned long gcp_graph_id(mps_addr_t, size_t);
+size_t gcp_graph_extent(mps_addr_t, size_t);
+int gcp_graph_valid(mps_addr_t, size_t);
+mps_addr_t gcp_graph_ref(mps_addr_t, size_t, size_t);
+void gcp_graph_set_ref(mps_addr_t, size_t, size_t, mps_addr_t);
+mps_res_t gcp_graph_collect_holding(mps_arena_t, mps_thr_t, mps_addr_t *, size_t,
+                                    mps_addr_t *);
+mps_res_t gcp_graph_pool_walk(mps_pool_t, size_t, mps_addr_t *, size_t, size_t *);
+unsigned long gcp_graph_errors(mps_addr_t *, mps_word_t *);
+void gcp_graph_errors_reset(void);
+mps_res_t gcp_graph_alloc_into(mps_ap_t, size_t, mps_addr_t *, size_t, size_t, size_t,
+                               unsigned long);
+int gcp_graph_path_link(size_t, mps_addr_t *, size_t, const size_t *, size_t, size_t,
+                        size_t, const size_t *, size_t);
+long gcp_graph_path_read(size_t, mps_addr_t *, size_t, const size_t *, size_t,
+                         unsigned long *, unsigned long *, size_t);
+
 /* the Python layer's C section (below) */
 void gcp_py_install_handler(void);
 int gcp_py_misuse_pending(void);
@@ -197,6 +329,14 @@ mps_res_t gcp_py_mvt_create(mps_pool_t *, mps_arena_t, size_t align,
 mps_res_t gcp_py_segfit_create(mps_pool_t *, mps_arena_t);
 mps_res_t gcp_py_ap_create(mps_ap_t *, mps_pool_t);
 mps_res_t gcp_py_ap_alloc(mps_addr_t *, mps_ap_t, size_t);
+mps_res_t gcp_py_amc_create(mps_pool_t *, mps_arena_t, int zero, mps_fmt_t fmt,
+                            mps_chain_t chain, int interior, size_t extend_by,
+                            size_t large_size, unsigned have_mask);
+mps_res_t gcp_py_lo_create(mps_pool_t *, mps_arena_t, mps_fmt_t fmt, mps_chain_t chain,
+                           unsigned gen, unsigned have_mask);
+mps_res_t gcp_py_collected_ap_create(mps_ap_t *, mps_pool_t, int hash_arrays,
+                                     unsigned have_mask);
+void *gcp_py_stack_cold_end(void);
 """
 
 SOURCE = r"""
@@ -206,6 +346,11 @@ SOURCE = r"""
 #include "mpscmvff.h"
 #include "mpscmvt.h"
 #include "mpscsegfit.h"
+#include "mpscamc.h"
+#include "mpsclo.h"
+
+/* The graph test format (an ordinary MPS client; see its header). */
+#include "testfmt/graph.c"
 
 /* The cdef names the function forms of the inline AP macros. */
 #undef mps_reserve
@@ -273,6 +418,16 @@ static int gcp_py_take_misuse(char *buf, size_t n)
 #define GCP_PY_HAVE_RESERVE_DEPTH (1u << 13)
 #define GCP_PY_HAVE_FRAG_LIMIT    (1u << 14)
 #define GCP_PY_HAVE_DEBUG_OPTIONS (1u << 15)
+#define GCP_PY_HAVE_CHAIN         (1u << 16)
+#define GCP_PY_HAVE_INTERIOR      (1u << 17)
+#define GCP_PY_HAVE_LARGE_SIZE    (1u << 18)
+#define GCP_PY_HAVE_GEN           (1u << 19)
+#define GCP_PY_HAVE_HASH_ARRAYS   (1u << 20)
+
+/* The message types are function-like macros in mps.h. */
+#define GCP_PY_MESSAGE_FINALIZATION mps_message_type_finalization()
+#define GCP_PY_MESSAGE_GC           mps_message_type_gc()
+#define GCP_PY_MESSAGE_GC_START     mps_message_type_gc_start()
 
 static mps_res_t gcp_py_arena_create(mps_arena_t *arena_o, size_t size, size_t grain,
                                      size_t commit_limit, double spare, double pause,
@@ -370,6 +525,66 @@ static mps_res_t gcp_py_ap_alloc(mps_addr_t *p_o, mps_ap_t ap, size_t size)
   return MPS_RES_OK;
 }
 
+/* ---- the collector ------------------------------------------------------ */
+
+/* AMC (zero == 0) or AMCZ (zero != 0). */
+static mps_res_t gcp_py_amc_create(mps_pool_t *pool_o, mps_arena_t arena, int zero,
+                                   mps_fmt_t fmt, mps_chain_t chain, int interior,
+                                   size_t extend_by, size_t large_size, unsigned have)
+{
+  mps_res_t res;
+  MPS_ARGS_BEGIN(args) {
+    MPS_ARGS_ADD(args, MPS_KEY_FORMAT, fmt);
+    if (have & GCP_PY_HAVE_CHAIN) MPS_ARGS_ADD(args, MPS_KEY_CHAIN, chain);
+    if (have & GCP_PY_HAVE_INTERIOR) MPS_ARGS_ADD(args, MPS_KEY_INTERIOR, interior != 0);
+    if (have & GCP_PY_HAVE_EXTEND_BY) MPS_ARGS_ADD(args, MPS_KEY_EXTEND_BY, extend_by);
+    if (have & GCP_PY_HAVE_LARGE_SIZE) MPS_ARGS_ADD(args, MPS_KEY_LARGE_SIZE, large_size);
+    res = mps_pool_create_k(pool_o, arena, zero ? mps_class_amcz() : mps_class_amc(), args);
+  } MPS_ARGS_END(args);
+  return res;
+}
+
+static mps_res_t gcp_py_lo_create(mps_pool_t *pool_o, mps_arena_t arena, mps_fmt_t fmt,
+                                  mps_chain_t chain, unsigned gen, unsigned have)
+{
+  mps_res_t res;
+  MPS_ARGS_BEGIN(args) {
+    MPS_ARGS_ADD(args, MPS_KEY_FORMAT, fmt);
+    if (have & GCP_PY_HAVE_CHAIN) MPS_ARGS_ADD(args, MPS_KEY_CHAIN, chain);
+    if (have & GCP_PY_HAVE_GEN) MPS_ARGS_ADD(args, MPS_KEY_GEN, gen);
+    res = mps_pool_create_k(pool_o, arena, mps_class_lo(), args);
+  } MPS_ARGS_END(args);
+  return res;
+}
+
+static mps_res_t gcp_py_collected_ap_create(mps_ap_t *ap_o, mps_pool_t pool,
+                                            int hash_arrays, unsigned have)
+{
+  mps_res_t res;
+  MPS_ARGS_BEGIN(args) {
+    if (have & GCP_PY_HAVE_HASH_ARRAYS)
+      MPS_ARGS_ADD(args, MPS_KEY_AP_HASH_ARRAYS, hash_arrays != 0);
+    res = mps_ap_create_k(ap_o, pool, args);
+  } MPS_ARGS_END(args);
+  return res;
+}
+
+/* The cold end of the calling thread's whole stack (the top of its
+ * mapping), for a thread root that covers every C frame the thread will
+ * ever have; NULL if it cannot be found. */
+#include <pthread.h>
+static void *gcp_py_stack_cold_end(void)
+{
+  pthread_attr_t attr;
+  void *addr = NULL;
+  size_t size = 0;
+  if (pthread_getattr_np(pthread_self(), &attr) != 0) return NULL;
+  if (pthread_attr_getstack(&attr, &addr, &size) != 0) addr = NULL;
+  (void)pthread_attr_destroy(&attr);
+  if (addr == NULL) return NULL;
+  return (void *)(((uintptr_t)addr + size) & ~(uintptr_t)(sizeof(void *) - 1));
+}
+
 /* ---- the CPython integration (the only C that uses Python.h) ---------- */
 #include "cpython/objects.c"
 #include "cpython/hook.c"
@@ -382,6 +597,7 @@ def _depends() -> list[str]:
     patterns = ("*.c", "*.h", os.path.join("platform", "*.c"), os.path.join("platform", "*.h"))
     files = [f for p in patterns for f in glob.glob(os.path.join(_SRC, p))]
     files += glob.glob(os.path.join(_NATIVE, "cpython", "*.c"))
+    files += glob.glob(os.path.join(_NATIVE, "testfmt", "*.[ch]"))
     files += glob.glob(os.path.join(_INCLUDE, "*.h"))
     return sorted(files)
 
