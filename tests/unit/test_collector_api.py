@@ -21,7 +21,9 @@ location dependencies, introspection and walks.
 * definalize of an unregistered object is False (MPS_RES_FAIL), of a
   registered one True once.
 * Finalization in AMC, AMCZ and LO: one message per registration, its ref
-  an intact object, reclaimed after the discard, no second message.
+  an intact object, reclaimed after the discard, no second message; a
+  pool destroyed while one of its messages is taken drops the queued ones
+  and leaves the taken one safe to read and discard.
 * Messages: nothing posted for disabled types, poll / queue_type,
   disable discards the queued ones, GC and GC-start in pairs with sane
   sizes.
@@ -426,6 +428,27 @@ def test_finalization_message_once_per_registration(heap: Heap, kind: str) -> No
     assert heap.live_ids() == {11}
     assert gc.get_message(heap.arena, MessageType.FINALIZATION) is None
     assert gc.definalize(heap.arena, heap.table[0]) is True
+
+
+def scenario_pool_destroyed_under_a_taken_message() -> None:
+    h = Heap()
+    gc.enable_messages(h.arena, MessageType.FINALIZATION)
+    with h.amc.allocation_point() as ap:
+        for i in range(2):
+            gc.finalize(h.arena, h.fmt.alloc(ap, 0, 2, i + 1))
+    gc.collect(h.arena)
+    taken = gc.get_message(h.arena, MessageType.FINALIZATION)
+    assert taken is not None and h.fmt.ident(taken.finalization_ref()) in (1, 2)
+    assert gc.poll_messages(h.arena)
+    h.amc.destroy()  # nothing is finalized at destruction; its queued messages go
+    assert not gc.poll_messages(h.arena)
+    taken.finalization_ref()  # whatever it says now, it must not crash
+    taken.discard()
+    h.close()
+
+
+def test_destroying_a_pool_under_a_taken_message() -> None:
+    run_isolated("scenario_pool_destroyed_under_a_taken_message")
 
 
 # ---- messages -----------------------------------------------------------------------------

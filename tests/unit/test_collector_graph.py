@@ -80,7 +80,7 @@ from gc_plugin import collector as gc
 from gc_plugin.collector import MessageType
 
 SETTINGS = settings(
-    max_examples=int(os.environ.get("GCP_TEST_EXAMPLES", "40")),
+    max_examples=int(os.environ.get("GCP_TEST_EXAMPLES", "150")),
     stateful_step_count=45,
     deadline=None,
     print_blob=True,
