@@ -33,7 +33,9 @@ struct SegStruct {
   RingStruct poolRing;  /* in the pool's list of segments */
   Size descSize;        /* bytes of this descriptor (for freeing) */
   Buffer buffer;        /* attached allocation point, if any */
-  unsigned white, grey, nailed, rankSet; /* collector state (gc.h) */
+  unsigned white, grey, nailed;  /* collector state (gc.h) */
+  unsigned protectedRO;  /* made read-only by the barrier (prot_linux.c) */
+  int dirty;             /* written since: set by the barrier's handler */
   Word summary;         /* zones its references point into, when last scanned */
 };
 

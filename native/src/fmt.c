@@ -54,13 +54,15 @@ INTERN void FormatDestroy(Format fmt)
   ControlFree(arena, fmt, sizeof(FormatStruct));
 }
 
-/* Client scan methods run with the scan state's summary reset, and the
- * summary they leave is the zones of everything they fixed. */
+/* Client scan methods run with the scan state's summary reset; the
+ * summary of the scanned objects is the zones of every reference they
+ * presented (_ufs) and of every new address a fix stored (ss->fixed). */
 INTERN Res FormatScan(ScanState ss, Format fmt, Addr base, Addr limit, Word *summaryReturn)
 {
   Res res;
   ss->ss._ufs = 0;
+  ss->fixed = 0;
   res = fmt->scan(&ss->ss, base, limit);
-  if (summaryReturn != NULL) *summaryReturn = res == RES_OK ? ss->ss._ufs : ~(Word)0;
+  if (summaryReturn != NULL) *summaryReturn = res == RES_OK ? ss->ss._ufs | ss->fixed : ~(Word)0;
   return res;
 }

@@ -167,6 +167,7 @@ typedef struct ScanStateStruct {
   Arena arena;
   mps_rank_t rank;
   RootsWalk rootsWalk;        /* non-NULL only in mps_arena_roots_walk */
+  Word fixed;                 /* zones of the new addresses fixes stored */
 } ScanStateStruct, *ScanState;
 
 #define ScanStateSig ((Sig)0x5195C455UL)
@@ -205,6 +206,8 @@ struct GCStruct {
   Count anonCount, anonMax;
   Addr selfCold;              /* the end of the collecting thread's stack */
   Count unstoppable;          /* threads that could not be stopped, ever */
+  Bool barrier;               /* protect old segments (prot_linux.c) */
+  Bool barrierInUse;          /* registered with the barrier's handler */
 };
 
 /* Collector entry points used by the rest of the core. */
@@ -220,6 +223,10 @@ INTERN Res RootsScan(Arena arena, ScanState ss, mps_rank_t rank);
 INTERN Res RootScanOne(ScanState ss, Root root);
 INTERN void RootsWalkReport(ScanState ss, Addr *refIO);
 INTERN Res ThreadScan(ScanState ss, Thread thr, Addr cold, mps_area_scan_t scan, void *closure);
+INTERN void ProtArenaUse(Arena arena, Bool use);
+INTERN void ProtRefresh(void);
+INTERN void ProtSet(Seg seg, Bool readOnly);
+INTERN Bool ProtMustScan(Seg seg, Word white);
 INTERN Res ThreadsSuspend(Arena arena);
 INTERN Res ThreadsScanAnonymous(Arena arena, ScanState ss);
 INTERN void ThreadsResume(Arena arena);

@@ -22,6 +22,7 @@
 #include "chain.c"
 #include "root.c"
 #include "platform/thread_linux.c"
+#include "platform/prot_linux.c"
 #include "message.c"
 #include "ld.c"
 #include "trace.c"

@@ -574,6 +574,11 @@ mps_res_t mps_pool_walk(mps_pool_t pool, mps_area_scan_t scan_area, void *closur
     ArenaLeave(arena);
     return MISUSE("mps_pool_walk: the arena must be parked");
   }
+  {
+    /* The client's scanner may write: lift the barrier from the pool. */
+    Ring node, next;
+    RING_FOR(node, &pool->segRing, next) ProtSet(RING_ELT(SegStruct, poolRing, node), FALSE);
+  }
   c.scan = scan_area;
   c.closure = closure;
   /* Nothing is white: the zone test passes everything to _mps_fix2,

@@ -114,6 +114,7 @@ static void amcSegFree(AMC amc, FSeg fseg)
   gen->size -= size;
   amc->total -= size;
   if (FSegSeg(fseg)->buffer == NULL) amc->tails -= AddrOffset(fseg->end, FSegSeg(fseg)->limit);
+  ProtSet(FSegSeg(fseg), FALSE);
   FSegTablesFree(fseg);
   SegDestroy(FSegSeg(fseg));
 }
@@ -211,6 +212,7 @@ static void amcWhiten(Pool pool)
       continue;
     }
     seg->white = TRUE;
+    ProtSet(seg, FALSE);
     trace->white |= ZoneSetOfRange(seg->base, seg->limit);
     trace->condemned += used;
     trace->mayMove = TRUE;
@@ -380,6 +382,25 @@ static Bool amcGrey(Res *resReturn, Pool pool, ScanState ss)
   return worked;
 }
 
+/* The barrier: segments older than the nursery, which nursery collections
+ * do not condemn, become read-only once clean (prot_linux.c). */
+static void amcProtectOld(AMC amc)
+{
+  Pool pool = &amc->poolStruct;
+  GCStruct *gc = pool->arena->gc;
+  Ring node, next;
+  RING_FOR(node, &pool->segRing, next) {
+    Seg seg = RING_ELT(SegStruct, poolRing, node);
+    if (FSegOfSeg(seg)->gen == 0 || seg->buffer != NULL) continue;
+    if (!gc->barrierInUse) {
+      ProtArenaUse(pool->arena, TRUE);
+      gc->barrierInUse = gc->barrier;
+      if (!gc->barrier) return;
+    }
+    ProtSet(seg, TRUE);
+  }
+}
+
 /* Pad the dead objects of a nailed segment, coalescing neighbours. */
 static Size amcSweepNailed(Pool pool, FSeg fseg)
 {
@@ -434,6 +455,7 @@ static void amcReclaim(Pool pool)
     if (f != NULL) amc->tails += AddrOffset(f->end, FSegSeg(f)->limit);
     amc->forward[i] = NULL;
   }
+  if (!amc->leaf && arena->gc->barrier) amcProtectOld(amc);
 }
 
 static Res amcWalk(Pool pool, PoolAreaVisitor visit, void *closure)
@@ -473,6 +495,7 @@ static Bool amcConsistent(Pool pool)
     FSeg fseg = FSegOfSeg(seg);
     Addr p, end = amcSegEnd(fseg);
     if (!SegCheck(seg) || seg->pool != pool || seg->white || seg->nailed || seg->grey) return FALSE;
+    if (seg->protectedRO && (amc->leaf || fseg->gen == 0)) return FALSE;
     if (end < seg->base || end > seg->limit || fseg->gen > pool->chain->genCount) return FALSE;
     if (fseg->marks != NULL || fseg->starts != NULL) return FALSE;
     for (p = seg->base; p < end; p = FSegNext(pool->format, p)) {

@@ -21,6 +21,7 @@
  *   8. threads are resumed; the epoch advances if anything moved.
  * Design: docs/design/trace.md.
  */
+#include <stdlib.h>
 #include "gc.h"
 #include "vm.h"
 
@@ -67,7 +68,12 @@ mps_res_t _mps_fix2(mps_ss_t mss, mps_addr_t *ref_io)
   if (UNLIKELY(ss->rootsWalk != NULL)) { RootsWalkReport(ss, (Addr *)ref_io); return MPS_RES_OK; }
   if (!ArenaSegOf(&seg, arena, (Addr)*ref_io)) return MPS_RES_OK;
   if (!seg->white) return MPS_RES_OK;
-  return seg->pool->klass->fix(seg->pool, ss, seg, (Addr *)ref_io);
+  {
+    Addr old = (Addr)*ref_io;
+    Res res = seg->pool->klass->fix(seg->pool, ss, seg, (Addr *)ref_io);
+    if ((Addr)*ref_io != old) ss->fixed |= ZoneOf((Addr)*ref_io);
+    return res;
+  }
 }
 
 INTERN Bool TraceIsPreserved(Arena arena, Addr ref, Addr *newReturn)
@@ -109,7 +115,12 @@ static Res traceScanNonWhite(Arena arena, ScanState ss)
     RING_FOR(snode, &pool->segRing, snext) {
       Seg seg = RING_ELT(SegStruct, poolRing, snode);
       if (!seg->white && !seg->grey) {
-        Res res = pool->klass->scanSeg(pool, ss, seg);
+        Res res;
+        /* The barrier: a clean, read-only segment whose references all
+         * miss the white set cannot refer to anything white. */
+        if (arena->gc->barrier && !ProtMustScan(seg, arena->gc->trace.white)) continue;
+        ProtSet(seg, FALSE);
+        res = pool->klass->scanSeg(pool, ss, seg);
         if (res != RES_OK) return res;
       }
     }
@@ -195,6 +206,7 @@ INTERN Res TraceCollect(Arena arena, Bool full, const char *why)
 
   res = ThreadsSuspend(arena);
   if (res != RES_OK) { trace->busy = FALSE; return res; }
+  if (gc->barrierInUse) ProtRefresh();
   traceFlipBuffers(arena);
   POOLS_FOR(pool, arena, node, next) pool->klass->whiten(pool);
 
@@ -204,6 +216,7 @@ INTERN Res TraceCollect(Arena arena, Bool full, const char *why)
   ss.arena = arena;
   ss.sig = ScanStateSig;
   ss.rootsWalk = NULL;
+  ss.fixed = 0;
 
   /* Ambiguous references first: every pin is known before anything moves. */
   res = RootsScan(arena, &ss, RANK_AMBIG);
@@ -267,6 +280,10 @@ INTERN Res GCInit(Arena arena)
   RingInit(&gc->threadRing);
   RingInit(&gc->messageQueue);
   gc->topGen.capacity = 0;
+  {
+    const char *env = getenv("GCP_BARRIER");
+    gc->barrier = env == NULL || strcmp(env, "0") != 0;
+  }
   res = MessagesInit(arena);
   if (res == RES_OK) res = ChainCreateDefault(arena);
   if (res != RES_OK) {
@@ -284,6 +301,7 @@ INTERN void GCFinish(Arena arena)
   GCStruct *gc = arena->gc;
   Trace trace = &gc->trace;
   if (gc == NULL) return;
+  if (gc->barrierInUse) ProtArenaUse(arena, FALSE);
   MessagesFinish(arena);
   if (gc->anon != NULL) ControlFree(arena, gc->anon, gc->anonMax * sizeof(ThreadStruct));
   if (gc->defaultChain != NULL) ChainDestroy(gc->defaultChain);
