@@ -551,6 +551,36 @@ INTERN Res ArenaAllocPages(Addr *baseReturn, Arena arena, Size size, Bool high, 
   return RES_RESOURCE;
 }
 
+/* As ArenaAllocPages (low), but from pages in the given zones (spec
+ * §7.1: zone = (address >> ARENA_ZONE_SHIFT) mod 64) when a run that fits
+ * in one zone stripe is free there; otherwise anywhere.  The collector
+ * keeps generations in different zones so that a segment's zone summary
+ * can tell it refers to no younger generation. */
+INTERN Res ArenaAllocPagesZoned(Addr *baseReturn, Arena arena, Size size, Word zones, Seg owner)
+{
+  Size stripe = (Size)1 << ARENA_ZONE_SHIFT;
+  Shift shift = arena->grainShift;
+  Index ci;
+  if (zones != ~(Word)0 && size <= stripe && stripe >= arena->grainSize) {
+    for (ci = 0; ci < arena->chunkCount; ++ci) {
+      Chunk c = arena->chunks[ci];
+      Addr a, first;
+      if (c == NULL) continue;
+      first = AddrAdd(c->base, c->allocBase << shift);
+      for (a = AddrAlignDown(first, stripe); a < c->limit; a = AddrAdd(a, stripe)) {
+        Addr lo = a < first ? first : a, hi = AddrAdd(a, stripe);
+        Index i;
+        if (!((zones >> (((Word)a >> ARENA_ZONE_SHIFT) & (WORD_WIDTH - 1))) & 1)) continue;
+        if (hi > c->limit) hi = c->limit;
+        if (BTFindResRange(&i, c->allocTable, AddrOffset(c->base, lo) >> shift,
+                           AddrOffset(c->base, hi) >> shift, size >> shift, FALSE))
+          return chunkAllocPages(baseReturn, arena, c, i, size >> shift, owner);
+      }
+    }
+  }
+  return ArenaAllocPages(baseReturn, arena, size, FALSE, owner);
+}
+
 INTERN void ArenaFreePages(Arena arena, Addr base, Size size)
 {
   Chunk c = ArenaChunkOf(arena, base);

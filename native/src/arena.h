@@ -119,6 +119,9 @@ INLINE void ArenaLeaveRecursive(Arena arena, Bool claimed) { if (claimed) ArenaL
  * recorded as belonging to `owner`. */
 INTERN Res ArenaAllocPages(Addr *baseReturn, Arena arena, Size size, Bool high, Seg owner);
 INTERN void ArenaFreePages(Arena arena, Addr base, Size size);
+/* Zones: address stripes of 2^ARENA_ZONE_SHIFT bytes, numbered mod 64. */
+#define ARENA_ZONE_SHIFT 20
+INTERN Res ArenaAllocPagesZoned(Addr *baseReturn, Arena arena, Size size, Word zones, Seg owner);
 
 INTERN Res ArenaSetCommitLimit(Arena arena, Size limit);
 INTERN void ArenaSetSpare(Arena arena, double spare);
@@ -185,6 +188,8 @@ INTERN Size ControlCommitted(Arena arena);
 
 /* Segments. */
 INTERN Res SegCreate(Seg *segReturn, Pool pool, Size size, Size descSize, Bool high);
+/* SegCreate placing the segment in `zones` where it can (low). */
+INTERN Res SegCreateZoned(Seg *segReturn, Pool pool, Size size, Size descSize, Word zones);
 INTERN void SegDestroy(Seg seg);
 INTERN Bool SegCheck(Seg seg);
 INLINE Size SegSize(Seg seg) { return AddrOffset(seg->base, seg->limit); }

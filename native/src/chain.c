@@ -74,6 +74,20 @@ INTERN Gen ChainGen(Arena arena, Chain chain, Index gen)
   return gen < chain->genCount ? &chain->gens[gen] : &arena->gc->topGen;
 }
 
+/* Generations live in separate zones: the nursery in zones 8-15, the next
+ * generation in 16-31, everything older in the rest (zone 0, where small
+ * integers and NULL fall, is kept away from the nursery so that they fail
+ * MPS_FIX1 in nursery collections).  A nursery collection's white set is
+ * then mostly the nursery's zones, and an old segment whose summary misses
+ * them is skipped (barrier: prot_linux.c). */
+INTERN Word ChainGenZones(Chain chain, Index gen)
+{
+  UNUSED(chain);
+  if (gen == 0) return (Word)0xFF00;
+  if (gen == 1) return (Word)0xFFFF0000;
+  return ~(Word)0xFFFFFF00;
+}
+
 INTERN void ChainNoteAlloc(Chain chain, Index gen, Size size, Bool counted)
 {
   Gen g = ChainGen(chain->arena, chain, gen);

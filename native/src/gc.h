@@ -28,7 +28,7 @@
 #define RANK_LIMIT 4
 
 /* Zones: an address's zone is (addr >> ZONE_SHIFT) mod 64. */
-#define ZONE_SHIFT 20
+#define ZONE_SHIFT ARENA_ZONE_SHIFT
 INLINE Word ZoneOf(Addr a) { return (Word)1 << (((Word)a >> ZONE_SHIFT) & (WORD_WIDTH - 1)); }
 INLINE Word ZoneSetOfRange(Addr base, Addr limit)
 {
@@ -234,6 +234,8 @@ INTERN void ThreadsResume(Arena arena);
  * to its new size (not for ramps and hash arrays). */
 INTERN void ChainNoteAlloc(Chain chain, Index gen, Size size, Bool counted);
 INTERN Gen ChainGen(Arena arena, Chain chain, Index gen);
+/* The zones a generation's segments are placed in (chain.c). */
+INTERN Word ChainGenZones(Chain chain, Index gen);
 INTERN Bool ChainCondemnWanted(Arena arena, const char **whyReturn);
 INTERN Res MessagesScan(Arena arena, ScanState ss);
 INTERN void MessagePost(Arena arena, Message msg);

@@ -135,7 +135,7 @@ static Res amcSegCreate(FSeg *fsegReturn, AMC amc, Size size, Index gen, Bool co
   Pool pool = &amc->poolStruct;
   Seg seg;
   FSeg fseg;
-  Res res = SegCreate(&seg, pool, size, sizeof(FSegStruct), FALSE);
+  Res res = SegCreateZoned(&seg, pool, size, sizeof(FSegStruct), ChainGenZones(pool->chain, gen));
   if (res != RES_OK) return res;
   fseg = FSegOfSeg(seg);
   fseg->gen = gen;

@@ -10,7 +10,7 @@ INTERN Bool SegCheck(Seg seg)
   return CHECKS(Seg, seg) && seg->base < seg->limit;
 }
 
-INTERN Res SegCreate(Seg *segReturn, Pool pool, Size size, Size descSize, Bool high)
+static Res segCreate(Seg *segReturn, Pool pool, Size size, Size descSize, Bool high, Word zones)
 {
   Arena arena = pool->arena;
   Seg seg;
@@ -27,7 +27,8 @@ INTERN Res SegCreate(Seg *segReturn, Pool pool, Size size, Size descSize, Bool h
   seg->descSize = descSize;
   RingInit(&seg->poolRing);
   seg->sig = SegSig;
-  res = ArenaAllocPages(&base, arena, size, high, seg);
+  res = zones == ~(Word)0 ? ArenaAllocPages(&base, arena, size, high, seg)
+      : ArenaAllocPagesZoned(&base, arena, size, zones, seg);
   if (res != RES_OK) {
     seg->sig = SigInvalid;
     ControlFree(arena, seg, descSize);
@@ -38,6 +39,16 @@ INTERN Res SegCreate(Seg *segReturn, Pool pool, Size size, Size descSize, Bool h
   RingAppend(&pool->segRing, &seg->poolRing);
   *segReturn = seg;
   return RES_OK;
+}
+
+INTERN Res SegCreate(Seg *segReturn, Pool pool, Size size, Size descSize, Bool high)
+{
+  return segCreate(segReturn, pool, size, descSize, high, ~(Word)0);
+}
+
+INTERN Res SegCreateZoned(Seg *segReturn, Pool pool, Size size, Size descSize, Word zones)
+{
+  return segCreate(segReturn, pool, size, descSize, FALSE, zones);
 }
 
 INTERN void SegDestroy(Seg seg)
