@@ -5,8 +5,9 @@
  * to the arena's top generation (index genCount) once they survive the
  * chain's last one.  A generation's new size is what was allocated into
  * it (generation 0) or promoted into it since it was last condemned; when
- * some generation's new size passes its capacity, the collector condemns
- * that generation and every younger one of the chain.  The top
+ * some generation's new size passes its trigger (its capacity, scaled up
+ * to 8x while its mortality stays low), the collector condemns that
+ * generation and every younger one of the chain.  The top
  * generation is collected (with everything else) when it has grown by
  * more than it held after the last full collection, and by more than the
  * capacities of the chains in use together.
@@ -41,7 +42,7 @@ INTERN Res ChainCreate(Chain *chainReturn, Arena arena, Count genCount, const mp
   if (res != RES_OK) { ControlFree(arena, chain, sizeof(ChainStruct)); return res; }
   chain->gens = p;
   for (i = 0; i < genCount; ++i) {
-    chain->gens[i].capacity = params[i].mps_capacity << 10;
+    chain->gens[i].capacity = chain->gens[i].trigger = params[i].mps_capacity << 10;
     chain->gens[i].mortality = params[i].mps_mortality;
   }
   chain->arena = arena;
@@ -109,8 +110,8 @@ INTERN Bool ChainCondemn(Arena arena, Bool full, const char **whyReturn)
     Chain chain = RING_ELT(ChainStruct, arenaRing, node);
     Index i, top = chain->genCount;
     for (i = 0; i < chain->genCount; ++i) {
-      if (chain->poolCount > 0) chainCapacity += chain->gens[i].capacity;
-      if (chain->gens[i].newSize > chain->gens[i].capacity) top = i;
+      if (chain->poolCount > 0) chainCapacity += chain->gens[i].trigger;
+      if (chain->gens[i].newSize > chain->gens[i].trigger) top = i;
     }
     for (i = 0; i < chain->genCount; ++i) {
       chain->gens[i].condemned = full || (top < chain->genCount && i <= top);
@@ -146,13 +147,19 @@ INTERN void ChainTraceDone(Arena arena, Size condemned, Size live)
   RING_FOR(node, &gc->chainRing, next) {
     Chain chain = RING_ELT(ChainStruct, arenaRing, node);
     Index i;
-    if (chain->poolCount > 0) nurseries += chain->gens[0].capacity;
+    if (chain->poolCount > 0) nurseries += chain->gens[0].trigger;
     for (i = 0; i < chain->genCount; ++i) {
       Gen g = &chain->gens[i];
       if (g->condemned) {
         g->newSize = 0;
         if (condemned > 0)
           g->mortality = 0.5 * g->mortality + 0.5 * (1.0 - (double)live / (double)condemned);
+        /* Capacity is not a hard limit (spec §10): while most of what a
+         * generation holds survives, collecting it often only copies the
+         * same objects again, so its trigger grows (up to 8x); it comes
+         * back down as mortality recovers. */
+        if (g->mortality < 0.5 && g->trigger < 8 * g->capacity) g->trigger *= 2;
+        else if (g->mortality > 0.8 && g->trigger > g->capacity) g->trigger /= 2;
       }
       g->condemned = FALSE;
     }
@@ -179,8 +186,8 @@ INTERN Bool ChainCondemnWanted(Arena arena, const char **whyReturn)
     Index i;
     if (chain->poolCount == 0) continue;
     for (i = 0; i < chain->genCount; ++i) {
-      chainCapacity += chain->gens[i].capacity;
-      if (chain->gens[i].newSize > chain->gens[i].capacity) {
+      chainCapacity += chain->gens[i].trigger;
+      if (chain->gens[i].newSize > chain->gens[i].trigger) {
         if (whyReturn != NULL) *whyReturn = "A generation of a chain has exceeded its capacity.";
         return TRUE;
       }

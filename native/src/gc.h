@@ -61,7 +61,8 @@ typedef struct mps_fmt_s {
 /* ---- chains and generations (chain.c) ------------------------------ */
 
 typedef struct GenStruct {
-  Size capacity;              /* bytes */
+  Size capacity;              /* bytes, as the client gave it */
+  Size trigger;               /* new size that triggers a collection */
   double mortality;           /* moving average of the dead fraction */
   Size newSize;               /* allocated or promoted in since last condemned */
   Size size;                  /* bytes of segments currently in this generation */
