@@ -96,6 +96,10 @@ _EXPORTS = {
     "formatted_objects": "gc_plugin.collector",
     "root_references": "gc_plugin.collector",
     "teardown": "gc_plugin.collector",
+    "ProcessRoots": "gc_plugin.process_roots",
+    "attach_process_roots": "gc_plugin.process_roots",
+    "default_arena": "gc_plugin.process_roots",
+    "unstoppable_threads": "gc_plugin.process_roots",
 }
 
 __all__ = [
@@ -182,6 +186,10 @@ __all__ = [
     "formatted_objects",
     "root_references",
     "teardown",
+    "ProcessRoots",
+    "attach_process_roots",
+    "default_arena",
+    "unstoppable_threads",
     "__version__",
 ]
 
@@ -237,6 +245,12 @@ if TYPE_CHECKING:
         teardown,
         Thread,
         ThreadRoot,
+    )
+    from gc_plugin.process_roots import (
+        attach_process_roots,
+        default_arena,
+        ProcessRoots,
+        unstoppable_threads,
     )
     from gc_plugin.errors import (
         CommitLimitError,

@@ -298,6 +298,12 @@ mps_addr_t gcp_graph_ref(mps_addr_t, size_t, size_t);
 void gcp_graph_set_ref(mps_addr_t, size_t, size_t, mps_addr_t);
 mps_res_t gcp_graph_collect_holding(mps_arena_t, mps_thr_t, mps_addr_t *, size_t,
                                     mps_addr_t *);
+int gcp_graph_hold_until(mps_addr_t *, size_t, mps_addr_t *, volatile int *, volatile int *);
+
+/* the Python process's roots for a collected arena (native/cpython/gcroots.c) */
+void gcp_arena_all_threads(mps_arena_t, int);
+size_t gcp_arena_unstoppable_threads(mps_arena_t);
+int gcp_python_arena_attach(mps_arena_t, mps_root_t *);
 mps_res_t gcp_graph_pool_walk(mps_pool_t, size_t, mps_addr_t *, size_t, size_t *);
 unsigned long gcp_graph_errors(mps_addr_t *, mps_word_t *);
 void gcp_graph_errors_reset(void);
@@ -589,6 +595,7 @@ static void *gcp_py_stack_cold_end(void)
 #include "cpython/objects.c"
 #include "cpython/hook.c"
 #include "cpython/heapwalk.c"
+#include "cpython/gcroots.c"
 """
 
 

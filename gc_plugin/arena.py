@@ -84,11 +84,18 @@ class Arena(_NativeObject):
         lib.mps_arena_destroy(handle)
 
     def _backs_out(self, handle: Any) -> bool:
-        # The core refuses while pools remain.
-        return any(not pool.destroyed for pool in list(self._pools.values()))
+        # The core refuses while pools, or formats, chains, roots or
+        # registered threads (gc_plugin.collector) remain.
+        if any(not pool.destroyed for pool in list(self._pools.values())):
+            return True
+        from gc_plugin import collector  # imported late: it imports this module
+
+        blocking = (collector.Format, collector.Chain, collector.Thread, collector.Root)
+        return any(isinstance(child, blocking) for child in collector._children(self))
 
     def destroy(self) -> None:
-        """Destroy the arena.  Idempotent; MisuseError if pools remain."""
+        """Destroy the arena.  Idempotent; MisuseError if pools, formats,
+        chains, roots or registered threads remain."""
         super().destroy()
 
     def _repr_fields(self) -> str:

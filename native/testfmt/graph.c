@@ -2,8 +2,9 @@
  *
  * Implements native/testfmt/graph.h (the layout is described there): the
  * format methods for header sizes 0, 8 and 16, allocation through the
- * reserve/initialise/commit protocol, accessors, a helper that holds
- * references only on its own C stack across a collection, a pool walker,
+ * reserve/initialise/commit protocol, accessors, helpers that hold
+ * references only on their own C stack across a collection (one that
+ * collects, one that waits while another thread does), a pool walker,
  * and path operations for threads that must not keep addresses between
  * calls.  An ordinary MPS client: only the public headers are used.
  *
@@ -12,6 +13,8 @@
  * gcp_graph_errors) rather than trusted: scan returns MPS_RES_FAIL and
  * skip steps over one alignment unit.
  */
+
+#include <sched.h>
 
 #include "testfmt/graph.h"
 
@@ -412,6 +415,40 @@ mps_res_t gcp_graph_collect_holding(mps_arena_t arena, mps_thr_t thr, mps_addr_t
   res = graph_hold_and_collect(arena, thr, refs, n, after, (void *)&cold_marker);
   cold_marker = NULL;  /* used after the call: the call cannot be a tail call */
   return res;
+}
+
+/* Hold references only in this thread's stack frame until *release
+ * becomes non-zero (another thread collects meanwhile); *holding is set
+ * once the caller's copies are gone.  The thread is not registered: only
+ * an arena that counts every thread as registered sees these references
+ * (gcp_arena_all_threads). */
+static __attribute__((noinline)) void
+graph_hold_until(mps_addr_t *refs, size_t n, mps_addr_t *after, volatile int *holding,
+                 volatile int *release)
+{
+  mps_addr_t volatile held[GCP_GRAPH_HOLD_MAX];
+  size_t i;
+  for (i = 0; i < n; ++i) {
+    held[i] = refs[i];
+    refs[i] = NULL;
+  }
+  __atomic_store_n(holding, 1, __ATOMIC_RELEASE);
+  while (!__atomic_load_n(release, __ATOMIC_ACQUIRE))
+    sched_yield();
+  for (i = 0; i < n; ++i) {
+    after[i] = held[i];
+    held[i] = NULL;
+  }
+}
+
+int gcp_graph_hold_until(mps_addr_t *refs, size_t n, mps_addr_t *after, volatile int *holding,
+                         volatile int *release)
+{
+  if (n > GCP_GRAPH_HOLD_MAX)
+    return MPS_RES_PARAM;
+  graph_scrub_stack();
+  graph_hold_until(refs, n, after, holding, release);
+  return MPS_RES_OK;
 }
 
 /* ---- pool walk ------------------------------------------------------------- */

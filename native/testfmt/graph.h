@@ -97,7 +97,12 @@ extern void gcp_graph_set_ref(mps_addr_t obj, size_t header_size, size_t i,
  * cold end lies above that array, collect, copy the held values to
  * after[0..n), destroy the root.  MPS_RES_PARAM if n > GCP_GRAPH_HOLD_MAX;
  * otherwise the result of root creation or of the collection. */
-extern mps_res_t gcp_graph_collect_holding(mps_arena_t arena, mps_thr_t thr,
+extern /* Hold refs[0..n) only in this (unregistered) thread's stack frame, with
+ * the caller's copies cleared, until *release != 0; *holding becomes 1
+ * once they are held; their values afterwards go to after[]. */
+int gcp_graph_hold_until(mps_addr_t *refs, size_t n, mps_addr_t *after, volatile int *holding,
+                         volatile int *release);
+mps_res_t gcp_graph_collect_holding(mps_arena_t arena, mps_thr_t thr,
                                            mps_addr_t *refs, size_t n,
                                            mps_addr_t *after);
 
