@@ -722,7 +722,7 @@ extern mps_res_t _mps_fix2(mps_ss_t, mps_addr_t *);
    _mps_ufs |= _mps_wt, \
    (_mps_w & _mps_wt) != 0)
 
-#define MPS_FIX2(ss, ref_io) _mps_fix2(_ss, (mps_addr_t *)(ref_io))
+#define MPS_FIX2(ss, ref_io) _mps_fix2(ss, ref_io)
 
 #define MPS_FIX12(ss, ref_io) \
   (MPS_FIX1(ss, *(ref_io)) ? MPS_FIX2(ss, ref_io) : MPS_RES_OK)
