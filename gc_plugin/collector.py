@@ -1,9 +1,14 @@
 """The collector: formats, chains, the automatic pool classes AMC, AMCZ and
-LO, roots, threads, collection control, messages, finalization, location
-dependencies and walks.
+LO, roots, threads, collection control, location dependencies, walks and
+teardown.
 
 Implements the "Collector" section of docs/design/python-api.md over the
-core's MPS interface (spec sections 2.3-2.4, 3.3, 3.4, 3.7, 4, 6-14).
+core's MPS interface (spec sections 2.3-2.4, 3.3, 3.4, 3.7, 4, 6-14).  Two
+parts of that section live in modules of their own, which import this one:
+the graph test format (``GraphFormat``, ``CorruptObjectError``) in
+gc_plugin.graph, and messages and finalization in gc_plugin.messages.  This
+module re-exports their names lazily (``__getattr__`` below), so every name
+of the section is still importable from here.
 Every object here belongs to an Arena and keeps it alive; the lifetime
 protocol is _NativeObject's (_lifetime.py): ``destroy()`` is idempotent,
 misuse the core detects raises MisuseError with the core's message, and
@@ -28,7 +33,7 @@ from __future__ import annotations
 import enum
 import threading
 import weakref
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +47,22 @@ from gc_plugin.pools import Pool
 
 if TYPE_CHECKING:
     from gc_plugin.arena import Arena
+    from gc_plugin.graph import CorruptObjectError, GraphFormat
+    from gc_plugin.messages import (
+        FinalizationInfo,
+        GCInfo,
+        GCStartInfo,
+        Message,
+        MessageType,
+        definalize,
+        disable_messages,
+        enable_messages,
+        finalize,
+        get_message,
+        poll_messages,
+        queue_type,
+        take_messages,
+    )
 
 __all__ = [
     "Format",
@@ -186,292 +207,6 @@ class Format(_ArenaChild):
         return f"header_size={self._header_size} pools={len(self.pools)}"
 
 
-class CorruptObjectError(Exception):
-    """A graph object was found damaged (wrong kind, id, magic or checksum)."""
-
-
-_KIND_NAMES = {
-    int(lib.GCP_GRAPH_OBJ): "object",
-    int(lib.GCP_GRAPH_FWD): "forwarding",
-    int(lib.GCP_GRAPH_PAD1): "pad",
-    int(lib.GCP_GRAPH_PADN): "pad",
-}
-_SIZE_T_MAX = (1 << (8 * ffi.sizeof("size_t"))) - 1
-_ULONG_MAX = (1 << (8 * ffi.sizeof("unsigned long"))) - 1
-
-
-class GraphFormat(Format):
-    """The graph test format (native/testfmt/graph.h), written in C.
-
-    Objects have ``nrefs`` reference slots and ``ndata`` >= 2 data words
-    holding an id and a checksum; ``header_size`` is 0, 8 or 16 (in-band
-    headers).  Addresses are client pointers.  Every accessor checks that
-    the address lies in a pool of this format (mps_addr_fmt) before reading
-    it; the object must still be there (see the module notes on addresses).
-    """
-
-    def __init__(self, arena: Arena, header_size: int = 0) -> None:
-        h = size_value(header_size, "header_size")
-        if not lib.gcp_graph_header_ok(h):
-            invalid(f"header_size {h} is not 0, 8 or 16")
-        handle = arena._create_child(
-            "mps_fmt_t *", "GraphFormat", lib.gcp_graph_format_create, h
-        )
-        super().__init__(arena, handle, h, int(lib.GCP_GRAPH_ALIGN))
-
-    # ---- sizes and allocation -------------------------------------------------
-
-    @staticmethod
-    def _counts(nrefs: int, ndata: int) -> tuple[int, int]:
-        n = size_value(nrefs, "nrefs")
-        m = size_value(ndata, "ndata")
-        if n > lib.GCP_GRAPH_MAX_REFS:
-            invalid(f"nrefs {n} is more than {lib.GCP_GRAPH_MAX_REFS}")
-        if m < lib.GCP_GRAPH_MIN_DATA or m > lib.GCP_GRAPH_MAX_DATA:
-            invalid(f"ndata {m} is not between {lib.GCP_GRAPH_MIN_DATA} and "
-                    f"{lib.GCP_GRAPH_MAX_DATA}")
-        return n, m
-
-    @staticmethod
-    def _ident(ident: int) -> int:
-        if isinstance(ident, bool) or not isinstance(ident, int):
-            raise TypeError(f"ident must be an int, not {type(ident).__name__}")
-        if ident < 0 or ident > _ULONG_MAX:
-            invalid(f"ident {ident} is out of range")
-        return ident
-
-    def size(self, nrefs: int, ndata: int) -> int:
-        """Bytes of an object with these counts."""
-        n, m = self._counts(nrefs, ndata)
-        return int(lib.gcp_graph_size(self._header_size, n, m))
-
-    def _ap_handle(self, ap: AllocationPoint) -> Any:
-        pool = ap.pool
-        if not isinstance(pool, CollectedPool) or pool.format is not self:
-            invalid("the allocation point's pool does not use this format")
-        return ap._live()
-
-    def alloc(self, ap: AllocationPoint, nrefs: int, ndata: int, ident: int) -> int:
-        """Allocate an object on ``ap`` (reserve, initialise, commit; retried
-        while commit fails); every slot NULL.  Returns its address."""
-        n, m = self._counts(nrefs, ndata)
-        i = self._ident(ident)
-        handle = self._ap_handle(ap)
-        obj_o = ffi.new("mps_addr_t *")
-        res = lib.gcp_graph_alloc(obj_o, handle, self._header_size, n, m, i)
-        check(res, f"GraphFormat.alloc({n}, {m})")
-        return _calls.as_int(obj_o[0])
-
-    def init(self, ap: AllocationPoint, base: int, nrefs: int, ndata: int, ident: int) -> int:
-        """Write an object into the block ``ap`` has just reserved at ``base``
-        (the raw protocol: ap.reserve, init, ap.commit).  Returns the
-        object's address (base + header_size)."""
-        n, m = self._counts(nrefs, ndata)
-        i = self._ident(ident)
-        handle = self._ap_handle(ap)
-        addr = _calls.address_value(base, "base")
-        size = int(lib.gcp_graph_size(self._header_size, n, m))
-        init, alloc = _calls.as_int(handle.init), _calls.as_int(handle.alloc)
-        if addr != init or addr + size != alloc:
-            invalid(
-                f"{addr:#x}+{size} is not the block reserved on the allocation point "
-                f"({init:#x}..{alloc:#x})"
-            )
-        lib.gcp_graph_init(_calls.as_ptr(addr), self._header_size, n, m, i)
-        return addr + self._header_size
-
-    # ---- reading and writing objects --------------------------------------------
-
-    def _obj(self, obj: int, what: str = "object") -> Any:
-        addr = _calls.address_value(obj, what)
-        fmt_o = ffi.new("mps_fmt_t *")
-        found = lib.mps_addr_fmt(fmt_o, _arena_handle(self._arena), _calls.as_ptr(addr))
-        check_misuse()
-        if not found or fmt_o[0] != self._live():
-            invalid(f"{what} {addr:#x} is not in a pool of this format")
-        if addr % self._alignment != 0:
-            invalid(f"{what} {addr:#x} is not aligned")
-        return _calls.as_ptr(addr)
-
-    def kind(self, obj: int) -> str:
-        """What starts at ``obj``: "object", "forwarding", "pad" or "bad"."""
-        return _KIND_NAMES.get(int(lib.gcp_graph_kind(self._obj(obj), self._header_size)), "bad")
-
-    def valid(self, obj: int) -> bool:
-        """Whether an intact object (kind, id, magic, checksum) is at ``obj``."""
-        return bool(lib.gcp_graph_valid(self._obj(obj), self._header_size))
-
-    def _intact(self, obj: int) -> Any:
-        ptr = self._obj(obj)
-        if not lib.gcp_graph_valid(ptr, self._header_size):
-            raise CorruptObjectError(
-                f"no intact object at {obj:#x} (kind {self.kind(obj)})"
-            )
-        return ptr
-
-    def ident(self, obj: int) -> int:
-        """The id the object was allocated with (CorruptObjectError if damaged)."""
-        return int(lib.gcp_graph_id(self._intact(obj), self._header_size))
-
-    def nrefs(self, obj: int) -> int:
-        """How many reference slots the object has."""
-        return int(lib.gcp_graph_nrefs(self._intact(obj), self._header_size))
-
-    def ndata(self, obj: int) -> int:
-        """How many data words the object has."""
-        return int(lib.gcp_graph_ndata(self._intact(obj), self._header_size))
-
-    def object_size(self, obj: int) -> int:
-        """The object's size in bytes (from its base)."""
-        return int(lib.gcp_graph_extent(self._intact(obj), self._header_size))
-
-    def _slot(self, obj: int, index: int) -> tuple[Any, int]:
-        ptr = self._intact(obj)
-        i = size_value(index, "slot")
-        n = int(lib.gcp_graph_nrefs(ptr, self._header_size))
-        if i >= n:
-            invalid(f"slot {i} out of range: the object has {n} references")
-        return ptr, i
-
-    def ref(self, obj: int, index: int) -> int:
-        """The reference in slot ``index`` (0 for NULL)."""
-        ptr, i = self._slot(obj, index)
-        return _calls.as_int(lib.gcp_graph_ref(ptr, self._header_size, i))
-
-    def refs(self, obj: int) -> list[int]:
-        """Every reference slot (0 for NULL)."""
-        ptr = self._intact(obj)
-        h = self._header_size
-        return [_calls.as_int(lib.gcp_graph_ref(ptr, h, i))
-                for i in range(int(lib.gcp_graph_nrefs(ptr, h)))]
-
-    def set_ref(self, obj: int, index: int, target: int | None) -> None:
-        """Store ``target`` (an object of this format, or None / 0 for NULL)
-        in slot ``index``.  The slot is an exact reference."""
-        ptr, i = self._slot(obj, index)
-        value = ffi.NULL if not target else self._intact(target)
-        lib.gcp_graph_set_ref(ptr, self._header_size, i, value)
-
-    # ---- collection with ambiguous references on the C stack -------------------
-
-    def collect_holding(self, thread: Thread, refs: Sequence[int]) -> list[int]:
-        """Collect (mps_arena_collect) while ``refs`` are held only on a C
-        stack frame that a thread root of ``thread`` (the calling thread)
-        covers: they are ambiguous references for that collection, so their
-        objects survive and do not move.  Returns the held values after the
-        collection (an ambiguous reference is never updated)."""
-        values = [_calls.address_value(r, "reference") for r in refs]
-        if len(values) > lib.GCP_GRAPH_HOLD_MAX:
-            invalid(f"at most {lib.GCP_GRAPH_HOLD_MAX} references can be held")
-        thread._check_current("collect_holding")
-        count = max(len(values), 1)
-        held = ffi.new("mps_addr_t[]", count)
-        after = ffi.new("mps_addr_t[]", count)
-        for i, value in enumerate(values):
-            held[i] = _calls.as_ptr(value)
-        res = lib.gcp_graph_collect_holding(
-            _arena_handle(self._arena), thread._live(), held, len(values), after
-        )
-        check(res, "GraphFormat.collect_holding")
-        return [_calls.as_int(after[i]) for i in range(len(values))]
-
-    # ---- walks and diagnostics ---------------------------------------------------
-
-    def _walk_pool(self, pool: CollectedPool) -> list[int]:
-        handle = pool._live()
-        count_o = ffi.new("size_t *")
-        cap = 1024
-        while True:
-            out = ffi.new("mps_addr_t[]", cap)
-            res = lib.gcp_graph_pool_walk(handle, self._header_size, out, cap, count_o)
-            check(res, f"{pool.class_name}.walk")
-            count = int(count_o[0])
-            if count <= cap:
-                return [_calls.as_int(out[i]) for i in range(count)]
-            cap = count * 2
-
-    def errors(self) -> tuple[int, int, int]:
-        """(count, first address, its header word) of the bad headers the
-        format's methods have met (process-wide, every graph format)."""
-        addr_o = ffi.new("mps_addr_t *")
-        header_o = ffi.new("mps_word_t *")
-        count = int(lib.gcp_graph_errors(addr_o, header_o))
-        return count, _calls.as_int(addr_o[0]), int(header_o[0])
-
-    @staticmethod
-    def reset_errors() -> None:
-        """Forget the bad headers met so far."""
-        lib.gcp_graph_errors_reset()
-
-    # ---- path operations (no address leaves C) ------------------------------------
-
-    def _table_args(self, table: RootTable, index: int, path: Sequence[int]) -> tuple[int, Any]:
-        i = size_value(index, "index")
-        if i >= len(table):
-            invalid(f"index {i} out of range for a table of {len(table)}")
-        steps = [size_value(s, "path step") for s in path]
-        return i, ffi.new("size_t[]", steps or [0])
-
-    @staticmethod
-    def _path_error(code: int, what: str) -> Exception:
-        if code == -1:
-            return LookupError(f"{what}: the path meets NULL")
-        if code == -3:
-            return IndexError(f"{what}: a slot number on the path is out of range")
-        return CorruptObjectError(f"{what}: the path meets a damaged object")
-
-    def alloc_into(
-        self, ap: AllocationPoint, table: RootTable, index: int, nrefs: int, ndata: int,
-        ident: int,
-    ) -> None:
-        """Allocate an object and store it in ``table[index]`` in one call (the
-        address never reaches Python)."""
-        n, m = self._counts(nrefs, ndata)
-        i = self._ident(ident)
-        slot, _ = self._table_args(table, index, ())
-        handle = self._ap_handle(ap)
-        res = lib.gcp_graph_alloc_into(
-            handle, self._header_size, table._array_live(), slot, n, m, i
-        )
-        check(res, f"GraphFormat.alloc_into({n}, {m})")
-
-    def path_link(
-        self, table: RootTable, src: int, src_path: Sequence[int], slot: int,
-        dst: int | None, dst_path: Sequence[int] = (),
-    ) -> None:
-        """Set slot ``slot`` of the object reached from ``table[src]`` along
-        ``src_path`` (slot numbers) to the object reached from ``table[dst]``
-        along ``dst_path`` (NULL if ``dst`` is None)."""
-        s, spath = self._table_args(table, src, src_path)
-        if dst is None:
-            d, dpath, ddepth = _SIZE_T_MAX, ffi.new("size_t[]", 1), 0
-        else:
-            d, dpath = self._table_args(table, dst, dst_path)
-            ddepth = len(dst_path)
-        code = lib.gcp_graph_path_link(
-            self._header_size, table._array_live(), s, spath, len(src_path),
-            size_value(slot, "slot"), d, dpath, ddepth,
-        )
-        if code != 0:
-            raise self._path_error(int(code), "GraphFormat.path_link")
-
-    def path_read(
-        self, table: RootTable, index: int, path: Sequence[int] = ()
-    ) -> tuple[int, list[int]]:
-        """(id, ids of its reference targets (0 for NULL)) of the object
-        reached from ``table[index]`` along ``path``."""
-        i, cpath = self._table_args(table, index, path)
-        id_o = ffi.new("unsigned long *")
-        cap = 64
-        ref_ids = ffi.new("unsigned long[]", cap)
-        n = int(lib.gcp_graph_path_read(
-            self._header_size, table._array_live(), i, cpath, len(path), id_o, ref_ids, cap
-        ))
-        if n < 0:
-            raise self._path_error(n, "GraphFormat.path_read")
-        if n > cap:
-            invalid(f"the object has {n} references; path_read reads at most {cap}")
-        return int(id_o[0]), [int(ref_ids[k]) for k in range(n)]
 
 
 # ---- chains ------------------------------------------------------------------------
@@ -886,206 +621,6 @@ def busy(arena: Arena) -> bool:
     return bool(lib.mps_arena_busy(_arena_handle(arena)))
 
 
-# ---- messages ------------------------------------------------------------------------------
-
-
-class MessageType(enum.IntEnum):
-    """Message types (spec §11.1)."""
-
-    FINALIZATION = int(lib.GCP_PY_MESSAGE_FINALIZATION)
-    GC = int(lib.GCP_PY_MESSAGE_GC)
-    GC_START = int(lib.GCP_PY_MESSAGE_GC_START)
-
-
-@dataclass(frozen=True)
-class FinalizationInfo:
-    """A finalization message's value: the registered object's address when
-    the message was read (it stays alive until the message is discarded)."""
-
-    ref: int
-
-
-@dataclass(frozen=True)
-class GCInfo:
-    """A GC message's values (bytes)."""
-
-    live_size: int
-    condemned_size: int
-    not_condemned_size: int
-    clock: int
-
-
-@dataclass(frozen=True)
-class GCStartInfo:
-    """A GC-start message's values."""
-
-    why: str
-    clock: int
-
-
-class Message(_ArenaChild):
-    """A message taken from the arena's queue (mps_message_get), until
-    ``discard`` (or ``destroy``).  An undiscarded finalization message keeps
-    its object alive.  Accessors of another type's message are misuse."""
-
-    _kind = "message"
-
-    def __init__(self, arena: Arena, handle: Any) -> None:
-        super().__init__(arena, handle)
-        value = lib.mps_message_type(_arena_handle(arena), handle)
-        check_misuse()
-        self._type = MessageType(int(value))
-
-    @property
-    def type(self) -> MessageType:
-        return self._type
-
-    def _destroy_in_core(self, handle: Any) -> None:
-        lib.mps_message_discard(_arena_handle(self._arena), handle)
-
-    def discard(self) -> None:
-        """Give the message back; its storage (and the object a finalization
-        message keeps alive) may be reclaimed.  Idempotent."""
-        self.destroy()
-
-    def _args(self) -> tuple[Any, Any]:
-        handle = self._live()
-        return _arena_handle(self._arena), handle
-
-    @property
-    def clock(self) -> int:
-        """mps_clock() when a GC or GC-start message was posted; else 0."""
-        value = lib.mps_message_clock(*self._args())
-        check_misuse()
-        return int(value)
-
-    def finalization_ref(self) -> int:
-        """The finalized object's current address."""
-        ref_o = ffi.new("mps_addr_t *")
-        arena, handle = self._args()
-        lib.mps_message_finalization_ref(ref_o, arena, handle)
-        check_misuse()
-        return _calls.as_int(ref_o[0])
-
-    def gc_live_size(self) -> int:
-        value = lib.mps_message_gc_live_size(*self._args())
-        check_misuse()
-        return int(value)
-
-    def gc_condemned_size(self) -> int:
-        value = lib.mps_message_gc_condemned_size(*self._args())
-        check_misuse()
-        return int(value)
-
-    def gc_not_condemned_size(self) -> int:
-        value = lib.mps_message_gc_not_condemned_size(*self._args())
-        check_misuse()
-        return int(value)
-
-    def gc_start_why(self) -> str:
-        text = lib.mps_message_gc_start_why(*self._args())
-        check_misuse()
-        if text == ffi.NULL:
-            return ""
-        raw: bytes = ffi.string(text)
-        return raw.decode("utf-8", "replace")
-
-    def info(self) -> FinalizationInfo | GCInfo | GCStartInfo:
-        """The message's values, by its type."""
-        if self._type is MessageType.FINALIZATION:
-            return FinalizationInfo(self.finalization_ref())
-        if self._type is MessageType.GC:
-            return GCInfo(
-                self.gc_live_size(), self.gc_condemned_size(),
-                self.gc_not_condemned_size(), self.clock,
-            )
-        return GCStartInfo(self.gc_start_why(), self.clock)
-
-    def _repr_fields(self) -> str:
-        return f"type={self._type.name}"
-
-
-def _types(types: Iterable[MessageType | int]) -> list[int]:
-    return [int(MessageType(t)) for t in types]
-
-
-def enable_messages(arena: Arena, *types: MessageType) -> None:
-    """Post messages of these types from now on."""
-    handle = _arena_handle(arena)
-    for t in _types(types):
-        lib.mps_message_type_enable(handle, t)
-        check_misuse()
-
-
-def disable_messages(arena: Arena, *types: MessageType) -> None:
-    """Stop posting these types; queued ones are discarded."""
-    handle = _arena_handle(arena)
-    for t in _types(types):
-        lib.mps_message_type_disable(handle, t)
-        check_misuse()
-
-
-def poll_messages(arena: Arena) -> bool:
-    """Whether any message is queued."""
-    result = lib.mps_message_poll(_arena_handle(arena))
-    check_misuse()
-    return bool(result)
-
-
-def queue_type(arena: Arena) -> MessageType | None:
-    """The type of the message at the head of the queue, if any."""
-    type_o = ffi.new("mps_message_type_t *")
-    found = lib.mps_message_queue_type(type_o, _arena_handle(arena))
-    check_misuse()
-    return MessageType(int(type_o[0])) if found else None
-
-
-def get_message(arena: Arena, type: MessageType) -> Message | None:
-    """Take the first queued message of ``type`` (None if there is none)."""
-    t = int(MessageType(type))
-    msg_o = ffi.new("mps_message_t *")
-    found = lib.mps_message_get(msg_o, _arena_handle(arena), t)
-    check_misuse()
-    if not found:
-        return None
-    return Message(arena, msg_o[0])
-
-
-def take_messages(
-    arena: Arena, type: MessageType
-) -> list[FinalizationInfo | GCInfo | GCStartInfo]:
-    """Take every queued message of ``type``, read its values, discard it."""
-    found: list[FinalizationInfo | GCInfo | GCStartInfo] = []
-    while (message := get_message(arena, type)) is not None:
-        try:
-            found.append(message.info())
-        finally:
-            message.discard()
-    return found
-
-
-# ---- finalization ---------------------------------------------------------------------------
-
-
-def finalize(arena: Arena, address: int) -> None:
-    """Register the object at ``address`` (in a collected pool of ``arena``)
-    for finalization: once only this keeps it alive, a finalization message
-    is posted for it (if that type is enabled)."""
-    ref = ffi.new("mps_addr_t *", _calls.as_ptr(_calls.address_value(address)))
-    res = lib.mps_finalize(_arena_handle(arena), ref)
-    check(res, "finalize")
-
-
-def definalize(arena: Arena, address: int) -> bool:
-    """Remove one registration of the object at ``address``: True, or False
-    if it was not registered (MPS_RES_FAIL)."""
-    ref = ffi.new("mps_addr_t *", _calls.as_ptr(_calls.address_value(address)))
-    res = lib.mps_definalize(_arena_handle(arena), ref)
-    check_misuse()
-    if res == lib.MPS_RES_FAIL:
-        return False
-    check(res, "definalize")
-    return True
 
 
 # ---- location dependency ------------------------------------------------------------------
@@ -1246,6 +781,8 @@ def teardown(arena: Arena) -> None:
     except MPSError as e:
         errors.append(e)
     children = _children(arena)
+    from gc_plugin.messages import Message  # imported late: it imports this module
+
     order: list[type[_ArenaChild]] = [Message, Root, Thread]
     for kind in order:
         for child in children:
@@ -1270,3 +807,41 @@ def teardown(arena: Arena) -> None:
     attempt(arena)
     if errors:
         raise errors[0]
+
+
+# ---- names that live in gc_plugin.graph and gc_plugin.messages -----------------------------
+
+# Those modules import this one, so their names are re-exported on first use
+# (PEP 562) rather than imported here, which would be an import cycle.
+_MOVED = {
+    "GraphFormat": "gc_plugin.graph",
+    "CorruptObjectError": "gc_plugin.graph",
+    "MessageType": "gc_plugin.messages",
+    "Message": "gc_plugin.messages",
+    "FinalizationInfo": "gc_plugin.messages",
+    "GCInfo": "gc_plugin.messages",
+    "GCStartInfo": "gc_plugin.messages",
+    "enable_messages": "gc_plugin.messages",
+    "disable_messages": "gc_plugin.messages",
+    "poll_messages": "gc_plugin.messages",
+    "queue_type": "gc_plugin.messages",
+    "get_message": "gc_plugin.messages",
+    "take_messages": "gc_plugin.messages",
+    "finalize": "gc_plugin.messages",
+    "definalize": "gc_plugin.messages",
+}
+
+if not TYPE_CHECKING:  # mypy sees the imports above, so no name is unknown to it
+
+    def __getattr__(name: str) -> object:
+        module = _MOVED.get(name)
+        if module is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        import importlib
+
+        value = getattr(importlib.import_module(module), name)
+        globals()[name] = value
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted({*globals(), *_MOVED})
