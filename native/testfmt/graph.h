@@ -9,7 +9,7 @@
  *
  * Only the public MPS headers are used: the format is an ordinary MPS
  * client.  The Python layer compiles it into gc_plugin._native
- * (gc_plugin/_build.py) and wraps it as gc_plugin.collector.GraphFormat;
+ * (gc_plugin/_build.py) and wraps it as gc_plugin.GraphFormat (gc_plugin/graph.py);
  * docs/design/python-api.md ("Collector") describes how tests use it.
  *
  * Layout, with h the header size (0, 8 or 16) and B = max(8, h):
