@@ -7,19 +7,25 @@
  * The protocol, with `protectedRO` owned by the collector (changed only
  * with the arena lock held and the threads stopped) and `dirty` set by
  * the handler:
- *   handler:   mprotect(seg, read-write); then dirty = 1.
+ *   handler:   dirty = 1; mprotect(seg, read-write); dirty = 1.
  *   collector: a segment may be skipped iff protectedRO && !dirty and its
  *              summary misses the white set; after a collection, a clean
  *              old segment whose memory may be writable is made
  *              read-only and gets protectedRO = 1, dirty = 0.
- * A thread stopped between the handler's two steps has not yet written;
- * its segment is skipped while still unwritten, is then writable with
- * dirty = 0, and becomes dirty before the retried write.
+ * The segment is never writable and clean: dirty is set before the
+ * mprotect, so another thread writing through the segment once it is
+ * writable (without faulting) is covered; if a collection rescans and
+ * reprotects the segment between the handler's steps, the second store
+ * leaves it dirty (scanned once more, harmlessly) and the retried write
+ * faults again.
  *
  * The handler is installed at the first protection and reinstalled at a
- * collection if someone (CPython's faulthandler, say) took SIGSEGV over;
- * a fault that is not on a protected segment goes to the handler that was
- * there before ours (or to the default action).  The handler finds the
+ * collection if someone (CPython's faulthandler, say) took SIGSEGV over.
+ * Every handler ours displaced is kept, oldest first.  A fault that is not
+ * on a protected segment goes to the newest displaced handler; if that
+ * one chains back to ours, the re-entered handler passes it to the next
+ * older one (a per-thread depth counts the re-entries), and past the
+ * oldest comes the default action.  The handler finds the
  * segment through a fixed table of arenas that use the barrier, reading
  * chunk and page tables without a lock: a protected segment's pages are
  * allocated, so their table entries are stable.
@@ -32,27 +38,51 @@
 
 #define PROT_ARENAS 64
 
+#define PROT_DISPLACED 8
+
 static Arena volatile protArenas[PROT_ARENAS];
-static struct sigaction protPrevious;
+static struct sigaction protDisplaced[PROT_DISPLACED];   /* oldest first */
+static volatile int protDisplacedCount;
+static __thread int protForwarding __attribute__((tls_model("initial-exec")));
 static LockStruct protLock;
 static pthread_once_t protOnce = PTHREAD_ONCE_INIT;
-static Bool protInstalled;
 
 static void protHandler(int sig, siginfo_t *info, void *context);
 
 static void protSetup(void) { LockInit(&protLock); }
 
 /* (Re)install the handler unless it is the one in place. */
+static Bool protIsOurs(const struct sigaction *sa)
+{
+  return (sa->sa_flags & SA_SIGINFO) && sa->sa_sigaction == protHandler;
+}
+
+static Bool protSameHandler(const struct sigaction *a, const struct sigaction *b)
+{
+  return (a->sa_flags & SA_SIGINFO) == (b->sa_flags & SA_SIGINFO)
+      && ((a->sa_flags & SA_SIGINFO) ? a->sa_sigaction == b->sa_sigaction
+                                     : a->sa_handler == b->sa_handler);
+}
+
 static void protInstall(void)
 {
   struct sigaction now, sa;
+  int i;
   (void)sigaction(SIGSEGV, NULL, &now);
-  if ((now.sa_flags & SA_SIGINFO) && now.sa_sigaction == protHandler) return;
+  if (protIsOurs(&now)) return;
+  /* Remember the handler we displace (once, and never the default). */
+  for (i = 0; i < protDisplacedCount && !protSameHandler(&protDisplaced[i], &now); ++i)
+    ;
+  if (i == protDisplacedCount && protDisplacedCount < PROT_DISPLACED
+      && ((now.sa_flags & SA_SIGINFO) || now.sa_handler != SIG_DFL)) {
+    protDisplaced[protDisplacedCount] = now;
+    __atomic_store_n(&protDisplacedCount, protDisplacedCount + 1, __ATOMIC_RELEASE);
+  }
   memset(&sa, 0, sizeof sa);
   sa.sa_sigaction = protHandler;
   sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_NODEFER;
   sigemptyset(&sa.sa_mask);
-  if (sigaction(SIGSEGV, &sa, &protPrevious) == 0) protInstalled = TRUE;
+  (void)sigaction(SIGSEGV, &sa, NULL);
 }
 
 static Bool protSegOf(Seg *segReturn, Addr addr)
@@ -69,20 +99,31 @@ static void protHandler(int sig, siginfo_t *info, void *context)
 {
   Seg seg;
   Addr addr = (Addr)info->si_addr;
+  int level, index;
   if (info->si_code == SEGV_ACCERR && protSegOf(&seg, addr)
       && __atomic_load_n(&seg->protectedRO, __ATOMIC_ACQUIRE)) {
+    __atomic_store_n(&seg->dirty, 1, __ATOMIC_RELEASE);
     (void)mprotect(seg->base, SegSize(seg), PROT_READ | PROT_WRITE);
     __atomic_store_n(&seg->dirty, 1, __ATOMIC_RELEASE);
     return;
   }
-  /* Not ours: whoever was there before. */
-  if (protPrevious.sa_flags & SA_SIGINFO) {
-    if (protPrevious.sa_sigaction != NULL) { protPrevious.sa_sigaction(sig, info, context); return; }
-  } else if (protPrevious.sa_handler != SIG_DFL && protPrevious.sa_handler != SIG_IGN) {
-    protPrevious.sa_handler(sig);
+  /* Not ours: the newest displaced handler, or the next older one if this
+   * is that handler chaining back to us. */
+  level = protForwarding;
+  index = __atomic_load_n(&protDisplacedCount, __ATOMIC_ACQUIRE) - 1 - level;
+  if (index >= 0) {
+    struct sigaction *next = &protDisplaced[index];
+    protForwarding = level + 1;
+    if (next->sa_flags & SA_SIGINFO) {
+      if (next->sa_sigaction != NULL) next->sa_sigaction(sig, info, context);
+    } else if (next->sa_handler != SIG_IGN && next->sa_handler != SIG_DFL) {
+      next->sa_handler(sig);
+    }
+    protForwarding = level;
     return;
   }
-  /* Default action: restore it and return, so the access faults again. */
+  /* Past the oldest: the default action, when the access faults again. */
+  protForwarding = 0;
   signal(SIGSEGV, SIG_DFL);
 }
 
