@@ -206,7 +206,9 @@ static void amcWhiten(Pool pool)
   RING_FOR(node, &pool->segRing, next) {
     Seg seg = RING_ELT(SegStruct, poolRing, node);
     FSeg fseg = FSegOfSeg(seg);
-    Size used = AddrOffset(seg->base, amcSegEnd(fseg)) - fseg->padded;
+    /* Padding counts as condemned: an ambiguous reference may hit a pad
+     * and preserve it, and live size must not exceed condemned size. */
+    Size used = AddrOffset(seg->base, amcSegEnd(fseg));
     if (!ChainGen(arena, pool->chain, fseg->gen)->condemned) {
       trace->notCondemned += used;
       continue;
