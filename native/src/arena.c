@@ -374,11 +374,11 @@ static void arenaPurgeToAllowance(Arena arena)
   for (round = 0; round < 4; ++round) {
     double over = (double)arena->spareCommitted - f * (double)arena->committed;
     Size x, keep;
-    if (arena->spareCommitted <= arena->spareFloor || over <= 0.0) break;
+    if (over <= 0.0) break;
     x = f >= 1.0 ? 0 : (Size)(over / (1.0 - f)) + 1;
     if (x == 0) break;
     keep = arena->spareCommitted > x ? arena->spareCommitted - x : 0;
-    arenaPurge(arena, keep > arena->spareFloor ? keep : arena->spareFloor, purgeNothing);
+    arenaPurge(arena, keep, purgeNothing);
     arenaReleaseEmpty(arena);
   }
   arenaReleaseEmpty(arena);
@@ -594,7 +594,16 @@ INTERN void ArenaFreePages(Arena arena, Addr base, Size size)
   for (p = i; p < i + n; ++p) c->pageTable[p] = NULL;
   c->allocated -= n;
   arena->spareCommitted += size;
-  arenaPurgeToAllowance(arena);
+  if (!arena->purgeDeferred) arenaPurgeToAllowance(arena);
+}
+
+/* A collection frees and allocates many segments: purging after each free
+ * would give back pages the next allocation faults in again.  The spare
+ * allowance is enforced once the collection is over. */
+INTERN void ArenaDeferPurge(Arena arena, Bool defer)
+{
+  arena->purgeDeferred = defer;
+  if (!defer) arenaPurgeToAllowance(arena);
 }
 
 /* ---- limits ------------------------------------------------------------ */

@@ -76,7 +76,7 @@ struct mps_arena_s {
   Size reserved, committed, commitLimit, spareCommitted;
   Size overheadCommitted;        /* chunk heads and page tables */
   double spare;
-  Size spareFloor;               /* spare kept regardless of `spare` (the nurseries) */
+  Bool purgeDeferred;            /* inside a collection: purge once, at its end */
   Size growthDesired, growthMinimum;
   Bool growthSet;                /* mps_arena_vm_growth was called */
   Bool growthDisabled;           /* never reserve another chunk */
@@ -119,6 +119,7 @@ INLINE void ArenaLeaveRecursive(Arena arena, Bool claimed) { if (claimed) ArenaL
  * recorded as belonging to `owner`. */
 INTERN Res ArenaAllocPages(Addr *baseReturn, Arena arena, Size size, Bool high, Seg owner);
 INTERN void ArenaFreePages(Arena arena, Addr base, Size size);
+INTERN void ArenaDeferPurge(Arena arena, Bool defer);
 /* Zones: address stripes of 2^ARENA_ZONE_SHIFT bytes, numbered mod 64. */
 #define ARENA_ZONE_SHIFT 20
 INTERN Res ArenaAllocPagesZoned(Addr *baseReturn, Arena arena, Size size, Word zones, Seg owner);

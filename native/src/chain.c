@@ -137,17 +137,14 @@ INTERN Bool ChainCondemn(Arena arena, Bool full, const char **whyReturn)
 }
 
 /* After a trace: condemned generations start counting again; the top
- * generation's target becomes what it holds now; the arena keeps spare
- * memory up to the nurseries' capacities. */
+ * generation's target becomes what it holds now. */
 INTERN void ChainTraceDone(Arena arena, Size condemned, Size live)
 {
   GCStruct *gc = arena->gc;
   Ring node, next;
-  Size nurseries = 0;
   RING_FOR(node, &gc->chainRing, next) {
     Chain chain = RING_ELT(ChainStruct, arenaRing, node);
     Index i;
-    if (chain->poolCount > 0) nurseries += chain->gens[0].trigger;
     for (i = 0; i < chain->genCount; ++i) {
       Gen g = &chain->gens[i];
       if (g->condemned) {
@@ -164,9 +161,6 @@ INTERN void ChainTraceDone(Arena arena, Size condemned, Size live)
       g->condemned = FALSE;
     }
   }
-  /* The nurseries will be filled again at once: keep that much memory
-   * committed rather than give it back and fault it in again. */
-  arena->spareFloor = nurseries;
   if (gc->topGen.condemned) {
     gc->topGen.newSize = 0;
     gc->topGen.capacity = gc->topGen.size;

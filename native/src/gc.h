@@ -114,7 +114,7 @@ struct mps_thr_s {
   Arena arena;
   RingStruct arenaRing;
   int tid;                    /* kernel thread id */
-  Thread tlsNext;             /* this OS thread's other registrations */
+  RingStruct registryRing;    /* in the process-wide list (thread_linux.c) */
   volatile int exited;        /* the thread ended without deregistering */
   volatile int suspended;     /* set by the signal handler */
   Addr sp;                    /* stack pointer when suspended */
@@ -195,6 +195,7 @@ struct GCStruct {
   /* Messages. */
   unsigned enabled;           /* bit per message type */
   RingStruct messageQueue;
+  Count finalMessages;        /* finalization messages on the queue */
   Message gcStart, gcDone;    /* preallocated for the next collection */
   Final finals;               /* registrations */
   /* Location dependency: moved-zone history indexed by epoch. */
@@ -216,7 +217,7 @@ INTERN Res GCInit(Arena arena);
 INTERN void GCFinish(Arena arena);
 INTERN Res TraceCollect(Arena arena, Bool full, const char *why);
 INTERN Bool TracePoll(Arena arena);
-INTERN void TraceGreyPush(Arena arena, Addr client);
+INTERN Bool TraceGreyPush(Arena arena, Addr client);
 /* Is the white object at ref preserved so far?  If it moved, *newReturn
  * receives its new address. */
 INTERN Bool TraceIsPreserved(Arena arena, Addr ref, Addr *newReturn);
@@ -224,6 +225,7 @@ INTERN Res RootsScan(Arena arena, ScanState ss, mps_rank_t rank);
 INTERN Res RootScanOne(ScanState ss, Root root);
 INTERN void RootsWalkReport(ScanState ss, Addr *refIO);
 INTERN Res ThreadScan(ScanState ss, Thread thr, Addr cold, mps_area_scan_t scan, void *closure);
+INTERN int ThreadSuspendSignal(void);
 INTERN void ProtArenaUse(Arena arena, Bool use);
 INTERN void ProtRefresh(void);
 INTERN void ProtSet(Seg seg, Bool readOnly);

@@ -2,9 +2,10 @@
  *
  * Messages live in control memory.  The GC-start and GC messages of the
  * next collection are allocated in advance, so posting them never needs
- * memory; if the client has not yet taken the previous one of a type, the
- * new collection's message is skipped (never lost: the older one is
- * still queued) -- a new one is allocated when the old one is discarded.
+ * memory (the next pair is allocated after posting; if that fails, the
+ * following collection posts none).  Every collection posts its pair:
+ * a client that enables the types and never takes the messages lets them
+ * accumulate, as with the MPS.
  * Finalization registrations are a list of references in control memory;
  * the trace treats them as a final-rank root: after the exact closure,
  * registrations whose objects are still unpreserved are removed, their
@@ -64,6 +65,7 @@ INTERN void MessagesFinish(Arena arena)
 
 INTERN void MessagePost(Arena arena, Message msg)
 {
+  if (msg->type == _mps_MESSAGE_TYPE_FINALIZATION) ++arena->gc->finalMessages;
   msg->queued = TRUE;
   RingAppend(&arena->gc->messageQueue, &msg->queueRing);
 }
@@ -77,7 +79,7 @@ INTERN void MessagesTraceStart(Arena arena, const char *why)
 {
   GCStruct *gc = arena->gc;
   Message msg = gc->gcStart;
-  if (!MessageTypeEnabled(arena, _mps_MESSAGE_TYPE_GC_START) || msg == NULL || msg->queued) return;
+  if (!MessageTypeEnabled(arena, _mps_MESSAGE_TYPE_GC_START) || msg == NULL) return;
   msg->why = why;
   msg->clock = mps_clock();
   MessagePost(arena, msg);
@@ -89,7 +91,7 @@ INTERN void MessagesTraceDone(Arena arena, Size live, Size condemned, Size notCo
 {
   GCStruct *gc = arena->gc;
   Message msg = gc->gcDone;
-  if (!MessageTypeEnabled(arena, _mps_MESSAGE_TYPE_GC) || msg == NULL || msg->queued) return;
+  if (!MessageTypeEnabled(arena, _mps_MESSAGE_TYPE_GC) || msg == NULL) return;
   msg->liveSize = live;
   msg->condemnedSize = condemned;
   msg->notCondemnedSize = notCondemned;
@@ -103,7 +105,10 @@ INTERN void MessagesTraceDone(Arena arena, Size live, Size condemned, Size notCo
 INTERN void MessageDiscard(Arena arena, Message msg)
 {
   GCStruct *gc = arena->gc;
-  if (msg->queued) RingRemove(&msg->queueRing);
+  if (msg->queued) {
+    RingRemove(&msg->queueRing);
+    if (msg->type == _mps_MESSAGE_TYPE_FINALIZATION) --gc->finalMessages;
+  }
   msg->queued = msg->taken = FALSE;
   if (msg->type == _mps_MESSAGE_TYPE_GC_START && gc->gcStart == NULL) { gc->gcStart = msg; return; }
   if (msg->type == _mps_MESSAGE_TYPE_GC && gc->gcDone == NULL) { gc->gcDone = msg; return; }
@@ -115,6 +120,7 @@ INTERN void MessageDiscard(Arena arena, Message msg)
 INTERN Res MessagesScan(Arena arena, ScanState ss)
 {
   Ring node, next;
+  if (arena->gc->finalMessages == 0) return RES_OK;   /* GC messages hold nothing */
   RING_FOR(node, &arena->gc->messageQueue, next) {
     Message msg = RING_ELT(MessageStruct, queueRing, node);
     if (msg->type == _mps_MESSAGE_TYPE_FINALIZATION) {

@@ -546,6 +546,15 @@ void mps_arena_postmortem(mps_arena_t arena)
   /* May be called from an assertion handler with the lock held: no lock. */
   if (!arenaOK(arena, "mps_arena_postmortem")) return;
   arena->state = ARENA_POSTMORTEM;
+  {
+    /* Remove all protection so that a debugger can read and write everything. */
+    Ring node, next, snode, snext;
+    RING_FOR(node, &arena->poolRing, next) {
+      Pool pool = RING_ELT(PoolStruct, arenaRing, node);
+      RING_FOR(snode, &pool->segRing, snext) ProtSet(RING_ELT(SegStruct, poolRing, snode), FALSE);
+    }
+    arena->gc->barrier = FALSE;
+  }
 }
 
 /* Work is pending when the policy wants a collection.  A collection is

@@ -217,6 +217,11 @@ mps_res_t mps_ap_alloc_pattern_reset(mps_ap_t ap)
   Buffer buf = NULL;
   if (!apOK(ap, "mps_ap_alloc_pattern_reset")) return RES_PARAM;
   buf = BufferOfAP(ap);
+  if (buf->rampCollectAllDepth > 0 && (buf->pool->klass->attr & POOL_ATTR_GC)) {
+    ArenaEnter(buf->pool->arena);
+    buf->pool->arena->gc->fullWanted = TRUE;   /* ending a ramp-collect-all */
+    ArenaLeave(buf->pool->arena);
+  }
   buf->rampDepth = buf->rampCollectAllDepth = 0;
   return RES_OK;
 }

@@ -30,6 +30,9 @@ typedef struct AMCStruct {
   Bool interior;          /* ambiguous interior pointers pin */
   Size extendBy, largeSize;
   Size total, tails;      /* bytes of segments; unused tails of unbuffered ones */
+  RingStruct stash;       /* empty nursery segments kept for reuse */
+  Size stashed;           /* their bytes (in total, and free) */
+  Bool finishing;         /* the pool is being destroyed: stash nothing */
   FSeg forward[AMC_GENS_MAX]; /* to-space segment per generation in a trace */
 } AMCStruct, *AMC;
 
@@ -80,6 +83,9 @@ static Res amcInitCommon(Pool pool, ArgList args, Bool leaf)
       return MISUSE("mps_pool_create_k: %p is not a live chain of this arena", (void *)chain);
   }
   amc->leaf = leaf;
+  RingInit(&amc->stash);
+  amc->stashed = 0;
+  amc->finishing = FALSE;
   amc->interior = TRUE;
   amc->extendBy = 8192;
   amc->largeSize = 32768;
@@ -106,25 +112,63 @@ static Res amcInitCommon(Pool pool, ArgList args, Bool leaf)
 static Res amcInit(Pool pool, ArgList args) { return amcInitCommon(pool, args, FALSE); }
 static Res amczInit(Pool pool, ArgList args) { return amcInitCommon(pool, args, TRUE); }
 
+/* The stash: a collection frees the nursery's segments and allocation
+ * fills the nursery again at once, so up to the nursery's trigger of
+ * empty nursery-sized segments in the nursery's zones are kept by the
+ * pool (counted in its total and free sizes) instead of going back to the
+ * arena, where the spare allowance could decommit them and the next fills
+ * would fault fresh pages in. */
+#define AMC_STASH_MAX ((Size)64 << 20)
+
+static Bool amcStashTake(FSeg *fsegReturn, AMC amc)
+{
+  Ring node = amc->stash.next;
+  Seg seg;
+  if (node == &amc->stash) return FALSE;
+  seg = RING_ELT(SegStruct, poolRing, node);
+  RingRemove(node);
+  RingAppend(&amc->poolStruct.segRing, node);
+  amc->stashed -= SegSize(seg);
+  *fsegReturn = FSegOfSeg(seg);
+  return TRUE;
+}
+
 static void amcSegFree(AMC amc, FSeg fseg)
 {
   Pool pool = &amc->poolStruct;
+  Seg seg = FSegSeg(fseg);
   Gen gen = ChainGen(pool->arena, pool->chain, fseg->gen);
-  Size size = SegSize(FSegSeg(fseg));
+  Gen nursery = ChainGen(pool->arena, pool->chain, 0);
+  Size size = SegSize(seg);
   gen->size -= size;
-  amc->total -= size;
-  if (FSegSeg(fseg)->buffer == NULL) amc->tails -= AddrOffset(fseg->end, FSegSeg(fseg)->limit);
-  ProtSet(FSegSeg(fseg), FALSE);
+  if (seg->buffer == NULL) amc->tails -= AddrOffset(fseg->end, seg->limit);
+  ProtSet(seg, FALSE);
   FSegTablesFree(fseg);
-  SegDestroy(FSegSeg(fseg));
+  if (size == AMC_SEG_MIN && (ZoneOf(seg->base) & ChainGenZones(pool->chain, 0)) != 0
+      && amc->stashed + size <= nursery->trigger && amc->stashed + size <= AMC_STASH_MAX
+      && !amc->finishing) {
+    RingRemove(&seg->poolRing);
+    RingAppend(&amc->stash, &seg->poolRing);
+    amc->stashed += size;
+    return;
+  }
+  amc->total -= size;
+  SegDestroy(seg);
 }
 
 static void amcFinish(Pool pool)
 {
   AMC amc = AMCOf(pool);
   Ring node, next;
+  amc->finishing = TRUE;
   RING_FOR(node, &pool->segRing, next) {
     amcSegFree(amc, FSegOfSeg(RING_ELT(SegStruct, poolRing, node)));
+  }
+  RING_FOR(node, &amc->stash, next) {
+    Seg seg = RING_ELT(SegStruct, poolRing, node);
+    amc->total -= SegSize(seg);
+    amc->stashed -= SegSize(seg);
+    SegDestroy(seg);
   }
   --pool->format->poolCount;
   --pool->chain->poolCount;
@@ -135,9 +179,15 @@ static Res amcSegCreate(FSeg *fsegReturn, AMC amc, Size size, Index gen, Bool co
   Pool pool = &amc->poolStruct;
   Seg seg;
   FSeg fseg;
-  Res res = SegCreateZoned(&seg, pool, size, sizeof(FSegStruct), ChainGenZones(pool->chain, gen));
-  if (res != RES_OK) return res;
-  fseg = FSegOfSeg(seg);
+  if (gen == 0 && size == AMC_SEG_MIN && amcStashTake(&fseg, amc)) {
+    seg = FSegSeg(fseg);
+    amc->total -= size;   /* counted again below */
+  } else {
+    Res res = SegCreateZoned(&seg, pool, size, sizeof(FSegStruct), ChainGenZones(pool->chain, gen));
+    if (res != RES_OK) return res;
+    fseg = FSegOfSeg(seg);
+  }
+  seg->summary = 0;
   fseg->gen = gen;
   fseg->end = fseg->scanned = seg->base;
   fseg->marks = fseg->starts = NULL;
@@ -190,10 +240,21 @@ static Size amcFreeSize(Pool pool)
   RING_FOR(node, &pool->segRing, next) {
     padded += FSegOfSeg(RING_ELT(SegStruct, poolRing, node))->padded;
   }
-  return amc->tails + padded;
+  return amc->tails + padded + amc->stashed;
 }
 
 /* ---- trace methods -------------------------------------------------- */
+
+/* Scan the whole of a white segment with the to-space segments: when its
+ * objects are all preserved (no mark table), or the grey stack is full.
+ * Scanning its dead objects too only keeps more alive. */
+static void amcGreyWhole(AMC amc, FSeg fseg)
+{
+  Seg seg = FSegSeg(fseg);
+  if (amc->leaf || seg->grey) return;
+  seg->grey = TRUE;
+  fseg->scanned = seg->base;
+}
 
 static void amcWhiten(Pool pool)
 {
@@ -222,6 +283,7 @@ static void amcWhiten(Pool pool)
     if (seg->buffer != NULL || amcSegIsLarge(amc, fseg)) {
       seg->nailed = TRUE;
       FSegMarksCreate(fseg, pool->alignment);
+      if (fseg->all) amcGreyWhole(amc, fseg);   /* kept whole: scanned whole */
     }
   }
 }
@@ -270,10 +332,10 @@ static void amcPreserveInPlace(AMC amc, FSeg fseg, Addr base)
   seg->nailed = TRUE;
   if (FSegMark(fseg, base, pool->alignment)) {
     trace->preserved += AddrOffset(base, FSegNext(pool->format, base));
-    if (!amc->leaf) TraceGreyPush(pool->arena, AddrAdd(base, pool->format->headerSize));
-  } else if (fseg->all && !amc->leaf && !seg->grey) {
-    seg->grey = TRUE;   /* everything preserved: the whole segment is grey */
-    fseg->scanned = seg->base;
+    if (!amc->leaf && !TraceGreyPush(pool->arena, AddrAdd(base, pool->format->headerSize)))
+      amcGreyWhole(amc, fseg);
+  } else if (fseg->all) {
+    amcGreyWhole(amc, fseg);
   }
 }
 
@@ -333,7 +395,7 @@ static Res amcFix(Pool pool, ScanState ss, Seg seg, Addr *refIO)
   *refIO = AddrAdd(copy, fmt->headerSize);
   trace->copied += size;
   trace->preserved += size;
-  trace->moved |= ZoneOf(base);
+  trace->moved |= ZoneOf(base) | ZoneOf(ref);   /* clients add client pointers */
   return RES_OK;
 }
 
@@ -389,16 +451,10 @@ static Bool amcGrey(Res *resReturn, Pool pool, ScanState ss)
 static void amcProtectOld(AMC amc)
 {
   Pool pool = &amc->poolStruct;
-  GCStruct *gc = pool->arena->gc;
   Ring node, next;
   RING_FOR(node, &pool->segRing, next) {
     Seg seg = RING_ELT(SegStruct, poolRing, node);
     if (FSegOfSeg(seg)->gen == 0 || seg->buffer != NULL) continue;
-    if (!gc->barrierInUse) {
-      ProtArenaUse(pool->arena, TRUE);
-      gc->barrierInUse = gc->barrier;
-      if (!gc->barrier) return;
-    }
     ProtSet(seg, TRUE);
   }
 }
@@ -457,7 +513,7 @@ static void amcReclaim(Pool pool)
     if (f != NULL) amc->tails += AddrOffset(f->end, FSegSeg(f)->limit);
     amc->forward[i] = NULL;
   }
-  if (!amc->leaf && arena->gc->barrier) amcProtectOld(amc);
+  if (!amc->leaf && arena->gc->barrier && arena->gc->barrierInUse) amcProtectOld(amc);
 }
 
 static Res amcWalk(Pool pool, PoolAreaVisitor visit, void *closure)
@@ -491,7 +547,7 @@ static Bool amcConsistent(Pool pool)
 {
   AMC amc = AMCOf(pool);
   Ring node, next;
-  Size total = 0, tails = 0;
+  Size total = 0, tails = 0, stashed = 0;
   RING_FOR(node, &pool->segRing, next) {
     Seg seg = RING_ELT(SegStruct, poolRing, node);
     FSeg fseg = FSegOfSeg(seg);
@@ -508,7 +564,13 @@ static Bool amcConsistent(Pool pool)
     total += SegSize(seg);
     if (seg->buffer == NULL) tails += AddrOffset(fseg->end, seg->limit);
   }
-  return total == amc->total && tails == amc->tails;
+  RING_FOR(node, &amc->stash, next) {
+    Seg seg = RING_ELT(SegStruct, poolRing, node);
+    if (!SegCheck(seg) || seg->white || seg->protectedRO || SegSize(seg) != AMC_SEG_MIN) return FALSE;
+    total += SegSize(seg);
+    stashed += SegSize(seg);
+  }
+  return total == amc->total && tails == amc->tails && stashed == amc->stashed;
 }
 
 static PoolClassStruct poolClassAMC = {

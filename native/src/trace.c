@@ -45,16 +45,17 @@ static Res greyGrow(Trace trace)
   return RES_OK;
 }
 
-/* When the stack cannot grow the object's pool is asked to rescan: the
- * emergency flag makes pools fall back to scanning whole segments. */
-INTERN void TraceGreyPush(Arena arena, Addr client)
+/* FALSE if the stack cannot grow: the caller must grey the object some
+ * other way (AMC greys its whole segment). */
+INTERN Bool TraceGreyPush(Arena arena, Addr client)
 {
   Trace trace = &arena->gc->trace;
   if (trace->greyTop == trace->greyMax && greyGrow(trace) != RES_OK) {
     trace->emergency = TRUE;
-    return;
+    return FALSE;
   }
   trace->grey[trace->greyTop++] = client;
+  return TRUE;
 }
 
 /* ---- _mps_fix2 ------------------------------------------------------ */
@@ -204,9 +205,17 @@ INTERN Res TraceCollect(Arena arena, Bool full, const char *why)
   traceReset(trace, why != NULL ? why : policyWhy);
   MessagesTraceStart(arena, trace->why);
 
+  /* The barrier's lock is never taken while threads are stopped (one of
+   * them might hold it). */
+  if (gc->barrier && !gc->barrierInUse) {
+    ProtArenaUse(arena, TRUE);
+    gc->barrierInUse = gc->barrier;
+  } else if (gc->barrierInUse) {
+    ProtRefresh();
+  }
   res = ThreadsSuspend(arena);
   if (res != RES_OK) { trace->busy = FALSE; return res; }
-  if (gc->barrierInUse) ProtRefresh();
+  ArenaDeferPurge(arena, TRUE);
   traceFlipBuffers(arena);
   POOLS_FOR(pool, arena, node, next) pool->klass->whiten(pool);
 
@@ -237,6 +246,7 @@ INTERN Res TraceCollect(Arena arena, Bool full, const char *why)
   AVER(res == RES_OK);
 
   POOLS_FOR(pool, arena, node, next) pool->klass->reclaim(pool);
+  ArenaDeferPurge(arena, FALSE);
   ss.sig = SigInvalid;
 
   /* The epoch counts collections in which objects might have moved. */

@@ -1,21 +1,25 @@
 /* test_barrier_race.c -- a write by one thread into an old segment while
  * another thread is inside the barrier's handler for the same segment.
  *
- * The handler (prot_linux.c) makes the segment writable and then marks it
- * dirty.  Between the two steps the segment is writable but clean, so a
- * second registered thread can write into it without faulting; a nursery
- * collection that starts then skips the segment (read-only as far as the
- * collector knows, clean, summary missing the nursery) and the second
- * thread's reference to a new object is not updated when that object moves.
+ * The handler (prot_linux.c) makes the segment writable and marks it
+ * dirty.  If a collection could run while the faulting thread is inside
+ * the handler, a second registered thread could write into the segment
+ * (writable by then) without faulting, the collection could see it clean
+ * and skip it, and the second thread's reference to a new object would
+ * not be updated when that object moves.  The handler runs with the
+ * suspend signal blocked, so no collection completes while a thread is in
+ * it.
  *
- * The program widens that window deterministically: it defines mprotect
+ * The program widens the window deterministically: it defines mprotect
  * itself (the library's calls bind to it; it makes the system call and
  * returns the same result), and when the faulting thread T's handler makes
- * the segment writable, the wrapper waits there until thread U has stored
- * new objects into the old object (held also by an exact root) and
- * allocated until a nursery collection ran.  Then every slot of the old
- * object must equal the root's (updated) reference.  A control round runs
- * the same steps with T's write finished before U writes.
+ * the segment writable, the wrapper waits there (up to 300 ms, or until
+ * thread U is done) while U stores new objects into the old object (held
+ * also by an exact root) and allocates until a nursery collection ran.
+ * No collection may complete while T waits in the handler; afterwards
+ * every slot of the old object must equal the root's (updated) reference.
+ * A control round runs the same steps with T's write finished before U
+ * writes.
  * alarm(30) turns a hang into a failure.
  * Usage: test_barrier_race [seed].  Spec: mps-interface.md §3.3, §9.
  */
@@ -51,15 +55,20 @@ static atomic_ulong windows;
 
 /* ---- mprotect, as the library sees it --------------------------------------------- */
 
+static mps_word_t collectionsWhileHeld;
+
 int mprotect(void *addr, size_t len, int prot)
 {
   int r = (int)syscall(SYS_mprotect, addr, len, prot);
   if (r == 0 && prot == (PROT_READ | PROT_WRITE) && armed) {
     struct timespec pause = {0, 200000};
+    mps_word_t c0 = mps_collections(arena);
+    int waited;
     armed = 0;
     atomic_fetch_add(&windows, 1);
     atomic_store(&phase, 1);
-    while (atomic_load(&phase) != 2) nanosleep(&pause, NULL);
+    for (waited = 0; waited < 1500 && atomic_load(&phase) != 2; ++waited) nanosleep(&pause, NULL);
+    collectionsWhileHeld = mps_collections(arena) - c0;
   }
   return r;
 }
@@ -183,7 +192,7 @@ static void runRound(Round *round)
   printf("%s round: %lu collection(s) (%u partial) %s; %u of %d slots of the old object "
          "stale; old object %s\n",
          round->race ? "race" : "control", round->collections, partial,
-         round->race ? "while T was between the handler's mprotect and its dirty mark"
+         round->race ? "with T held in the handler after its mprotect"
                      : "after T's write", stale, NSLOTS, roots[0] == old ? "in place" : "moved");
   if (stale != 0)
     fprintf(stderr, "%s round: %u slots of the old object were written by a second thread while "
@@ -222,6 +231,7 @@ int main(int argc, char **argv)
   runRound(&control);
   runRound(&race);
   CHECK(atomic_load(&windows) == 1);    /* the race round's fault went through mprotect */
+  CHECK(collectionsWhileHeld == 0);     /* no collection while T was in the handler */
 
   mps_arena_park(arena);
   mps_root_destroy(root);

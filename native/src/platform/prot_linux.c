@@ -12,12 +12,14 @@
  *              summary misses the white set; after a collection, a clean
  *              old segment whose memory may be writable is made
  *              read-only and gets protectedRO = 1, dirty = 0.
- * The segment is never writable and clean: dirty is set before the
- * mprotect, so another thread writing through the segment once it is
- * writable (without faulting) is covered; if a collection rescans and
- * reprotects the segment between the handler's steps, the second store
- * leaves it dirty (scanned once more, harmlessly) and the retried write
- * faults again.
+ * The handler runs with the suspend signal blocked, so no thread is ever
+ * stopped inside it: a collection sees either the segment before the
+ * handler started (read-only, and the write not done) or after it (dirty
+ * and writable).  dirty is set before the mprotect as well, so the
+ * segment is never writable and clean even while the handler runs.  If
+ * an mprotect fails (the kernel's map count, say), a segment that could
+ * not be made read-only stays unprotected (scanned every time), and one
+ * that cannot be made writable again is a fatal error, reported.
  *
  * The handler is installed at the first protection and reinstalled at a
  * collection if someone (CPython's faulthandler, say) took SIGSEGV over.
@@ -34,6 +36,7 @@
  */
 #include <signal.h>
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include "../gc.h"
 
 #define PROT_ARENAS 64
@@ -43,7 +46,33 @@
 static Arena volatile protArenas[PROT_ARENAS];
 static struct sigaction protDisplaced[PROT_DISPLACED];   /* oldest first */
 static volatile int protDisplacedCount;
-static __thread int protForwarding __attribute__((tls_model("initial-exec")));
+/* Per thread that is forwarding a fault: how many displaced handlers are
+ * running (each deeper than the last) and the stack address at which the
+ * innermost was called, so that one left with siglongjmp is recognised
+ * (the next fault's handler runs at or above that address) and forgotten.
+ * Kept in a small table keyed by thread id, not in thread-local storage:
+ * the extension module's static TLS is nearly full, and dynamic TLS is not
+ * async-signal-safe. */
+#define PROT_FORWARDERS 64
+typedef struct ProtForwarder { int tid; int level; Addr sp; } ProtForwarder;
+static ProtForwarder protForwarders[PROT_FORWARDERS];
+
+static ProtForwarder *protForwarderOf(int tid)
+{
+  Index i;
+  for (i = 0; i < PROT_FORWARDERS; ++i)
+    if (__atomic_load_n(&protForwarders[i].tid, __ATOMIC_ACQUIRE) == tid) return &protForwarders[i];
+  for (i = 0; i < PROT_FORWARDERS; ++i) {
+    int free = 0;
+    if (__atomic_compare_exchange_n(&protForwarders[i].tid, &free, tid, FALSE,
+                                    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+      protForwarders[i].level = 0;
+      protForwarders[i].sp = NULL;
+      return &protForwarders[i];
+    }
+  }
+  return NULL;   /* table full: forward without tracking */
+}
 static LockStruct protLock;
 static pthread_once_t protOnce = PTHREAD_ONCE_INIT;
 
@@ -80,8 +109,9 @@ static void protInstall(void)
   }
   memset(&sa, 0, sizeof sa);
   sa.sa_sigaction = protHandler;
-  sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_NODEFER;
+  sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_NODEFER | SA_ONSTACK;
   sigemptyset(&sa.sa_mask);
+  sigaddset(&sa.sa_mask, ThreadSuspendSignal());
   (void)sigaction(SIGSEGV, &sa, NULL);
 }
 
@@ -95,35 +125,54 @@ static Bool protSegOf(Seg *segReturn, Addr addr)
   return FALSE;
 }
 
+static void protFatal(const char *what)
+{
+  static const char head[] = "gc_plugin: the write barrier cannot ";
+  (void)!write(2, head, sizeof head - 1);
+  (void)!write(2, what, strlen(what));
+  (void)!write(2, "\n", 1);
+  abort();
+}
+
 static void protHandler(int sig, siginfo_t *info, void *context)
 {
   Seg seg;
-  Addr addr = (Addr)info->si_addr;
+  Addr addr = (Addr)info->si_addr, here = (Addr)&seg;
+  ProtForwarder *fwd;
   int level, index;
   if (info->si_code == SEGV_ACCERR && protSegOf(&seg, addr)
       && __atomic_load_n(&seg->protectedRO, __ATOMIC_ACQUIRE)) {
     __atomic_store_n(&seg->dirty, 1, __ATOMIC_RELEASE);
-    (void)mprotect(seg->base, SegSize(seg), PROT_READ | PROT_WRITE);
+    if (mprotect(seg->base, SegSize(seg), PROT_READ | PROT_WRITE) != 0)
+      protFatal("make a written segment writable again (mprotect failed)");
     __atomic_store_n(&seg->dirty, 1, __ATOMIC_RELEASE);
     return;
   }
   /* Not ours: the newest displaced handler, or the next older one if this
-   * is that handler chaining back to us. */
-  level = protForwarding;
+   * is that handler chaining back to us (it runs deeper, below where it
+   * was called); a fault met at or above that point means the handlers
+   * were left by siglongjmp, and forwarding starts afresh. */
+  fwd = protForwarderOf((int)syscall(SYS_gettid));
+  level = fwd == NULL || here >= fwd->sp ? 0 : fwd->level;
   index = __atomic_load_n(&protDisplacedCount, __ATOMIC_ACQUIRE) - 1 - level;
   if (index >= 0) {
     struct sigaction *next = &protDisplaced[index];
-    protForwarding = level + 1;
+    Addr outerSp = fwd != NULL ? fwd->sp : NULL;
+    if (fwd != NULL) { fwd->level = level + 1; fwd->sp = here; }
     if (next->sa_flags & SA_SIGINFO) {
       if (next->sa_sigaction != NULL) next->sa_sigaction(sig, info, context);
     } else if (next->sa_handler != SIG_IGN && next->sa_handler != SIG_DFL) {
       next->sa_handler(sig);
     }
-    protForwarding = level;
+    if (fwd != NULL) {
+      fwd->level = level;
+      fwd->sp = level == 0 ? NULL : outerSp;
+      if (level == 0) __atomic_store_n(&fwd->tid, 0, __ATOMIC_RELEASE);
+    }
     return;
   }
   /* Past the oldest: the default action, when the access faults again. */
-  protForwarding = 0;
+  if (fwd != NULL) __atomic_store_n(&fwd->tid, 0, __ATOMIC_RELEASE);
   signal(SIGSEGV, SIG_DFL);
 }
 
@@ -158,13 +207,19 @@ INTERN void ProtSet(Seg seg, Bool readOnly)
 {
   if (readOnly) {
     if (seg->protectedRO && !seg->dirty) return;
-    (void)mprotect(seg->base, SegSize(seg), PROT_READ);
+    if (mprotect(seg->base, SegSize(seg), PROT_READ) != 0) {
+      /* Could not protect: it stays writable and is scanned every time. */
+      (void)mprotect(seg->base, SegSize(seg), PROT_READ | PROT_WRITE);
+      seg->protectedRO = 0;
+      return;
+    }
     seg->dirty = 0;
     seg->protectedRO = 1;
   } else {
     if (!seg->protectedRO) return;
+    if (mprotect(seg->base, SegSize(seg), PROT_READ | PROT_WRITE) != 0)
+      protFatal("make a segment writable (mprotect failed)");
     seg->protectedRO = 0;
-    (void)mprotect(seg->base, SegSize(seg), PROT_READ | PROT_WRITE);
     seg->dirty = 0;
   }
 }

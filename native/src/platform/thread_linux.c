@@ -4,12 +4,17 @@
  *
  * Stopping: the collector takes the process-wide suspension lock (two
  * arenas never stop threads at once), then for each registered thread
- * other than itself sends the suspend signal with tgkill.  The handler
- * copies the interrupted context's integer registers and stack pointer
- * into the thread's descriptor, sets `suspended`, and sleeps on a futex
- * until the resume generation changes.  A thread that has exited (tgkill
- * fails with ESRCH, or its thread-exit destructor marked it) is skipped
- * and never waited for.
+ * other than itself sends the suspend signal with tgkill (retried while
+ * the kernel's signal queue is full).  The handler copies the interrupted
+ * context's integer registers and stack pointer into the thread's
+ * descriptor, sets `suspended`, and sleeps on a futex until the resume
+ * generation changes.  The collector waits for every registered thread
+ * for as long as it takes (it is not safe to go on while one runs); a
+ * thread is taken to have exited without deregistering only when the
+ * kernel says it no longer exists (ESRCH), and is then never signalled
+ * or scanned again.  Registrations are also kept on a process-wide list,
+ * so that in a fork child the forking thread's registrations get its new
+ * thread id.
  *
  * The signal is a real-time signal (default SIGRTMIN + 6), chosen at the
  * first registration from GCP_SUSPEND_SIGNAL if set; it is installed with
@@ -23,7 +28,10 @@
  * are scanned from their stack pointer to the end of the mapping that
  * holds it (/proc/self/maps), registers included.  A thread that blocks
  * the signal cannot be stopped: after STOP_PATIENCE it is left running and
- * unscanned (counted in gc->unstoppable).
+ * unscanned (counted in gc->unstoppable).  The task list is read again
+ * after the stops until it shows no thread that is not stopped, so that
+ * threads started meanwhile are caught; if /proc cannot be read the
+ * collection is refused rather than run with threads unaccounted for.
  *
  * Own registers: the collecting thread stores its callee-saved registers
  * (rbx, rbp, r12-r15 on x86-64; x19-x29 on AArch64) into an array with
@@ -44,11 +52,12 @@
 
 static int suspendSignal;
 static pthread_once_t suspendOnce = PTHREAD_ONCE_INIT;
-static pthread_key_t exitKey;
 static LockStruct suspendLock;          /* one stopper at a time */
 static Thread volatile suspendTarget;   /* the thread being stopped */
 static volatile int resumeGeneration;
-static __thread Thread threadsOfThisThread;
+static LockStruct registryLock;         /* guards registry */
+static RingStruct registry;             /* every registration, all arenas */
+static int forkingThread;               /* tid of the thread calling fork */
 
 static long futexWait(volatile int *addr, int val)
 {
@@ -96,15 +105,20 @@ static void suspendHandler(int sig, siginfo_t *info, void *context)
   errno = savedErrno;
 }
 
-/* At thread exit: every registration of this thread that was not removed
- * is marked so that collectors neither signal nor scan it. */
-static void threadExitDestructor(void *value)
+/* fork: the child's only thread is the one that forked, with a new id;
+ * the locks may have been held by threads that do not exist there. */
+static void threadForkPrepare(void) { forkingThread = threadId(); }
+
+static void threadForkChild(void)
 {
-  Thread thr;
-  UNUSED(value);
-  for (thr = threadsOfThisThread; thr != NULL; thr = thr->tlsNext)
-    __atomic_store_n(&thr->exited, 1, __ATOMIC_RELEASE);
-  threadsOfThisThread = NULL;
+  Ring node, next;
+  int self = threadId();
+  LockInit(&registryLock);
+  LockInit(&suspendLock);
+  RING_FOR(node, &registry, next) {
+    Thread thr = RING_ELT(ThreadStruct, registryRing, node);
+    if (thr->tid == forkingThread) thr->tid = self;
+  }
 }
 
 static void suspendSetup(void)
@@ -117,12 +131,21 @@ static void suspendSetup(void)
     if (s >= SIGRTMIN && s <= SIGRTMAX) suspendSignal = s;
   }
   LockInit(&suspendLock);
+  LockInit(&registryLock);
+  RingInit(&registry);
+  (void)pthread_atfork(threadForkPrepare, NULL, threadForkChild);
   memset(&sa, 0, sizeof sa);
   sa.sa_sigaction = suspendHandler;
   sa.sa_flags = SA_SIGINFO | SA_RESTART;
   sigfillset(&sa.sa_mask);
   (void)sigaction(suspendSignal, &sa, NULL);
-  (void)pthread_key_create(&exitKey, threadExitDestructor);
+}
+
+/* The signal that stops threads (chosen once, at first use). */
+INTERN int ThreadSuspendSignal(void)
+{
+  (void)pthread_once(&suspendOnce, suspendSetup);
+  return suspendSignal;
 }
 
 INTERN Res ThreadRegister(Thread *thrReturn, Arena arena)
@@ -138,9 +161,10 @@ INTERN Res ThreadRegister(Thread *thrReturn, Arena arena)
   thr->tid = threadId();
   thr->exited = 0;
   thr->suspended = 0;
-  thr->tlsNext = threadsOfThisThread;
-  threadsOfThisThread = thr;
-  (void)pthread_setspecific(exitKey, (void *)1);
+  RingInit(&thr->registryRing);
+  LockClaim(&registryLock);
+  RingAppend(&registry, &thr->registryRing);
+  LockRelease(&registryLock);
   RingInit(&thr->arenaRing);
   RingAppend(&arena->gc->threadRing, &thr->arenaRing);
   thr->sig = ThreadSig;
@@ -151,11 +175,9 @@ INTERN Res ThreadRegister(Thread *thrReturn, Arena arena)
 INTERN void ThreadDeregister(Thread thr)
 {
   Arena arena = thr->arena;
-  Thread *link;
-  if (thr->tid == threadId()) {
-    for (link = &threadsOfThisThread; *link != NULL; link = &(*link)->tlsNext)
-      if (*link == thr) { *link = thr->tlsNext; break; }
-  }
+  LockClaim(&registryLock);
+  RingRemove(&thr->registryRing);
+  LockRelease(&registryLock);
   RingRemove(&thr->arenaRing);
   thr->sig = SigInvalid;
   ControlFree(arena, thr, sizeof(ThreadStruct));
@@ -163,20 +185,26 @@ INTERN void ThreadDeregister(Thread thr)
 
 static Bool threadIsCurrent(Thread thr) { return thr->tid == threadId(); }
 
-#define STOP_PATIENCE_MS 2000
+#define STOP_PATIENCE_MS 2000   /* for threads that are not registered */
+#define THREAD_STACK_MAX ((Size)1 << 33)
 
-/* Stop one thread; FALSE if it is gone or cannot be stopped. */
-static Bool threadStop(Thread thr, pid_t pid)
+/* Stop one thread: TRUE once its handler has saved its context; FALSE if
+ * the thread does not exist, or (only when `patient` is FALSE) does not
+ * answer within STOP_PATIENCE_MS. */
+static Bool threadStop(Thread thr, pid_t pid, Bool patient)
 {
   int waited = 0;
   suspendTarget = thr;
-  if (syscall(SYS_tgkill, pid, thr->tid, suspendSignal) != 0) return FALSE;
+  while (syscall(SYS_tgkill, pid, thr->tid, suspendSignal) != 0) {
+    if (errno != EAGAIN) return FALSE;
+    sched_yield();          /* the real-time signal queue is full */
+  }
   while (!__atomic_load_n(&thr->suspended, __ATOMIC_ACQUIRE)) {
     struct timespec ts = {0, 10 * 1000 * 1000};
     (void)syscall(SYS_futex, &thr->suspended, FUTEX_WAIT_PRIVATE, 0, &ts, NULL, 0);
     if (__atomic_load_n(&thr->suspended, __ATOMIC_ACQUIRE)) break;
-    if (thr->exited || syscall(SYS_tgkill, pid, thr->tid, 0) != 0) return FALSE;
-    if ((waited += 10) >= STOP_PATIENCE_MS) return FALSE;
+    if (syscall(SYS_tgkill, pid, thr->tid, 0) != 0 && errno == ESRCH) return FALSE;
+    if (!patient && (waited += 10) >= STOP_PATIENCE_MS) return FALSE;
   }
   return TRUE;
 }
@@ -191,16 +219,26 @@ static Bool threadIsRegistered(Arena arena, int tid)
   return FALSE;
 }
 
-/* List the process's other unregistered threads into gc->anon. */
-static void threadsListAnonymous(Arena arena)
+static Bool threadIsAnonymous(Arena arena, int tid)
+{
+  Index t;
+  for (t = 0; t < arena->gc->anonCount; ++t)
+    if (arena->gc->anon[t].tid == tid) return TRUE;
+  return FALSE;
+}
+
+/* Add the process's unregistered threads not yet in gc->anon to it;
+ * *addedReturn counts them.  FALSE if the task list cannot be read. */
+static Bool threadsListAnonymous(Count *addedReturn, Arena arena)
 {
   GCStruct *gc = arena->gc;
   char buf[4096];
   int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   int self = threadId();
   long n;
-  gc->anonCount = 0;
-  if (fd < 0) return;
+  Bool ok = TRUE;
+  *addedReturn = 0;
+  if (fd < 0) return FALSE;
   while ((n = syscall(SYS_getdents64, fd, buf, sizeof buf)) > 0) {
     long off = 0;
     while (off < n) {
@@ -208,11 +246,12 @@ static void threadsListAnonymous(Arena arena)
       const char *name = buf + off + 19;
       int tid = atoi(name);
       off += reclen;
-      if (tid <= 0 || tid == self || threadIsRegistered(arena, tid)) continue;
+      if (tid <= 0 || tid == self || threadIsRegistered(arena, tid) || threadIsAnonymous(arena, tid))
+        continue;
       if (gc->anonCount == gc->anonMax) {
         Count max = gc->anonMax == 0 ? 16 : gc->anonMax * 2;
         void *p;
-        if (ControlAlloc(&p, arena, max * sizeof(ThreadStruct)) != RES_OK) break;
+        if (ControlAlloc(&p, arena, max * sizeof(ThreadStruct)) != RES_OK) { ok = FALSE; break; }
         if (gc->anon != NULL) {
           memcpy(p, gc->anon, gc->anonCount * sizeof(ThreadStruct));
           ControlFree(arena, gc->anon, gc->anonMax * sizeof(ThreadStruct));
@@ -224,14 +263,17 @@ static void threadsListAnonymous(Arena arena)
       gc->anon[gc->anonCount].tid = tid;
       gc->anon[gc->anonCount].sig = ThreadSig;
       ++gc->anonCount;
+      ++*addedReturn;
     }
   }
+  if (n < 0) ok = FALSE;
   close(fd);
+  return ok;
 }
 
 /* Set each stopped anonymous thread's cold end (and *selfCold for the
  * calling thread) to the end of the mapping holding its stack pointer. */
-static void threadsFindStacks(Arena arena, Addr selfSp, Addr *selfCold)
+static Bool threadsFindStacks(Arena arena, Addr selfSp, Addr *selfCold)
 {
   GCStruct *gc = arena->gc;
   char buf[4096], line[256];
@@ -239,7 +281,7 @@ static void threadsFindStacks(Arena arena, Addr selfSp, Addr *selfCold)
   long n;
   int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
   *selfCold = NULL;
-  if (fd < 0) return;
+  if (fd < 0) return FALSE;
   while ((n = read(fd, buf, sizeof buf)) > 0) {
     long k;
     for (k = 0; k < n; ++k) {
@@ -259,6 +301,7 @@ static void threadsFindStacks(Arena arena, Addr selfSp, Addr *selfCold)
     }
   }
   close(fd);
+  return n == 0 && *selfCold != NULL;
 }
 
 INTERN Res ThreadsSuspend(Arena arena)
@@ -266,21 +309,34 @@ INTERN Res ThreadsSuspend(Arena arena)
   GCStruct *gc = arena->gc;
   Ring node, next;
   pid_t pid = getpid();
-  Index t;
   (void)pthread_once(&suspendOnce, suspendSetup);
   LockClaim(&suspendLock);
   RING_FOR(node, &gc->threadRing, next) {
     Thread thr = RING_ELT(ThreadStruct, arenaRing, node);
     if (thr->exited || threadIsCurrent(thr)) continue;
-    if (!threadStop(thr, pid) && !thr->suspended) thr->exited = 1;  /* gone without deregistering */
+    if (!threadStop(thr, pid, TRUE)) thr->exited = 1;  /* gone without deregistering */
   }
   gc->anonCount = 0;
   if (gc->allThreads) {
     Addr sp = (Addr)&pid;
-    threadsListAnonymous(arena);
-    for (t = 0; t < gc->anonCount; ++t)
-      if (!threadStop(&gc->anon[t], pid) && !gc->anon[t].suspended) ++gc->unstoppable;
-    threadsFindStacks(arena, sp, &gc->selfCold);
+    Index t = 0, round;
+    Count added = 0;
+    Bool ok = TRUE;
+    /* Until a listing shows no thread that is not stopped yet. */
+    for (round = 0; ok && round < 1000; ++round) {
+      ok = threadsListAnonymous(&added, arena);
+      if (!ok || added == 0) break;
+      for (; t < gc->anonCount; ++t)
+        if (!threadStop(&gc->anon[t], pid, FALSE) && !gc->anon[t].suspended
+            && syscall(SYS_tgkill, pid, gc->anon[t].tid, 0) == 0)
+          ++gc->unstoppable;
+    }
+    if (ok) ok = threadsFindStacks(arena, sp, &gc->selfCold);
+    if (!ok) {
+      suspendTarget = NULL;
+      ThreadsResume(arena);
+      return RES_RESOURCE;
+    }
   }
   suspendTarget = NULL;
   return RES_OK;
@@ -297,7 +353,8 @@ INTERN void ThreadsResume(Arena arena)
    * descriptor may be reused by the next stop. */
   RING_FOR(node, &gc->threadRing, next) {
     Thread thr = RING_ELT(ThreadStruct, arenaRing, node);
-    while (__atomic_load_n(&thr->suspended, __ATOMIC_ACQUIRE) && !thr->exited)
+    while (__atomic_load_n(&thr->suspended, __ATOMIC_ACQUIRE)
+           && syscall(SYS_tgkill, getpid(), thr->tid, 0) == 0)
       sched_yield();
   }
   for (t = 0; t < gc->anonCount; ++t)
@@ -315,7 +372,9 @@ static Res threadScanStopped(ScanState ss, Thread thr, Addr cold, mps_area_scan_
 {
   Addr hot = AddrAlignDown(AddrSub(thr->sp, 128), sizeof(Word));
   Res res;
-  if (hot < cold) {
+  /* A stack pointer far from the cold end is not this registration's
+   * thread (a reused thread id): scan only its registers. */
+  if (hot < cold && AddrOffset(hot, cold) <= THREAD_STACK_MAX) {
     res = scan(&ss->ss, hot, cold, closure);
     if (res != RES_OK) return res;
   }
