@@ -94,7 +94,6 @@ INTERN void ChainNoteAlloc(Chain chain, Index gen, Size size, Bool counted)
   Gen g = ChainGen(chain->arena, chain, gen);
   if (counted) g->newSize += size;
   g->size += size;
-  chain->arena->gc->allocSinceFull += size;
 }
 
 /* Mark the generations the next trace condemns; TRUE if any should be.
@@ -164,7 +163,6 @@ INTERN void ChainTraceDone(Arena arena, Size condemned, Size live)
   if (gc->topGen.condemned) {
     gc->topGen.newSize = 0;
     gc->topGen.capacity = gc->topGen.size;
-    gc->allocSinceFull = 0;
   }
   gc->topGen.condemned = FALSE;
 }

@@ -25,7 +25,6 @@
 #define RANK_EXACT 1
 #define RANK_FINAL 2
 #define RANK_WEAK 3
-#define RANK_LIMIT 4
 
 /* Zones: an address's zone is (addr >> ZONE_SHIFT) mod 64. */
 #define ZONE_SHIFT ARENA_ZONE_SHIFT
@@ -200,7 +199,6 @@ struct GCStruct {
   Final finals;               /* registrations */
   /* Location dependency: moved-zone history indexed by epoch. */
   Word history[LD_HISTORY];
-  Size allocSinceFull;        /* for the top generation's trigger */
   Bool fullWanted;            /* a ramp-collect-all ended: collect everything next */
   /* Every thread of the process counts as registered (thread_linux.c). */
   Bool allThreads;
