@@ -202,8 +202,8 @@ struct GCStruct {
   Bool fullWanted;            /* a ramp-collect-all ended: collect everything next */
   /* Every thread of the process counts as registered (thread_linux.c). */
   Bool allThreads;
-  Thread anon;                /* transient descriptors of the unregistered ones */
-  Count anonCount, anonMax;
+  Thread *anon;               /* descriptors of the unregistered ones: */
+  Count anonCount, anonMade, anonMax;  /* in use, allocated, table size */
   Addr selfCold;              /* the end of the collecting thread's stack */
   Count unstoppable;          /* threads that could not be stopped, ever */
   Bool barrier;               /* protect old segments (prot_linux.c) */

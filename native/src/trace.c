@@ -313,7 +313,11 @@ INTERN void GCFinish(Arena arena)
   if (gc == NULL) return;
   if (gc->barrierInUse) ProtArenaUse(arena, FALSE);
   MessagesFinish(arena);
-  if (gc->anon != NULL) ControlFree(arena, gc->anon, gc->anonMax * sizeof(ThreadStruct));
+  if (gc->anon != NULL) {
+    Index t;
+    for (t = 0; t < gc->anonMade; ++t) ControlFree(arena, gc->anon[t], sizeof(ThreadStruct));
+    ControlFree(arena, gc->anon, gc->anonMax * sizeof(Thread));
+  }
   if (gc->defaultChain != NULL) ChainDestroy(gc->defaultChain);
   if (trace->grey != NULL)
     VMRelease((Addr)trace->grey, SizeAlignUp(trace->greyMax * sizeof(Addr), VMPageSize()));

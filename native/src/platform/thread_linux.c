@@ -223,7 +223,7 @@ static Bool threadIsAnonymous(Arena arena, int tid)
 {
   Index t;
   for (t = 0; t < arena->gc->anonCount; ++t)
-    if (arena->gc->anon[t].tid == tid) return TRUE;
+    if (arena->gc->anon[t]->tid == tid) return TRUE;
   return FALSE;
 }
 
@@ -248,21 +248,30 @@ static Bool threadsListAnonymous(Count *addedReturn, Arena arena)
       off += reclen;
       if (tid <= 0 || tid == self || threadIsRegistered(arena, tid) || threadIsAnonymous(arena, tid))
         continue;
+      /* Descriptors never move (a stopped thread's handler holds one);
+       * only the table of pointers to them grows. */
       if (gc->anonCount == gc->anonMax) {
         Count max = gc->anonMax == 0 ? 16 : gc->anonMax * 2;
         void *p;
-        if (ControlAlloc(&p, arena, max * sizeof(ThreadStruct)) != RES_OK) { ok = FALSE; break; }
+        if (ControlAlloc(&p, arena, max * sizeof(Thread)) != RES_OK) { ok = FALSE; break; }
         if (gc->anon != NULL) {
-          memcpy(p, gc->anon, gc->anonCount * sizeof(ThreadStruct));
-          ControlFree(arena, gc->anon, gc->anonMax * sizeof(ThreadStruct));
+          memcpy(p, gc->anon, gc->anonMade * sizeof(Thread));
+          ControlFree(arena, gc->anon, gc->anonMax * sizeof(Thread));
         }
         gc->anon = p;
         gc->anonMax = max;
       }
-      memset(&gc->anon[gc->anonCount], 0, sizeof(ThreadStruct));
-      gc->anon[gc->anonCount].tid = tid;
-      gc->anon[gc->anonCount].sig = ThreadSig;
-      ++gc->anonCount;
+      if (gc->anonCount == gc->anonMade) {
+        void *p;
+        if (ControlAlloc(&p, arena, sizeof(ThreadStruct)) != RES_OK) { ok = FALSE; break; }
+        gc->anon[gc->anonMade++] = p;
+      }
+      {
+        Thread thr = gc->anon[gc->anonCount++];
+        memset(thr, 0, sizeof(ThreadStruct));
+        thr->tid = tid;
+        thr->sig = ThreadSig;
+      }
       ++*addedReturn;
     }
   }
@@ -294,7 +303,7 @@ static Bool threadsFindStacks(Arena arena, Addr selfSp, Addr *selfCold)
         Index t;
         if (selfSp >= lo && selfSp < hi) *selfCold = hi;
         for (t = 0; t < gc->anonCount; ++t) {
-          Thread thr = &gc->anon[t];
+          Thread thr = gc->anon[t];
           if (thr->suspended && thr->sp >= lo && thr->sp < hi) thr->cold = hi;
         }
       }
@@ -327,8 +336,8 @@ INTERN Res ThreadsSuspend(Arena arena)
       ok = threadsListAnonymous(&added, arena);
       if (!ok || added == 0) break;
       for (; t < gc->anonCount; ++t)
-        if (!threadStop(&gc->anon[t], pid, FALSE) && !gc->anon[t].suspended
-            && syscall(SYS_tgkill, pid, gc->anon[t].tid, 0) == 0)
+        if (!threadStop(gc->anon[t], pid, FALSE) && !gc->anon[t]->suspended
+            && syscall(SYS_tgkill, pid, gc->anon[t]->tid, 0) == 0)
           ++gc->unstoppable;
     }
     if (ok) ok = threadsFindStacks(arena, sp, &gc->selfCold);
@@ -358,8 +367,8 @@ INTERN void ThreadsResume(Arena arena)
       sched_yield();
   }
   for (t = 0; t < gc->anonCount; ++t)
-    while (__atomic_load_n(&gc->anon[t].suspended, __ATOMIC_ACQUIRE)
-           && syscall(SYS_tgkill, getpid(), gc->anon[t].tid, 0) == 0)
+    while (__atomic_load_n(&gc->anon[t]->suspended, __ATOMIC_ACQUIRE)
+           && syscall(SYS_tgkill, getpid(), gc->anon[t]->tid, 0) == 0)
       sched_yield();
   gc->anonCount = 0;
   LockRelease(&suspendLock);
@@ -421,7 +430,7 @@ INTERN Res ThreadsScanAnonymous(Arena arena, ScanState ss)
   if (!gc->allThreads) return RES_OK;
   ss->ss._ufs = 0;
   for (t = 0; t < gc->anonCount; ++t) {
-    Thread thr = &gc->anon[t];
+    Thread thr = gc->anon[t];
     if (!thr->suspended || thr->cold == NULL) continue;
     res = threadScanStopped(ss, thr, thr->cold, mps_scan_area, NULL);
     if (res != RES_OK) return res;
