@@ -29,7 +29,7 @@ import time
 
 BENCH_DIR = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, BENCH_DIR)
-from run import cpu_model, loadavg, machine_info  # noqa: E402  (bench/run.py)
+from run import cpu_model, loadavg, machine_info, snapshot_native  # noqa: E402  (bench/run.py)
 
 ROOT = os.path.dirname(BENCH_DIR)
 BENCH_SRC = os.path.join(BENCH_DIR, "gc_bench.c")
@@ -77,16 +77,7 @@ def build(tmp, ref, varieties, cc, want_boehm):
     """Snapshot native/ into tmp/src; build libgcp.a per variety and the
     program against each.  Returns ({name: exe}, [commands], {name: error}).
     Names: the varieties, "ref" (no core: the malloc rows) and "boehm"."""
-    src = os.path.join(tmp, "src")
-    if ref:
-        os.makedirs(src)
-        archive = subprocess.run(["git", "-C", ROOT, "archive", ref, "native"],
-                                 check=True, capture_output=True).stdout
-        subprocess.run(["tar", "-x", "-C", src], input=archive, check=True)
-    else:
-        shutil.copytree(os.path.join(ROOT, "native"), os.path.join(src, "native"),
-                        ignore=shutil.ignore_patterns("build"))
-    native = os.path.join(src, "native")
+    native = snapshot_native(tmp, ref)
     inc = os.path.join(native, "include")
     bdir = os.path.join(tmp, "build")
     bins, cmds, errors = {}, [], {}

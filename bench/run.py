@@ -79,8 +79,9 @@ def loadavg():
         return "?"
 
 
-def build(tmp, ref, varieties, cc):
-    """Snapshot native/ into tmp/src, build each variety, link the bench."""
+def snapshot_native(tmp, ref):
+    """Copy native/ (at git ref ``ref``, or the working tree without its
+    build directory) into tmp/src/native and return that path."""
     src = os.path.join(tmp, "src")
     if ref:
         os.makedirs(src)
@@ -90,7 +91,12 @@ def build(tmp, ref, varieties, cc):
     else:
         shutil.copytree(os.path.join(ROOT, "native"), os.path.join(src, "native"),
                         ignore=shutil.ignore_patterns("build"))
-    native = os.path.join(src, "native")
+    return os.path.join(src, "native")
+
+
+def build(tmp, ref, varieties, cc):
+    """Snapshot native/ into tmp/src, build each variety, link the bench."""
+    native = snapshot_native(tmp, ref)
     bins, cmds = {}, []
     for v in varieties:
         bdir = os.path.join(tmp, "build")
