@@ -657,13 +657,14 @@ void mps_arena_roots_walk(mps_arena_t arena, mps_roots_stepper_t f, void *p, siz
   ss.arena = arena;
   ss.rootsWalk = &w;
   ss.sig = ScanStateSig;
-  (void)ThreadsSuspend(arena);
-  RING_FOR(node, &arena->gc->rootRing, next) {
-    w.root = RING_ELT(RootStruct, arenaRing, node);
-    ss.rank = w.root->rank;
-    (void)RootScanOne(&ss, w.root);
+  if (ThreadsSuspend(arena) == RES_OK) {   /* else the threads were not stopped: walk nothing */
+    RING_FOR(node, &arena->gc->rootRing, next) {
+      w.root = RING_ELT(RootStruct, arenaRing, node);
+      ss.rank = w.root->rank;
+      (void)RootScanOne(&ss, w.root);
+    }
+    ThreadsResume(arena);
   }
-  ThreadsResume(arena);
   ss.sig = SigInvalid;
   ArenaLeave(arena);
 }
