@@ -37,7 +37,7 @@
 #include "mpsavm.h"
 #include "mpscamc.h"
 #include "testlib.h"
-#include "barrierfmt.h"
+#include "wordfmt.h"
 
 #define NOINLINE __attribute__((noinline))
 #define NANCHOR 6
@@ -150,7 +150,7 @@ static void *touchThread(void *arg)
   return NULL;
 }
 
-/* ---- objects (barrierfmt.h), with data words after the references ---------------- */
+/* ---- objects (wordfmt.h), with data words after the references ---------------- */
 
 static mps_word_t dataWord(mps_word_t id, size_t k) { return ~id * 31 + k; }
 

@@ -40,7 +40,7 @@
 #include "mpsavm.h"
 #include "mpscamc.h"
 #include "testlib.h"
-#include "barrierfmt.h"
+#include "wordfmt.h"
 
 #define NOINLINE __attribute__((noinline))
 #define NSLOTS 32

@@ -31,15 +31,12 @@
 #include "mpscamc.h"
 #include "mpsclo.h"
 #include "testlib.h"
+#include "wordfmt.h"
 
-#define WORD ((size_t)sizeof(mps_word_t))
 #define MAXOBJ 4000
 #define MAXREFS 3
 #define NROOTS 64
 
-enum { T_OBJ = 1, T_PAD = 2, T_FWD = 3, T_PAD1 = 4, T_FWD1 = 5 };
-#define TYPE(w) ((unsigned)((w) & 7))
-#define SIZE(w) ((size_t)((w) & ~(mps_word_t)7))
 enum { AMC, AMCZ, LO, NPOOLS };
 static const char *const poolName[NPOOLS] = {"AMC", "AMCZ", "LO"};
 
@@ -48,67 +45,10 @@ static mps_pool_t pools[NPOOLS];
 static mps_ap_t aps[NPOOLS];
 static mps_fmt_t fmtOf[NPOOLS];
 static mps_root_t root;
-static unsigned long badTags;
 
-/* ---- the format: tag, id, nrefs, refs, data (leaves have no refs) ------------- */
+/* ---- data words (the format is wordfmt.h: tag, id, nrefs, refs, data) ---------- */
 
 static mps_word_t dataWord(mps_word_t id, size_t k) { return (id * 0x9E3779B97F4A7C15ull) + k; }
-
-static mps_addr_t fmtSkip(mps_addr_t p)
-{
-  mps_word_t tag = *(mps_word_t *)p;
-  switch (TYPE(tag)) {
-  case T_PAD1: case T_FWD1: return (char *)p + WORD;
-  case T_OBJ: case T_PAD: case T_FWD: return (char *)p + SIZE(tag);
-  default: ++badTags; return (char *)p + WORD;
-  }
-}
-
-static mps_addr_t fmtIsfwd(mps_addr_t p)
-{
-  mps_word_t *w = p;
-  if (TYPE(w[0]) == T_FWD) return (mps_addr_t)w[1];
-  if (TYPE(w[0]) == T_FWD1) return (mps_addr_t)SIZE(w[0]);
-  return NULL;
-}
-
-static void fmtFwd(mps_addr_t old, mps_addr_t newp)
-{
-  mps_word_t *w = old;
-  size_t size = (size_t)((char *)fmtSkip(old) - (char *)old);
-  if (size == WORD) {
-    w[0] = (mps_word_t)newp | T_FWD1;
-  } else {
-    w[0] = (mps_word_t)size | T_FWD;
-    w[1] = (mps_word_t)newp;
-  }
-}
-
-static void fmtPad(mps_addr_t p, size_t size)
-{
-  *(mps_word_t *)p = size == WORD ? (mps_word_t)T_PAD1 : ((mps_word_t)size | T_PAD);
-}
-
-static mps_res_t fmtScan(mps_ss_t ss, mps_addr_t base, mps_addr_t limit)
-{
-  MPS_SCAN_BEGIN(ss) {
-    mps_addr_t p;
-    for (p = base; p < limit; p = fmtSkip(p)) {
-      mps_word_t *w = p;
-      size_t i;
-      if (TYPE(w[0]) != T_OBJ) continue;
-      for (i = 0; i < w[2]; ++i) {
-        mps_addr_t r = (mps_addr_t)w[3 + i];
-        if (MPS_FIX1(ss, r)) {
-          mps_res_t res = MPS_FIX2(ss, &r);
-          if (res != MPS_RES_OK) return res;
-          w[3 + i] = (mps_word_t)r;
-        }
-      }
-    }
-  } MPS_SCAN_END(ss);
-  return MPS_RES_OK;
-}
 
 /* ---- objects and the model ---------------------------------------------------------- */
 

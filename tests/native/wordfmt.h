@@ -1,7 +1,7 @@
-/* barrierfmt.h -- the object format of the write-barrier tests
- * (test_generations, test_barrier_chain, test_barrier_race), a format and
- * AMC pool maker, and a probe for write protection.  Header-only, like
- * testlib.h (include that first).
+/* wordfmt.h -- the word-tagged object format of the collector tests
+ * (test_gc_messages, test_generations, test_barrier_chain,
+ * test_barrier_race), a format and AMC pool maker, and a probe for write
+ * protection.  Header-only, like testlib.h (include that first).
  *
  * Every block starts with a tag word: its size | type.  Objects are
  * [0] tag, [1] id, [2] nrefs, [3 .. 3+nrefs) references (base pointers, no
@@ -9,8 +9,8 @@
  * forwarding objects of one word keep the type (and the new address) in the
  * tag word.
  */
-#ifndef BARRIERFMT_H
-#define BARRIERFMT_H
+#ifndef WORDFMT_H
+#define WORDFMT_H
 
 #include <errno.h>
 #include <stdatomic.h>
@@ -111,4 +111,4 @@ static inline int writable(mps_word_t *p)
   return 0;
 }
 
-#endif /* BARRIERFMT_H */
+#endif /* WORDFMT_H */
