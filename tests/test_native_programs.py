@@ -92,13 +92,6 @@ def native_library(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], 
     return build
 
 
-# Known open defect (issue #4's closing note): under ASan, test_generations'
-# second mutator thread intermittently (about one run in five) meets a stale
-# reference, with and without the write barrier.  It still runs and its
-# failures show as XFAIL; the other varieties assert in full.
-KNOWN_FLAKY = {("test_generations", "asan")}
-
-
 @pytest.mark.parametrize("variety", VARIETIES)
 @pytest.mark.parametrize("program", PROGRAMS, ids=[p.stem for p in PROGRAMS])
 def test_native_program(
@@ -106,10 +99,7 @@ def test_native_program(
     variety: str,
     native_library: Callable[[str], Path],
     tmp_path: Path,
-    request: pytest.FixtureRequest,
 ) -> None:
-    if (program.stem, variety) in KNOWN_FLAKY:
-        request.applymarker(pytest.mark.xfail(strict=False, reason="known open defect, see KNOWN_FLAKY"))
     library = native_library(variety)
     compiler = os.environ.get("CC", "cc")
     if shutil.which(compiler) is None:

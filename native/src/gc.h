@@ -119,6 +119,8 @@ struct mps_thr_s {
   Addr sp;                    /* stack pointer when suspended */
   Word regs[THREAD_REGS];     /* integer registers when suspended */
   Count nregs;
+  Addr vecBase;               /* vector/FP registers when suspended: the */
+  Size vecSize;               /*   state the kernel saved in the signal frame */
   Addr cold;                  /* anonymous threads: the end of their stack */
 };
 

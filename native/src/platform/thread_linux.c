@@ -8,7 +8,13 @@
  * the kernel's signal queue is full).  The handler copies the interrupted
  * context's integer registers and stack pointer into the thread's
  * descriptor, sets `suspended`, and sleeps on a futex until the resume
- * generation changes.  The collector waits for every registered thread
+ * generation changes.  The vector and FP registers are not copied: the
+ * kernel saved them in the signal frame, below the interrupted stack
+ * pointer's red zone, and that record is scanned where it lies while the
+ * thread sleeps (an asynchronously stopped thread can be caught with a
+ * reference only in a vector register, e.g. inside memcpy, which loads a
+ * run of words into xmm/ymm/zmm registers before storing any of them).
+ * The collector waits for every registered thread
  * for as long as it takes (it is not safe to go on while one runs); a
  * thread is taken to have exited without deregistering only when the
  * kernel says it no longer exists (ESRCH), and is then never signalled
@@ -71,18 +77,43 @@ static void futexWakeAll(volatile int *addr)
 
 static int threadId(void) { return (int)syscall(SYS_gettid); }
 
+/* x86-64: the FP/vector state the kernel saves is an FXSAVE area (512
+ * bytes: x87, xmm0-15) which, when the kernel used XSAVE, goes on with the
+ * extended components (ymm upper halves, zmm, ...).  The kernel says which
+ * in the FXSAVE area's software-reserved bytes (Linux uapi
+ * asm/sigcontext.h, struct _fpx_sw_bytes at offset 464: magic1, then
+ * extended_size, xfeatures, and xstate_size at offset 16). */
+#define FXSAVE_SIZE 512
+#define FPX_SW_OFFSET 464
+#define FPX_XSTATE_SIZE_OFFSET 16
+#define FP_XSTATE_MAGIC 0x46505853U
+#define VECTOR_STATE_MAX ((Size)1 << 16)
+
 static void contextSave(Thread thr, ucontext_t *uc)
 {
 #if defined(__x86_64__)
   Index i;
+  const unsigned char *fp = (const unsigned char *)uc->uc_mcontext.fpregs;
   for (i = 0; i < NGREG && i < THREAD_REGS; ++i) thr->regs[i] = (Word)uc->uc_mcontext.gregs[i];
   thr->nregs = i;
   thr->sp = (Addr)uc->uc_mcontext.gregs[REG_RSP];
+  thr->vecBase = (Addr)fp;
+  thr->vecSize = 0;
+  if (fp != NULL) {
+    uint32_t magic, size;
+    memcpy(&magic, fp + FPX_SW_OFFSET, sizeof magic);
+    memcpy(&size, fp + FPX_SW_OFFSET + FPX_XSTATE_SIZE_OFFSET, sizeof size);
+    thr->vecSize = magic == FP_XSTATE_MAGIC && size > FXSAVE_SIZE && size <= VECTOR_STATE_MAX
+                   ? size : FXSAVE_SIZE;
+  }
 #elif defined(__aarch64__)
   Index i;
   for (i = 0; i < 31 && i < THREAD_REGS; ++i) thr->regs[i] = (Word)uc->uc_mcontext.regs[i];
   thr->nregs = i;
   thr->sp = (Addr)uc->uc_mcontext.sp;
+  /* the FP/SIMD (and SVE) records are inline in the context's reserved area */
+  thr->vecBase = (Addr)&uc->uc_mcontext;
+  thr->vecSize = sizeof uc->uc_mcontext;
 #else
 #error "thread_linux.c: unsupported processor"
 #endif
@@ -386,6 +417,14 @@ static Res threadScanStopped(ScanState ss, Thread thr, Addr cold, mps_area_scan_
   if (hot < cold && AddrOffset(hot, cold) <= THREAD_STACK_MAX) {
     res = scan(&ss->ss, hot, cold, closure);
     if (res != RES_OK) return res;
+  }
+  if (thr->vecSize > 0) {
+    Addr base = AddrAlignUp(thr->vecBase, sizeof(Word));
+    Addr limit = AddrAlignDown(AddrAdd(thr->vecBase, thr->vecSize), sizeof(Word));
+    if (base < limit) {
+      res = scan(&ss->ss, base, limit, closure);
+      if (res != RES_OK) return res;
+    }
   }
   return scan(&ss->ss, thr->regs, thr->regs + thr->nregs, closure);
 }
