@@ -37,6 +37,8 @@ struct SegStruct {
   unsigned protectedRO;  /* made read-only by the barrier (prot_linux.c) */
   int dirty;             /* written since: set by the barrier's handler */
   Word summary;         /* zones its references point into, when last scanned */
+  unsigned rank;        /* of the references its objects hold (pool.h RANK_*):
+                           the trace scans it in that rank's phase */
 };
 
 struct ChunkStruct {

@@ -24,7 +24,13 @@ INTERN Res BufferCreate(Buffer *bufReturn, Pool pool, ArgList args)
   mps_rank_t rank = mps_rank_exact();
   Bool hashArrays;
 
-  if (ArgPick(&arg, args, MPS_KEY_RANK)) rank = arg.val.rank;
+  if (ArgPick(&arg, args, MPS_KEY_RANK)) {
+    rank = arg.val.rank;
+    if (rank > RANK_WEAK || rank == RANK_FINAL || !(pool->klass->attr & POOL_ATTR_AP)
+        || !(pool->klass->apRanks & RANK_SET(rank)))
+      return MISUSE("mps_ap_create_k: allocation points of %s pools cannot have rank %u",
+                    pool->klass->name, (unsigned)rank);
+  }
   hashArrays = ArgPick(&arg, args, MPS_KEY_AP_HASH_ARRAYS) && arg.val.b;
   res = ControlAlloc(&p, arena, sizeof(BufferStruct));
   if (res != RES_OK) return res;

@@ -21,11 +21,6 @@
 #include "pool.h"
 #include "buffer.h"
 
-#define RANK_AMBIG 0
-#define RANK_EXACT 1
-#define RANK_FINAL 2
-#define RANK_WEAK 3
-
 /* Zones: an address's zone is (addr >> ZONE_SHIFT) mod 64. */
 #define ZONE_SHIFT ARENA_ZONE_SHIFT
 INLINE Word ZoneOf(Addr a) { return (Word)1 << (((Word)a >> ZONE_SHIFT) & (WORD_WIDTH - 1)); }
@@ -170,6 +165,7 @@ typedef struct ScanStateStruct {
   mps_rank_t rank;
   RootsWalk rootsWalk;        /* non-NULL only in mps_arena_roots_walk */
   Word fixed;                 /* zones of the new addresses fixes stored */
+  Bool nailOnly;              /* ambiguous heap pre-pass: nail, preserve nothing */
 } ScanStateStruct, *ScanState;
 
 #define ScanStateSig ((Sig)0x5195C455UL)
@@ -215,6 +211,7 @@ struct GCStruct {
 /* Collector entry points used by the rest of the core. */
 INTERN Res GCInit(Arena arena);
 INTERN void GCFinish(Arena arena);
+INTERN void ScanStateInit(ScanState ss, Arena arena, Word white, unsigned rank);
 INTERN Res TraceCollect(Arena arena, Bool full, const char *why);
 INTERN Bool TracePoll(Arena arena);
 INTERN Bool TraceGreyPush(Arena arena, Addr client);

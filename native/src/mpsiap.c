@@ -153,23 +153,43 @@ mps_bool_t (mps_commit)(mps_ap_t ap, mps_addr_t p, size_t size)
   return mps_ap_trip(ap, p, size);
 }
 
-/* Frames: only SNC (a later issue) gives them meaning.  Elsewhere a frame
- * is the AP's init pointer and popping is a hint that is ignored. */
+/* Frames: the classes that give them meaning (SNC) have frame methods;
+ * elsewhere a frame is the AP's init pointer and popping is a hint that is
+ * ignored. */
 mps_res_t (mps_ap_frame_push)(mps_frame_t *frame_o, mps_ap_t ap)
 {
+  Buffer buf;
+  Pool pool;
+  Res res;
   if (frame_o == NULL) return MISUSE("mps_ap_frame_push: frame_o is NULL");
   if (!apOK(ap, "mps_ap_frame_push")) return RES_PARAM;
   if (ap->init != ap->alloc) return RES_FAIL;
-  *frame_o = (mps_frame_t)ap->init;
-  return RES_OK;
+  buf = BufferOfAP(ap);
+  pool = buf->pool;
+  if (pool->klass->framePush == NULL) {
+    *frame_o = (mps_frame_t)ap->init;
+    return RES_OK;
+  }
+  ArenaEnter(pool->arena);
+  res = pool->klass->framePush(frame_o, pool, buf);
+  ArenaLeave(pool->arena);
+  return res;
 }
 
 mps_res_t (mps_ap_frame_pop)(mps_ap_t ap, mps_frame_t frame)
 {
-  UNUSED(frame);
+  Buffer buf;
+  Pool pool;
+  Res res;
   if (!apOK(ap, "mps_ap_frame_pop")) return RES_PARAM;
   if (ap->init != ap->alloc) return RES_FAIL;
-  return RES_OK;
+  buf = BufferOfAP(ap);
+  pool = buf->pool;
+  if (pool->klass->framePop == NULL) return RES_OK;
+  ArenaEnter(pool->arena);
+  res = pool->klass->framePop(pool, buf, frame);
+  ArenaLeave(pool->arena);
+  return res;
 }
 
 /* Allocation patterns: ramps are counted so that begin and end pair up.

@@ -583,12 +583,7 @@ mps_res_t mps_pool_walk(mps_pool_t pool, mps_area_scan_t scan_area, void *closur
   c.closure = closure;
   /* Nothing is white: the zone test passes everything to _mps_fix2,
    * which leaves every reference alone. */
-  c.ss.ss._zs = ZONE_SHIFT;
-  c.ss.ss._w = 0;
-  c.ss.arena = arena;
-  c.ss.rank = RANK_EXACT;
-  c.ss.rootsWalk = NULL;
-  c.ss.sig = ScanStateSig;
+  ScanStateInit(&c.ss, arena, 0, RANK_EXACT);
   res = pool->klass->walk(pool, poolWalkVisit, &c);
   c.ss.sig = SigInvalid;
   ArenaLeave(arena);
@@ -652,11 +647,8 @@ void mps_arena_roots_walk(mps_arena_t arena, mps_roots_stepper_t f, void *p, siz
     return;
   }
   w.f = f; w.p = p; w.s = s;
-  ss.ss._zs = ZONE_SHIFT;
-  ss.ss._w = ~(mps_word_t)0;
-  ss.arena = arena;
+  ScanStateInit(&ss, arena, ~(Word)0, RANK_AMBIG);
   ss.rootsWalk = &w;
-  ss.sig = ScanStateSig;
   if (ThreadsSuspend(arena) == RES_OK) {   /* else the threads were not stopped: walk nothing */
     RING_FOR(node, &arena->gc->rootRing, next) {
       w.root = RING_ELT(RootStruct, arenaRing, node);

@@ -20,7 +20,8 @@ enum {
   POOL_ATTR_AP = 1 << 2,      /* allocation points */
   POOL_ATTR_SAC = 1 << 3,     /* segregated allocation caches */
   POOL_ATTR_GC = 1 << 4,      /* collected: the trace methods below */
-  POOL_ATTR_SCAN = 1 << 5     /* its objects hold references */
+  POOL_ATTR_SCAN = 1 << 5,    /* its objects hold references */
+  POOL_ATTR_MOVES = 1 << 6    /* collected and moving: ambiguous references must nail */
 };
 
 typedef struct ScanStateStruct *ScanState;
@@ -59,6 +60,11 @@ typedef Bool (*PoolPreservedMethod)(Pool pool, Seg seg, Addr ref, Addr *newRetur
 typedef Res (*PoolAreaVisitor)(Pool pool, Addr base, Addr limit, void *closure);
 typedef Res (*PoolWalkMethod)(Pool pool, PoolAreaVisitor visit, void *closure);
 typedef Res (*PoolAddrObjectMethod)(Addr *baseReturn, Pool pool, Seg seg, Addr addr);
+/* Allocation frames (spec §4.5), for the classes that give them meaning
+ * (SNC); elsewhere a push returns the AP's init and a pop is ignored.
+ * Called with no object reserved on the buffer. */
+typedef Res (*PoolFramePushMethod)(mps_frame_t *frameReturn, Pool pool, Buffer buf);
+typedef Res (*PoolFramePopMethod)(Pool pool, Buffer buf, mps_frame_t frame);
 
 /* Convert the legacy variadic arguments of mps_pool_create_v into keys;
  * args has room for MPS_ARGS_MAX entries. */
@@ -87,10 +93,23 @@ struct mps_pool_class_s {
   PoolPreservedMethod preserved;
   PoolWalkMethod walk;
   PoolAddrObjectMethod addrObject;
+  unsigned apRanks;             /* RANK_SET of the ranks its allocation points accept */
+  PoolFramePushMethod framePush;  /* NULL: frames are only hints */
+  PoolFramePopMethod framePop;
 };
 
-/* The trace methods of a manual class. */
-#define POOL_NO_TRACE_METHODS NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+/* Ranks (spec §1.3; the values of the mps_rank_* functions) and sets of
+ * them, one bit each.  The trace handles them in this order. */
+#define RANK_AMBIG 0
+#define RANK_EXACT 1
+#define RANK_FINAL 2
+#define RANK_WEAK 3
+#define RANK_SET(rank) (1u << (rank))
+
+/* The trace methods and the rest of a manual class without frames: its
+ * allocation points take only exact rank (the default). */
+#define POOL_NO_TRACE_METHODS NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
+  RANK_SET(RANK_EXACT), NULL, NULL
 
 struct mps_pool_s {
   Sig sig;

@@ -339,6 +339,15 @@ static void amcPreserveInPlace(AMC amc, FSeg fseg, Addr base)
   }
 }
 
+/* The ambiguous heap pre-pass (trace.c): the segment keeps its objects in
+ * place this collection, and nothing is preserved by it. */
+static void amcNail(AMC amc, FSeg fseg)
+{
+  FSegSeg(fseg)->nailed = TRUE;
+  FSegMarksCreate(fseg, amc->poolStruct.alignment);
+  if (fseg->all) amcGreyWhole(amc, fseg);
+}
+
 static Res amcCopyAlloc(Addr *pReturn, AMC amc, Index gen, Size size)
 {
   Pool pool = &amc->poolStruct;
@@ -370,7 +379,8 @@ static Res amcFix(Pool pool, ScanState ss, Seg seg, Addr *refIO)
   if (ss->rank == RANK_AMBIG) {
     if (!amcObjectOf(&base, pool, fseg, ref)) return RES_OK;
     if (!amc->interior && ref != AddrAdd(base, fmt->headerSize)) return RES_OK;
-    amcPreserveInPlace(amc, fseg, base);
+    if (ss->nailOnly) amcNail(amc, fseg);
+    else amcPreserveInPlace(amc, fseg, base);
     return RES_OK;
   }
   moved = (Addr)fmt->isfwd(ref);
@@ -574,17 +584,20 @@ static Bool amcConsistent(Pool pool)
 }
 
 static PoolClassStruct poolClassAMC = {
-  PoolClassSig, "AMC", sizeof(AMCStruct), POOL_ATTR_AP | POOL_ATTR_GC | POOL_ATTR_SCAN,
+  PoolClassSig, "AMC", sizeof(AMCStruct),
+  POOL_ATTR_AP | POOL_ATTR_GC | POOL_ATTR_SCAN | POOL_ATTR_MOVES,
   amcVarargs, amcInit, amcFinish, NULL, NULL, amcBufferFill, amcBufferEmpty,
   amcTotalSize, amcFreeSize, amcConsistent, NULL, NULL,
-  amcWhiten, amcFix, amcScanSeg, amcGrey, amcReclaim, amcPreserved, amcWalk, amcAddrObject
+  amcWhiten, amcFix, amcScanSeg, amcGrey, amcReclaim, amcPreserved, amcWalk, amcAddrObject,
+  RANK_SET(RANK_EXACT), NULL, NULL
 };
 
 static PoolClassStruct poolClassAMCZ = {
-  PoolClassSig, "AMCZ", sizeof(AMCStruct), POOL_ATTR_AP | POOL_ATTR_GC,
+  PoolClassSig, "AMCZ", sizeof(AMCStruct), POOL_ATTR_AP | POOL_ATTR_GC | POOL_ATTR_MOVES,
   amcVarargs, amczInit, amcFinish, NULL, NULL, amcBufferFill, amcBufferEmpty,
   amcTotalSize, amcFreeSize, amcConsistent, NULL, NULL,
-  amcWhiten, amcFix, amcScanSeg, amcGrey, amcReclaim, amcPreserved, amcWalk, amcAddrObject
+  amcWhiten, amcFix, amcScanSeg, amcGrey, amcReclaim, amcPreserved, amcWalk, amcAddrObject,
+  RANK_SET(RANK_EXACT), NULL, NULL
 };
 
 mps_pool_class_t mps_class_amc(void) { return &poolClassAMC; }

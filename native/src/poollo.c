@@ -373,7 +373,8 @@ static PoolClassStruct poolClassLO = {
   PoolClassSig, "LO", sizeof(LOStruct), POOL_ATTR_AP | POOL_ATTR_GC,
   loVarargs, loInit, loFinish, NULL, NULL, loBufferFill, loBufferEmpty,
   loTotalSize, loFreeSize, loConsistent, NULL, NULL,
-  loWhiten, loFix, loScanSeg, loGrey, loReclaim, loPreserved, loWalk, loAddrObject
+  loWhiten, loFix, loScanSeg, loGrey, loReclaim, loPreserved, loWalk, loAddrObject,
+  RANK_SET(RANK_EXACT), NULL, NULL
 };
 
 mps_pool_class_t mps_class_lo(void) { return &poolClassLO; }

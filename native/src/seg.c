@@ -25,6 +25,7 @@ static Res segCreate(Seg *segReturn, Pool pool, Size size, Size descSize, Bool h
   seg = p;
   seg->pool = pool;
   seg->descSize = descSize;
+  seg->rank = RANK_EXACT;
   RingInit(&seg->poolRing);
   seg->sig = SegSig;
   res = zones == ~(Word)0 ? ArenaAllocPages(&base, arena, size, high, seg)

@@ -9,14 +9,20 @@
  *      a collected pool is trapped, recording init-at-flip (buffer.h);
  *   3. ambiguous rank: ambiguous roots (thread stacks and registers
  *      included) are scanned; what they hit in white segments is pinned;
- *   4. exact rank: exact roots, the non-white segments of scanning pools
- *      (there is no write barrier, so they are scanned in full), the
- *      references held by queued finalization messages; then the grey
- *      work of every pool (copied objects, marked pinned objects) until
- *      none is left;
+ *      Then every object of ambiguous rank (AMS) nails the white segments
+ *      of moving pools it refers into (the ambiguous heap pre-pass), and
+ *      the non-white segments of ambiguous rank are scanned;
+ *   4. exact rank: exact roots, the non-white exact segments of scanning
+ *      pools (those the write barrier cannot prove clean), the references
+ *      held by queued finalization messages; then the grey work of every
+ *      pool (copied objects, marked objects, ambiguous-rank objects
+ *      scanned as ambiguous) until none is left;
  *   5. final rank: finalization registrations whose objects are still
- *      unpreserved are preserved, and a message is posted for each;
- *   6. weak rank: weak roots; references to unpreserved objects become 0;
+ *      unpreserved are preserved, and a message is posted for each; the
+ *      grey work again;
+ *   6. weak rank: weak roots, the non-white weak segments and the
+ *      preserved objects of weak rank (AWL): references to unpreserved
+ *      objects become 0, to moved ones are updated;
  *   7. reclaim: pools free or sweep what is still white;
  *   8. threads are resumed; the epoch advances if anything moved.
  * Design: docs/design/trace.md.
@@ -69,6 +75,7 @@ mps_res_t _mps_fix2(mps_ss_t mss, mps_addr_t *ref_io)
   if (UNLIKELY(ss->rootsWalk != NULL)) { RootsWalkReport(ss, (Addr *)ref_io); return MPS_RES_OK; }
   if (!ArenaSegOf(&seg, arena, (Addr)*ref_io)) return MPS_RES_OK;
   if (!seg->white) return MPS_RES_OK;
+  if (UNLIKELY(ss->nailOnly) && !(seg->pool->klass->attr & POOL_ATTR_MOVES)) return MPS_RES_OK;
   {
     Addr old = (Addr)*ref_io;
     Res res = seg->pool->klass->fix(seg->pool, ss, seg, (Addr *)ref_io);
@@ -106,16 +113,32 @@ static void traceFlipBuffers(Arena arena)
   }
 }
 
-static Res traceScanNonWhite(Arena arena, ScanState ss)
+INTERN void ScanStateInit(ScanState ss, Arena arena, Word white, unsigned rank)
+{
+  ss->ss._zs = ZONE_SHIFT;
+  ss->ss._w = white;
+  ss->ss._ufs = 0;
+  ss->arena = arena;
+  ss->rank = rank;
+  ss->rootsWalk = NULL;
+  ss->fixed = 0;
+  ss->nailOnly = FALSE;
+  ss->sig = ScanStateSig;
+}
+
+/* Scan the segments of `rank` that are neither white nor grey: they may
+ * refer to white objects. */
+static Res traceScanNonWhite(Arena arena, ScanState ss, unsigned rank)
 {
   Ring node, next, snode, snext;
   Pool pool;
-  ss->rank = RANK_EXACT;
+  ss->rank = rank;
   POOLS_FOR(pool, arena, node, next) {
-    if (!(pool->klass->attr & POOL_ATTR_SCAN)) continue;
+    if (!(pool->klass->attr & POOL_ATTR_SCAN) || !(pool->klass->apRanks & RANK_SET(rank)))
+      continue;
     RING_FOR(snode, &pool->segRing, snext) {
       Seg seg = RING_ELT(SegStruct, poolRing, snode);
-      if (!seg->white && !seg->grey) {
+      if (!seg->white && !seg->grey && seg->rank == rank) {
         Res res;
         /* The barrier: a clean, read-only segment whose references all
          * miss the white set cannot refer to anything white. */
@@ -129,10 +152,38 @@ static Res traceScanNonWhite(Arena arena, ScanState ss)
   return RES_OK;
 }
 
-/* Scan the objects on the grey stack (preserved in place). */
+/* The ambiguous heap pre-pass: before anything moves, every object of
+ * ambiguous rank (live or not: which are live is not known yet) nails the
+ * white segments of moving pools it refers into, so that no object one of
+ * them may turn out to refer to is moved.  Nothing is preserved here: the
+ * objects are scanned again, as ambiguous, if they are reached. */
+static Res traceNailFromAmbiguousObjects(Arena arena, ScanState ss)
+{
+  Ring node, next, snode, snext;
+  Pool pool;
+  Res res = RES_OK;
+  if (!arena->gc->trace.mayMove) return RES_OK;
+  ss->rank = RANK_AMBIG;
+  ss->nailOnly = TRUE;
+  POOLS_FOR(pool, arena, node, next) {
+    if (!(pool->klass->attr & POOL_ATTR_SCAN) || !(pool->klass->apRanks & RANK_SET(RANK_AMBIG)))
+      continue;
+    RING_FOR(snode, &pool->segRing, snext) {
+      Seg seg = RING_ELT(SegStruct, poolRing, snode);
+      if (seg->rank != RANK_AMBIG) continue;
+      res = pool->klass->scanSeg(pool, ss, seg);
+      if (res != RES_OK) break;
+    }
+  }
+  ss->nailOnly = FALSE;
+  return res;
+}
+
+/* Scan the objects on the grey stack (preserved in place; exact). */
 static Res traceScanGreyStack(Arena arena, ScanState ss)
 {
   Trace trace = &arena->gc->trace;
+  ss->rank = RANK_EXACT;
   while (trace->greyTop > 0) {
     Addr client = trace->grey[--trace->greyTop];
     Seg seg;
@@ -148,26 +199,39 @@ static Res traceScanGreyStack(Arena arena, ScanState ss)
   return RES_OK;
 }
 
-/* Scan until no pool has grey work left. */
-static Res traceDrain(Arena arena, ScanState ss)
+/* Scan until no pool has grey work left of the ranks in `ranks`
+ * (ambiguous and exact in the strong phase; weak in the weak phase, where
+ * nothing new is preserved).  A pool's grey method scans what it made
+ * grey in segments of ss->rank. */
+static Res traceDrain(Arena arena, ScanState ss, unsigned ranks)
 {
   Trace trace = &arena->gc->trace;
   Bool worked;
-  ss->rank = RANK_EXACT;
   do {
     Ring node, next;
     Pool pool;
-    Res res = traceScanGreyStack(arena, ss);
-    if (res != RES_OK) return res;
-    worked = FALSE;
-    POOLS_FOR(pool, arena, node, next) {
-      if (pool->klass->grey(&res, pool, ss)) worked = TRUE;
+    unsigned rank;
+    Res res = RES_OK;
+    if (ranks & RANK_SET(RANK_EXACT)) {
+      res = traceScanGreyStack(arena, ss);
       if (res != RES_OK) return res;
+    }
+    worked = FALSE;
+    for (rank = RANK_AMBIG; rank <= RANK_WEAK; ++rank) {
+      if (!(ranks & RANK_SET(rank))) continue;
+      ss->rank = rank;
+      POOLS_FOR(pool, arena, node, next) {
+        if (!(pool->klass->apRanks & RANK_SET(rank))) continue;
+        if (pool->klass->grey(&res, pool, ss)) worked = TRUE;
+        if (res != RES_OK) return res;
+      }
     }
     worked |= trace->greyTop > 0;
   } while (worked);
   return RES_OK;
 }
+
+#define STRONG_RANKS (RANK_SET(RANK_AMBIG) | RANK_SET(RANK_EXACT))
 
 static void traceReset(Trace trace, const char *why)
 {
@@ -219,24 +283,23 @@ INTERN Res TraceCollect(Arena arena, Bool full, const char *why)
   traceFlipBuffers(arena);
   POOLS_FOR(pool, arena, node, next) pool->klass->whiten(pool);
 
-  ss.ss._zs = ZONE_SHIFT;
-  ss.ss._w = trace->white;
-  ss.ss._ufs = 0;
-  ss.arena = arena;
-  ss.sig = ScanStateSig;
-  ss.rootsWalk = NULL;
-  ss.fixed = 0;
+  ScanStateInit(&ss, arena, trace->white, RANK_AMBIG);
 
   /* Ambiguous references first: every pin is known before anything moves. */
   res = RootsScan(arena, &ss, RANK_AMBIG);
   if (res == RES_OK) { ss.rank = RANK_AMBIG; res = ThreadsScanAnonymous(arena, &ss); }
+  if (res == RES_OK) res = traceNailFromAmbiguousObjects(arena, &ss);
+  if (res == RES_OK) res = traceScanNonWhite(arena, &ss, RANK_AMBIG);
   if (res == RES_OK) res = RootsScan(arena, &ss, RANK_EXACT);
-  if (res == RES_OK) res = traceScanNonWhite(arena, &ss);
+  if (res == RES_OK) res = traceScanNonWhite(arena, &ss, RANK_EXACT);
   if (res == RES_OK) { ss.rank = RANK_EXACT; res = MessagesScan(arena, &ss); }
-  if (res == RES_OK) res = traceDrain(arena, &ss);
+  if (res == RES_OK) res = traceDrain(arena, &ss, STRONG_RANKS);
   if (res == RES_OK) res = FinalsProcess(arena, &ss);
-  if (res == RES_OK) res = traceDrain(arena, &ss);
+  if (res == RES_OK) res = traceDrain(arena, &ss, STRONG_RANKS);
+  /* Weak: everything that will survive is preserved by now. */
   if (res == RES_OK) res = RootsScan(arena, &ss, RANK_WEAK);
+  if (res == RES_OK) res = traceScanNonWhite(arena, &ss, RANK_WEAK);
+  if (res == RES_OK) res = traceDrain(arena, &ss, RANK_SET(RANK_WEAK));
   /* A failure here is a client scan method's error or memory exhausted in
    * the grey stack and emergency pinning alike; the heap is still
    * consistent (nothing is reclaimed that a scan did not clear), but the
