@@ -53,7 +53,13 @@ mps_res_t mps_ap_create_k(mps_ap_t *ap_o, mps_pool_t pool, mps_arg_s args[])
 
 mps_res_t mps_ap_create_v(mps_ap_t *ap_o, mps_pool_t pool, va_list varargs)
 {
-  UNUSED(varargs);  /* the manual classes read nothing */
+  mps_arg_s args[2];
+  if (pool != NULL && pool->sig == PoolSig && (pool->klass->attr & POOL_ATTR_RANKED_APS)) {
+    args[0].key = MPS_KEY_RANK;          /* AMS, AWL and SNC read a rank */
+    args[0].val.rank = va_arg(varargs, mps_rank_t);
+    args[1].key = MPS_KEY_ARGS_END;
+    return mps_ap_create_k(ap_o, pool, args);
+  }
   return mps_ap_create_k(ap_o, pool, mps_args_none);
 }
 

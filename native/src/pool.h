@@ -21,7 +21,8 @@ enum {
   POOL_ATTR_SAC = 1 << 3,     /* segregated allocation caches */
   POOL_ATTR_GC = 1 << 4,      /* collected: the trace methods below */
   POOL_ATTR_SCAN = 1 << 5,    /* its objects hold references */
-  POOL_ATTR_MOVES = 1 << 6    /* collected and moving: ambiguous references must nail */
+  POOL_ATTR_MOVES = 1 << 6,   /* collected and moving: ambiguous references must nail */
+  POOL_ATTR_RANKED_APS = 1 << 7  /* mps_ap_create_v reads a rank (spec §1.7) */
 };
 
 typedef struct ScanStateStruct *ScanState;

@@ -21,47 +21,29 @@
  * Design: docs/design/mvff.md (debug class).
  */
 #include "poolmvff.h"
-#include "arg.h"
+#include "debugpat.h"
 #include "mpscmvff.h"
-
-#define TEMPLATE_MAX 256
 
 typedef struct MVFFDebugStruct {
   MVFFStruct mvffStruct;
-  unsigned char fence[TEMPLATE_MAX], freeTemplate[TEMPLATE_MAX];
-  Size fenceLength, freeLength;   /* 0 disables the feature */
+  DebugPatternsStruct pat;
   Size fenceSize;                 /* bytes of each fence: length rounded to alignment */
   CBSStruct tags;                 /* live blocks: [client, client + requested size) */
 } MVFFDebugStruct, *MVFFDebug;
 
 #define DebugOf(pool) PARENT(MVFFDebugStruct, mvffStruct, MVFFOf(pool))
 
-static void debugPatternWrite(const unsigned char *t, Size len, Addr base, Addr limit)
-{
-  Addr a;
-  for (a = base; a < limit; ++a) *a = t[(Word)a % len];
-}
-
-/* The first byte in [base, limit) that differs from the pattern, or limit. */
-static Addr debugPatternCheck(const unsigned char *t, Size len, Addr base, Addr limit)
-{
-  Addr a;
-  for (a = base; a < limit; ++a)
-    if (*a != t[(Word)a % len]) return a;
-  return limit;
-}
-
 static void debugSplat(MVFFDebug d, Addr base, Addr limit)
 {
-  if (d->freeLength > 0) debugPatternWrite(d->freeTemplate, d->freeLength, base, limit);
+  if (d->pat.freeLength > 0) DebugPatternWrite(d->pat.free, d->pat.freeLength, base, limit);
 }
 
 /* Verify free space; report the first damaged byte. */
 static Bool debugFreeIntact(MVFFDebug d, Addr base, Addr limit, const char *when)
 {
   Addr bad;
-  if (d->freeLength == 0) return TRUE;
-  bad = debugPatternCheck(d->freeTemplate, d->freeLength, base, limit);
+  if (d->pat.freeLength == 0) return TRUE;
+  bad = DebugPatternCheck(d->pat.free, d->pat.freeLength, base, limit);
   if (bad == limit) return TRUE;
   (void)MISUSE("%s: free space at %p (in free range %p..%p) was written after it was "
                "freed", when, (void *)bad, (void *)base, (void *)limit);
@@ -89,25 +71,18 @@ static Size debugBlockSpan(MVFFDebug d, Size size)
 static Bool debugFencesIntact(MVFFDebug d, Addr client, Size size, const char *when)
 {
   Addr base = AddrSub(client, d->fenceSize), end = AddrAdd(base, debugBlockSpan(d, size));
-  if (d->fenceLength == 0) return TRUE;
-  if (debugPatternCheck(d->fence, d->fenceLength, base, client) != client) {
+  if (d->pat.fenceLength == 0) return TRUE;
+  if (DebugPatternCheck(d->pat.fence, d->pat.fenceLength, base, client) != client) {
     (void)MISUSE("%s: the fencepost before block %p (%zu bytes) is damaged: something "
                  "wrote below the start of the block", when, (void *)client, size);
     return FALSE;
   }
-  if (debugPatternCheck(d->fence, d->fenceLength, AddrAdd(client, size), end) != end) {
+  if (DebugPatternCheck(d->pat.fence, d->pat.fenceLength, AddrAdd(client, size), end) != end) {
     (void)MISUSE("%s: the fencepost after block %p (%zu bytes) is damaged: something "
                  "wrote past the end of the block", when, (void *)client, size);
     return FALSE;
   }
   return TRUE;
-}
-
-static void debugCopyTemplate(unsigned char *dst, Size *lenReturn, const void *src, Size len)
-{
-  Size i;
-  for (i = 0; i < len; ++i) dst[i] = ((const unsigned char *)src)[i];
-  *lenReturn = len;
 }
 
 static void debugVarargs(ArgStruct *args, va_list varargs)
@@ -120,32 +95,13 @@ static void debugVarargs(ArgStruct *args, va_list varargs)
 static Res debugInit(Pool pool, ArgList args)
 {
   MVFFDebug d = DebugOf(pool);
-  ArgStruct arg;
-  static const char defaultFence[4] = {'P', 'O', 'S', 'T'};
-  static const char defaultFree[4] = {'F', 'R', 'E', 'E'};
-  const mps_pool_debug_option_s *opt = NULL;
-  Res res;
-
-  if (ArgPick(&arg, args, MPS_KEY_POOL_DEBUG_OPTIONS)) {
-    opt = arg.val.pool_debug_options;
-    if (opt == NULL) return MISUSE("mps_pool_create_k: MPS_KEY_POOL_DEBUG_OPTIONS is NULL");
-    if (opt->fence_size > TEMPLATE_MAX || opt->free_size > TEMPLATE_MAX)
-      return MISUSE("mps_pool_create_k: debug templates longer than %d bytes are not "
-                    "supported", TEMPLATE_MAX);
-    if ((opt->fence_size > 0 && opt->fence_template == NULL)
-        || (opt->free_size > 0 && opt->free_template == NULL))
-      return MISUSE("mps_pool_create_k: a debug template with a size has no bytes");
-  }
+  const mps_pool_debug_option_s *opt;
+  Res res = DebugOptionsCheck(&opt, args);
+  if (res != RES_OK) return res;
   res = MVFFInit(pool, args);
   if (res != RES_OK) return res;
-  if (opt != NULL) {
-    debugCopyTemplate(d->fence, &d->fenceLength, opt->fence_template, opt->fence_size);
-    debugCopyTemplate(d->freeTemplate, &d->freeLength, opt->free_template, opt->free_size);
-  } else {
-    debugCopyTemplate(d->fence, &d->fenceLength, defaultFence, sizeof defaultFence);
-    debugCopyTemplate(d->freeTemplate, &d->freeLength, defaultFree, sizeof defaultFree);
-  }
-  d->fenceSize = d->fenceLength == 0 ? 0 : SizeAlignUp(d->fenceLength, pool->alignment);
+  DebugPatternsInit(&d->pat, opt);
+  d->fenceSize = d->pat.fenceLength == 0 ? 0 : SizeAlignUp(d->pat.fenceLength, pool->alignment);
   d->mvffStruct.quick = FALSE;   /* every free must be checked and splatted */
   d->mvffStruct.fresh = debugHookFresh;
   d->mvffStruct.returning = debugHookReturning;
@@ -208,9 +164,9 @@ static Res debugAlloc(Addr *pReturn, Pool pool, Size size)
     MVFFFreeRange(&d->mvffStruct, base, AddrAdd(base, span));
     return res;
   }
-  if (d->fenceLength > 0) {
-    debugPatternWrite(d->fence, d->fenceLength, base, client);
-    debugPatternWrite(d->fence, d->fenceLength, AddrAdd(client, size), AddrAdd(base, span));
+  if (d->pat.fenceLength > 0) {
+    DebugPatternWrite(d->pat.fence, d->pat.fenceLength, base, client);
+    DebugPatternWrite(d->pat.fence, d->pat.fenceLength, AddrAdd(client, size), AddrAdd(base, span));
   }
   *pReturn = client;
   return RES_OK;
