@@ -1,9 +1,9 @@
 """cffi build script for ``gc_plugin._native`` (API mode).
 
 Compiles the native core's unity file (``native/src/mps.c``) together with a
-small C section for the Python layer, and the graph test format
-(``native/testfmt/graph.c``, an ordinary MPS client), into one extension
-module.  Run by setuptools through ``setup.py`` (``cffi_modules``).
+small C section for the Python layer, and the test clients (the graph format
+``native/testfmt/graph.c`` and the weak table ``native/testfmt/weaktable.c``,
+ordinary MPS clients), into one extension module.  Run by setuptools through ``setup.py`` (``cffi_modules``).
 Implements the Build part of the architecture (DESIGN §4), the misuse
 reporting of docs/design/python-api.md (Errors) and the C side of its
 Collector section (pool creation from keyword values, the cold end of a
@@ -88,6 +88,8 @@ typedef struct mps_pool_debug_option_s {
 #define GCP_PY_HAVE_LARGE_SIZE ...
 #define GCP_PY_HAVE_GEN ...
 #define GCP_PY_HAVE_HASH_ARRAYS ...
+#define GCP_PY_HAVE_RANK ...
+#define GCP_PY_HAVE_SUPPORT_AMBIGUOUS ...
 #define GCP_PY_MESSAGE_FINALIZATION ...
 #define GCP_PY_MESSAGE_GC ...
 #define GCP_PY_MESSAGE_GC_START ...
@@ -340,8 +342,28 @@ mps_res_t gcp_py_amc_create(mps_pool_t *, mps_arena_t, int zero, mps_fmt_t fmt,
                             size_t large_size, unsigned have_mask);
 mps_res_t gcp_py_lo_create(mps_pool_t *, mps_arena_t, mps_fmt_t fmt, mps_chain_t chain,
                            unsigned gen, unsigned have_mask);
+mps_res_t gcp_py_ams_create(mps_pool_t *, mps_arena_t, int debug,
+                            mps_pool_debug_option_s *options, mps_fmt_t fmt,
+                            mps_chain_t chain, unsigned gen, int support_ambiguous,
+                            unsigned have_mask);
+mps_res_t gcp_py_awl_create(mps_pool_t *, mps_arena_t, mps_fmt_t fmt, mps_chain_t chain,
+                            unsigned gen, unsigned have_mask);
 mps_res_t gcp_py_collected_ap_create(mps_ap_t *, mps_pool_t, int hash_arrays,
-                                     unsigned have_mask);
+                                     mps_rank_t rank, unsigned have_mask);
+
+/* the weak table test client (native/testfmt/weaktable.h) */
+typedef struct gcp_wtable_s *gcp_wtable_t;
+mps_res_t gcp_wtable_format_create(mps_fmt_t *, mps_arena_t);
+mps_res_t gcp_wtable_pool_create(mps_pool_t *, mps_arena_t, mps_fmt_t, mps_chain_t);
+mps_res_t gcp_wtable_create(gcp_wtable_t *, mps_arena_t, mps_pool_t, int, size_t);
+void gcp_wtable_destroy(gcp_wtable_t);
+mps_res_t gcp_wtable_put(gcp_wtable_t, mps_addr_t, mps_addr_t);
+mps_addr_t gcp_wtable_get(gcp_wtable_t, mps_addr_t);
+int gcp_wtable_remove(gcp_wtable_t, mps_addr_t);
+size_t gcp_wtable_count(gcp_wtable_t);
+size_t gcp_wtable_splatted(gcp_wtable_t);
+size_t gcp_wtable_rehashes(gcp_wtable_t);
+size_t gcp_wtable_entries(gcp_wtable_t, mps_addr_t *, mps_addr_t *, size_t);
 void *gcp_py_stack_cold_end(void);
 """
 
@@ -354,9 +376,13 @@ SOURCE = r"""
 #include "mpscsegfit.h"
 #include "mpscamc.h"
 #include "mpsclo.h"
+#include "mpscams.h"
+#include "mpscawl.h"
 
-/* The graph test format (an ordinary MPS client; see its header). */
+/* The test clients (ordinary MPS clients; see their headers): the graph
+ * format and the weak table. */
 #include "testfmt/graph.c"
+#include "testfmt/weaktable.c"
 
 /* The cdef names the function forms of the inline AP macros. */
 #undef mps_reserve
@@ -429,6 +455,8 @@ static int gcp_py_take_misuse(char *buf, size_t n)
 #define GCP_PY_HAVE_LARGE_SIZE    (1u << 18)
 #define GCP_PY_HAVE_GEN           (1u << 19)
 #define GCP_PY_HAVE_HASH_ARRAYS   (1u << 20)
+#define GCP_PY_HAVE_RANK          (1u << 21)
+#define GCP_PY_HAVE_SUPPORT_AMBIGUOUS (1u << 22)
 
 /* The message types are function-like macros in mps.h. */
 #define GCP_PY_MESSAGE_FINALIZATION mps_message_type_finalization()
@@ -563,13 +591,47 @@ static mps_res_t gcp_py_lo_create(mps_pool_t *pool_o, mps_arena_t arena, mps_fmt
   return res;
 }
 
+/* AMS (debug == 0) or AMS debug. */
+static mps_res_t gcp_py_ams_create(mps_pool_t *pool_o, mps_arena_t arena, int debug,
+                                   mps_pool_debug_option_s *options, mps_fmt_t fmt,
+                                   mps_chain_t chain, unsigned gen, int support_ambiguous,
+                                   unsigned have)
+{
+  mps_res_t res;
+  MPS_ARGS_BEGIN(args) {
+    MPS_ARGS_ADD(args, MPS_KEY_FORMAT, fmt);
+    if (have & GCP_PY_HAVE_CHAIN) MPS_ARGS_ADD(args, MPS_KEY_CHAIN, chain);
+    if (have & GCP_PY_HAVE_GEN) MPS_ARGS_ADD(args, MPS_KEY_GEN, gen);
+    if (have & GCP_PY_HAVE_SUPPORT_AMBIGUOUS)
+      MPS_ARGS_ADD(args, MPS_KEY_AMS_SUPPORT_AMBIGUOUS, support_ambiguous != 0);
+    if (debug && (have & GCP_PY_HAVE_DEBUG_OPTIONS))
+      MPS_ARGS_ADD(args, MPS_KEY_POOL_DEBUG_OPTIONS, options);
+    res = mps_pool_create_k(pool_o, arena, debug ? mps_class_ams_debug() : mps_class_ams(), args);
+  } MPS_ARGS_END(args);
+  return res;
+}
+
+static mps_res_t gcp_py_awl_create(mps_pool_t *pool_o, mps_arena_t arena, mps_fmt_t fmt,
+                                   mps_chain_t chain, unsigned gen, unsigned have)
+{
+  mps_res_t res;
+  MPS_ARGS_BEGIN(args) {
+    MPS_ARGS_ADD(args, MPS_KEY_FORMAT, fmt);
+    if (have & GCP_PY_HAVE_CHAIN) MPS_ARGS_ADD(args, MPS_KEY_CHAIN, chain);
+    if (have & GCP_PY_HAVE_GEN) MPS_ARGS_ADD(args, MPS_KEY_GEN, gen);
+    res = mps_pool_create_k(pool_o, arena, mps_class_awl(), args);
+  } MPS_ARGS_END(args);
+  return res;
+}
+
 static mps_res_t gcp_py_collected_ap_create(mps_ap_t *ap_o, mps_pool_t pool,
-                                            int hash_arrays, unsigned have)
+                                            int hash_arrays, mps_rank_t rank, unsigned have)
 {
   mps_res_t res;
   MPS_ARGS_BEGIN(args) {
     if (have & GCP_PY_HAVE_HASH_ARRAYS)
       MPS_ARGS_ADD(args, MPS_KEY_AP_HASH_ARRAYS, hash_arrays != 0);
+    if (have & GCP_PY_HAVE_RANK) MPS_ARGS_ADD(args, MPS_KEY_RANK, rank);
     res = mps_ap_create_k(ap_o, pool, args);
   } MPS_ARGS_END(args);
   return res;

@@ -275,11 +275,15 @@ class CollectedAllocationPoint(AllocationPoint):
 
 
 class CollectedPool(Pool):
-    """A garbage-collected pool (AMC, AMCZ, LO): objects of its format that
-    no root, reference or finalization keeps alive are reclaimed."""
+    """A garbage-collected pool (AMC, AMCZ, LO; AMS and AWL in
+    gc_plugin.nonmoving): objects of its format that no root, reference or
+    finalization keeps alive are reclaimed."""
 
-    def __init__(self, arena: Arena, handle: Any, fmt: Format, chain: Chain | None) -> None:
-        super().__init__(arena, handle, keepalive=(fmt, chain))
+    def __init__(
+        self, arena: Arena, handle: Any, fmt: Format, chain: Chain | None,
+        keepalive: tuple[Any, ...] = (),
+    ) -> None:
+        super().__init__(arena, handle, keepalive=(fmt, chain, *keepalive))
         self._format = fmt
         self._chain = chain
         fmt._pools.add(self)
@@ -296,13 +300,20 @@ class CollectedPool(Pool):
         """The pool's chain (None: the arena's default chain)."""
         return self._chain
 
-    def allocation_point(self, hash_arrays: bool | None = None) -> CollectedAllocationPoint:
-        """A new allocation point (MPS_KEY_AP_HASH_ARRAYS if given)."""
+    def allocation_point(
+        self, hash_arrays: bool | None = None, rank: Rank | str | None = None
+    ) -> CollectedAllocationPoint:
+        """A new allocation point (MPS_KEY_AP_HASH_ARRAYS and MPS_KEY_RANK if
+        given: AMS takes ``"ambig"``, AWL ``"weak"``; the default is exact)."""
         keys = Keywords()
         flag = keys.flag(hash_arrays, lib.GCP_PY_HAVE_HASH_ARRAYS)
+        rank_value = 0
+        if rank is not None:
+            rank_value = _rank_value(rank)
+            keys.have |= lib.GCP_PY_HAVE_RANK
         handle = self._create_child(
             "mps_ap_t *", f"{self.class_name}.allocation_point",
-            lib.gcp_py_collected_ap_create, flag, keys.have,
+            lib.gcp_py_collected_ap_create, flag, rank_value, keys.have,
         )
         return CollectedAllocationPoint(self, handle)
 
