@@ -63,6 +63,14 @@ _EXPORTS = {
     "amc_pool": "gc_plugin.collector",
     "amcz_pool": "gc_plugin.collector",
     "lo_pool": "gc_plugin.collector",
+    "AMSPool": "gc_plugin.nonmoving",
+    "AMSDebugPool": "gc_plugin.nonmoving",
+    "AWLPool": "gc_plugin.nonmoving",
+    "ams_pool": "gc_plugin.nonmoving",
+    "ams_debug_pool": "gc_plugin.nonmoving",
+    "awl_pool": "gc_plugin.nonmoving",
+    "WeakTableFormat": "gc_plugin.weaktable",
+    "WeakTable": "gc_plugin.weaktable",
     "Rank": "gc_plugin.collector",
     "Root": "gc_plugin.collector",
     "RootTable": "gc_plugin.collector",
@@ -153,6 +161,14 @@ __all__ = [
     "amc_pool",
     "amcz_pool",
     "lo_pool",
+    "AMSPool",
+    "AMSDebugPool",
+    "AWLPool",
+    "ams_pool",
+    "ams_debug_pool",
+    "awl_pool",
+    "WeakTableFormat",
+    "WeakTable",
     "Rank",
     "Root",
     "RootTable",
@@ -232,6 +248,15 @@ if TYPE_CHECKING:
         ThreadRoot,
     )
     from gc_plugin.graph import CorruptObjectError, GraphFormat
+    from gc_plugin.nonmoving import (
+        ams_debug_pool,
+        ams_pool,
+        AMSDebugPool,
+        AMSPool,
+        awl_pool,
+        AWLPool,
+    )
+    from gc_plugin.weaktable import WeakTable, WeakTableFormat
     from gc_plugin.messages import (
         definalize,
         disable_messages,
