@@ -35,6 +35,7 @@
 #include "poolamc.c"
 #include "poolms.c"
 #include "poollo.c"
+#include "poolsnc.c"
 #include "poolams.c"
 #include "poolawl.c"
 #include "mpsi.c"

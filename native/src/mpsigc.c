@@ -7,6 +7,7 @@
 #include "gc.h"
 #include "arg.h"
 #include "gcp_ext.h"
+#include "mpscsnc.h"
 
 INTERN Res ChainCreate(Chain *chainReturn, Arena arena, Count genCount, const mps_gen_param_s *params);
 INTERN void ChainDestroy(Chain chain);
@@ -515,7 +516,8 @@ static Bool finalRefOK(Arena arena, mps_addr_t *ref_p, const char *fn)
 {
   Seg seg;
   if (ref_p == NULL) { (void)MISUSE("%s: ref_p is NULL", fn); return FALSE; }
-  if (!ArenaSegOf(&seg, arena, (Addr)*ref_p) || !(seg->pool->klass->attr & POOL_ATTR_GC)) {
+  if (!ArenaSegOf(&seg, arena, (Addr)*ref_p) || !(seg->pool->klass->attr & POOL_ATTR_GC)
+      || seg->pool->klass == mps_class_snc()) {   /* scanned, but manually managed */
     (void)MISUSE("%s: %p is not in a collected pool of this arena", fn, *ref_p);
     return FALSE;
   }
