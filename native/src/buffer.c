@@ -62,6 +62,7 @@ INTERN void BufferDestroy(Buffer buf)
 {
   Arena arena = buf->pool->arena;
   BufferDetach(buf);
+  if (buf->pool->klass->bufferFinish != NULL) buf->pool->klass->bufferFinish(buf->pool, buf);
   RingRemove(&buf->poolRing);
   buf->sig = SigInvalid;
   ControlFree(arena, buf, sizeof(BufferStruct));

@@ -66,6 +66,8 @@ typedef Res (*PoolAddrObjectMethod)(Addr *baseReturn, Pool pool, Seg seg, Addr a
  * Called with no object reserved on the buffer. */
 typedef Res (*PoolFramePushMethod)(mps_frame_t *frameReturn, Pool pool, Buffer buf);
 typedef Res (*PoolFramePopMethod)(Pool pool, Buffer buf, mps_frame_t frame);
+/* The allocation point buf is being destroyed; it is already detached. */
+typedef void (*PoolBufferFinishMethod)(Pool pool, Buffer buf);
 
 /* Convert the legacy variadic arguments of mps_pool_create_v into keys;
  * args has room for MPS_ARGS_MAX entries. */
@@ -97,6 +99,7 @@ struct mps_pool_class_s {
   unsigned apRanks;             /* RANK_SET of the ranks its allocation points accept */
   PoolFramePushMethod framePush;  /* NULL: frames are only hints */
   PoolFramePopMethod framePop;
+  PoolBufferFinishMethod bufferFinish;  /* an AP is being destroyed (detached), or NULL */
 };
 
 /* Ranks (spec §1.3; the values of the mps_rank_* functions) and sets of
@@ -110,7 +113,7 @@ struct mps_pool_class_s {
 /* The trace methods and the rest of a manual class without frames: its
  * allocation points take only exact rank (the default). */
 #define POOL_NO_TRACE_METHODS NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
-  RANK_SET(RANK_EXACT), NULL, NULL
+  RANK_SET(RANK_EXACT), NULL, NULL, NULL
 
 struct mps_pool_s {
   Sig sig;

@@ -589,7 +589,7 @@ static PoolClassStruct poolClassAMC = {
   amcVarargs, amcInit, amcFinish, NULL, NULL, amcBufferFill, amcBufferEmpty,
   amcTotalSize, amcFreeSize, amcConsistent, NULL, NULL,
   amcWhiten, amcFix, amcScanSeg, amcGrey, amcReclaim, amcPreserved, amcWalk, amcAddrObject,
-  RANK_SET(RANK_EXACT), NULL, NULL
+  RANK_SET(RANK_EXACT), NULL, NULL, NULL
 };
 
 static PoolClassStruct poolClassAMCZ = {
@@ -597,7 +597,7 @@ static PoolClassStruct poolClassAMCZ = {
   amcVarargs, amczInit, amcFinish, NULL, NULL, amcBufferFill, amcBufferEmpty,
   amcTotalSize, amcFreeSize, amcConsistent, NULL, NULL,
   amcWhiten, amcFix, amcScanSeg, amcGrey, amcReclaim, amcPreserved, amcWalk, amcAddrObject,
-  RANK_SET(RANK_EXACT), NULL, NULL
+  RANK_SET(RANK_EXACT), NULL, NULL, NULL
 };
 
 mps_pool_class_t mps_class_amc(void) { return &poolClassAMC; }

@@ -42,7 +42,7 @@ static Res amsInit(Pool pool, ArgList args)
 
 #define AMS_TRACE_METHODS \
   MSWhiten, MSFix, MSScanSeg, MSGrey, MSReclaim, MSPreserved, MSWalk, MSAddrObject, \
-  RANK_SET(RANK_EXACT) | RANK_SET(RANK_AMBIG), NULL, NULL
+  RANK_SET(RANK_EXACT) | RANK_SET(RANK_AMBIG), NULL, NULL, NULL
 
 #define AMS_ATTR (POOL_ATTR_AP | POOL_ATTR_GC | POOL_ATTR_SCAN | POOL_ATTR_RANKED_APS)
 

@@ -41,7 +41,7 @@ static PoolClassStruct poolClassAWL = {
   awlVarargs, awlInit, MSFinish, NULL, NULL, MSBufferFill, MSBufferEmpty,
   MSTotalSize, MSFreeSize, MSConsistent, NULL, NULL,
   MSWhiten, MSFix, MSScanSeg, MSGrey, MSReclaim, MSPreserved, MSWalk, MSAddrObject,
-  RANK_SET(RANK_EXACT) | RANK_SET(RANK_WEAK), NULL, NULL
+  RANK_SET(RANK_EXACT) | RANK_SET(RANK_WEAK), NULL, NULL, NULL
 };
 
 mps_pool_class_t mps_class_awl(void) { return &poolClassAWL; }

@@ -22,7 +22,7 @@ static PoolClassStruct poolClassLO = {
   MSVarargs, loInit, MSFinish, NULL, NULL, MSBufferFill, MSBufferEmpty,
   MSTotalSize, MSFreeSize, MSConsistent, NULL, NULL,
   MSWhiten, MSFix, MSScanSeg, MSGrey, MSReclaim, MSPreserved, MSWalk, MSAddrObject,
-  RANK_SET(RANK_EXACT), NULL, NULL
+  RANK_SET(RANK_EXACT), NULL, NULL, NULL
 };
 
 mps_pool_class_t mps_class_lo(void) { return &poolClassLO; }

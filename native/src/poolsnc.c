@@ -589,7 +589,7 @@ static PoolClassStruct poolClassSNC = {
   sncVarargs, sncInit, sncFinish, NULL, NULL, sncBufferFill, sncBufferEmpty,
   sncTotalSize, sncFreeSize, sncConsistent, NULL, NULL,
   sncWhiten, sncFix, sncScanSeg, sncGrey, sncReclaim, sncPreserved, sncWalk, sncAddrObject,
-  RANK_SET(RANK_EXACT), sncFramePush, sncFramePop
+  RANK_SET(RANK_EXACT), sncFramePush, sncFramePop, NULL
 };
 
 mps_pool_class_t mps_class_snc(void) { return &poolClassSNC; }
