@@ -348,6 +348,7 @@ mps_res_t gcp_py_ams_create(mps_pool_t *, mps_arena_t, int debug,
                             unsigned have_mask);
 mps_res_t gcp_py_awl_create(mps_pool_t *, mps_arena_t, mps_fmt_t fmt, mps_chain_t chain,
                             unsigned gen, unsigned have_mask);
+mps_res_t gcp_py_snc_create(mps_pool_t *, mps_arena_t, mps_fmt_t fmt);
 mps_res_t gcp_py_collected_ap_create(mps_ap_t *, mps_pool_t, int hash_arrays,
                                      mps_rank_t rank, unsigned have_mask);
 
@@ -378,6 +379,7 @@ SOURCE = r"""
 #include "mpsclo.h"
 #include "mpscams.h"
 #include "mpscawl.h"
+#include "mpscsnc.h"
 
 /* The test clients (ordinary MPS clients; see their headers): the graph
  * format and the weak table. */
@@ -620,6 +622,16 @@ static mps_res_t gcp_py_awl_create(mps_pool_t *pool_o, mps_arena_t arena, mps_fm
     if (have & GCP_PY_HAVE_CHAIN) MPS_ARGS_ADD(args, MPS_KEY_CHAIN, chain);
     if (have & GCP_PY_HAVE_GEN) MPS_ARGS_ADD(args, MPS_KEY_GEN, gen);
     res = mps_pool_create_k(pool_o, arena, mps_class_awl(), args);
+  } MPS_ARGS_END(args);
+  return res;
+}
+
+static mps_res_t gcp_py_snc_create(mps_pool_t *pool_o, mps_arena_t arena, mps_fmt_t fmt)
+{
+  mps_res_t res;
+  MPS_ARGS_BEGIN(args) {
+    MPS_ARGS_ADD(args, MPS_KEY_FORMAT, fmt);
+    res = mps_pool_create_k(pool_o, arena, mps_class_snc(), args);
   } MPS_ARGS_END(args);
   return res;
 }

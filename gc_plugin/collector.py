@@ -176,7 +176,7 @@ class Format(_ArenaChild):
         super().__init__(arena, handle)
         self._header_size = header_size
         self._alignment = alignment
-        self._pools: weakref.WeakSet[CollectedPool] = weakref.WeakSet()
+        self._pools: weakref.WeakSet[Pool] = weakref.WeakSet()
 
     @property
     def header_size(self) -> int:
@@ -189,7 +189,7 @@ class Format(_ArenaChild):
         return self._alignment
 
     @property
-    def pools(self) -> list[CollectedPool]:
+    def pools(self) -> list[Pool]:
         """The live pools that use this format."""
         return [pool for pool in list(self._pools) if not pool.destroyed]
 

@@ -90,8 +90,7 @@ class GraphFormat(Format):
         return int(lib.gcp_graph_size(self._header_size, n, m))
 
     def _ap_handle(self, ap: AllocationPoint) -> Any:
-        pool = ap.pool
-        if not isinstance(pool, CollectedPool) or pool.format is not self:
+        if getattr(ap.pool, "format", None) is not self:
             invalid("the allocation point's pool does not use this format")
         return ap._live()
 

@@ -1,27 +1,35 @@
-"""The non-moving collected pool classes AMS, AMS debug and AWL.
+"""The non-moving pool classes of the collector: AMS, AMS debug and AWL
+(collected), and SNC (scanned, freed by popping allocation frames).
 
 Implements the "Non-moving pools and weakness" part of the Collector section
-of docs/design/python-api.md over spec sections 3.5, 3.6 and 3.12.  These
-pools are CollectedPools like AMC: objects of their format that nothing keeps
-alive are reclaimed, but they never move.  Their allocation points take a
+of docs/design/python-api.md over spec sections 3.5, 3.6, 3.11, 3.12 and
+4.5.  AMS and AWL pools are CollectedPools like AMC: objects of their format
+that nothing keeps alive are reclaimed, but they never move.  Their allocation points take a
 rank: AMS ``"exact"`` (default) or ``"ambig"`` (the objects' reference slots
 are scanned as ambiguous words: what they point at is kept and pinned);
 AWL ``"exact"`` or ``"weak"`` (references to objects nothing else keeps are
 set to NULL by the collector).  Find-dependent functions are C functions, so
 AWL pools with dependent objects are made by C clients (gc_plugin.weaktable).
+SNC objects hold exact references and are scanned at every collection; they
+live until a frame pushed before them is popped.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from gc_plugin._calls import Keywords, check_misuse, ffi, lib
-from gc_plugin.collector import Chain, CollectedPool, Format
+from gc_plugin import _calls
+from gc_plugin._calls import Keywords, check, check_misuse, ffi, invalid, lib
+from gc_plugin.collector import Chain, CollectedAllocationPoint, CollectedPool, Format
+from gc_plugin.pools import Pool
 
 if TYPE_CHECKING:
     from gc_plugin.arena import Arena
 
-__all__ = ["AMSPool", "AMSDebugPool", "AWLPool", "ams_pool", "ams_debug_pool", "awl_pool"]
+__all__ = [
+    "AMSPool", "AMSDebugPool", "AWLPool", "SNCPool", "SNCAllocationPoint", "Frame",
+    "ams_pool", "ams_debug_pool", "awl_pool", "snc_pool",
+]
 
 
 class AMSPool(CollectedPool):
@@ -121,3 +129,73 @@ def awl_pool(
         keys.have,
     )
     return AWLPool(arena, handle, format, chain)
+
+
+# ---- SNC -----------------------------------------------------------------------------
+
+
+class Frame:
+    """An allocation frame of an SNC allocation point (mps_ap_frame_push)."""
+
+    def __init__(self, ap: SNCAllocationPoint, handle: Any) -> None:
+        self._ap = ap
+        self._handle = handle
+
+    @property
+    def allocation_point(self) -> SNCAllocationPoint:
+        return self._ap
+
+    def pop(self) -> None:
+        """Pop this frame (and every newer one): see SNCAllocationPoint.pop."""
+        self._ap.pop(self)
+
+
+class SNCAllocationPoint(CollectedAllocationPoint):
+    """An allocation point of an SNC pool: objects are allocated with the
+    format (reserve, initialise, commit) and freed by popping frames."""
+
+    def push(self) -> Frame:
+        """Push a frame (mps_ap_frame_push); FailError while a block is reserved."""
+        frame_o = ffi.new("mps_frame_t *")
+        check(lib.mps_ap_frame_push(frame_o, self._live()), "SNCAllocationPoint.push")
+        return Frame(self, frame_o[0])
+
+    def pop(self, frame: Frame) -> None:
+        """Pop ``frame``: every object allocated on this allocation point since
+        its push is freed at once, and newer frames are gone too.  Popping a
+        frame twice, or one of another allocation point, raises MisuseError."""
+        if not isinstance(frame, Frame):
+            raise TypeError(f"frame must be a Frame, not {type(frame).__name__}")
+        res = lib.mps_ap_frame_pop(self._live(), frame._handle)
+        check_misuse()
+        check(res, "SNCAllocationPoint.pop")
+
+
+class SNCPool(Pool):
+    """SNC: scanned, non-moving, manually managed by allocation frames."""
+
+    def __init__(self, arena: Arena, handle: Any, fmt: Format) -> None:
+        super().__init__(arena, handle, keepalive=(fmt,))
+        self._format = fmt
+        fmt._pools.add(self)
+
+    @property
+    def format(self) -> Format:
+        """The pool's object format."""
+        return self._format
+
+    def allocation_point(self) -> SNCAllocationPoint:
+        """A new allocation point (exact rank) with its own frame stack."""
+        handle = self._create_child(
+            "mps_ap_t *", "SNC.allocation_point", lib.gcp_py_collected_ap_create,
+            0, 0, 0,
+        )
+        return SNCAllocationPoint(self, handle)
+
+
+def snc_pool(arena: Arena, format: Format) -> SNCPool:
+    """An SNC pool of ``format`` objects (header size 0; scan, skip, pad)."""
+    if format.header_size != 0:
+        invalid("SNC pools need a format without in-band headers")
+    handle = arena._create_child("mps_pool_t *", "snc_pool", lib.gcp_py_snc_create, format._live())
+    return SNCPool(arena, handle, format)
