@@ -69,6 +69,10 @@ _EXPORTS = {
     "ams_pool": "gc_plugin.nonmoving",
     "ams_debug_pool": "gc_plugin.nonmoving",
     "awl_pool": "gc_plugin.nonmoving",
+    "SNCPool": "gc_plugin.nonmoving",
+    "SNCAllocationPoint": "gc_plugin.nonmoving",
+    "Frame": "gc_plugin.nonmoving",
+    "snc_pool": "gc_plugin.nonmoving",
     "WeakTableFormat": "gc_plugin.weaktable",
     "WeakTable": "gc_plugin.weaktable",
     "Rank": "gc_plugin.collector",
@@ -167,6 +171,10 @@ __all__ = [
     "ams_pool",
     "ams_debug_pool",
     "awl_pool",
+    "SNCPool",
+    "SNCAllocationPoint",
+    "Frame",
+    "snc_pool",
     "WeakTableFormat",
     "WeakTable",
     "Rank",
@@ -255,6 +263,10 @@ if TYPE_CHECKING:
         AMSPool,
         awl_pool,
         AWLPool,
+        Frame,
+        snc_pool,
+        SNCAllocationPoint,
+        SNCPool,
     )
     from gc_plugin.weaktable import WeakTable, WeakTableFormat
     from gc_plugin.messages import (
