@@ -18,20 +18,22 @@
  * effect: every collection scans every segment (nothing here is ever
  * white, grey or protected).
  *
- * An AP destroyed without popping leaves its objects alive until the pool
- * is destroyed: its record is dropped ("orphaned") when the pool next
- * notices, and its segments stay as they are.  The pool is not told of
- * the destruction (the class protocol has no such method), so while a
- * buffer is detached its record stamps it (initAtFlip, unused by the
- * trace while detached, buffer.h): a new AP at the address of a destroyed
- * one lacks the stamp and does not inherit the old record.
+ * A record is made at the AP's first fill or frame push.  An AP destroyed
+ * without popping leaves its objects alive until the pool is destroyed
+ * (§4.2): the class's bufferFinish, called by BufferDestroy once the
+ * buffer is detached, drops ("orphans") the AP's record and its frames,
+ * and its segments stay as they are, owned by nobody.  So every record is
+ * that of a live AP of the pool, and an AP created later at the same
+ * address has no record until it allocates or pushes.
  *
  * Invariants (sncConsistent): total = the bytes of the segments; used =
  * the committed bytes of the segments with no buffer attached; every
  * segment is the spare (empty), orphaned, or on exactly one record's
- * stack; only a record's top segment may have its buffer attached; the
- * frames of a record have increasing tokens and non-decreasing positions,
- * each on the record's segment stack and at or below its top.
+ * stack; each record's AP is a distinct AP of the pool; an attached AP of
+ * the pool has a record, and its buffer is on that record's top segment
+ * and on no other; the frames of a record have increasing tokens and
+ * non-decreasing positions, each on the record's segment stack and at or
+ * below its top.
  * Design: docs/design/snc.md.
  */
 #include "gc.h"
@@ -58,8 +60,7 @@ typedef struct SNCFrameStruct {
 
 typedef struct SNCApStruct {
   RingStruct poolRing;         /* in the pool's records */
-  Buffer buf;                  /* the AP (it may have been destroyed: see the banner) */
-  Word stamp;                  /* left in buf->initAtFlip while detached */
+  Buffer buf;                  /* the AP: live (the record goes when it is destroyed) */
   SNCSeg top;                  /* top of its segment stack, or NULL */
   SNCFrame frames;             /* frames[0 .. depth), oldest first */
   Count depth, cap;
@@ -78,7 +79,7 @@ typedef struct SNCStruct {
 #define SNCSegOf(seg) ((SNCSeg)(void *)(seg))
 #define SNCSegSeg(ss) (&(ss)->segStruct)
 
-/* Tokens for frames and stamps: odd, unique in the process. */
+/* Frame tokens: odd, unique in the process. */
 static Word sncTokens = 1;
 
 static Word sncTokenNew(void) { return __atomic_add_fetch(&sncTokens, 2, __ATOMIC_RELAXED); }
@@ -91,24 +92,6 @@ static Addr sncSegEnd(SNCSeg ss)
 
 /* ---- allocation point records ----------------------------------------- */
 
-static void sncApStamp(SNCAp ap) { ap->buf->initAtFlip = (Addr)ap->stamp; }
-
-/* Does the record still describe a live AP?  With checkRing (the pool
- * was not called with this buffer) it must first be on the pool's ring:
- * otherwise it was destroyed and may not be read. */
-static Bool sncApIsCurrent(Pool pool, SNCAp ap, Bool checkRing)
-{
-  if (checkRing) {
-    Ring node, next;
-    Bool found = FALSE;
-    RING_FOR(node, &pool->bufferRing, next) {
-      if (RING_ELT(BufferStruct, poolRing, node) == ap->buf) { found = TRUE; break; }
-    }
-    if (!found) return FALSE;
-  }
-  return ap->buf->base != NULL || ap->buf->initAtFlip == (Addr)ap->stamp;
-}
-
 static void sncFramesFree(Arena arena, SNCAp ap)
 {
   if (ap->frames != NULL) ControlFree(arena, ap->frames, ap->cap * sizeof(SNCFrameStruct));
@@ -116,7 +99,7 @@ static void sncFramesFree(Arena arena, SNCAp ap)
   ap->depth = ap->cap = 0;
 }
 
-/* Drop a record whose AP is gone; its objects stay until the pool goes. */
+/* Drop the record of an AP that is going; its objects stay until the pool goes. */
 static void sncApOrphan(Pool pool, SNCAp ap)
 {
   SNCSeg ss = ap->top;
@@ -132,26 +115,13 @@ static void sncApOrphan(Pool pool, SNCAp ap)
   ControlFree(pool->arena, ap, sizeof(SNCApStruct));
 }
 
-/* Orphan the records of APs that were destroyed. */
-static void sncApsPrune(Pool pool)
-{
-  Ring node, next;
-  RING_FOR(node, &SNCOf(pool)->aps, next) {
-    SNCAp ap = RING_ELT(SNCApStruct, poolRing, node);
-    if (!sncApIsCurrent(pool, ap, TRUE)) sncApOrphan(pool, ap);
-  }
-}
-
-/* The record of a live AP, or NULL if it has none. */
+/* The record of an AP of the pool, or NULL if it has none yet. */
 static SNCAp sncApFind(Pool pool, Buffer buf)
 {
   Ring node, next;
   RING_FOR(node, &SNCOf(pool)->aps, next) {
     SNCAp ap = RING_ELT(SNCApStruct, poolRing, node);
-    if (ap->buf != buf) continue;
-    if (sncApIsCurrent(pool, ap, FALSE)) return ap;
-    sncApOrphan(pool, ap);   /* a destroyed AP's: buf is a new one at its address */
-    return NULL;
+    if (ap->buf == buf) return ap;
   }
   return NULL;
 }
@@ -168,12 +138,10 @@ static Res sncApGet(SNCAp *apReturn, Pool pool, Buffer buf)
     RingInit(&ap->poolRing);
     RingAppend(&SNCOf(pool)->aps, &ap->poolRing);
     ap->buf = buf;
-    ap->stamp = sncTokenNew();
     ap->top = NULL;
     ap->frames = NULL;
     ap->depth = ap->cap = 0;
     AVER(buf->base == NULL);
-    sncApStamp(ap);
   }
   AVER(buf->base == NULL || (ap->top != NULL && SNCSegSeg(ap->top)->buffer == buf));
   *apReturn = ap;
@@ -223,7 +191,9 @@ static void sncFinish(Pool pool)
 {
   SNC snc = SNCOf(pool);
   Ring node, next;
-  RING_FOR(node, &snc->aps, next) sncApOrphan(pool, RING_ELT(SNCApStruct, poolRing, node));
+  /* mps_pool_destroy refuses while APs remain, and each AP's record went
+   * with it (sncBufferFinish). */
+  AVER(RingIsSingle(&snc->aps));
   RING_FOR(node, &pool->segRing, next) SegDestroy(RING_ELT(SegStruct, poolRing, node));
   snc->spare = NULL;
   snc->total = snc->used = 0;
@@ -283,9 +253,7 @@ static Res sncBufferFill(Addr *baseReturn, Addr *limitReturn, Pool pool, Buffer 
   SNC snc = SNCOf(pool);
   SNCAp ap;
   SNCSeg ss;
-  Res res;
-  sncApsPrune(pool);
-  res = sncApGet(&ap, pool, buf);
+  Res res = sncApGet(&ap, pool, buf);
   if (res != RES_OK) return res;
   ss = ap->top;
   if (ss != NULL && AddrOffset(ss->end, SNCSegSeg(ss)->limit) >= size) {
@@ -314,7 +282,14 @@ static void sncBufferEmpty(Pool pool, Buffer buf, Addr init, Addr limit)
   ss->end = init;
   seg->buffer = NULL;
   snc->used += AddrOffset(seg->base, init);
-  sncApStamp(ss->owner);
+}
+
+/* The AP is being destroyed, already detached (sncBufferEmpty has run). */
+static void sncBufferFinish(Pool pool, Buffer buf)
+{
+  SNCAp ap = sncApFind(pool, buf);
+  AVER(buf->base == NULL);
+  if (ap != NULL) sncApOrphan(pool, ap);
 }
 
 static Size sncTotalSize(Pool pool) { return SNCOf(pool)->total; }
@@ -494,23 +469,33 @@ static Bool sncApHolds(Count *heightReturn, SNCAp ap, SNCSeg ss)
   return ss == NULL || height != 0;
 }
 
+/* Is buf one of the pool's APs? */
+static Bool sncPoolHasBuffer(Pool pool, Buffer buf)
+{
+  Ring node, next;
+  RING_FOR(node, &pool->bufferRing, next)
+    if (RING_ELT(BufferStruct, poolRing, node) == buf) return TRUE;
+  return FALSE;
+}
+
 static Bool sncApConsistent(Pool pool, SNCAp ap, Count *ownedReturn)
 {
-  Bool current = sncApIsCurrent(pool, ap, TRUE);
   Count owned = 0, lastHeight = 0;
   Addr lastAddr = NULL;
   Word lastToken = 0;
   Index i;
   SNCSeg s;
+  /* The record's AP is live and the pool's, and has no other record. */
+  if (!sncPoolHasBuffer(pool, ap->buf) || !BufferCheck(ap->buf) || sncApFind(pool, ap->buf) != ap)
+    return FALSE;
   for (s = ap->top; s != NULL; s = s->below) {
     Seg seg = SNCSegSeg(s);
     if (s->owner != ap) return FALSE;
     /* Only the top segment may have a buffer, and only the AP's. */
-    if (seg->buffer != NULL && (s != ap->top || !current || seg->buffer != ap->buf)) return FALSE;
+    if (seg->buffer != NULL && (s != ap->top || seg->buffer != ap->buf)) return FALSE;
     ++owned;
   }
-  if (current && ap->buf->base != NULL
-      && (ap->top == NULL || SNCSegSeg(ap->top)->buffer != ap->buf))
+  if (ap->buf->base != NULL && (ap->top == NULL || SNCSegSeg(ap->top)->buffer != ap->buf))
     return FALSE;
   if (ap->depth > ap->cap || (ap->cap != 0) != (ap->frames != NULL)) return FALSE;
   for (i = 0; i < ap->depth; ++i) {
@@ -575,6 +560,11 @@ static Bool sncConsistent(Pool pool)
     total += SegSize(seg);
   }
   if ((snc->spare != NULL) != spareSeen) return FALSE;
+  /* Every attached AP of the pool has a record (its fill made one). */
+  RING_FOR(node, &pool->bufferRing, next) {
+    Buffer buf = RING_ELT(BufferStruct, poolRing, node);
+    if (buf->base != NULL && sncApFind(pool, buf) == NULL) return FALSE;
+  }
   RING_FOR(node, &snc->aps, next) {
     Count n;
     if (!sncApConsistent(pool, RING_ELT(SNCApStruct, poolRing, node), &n)) return FALSE;
@@ -589,7 +579,7 @@ static PoolClassStruct poolClassSNC = {
   sncVarargs, sncInit, sncFinish, NULL, NULL, sncBufferFill, sncBufferEmpty,
   sncTotalSize, sncFreeSize, sncConsistent, NULL, NULL,
   sncWhiten, sncFix, sncScanSeg, sncGrey, sncReclaim, sncPreserved, sncWalk, sncAddrObject,
-  RANK_SET(RANK_EXACT), sncFramePush, sncFramePop, NULL
+  RANK_SET(RANK_EXACT), sncFramePush, sncFramePop, sncBufferFinish
 };
 
 mps_pool_class_t mps_class_snc(void) { return &poolClassSNC; }

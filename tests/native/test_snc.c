@@ -9,7 +9,10 @@
  * allocation point, a destroyed one's and garbage are refused with a
  * report naming the frame; push and pop fail while a block is reserved;
  * popping a frame frees the segments above it (total size falls back);
- * destroying an allocation point releases nothing; mps_addr_object.
+ * destroying an allocation point releases nothing: its objects stay
+ * alive and scanned (they alone keep AMC objects alive and have their
+ * references updated), and a new allocation point at the same address
+ * does not inherit its frames or its position; mps_addr_object.
  *
  * Then a random state machine over three allocation points on one pool,
  * in two phases: parked (collections only where the program asks) and
@@ -637,24 +640,63 @@ static void scenarioFrames(void)
   CHECK(mps_pool_total_size(pool) <= ((size_t)64 << 10));
 
   /* Blocks allocated without a frame live until the pool goes, also when
-   * their allocation point is destroyed; a new allocation point (maybe
-   * at the same address) does not inherit the old one's frames. */
-  x = sncNew(a, SMALL, 106, 0, NULL);
-  REQUIRE(mps_ap_frame_push(&fd, a) == MPS_RES_OK);
-  y = sncNew(a, SMALL, 107, 0, NULL);
-  used = 2 * SMALL;
-  mps_ap_destroy(a);
-  CHECK(inUse(pool) == used);
-  REQUIRE(mps_ap_create_k(&a2, pool, mps_args_none) == MPS_RES_OK);
-  printf("recreated allocation point %s\n", a2 == a ? "at the same address" : "elsewhere");
-  expectPopRefused(a2, fd, "a destroyed AP's frame");
-  z = sncNew(a2, SMALL, 108, 0, NULL);
-  used += SMALL;
-  CHECK(z != x && z != y);
-  CHECK(mps_arena_collect(arena) == MPS_RES_OK);
-  CHECK(intact(x, SMALL, 106, 0) && intact(y, SMALL, 107, 0) && intact(z, SMALL, 108, 0));
-  CHECK(inUse(pool) == used);
-  CHECK(gcp_pool_consistent(pool));
+   * their allocation point is destroyed (here with its buffer attached),
+   * and they are still scanned: they alone keep their AMC referents alive
+   * (the arena is parked and there are no roots) and have their references
+   * updated when those move.  A new allocation point at the same address
+   * (made sure of by creating more until one lands there) does not inherit
+   * the old one's frames or its position. */
+  {
+    mps_word_t idx, idy;
+    mps_addr_t rx, ry;
+    mps_ap_t extra[16];
+    size_t nextra = 0;
+    mps_frame_t fz;
+    mps_word_t *wx, *wy;
+    rx = amcNew(&idx);
+    x = sncNew(a, SMALL, 106, 1, &rx);
+    REQUIRE(mps_ap_frame_push(&fd, a) == MPS_RES_OK);
+    ry = amcNew(&idy);
+    y = sncNew(a, SMALL, 107, 1, &ry);
+    used = 2 * SMALL;
+    mps_ap_destroy(a);
+    CHECK(inUse(pool) == used);
+    CHECK(gcp_pool_consistent(pool));
+    REQUIRE(mps_ap_create_k(&a2, pool, mps_args_none) == MPS_RES_OK);
+    while (a2 != a && nextra < sizeof extra / sizeof extra[0]) {
+      extra[nextra++] = a2;
+      REQUIRE(mps_ap_create_k(&a2, pool, mps_args_none) == MPS_RES_OK);
+    }
+    printf("recreated allocation point %s (%zu others created first)\n",
+           a2 == a ? "at the same address" : "elsewhere", nextra);
+    CHECK(a2 == a);
+    while (nextra > 0) mps_ap_destroy(extra[--nextra]);
+    expectPopRefused(a2, fd, "a destroyed AP's frame");
+    CHECK(gcp_pool_consistent(pool));
+    REQUIRE(mps_ap_frame_push(&fz, a2) == MPS_RES_OK);
+    expectPopRefused(a2, fd, "a destroyed AP's frame");
+    z = sncNew(a2, SMALL, 108, 0, NULL);
+    CHECK(z != x && z != y && (char *)z != (char *)y + SMALL);   /* not the old AP's next place */
+    CHECK(inUse(pool) == used + SMALL);
+    CHECK(mps_ap_frame_pop(a2, fz) == MPS_RES_OK);
+    CHECK(inUse(pool) == used);
+    expectPopRefused(a2, fd, "a destroyed AP's frame");
+    z = sncNew(a2, SMALL, 108, 0, NULL);
+    used += SMALL;
+    /* Detach the AMC allocation point, so that its segment (with the two
+     * referents) is not kept in place as a buffered one. */
+    mps_ap_destroy(amcAp);
+    REQUIRE(mps_ap_create_k(&amcAp, amcPool, mps_args_none) == MPS_RES_OK);
+    CHECK(mps_arena_collect(arena) == MPS_RES_OK);
+    CHECK(intact(x, SMALL, 106, 1) && intact(y, SMALL, 107, 1) && intact(z, SMALL, 108, 0));
+    wx = (mps_word_t *)((mps_word_t *)x)[3];
+    wy = (mps_word_t *)((mps_word_t *)y)[3];
+    CHECK(TYPE(wx[0]) == T_OBJ && intact(wx, SIZE(wx[0]), idx, 0));
+    CHECK(TYPE(wy[0]) == T_OBJ && intact(wy, SIZE(wy[0]), idy, 0));
+    CHECK((mps_addr_t)wx != rx && (mps_addr_t)wy != ry);         /* moved: fixed by the scan */
+    CHECK(inUse(pool) == used);
+    CHECK(gcp_pool_consistent(pool));
+  }
   mps_ap_destroy(a2);
   mps_ap_destroy(b);
   CHECK(inUse(pool) == used);
