@@ -1,15 +1,18 @@
 #!/usr/bin/env python3
 """bench/gc_bench.py -- build gc_plugin's native core (hot and rash) and
 bench/gc_bench.c into a temporary directory, run the garbage-collection
-benchmarks (allocation rate, binary trees, full-collection pause) several
-times, interleaved so that machine load affects every column alike, and
-print markdown tables of medians, min-max ranges, ratios and verdicts.
+benchmarks (allocation rate, binary trees, full-collection pause; and for
+issue #5 binary trees on the non-moving AMS pool and a weak-key table in
+AWL) several times, interleaved so that machine load affects every column
+alike, and print markdown tables of medians, min-max ranges, ratios and
+verdicts.
 
     python3 bench/gc_bench.py                  # 5 rounds, full sizes
     python3 bench/gc_bench.py --reps 7
     python3 bench/gc_bench.py --quick          # small sizes, 2 rounds: a smoke run
     python3 bench/gc_bench.py --json raw.json  # also keep every measurement
-    python3 bench/gc_bench.py --only trees     # some of alloc,trees,pause
+    python3 bench/gc_bench.py --only trees     # some of alloc,trees,pause,ams,weak
+    python3 bench/gc_bench.py --only ams,weak  # issue #5: AMS trees, weak table
     python3 bench/gc_bench.py --ref HEAD       # benchmark a commit, not the tree
 
 Standard library only.  The Boehm column needs libgc-dev: if
@@ -39,9 +42,13 @@ TARGET_ALLOC_NS = 5.0          # AMC ns per 32-byte object, collections included
 MPS_ALLOC_NS = "18.7-20.3"     # the real MPS on the same pattern (from the issue)
 
 FULL = {"allocs": 50_000_000, "nursery_kb": 4096, "trees": (16, 20),
-        "trees_big_nursery_kb": 131072, "pause_mb": (10, 50, 100), "collects": 5}
+        "trees_big_nursery_kb": 131072, "pause_mb": (10, 50, 100), "collects": 5,
+        "weak_entries": 1_000_000, "weak_cycles": 5, "weak_churn_pct": 10}
 QUICK = {"allocs": 5_000_000, "nursery_kb": 4096, "trees": (14, 16),
-         "trees_big_nursery_kb": 32768, "pause_mb": (10, 20), "collects": 3}
+         "trees_big_nursery_kb": 32768, "pause_mb": (10, 20), "collects": 3,
+         "weak_entries": 200_000, "weak_cycles": 3, "weak_churn_pct": 10}
+ALL_PARTS = ("alloc", "trees", "pause", "ams", "weak")
+WEAK_MODES = ("weak", "strong", "pruned")
 
 
 def log(msg):
@@ -135,17 +142,22 @@ def job_groups(bins, varieties, sizes, only):
             g.append(("alloc/amc@" + v, v, ["alloc", "amc", n, nk]))
             g.append(("alloc/amcdef@" + v, v, ["alloc", "amcdef", n]))
         groups.append(g)
-    if "trees" in only:
+    if "trees" in only or "ams" in only:
+        # "ams" (issue #5) needs the malloc, Boehm and AMC rows too: with
+        # "trees" they share one group (each job runs once a round).
         lo, hi = (str(x) for x in sizes["trees"])
         g = [("trees/malloc", "ref", ["trees", "malloc", lo, hi])]
         if "boehm" in bins:
             g.append(("trees/boehm", "boehm", ["trees", "boehm", lo, hi]))
         for v in vs:
             g.append(("trees/amc@" + v, v, ["trees", "amc", lo, hi]))
-        if vs:  # diagnostic: the first variety with a large nursery
+        if vs and "trees" in only:  # diagnostic: the first variety with a large nursery
             big = sizes["trees_big_nursery_kb"]
             g.append(("trees/amcbig@" + vs[0], vs[0],
                       ["trees", "amc", lo, hi, str(int(hi) + 1), hi, "500000", str(big)]))
+        if "ams" in only:
+            for v in vs:
+                g.append(("trees/ams@" + v, v, ["trees", "ams", lo, hi]))
         groups.append(g)
     if "pause" in only:
         g = []
@@ -153,6 +165,14 @@ def job_groups(bins, varieties, sizes, only):
             for v in vs:
                 g.append(("pause/%d@%s" % (mb, v), v,
                           ["pause", "amc", str(mb), str(sizes["collects"])]))
+        groups.append(g)
+    if "weak" in only:
+        g = []
+        for mode in WEAK_MODES:
+            for v in vs:
+                g.append(("weak/%s@%s" % (mode, v), v,
+                          ["weak", mode, str(sizes["weak_entries"]), str(sizes["weak_cycles"]),
+                           str(sizes["weak_churn_pct"])]))
         groups.append(g)
     return [[j for j in g if j[1] in bins] for g in groups]
 
@@ -208,10 +228,10 @@ def rng(results, key, field, nd=2):
     return "%.*f–%.*f" % (nd, min(v), nd, max(v))
 
 
-def cpu_per(results, key, field, per, scale=1e9):
-    """Median of CPU time per unit (cpu_seconds / per * scale) over the rounds."""
-    v = [d["cpu_seconds"] / d[per] * scale for d in results.get(key, [])
-         if isinstance(d.get("cpu_seconds"), float) and d.get(per)]
+def cpu_per(results, key, field, per, scale=1e9, cpu="cpu_seconds"):
+    """Median of CPU time per unit (cpu / per * scale) over the rounds."""
+    v = [d[cpu] / d[per] * scale for d in results.get(key, [])
+         if isinstance(d.get(cpu), float) and d.get(per)]
     return statistics.median(v) if v else float("nan")
 
 
@@ -227,7 +247,8 @@ def verdict(ok):
     return "met" if ok else "MISSED"
 
 
-def report(results, failures, varieties, sizes, reps, info, cmds, argvs, build_errors):
+def report(results, failures, varieties, sizes, reps, info, cmds, argvs, build_errors,
+           only=ALL_PARTS):
     out = []
     p = out.append
     vs = varieties
@@ -279,7 +300,7 @@ def report(results, failures, varieties, sizes, reps, info, cmds, argvs, build_e
                                     "(see failures)" % (TARGET_ALLOC_NS, label))
         p("")
 
-    if any(k.startswith("trees/") for k in argvs):
+    if "trees" in only and any(k.startswith("trees/") for k in argvs):
         lo, hi = sizes["trees"]
         bo = med(results, "trees/boehm", "seconds")
         mal = med(results, "trees/malloc", "seconds")
@@ -357,6 +378,144 @@ def report(results, failures, varieties, sizes, reps, info, cmds, argvs, build_e
               sizes["collects"], sizes["collects"]))
         p("")
 
+    if "ams" in only and any(k.startswith("trees/ams@") for k in argvs):
+        lo, hi = sizes["trees"]
+        sample = next(iter(results.get("trees/malloc", []) or
+                           [d for k in results if k.startswith("trees/") for d in results[k]]),
+                      {})
+        p("### 4. Non-moving mark-sweep (issue #5): binary trees on AMS vs Boehm vs AMC vs "
+          "malloc/free (the workload of section 2: depths %d..%d, %s nodes of 32 B; seconds, "
+          "verification excluded)" % (lo, hi, "{:,}".format(int(sample.get("nodes", 0)))))
+        p("")
+        p("| variant | seconds | range | CPU seconds | CPU range | ns/node | ÷ Boehm "
+          "| CPU ÷ Boehm | ÷ AMC | ÷ malloc | collections | heap MB |")
+        p("|---|---|---|---|---|---|---|---|---|---|---|---|")
+        rows = [("malloc/free (explicit frees)", "trees/malloc", None)]
+        if "trees/boehm" in argvs:
+            rows.append(("Boehm GC %s (GC_MALLOC, %s marker thread(s))" % (
+                info.get("boehm_version", ""), fmt(med(results, "trees/boehm", "boehm_markers"), 0)),
+                "trees/boehm", None))
+        rows += [("AMC %s (default chain)" % v, "trees/amc@" + v, None) for v in vs]
+        rows += [("**AMS %s** (default chain)" % v, "trees/ams@" + v, "trees/amc@" + v)
+                 for v in vs]
+        bo = med(results, "trees/boehm", "seconds")
+        cbo = med(results, "trees/boehm", "cpu_seconds")
+        mal = med(results, "trees/malloc", "seconds")
+        for label, key, amc in rows:
+            x = med(results, key, "seconds")
+            cx = med(results, key, "cpu_seconds")
+            p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
+                label, fmt(x, 3), rng(results, key, "seconds", 3), fmt(cx, 3),
+                rng(results, key, "cpu_seconds", 3), fmt(med(results, key, "ns_per_node"), 1),
+                ratio(x, bo), ratio(cx, cbo),
+                ratio(x, med(results, amc, "seconds")) if amc else "–", ratio(x, mal),
+                fmt(med(results, key, "collections"), 0) if key != "trees/malloc" else "–",
+                fmt(med(results, key, "heap_mb"), 1) if key != "trees/malloc" else "–"))
+        p("")
+        phases = ["stretch_s", "longlived_s"]
+        for d in range(lo, hi + 1, 2):
+            phases += ["td%d_s" % d, "bu%d_s" % d]
+        p("Phases (medians, seconds): " + "; ".join(
+            "%s: %s" % (label.replace("**", ""),
+                        ", ".join("%s %s" % (ph[:-2], fmt(med(results, key, ph), 3))
+                                  for ph in phases))
+            for label, key, _ in rows) + ".")
+        p("")
+        p("AMS: the same mutator code as AMC (reserve/commit on an allocation point; the "
+          "temporary and long-lived trees in an exact root, the stack an ambiguous root); "
+          "condemned / survived MB summed over the collections (GC messages): " + "; ".join(
+              "%s %s / %s" % (v, fmt(med(results, "trees/ams@" + v, "condemned_mb"), 0),
+                              fmt(med(results, "trees/ams@" + v, "survived_mb"), 0))
+              for v in vs) + ".")
+        p("")
+        for v in vs:
+            x = med(results, "trees/ams@" + v, "seconds")
+            cx = med(results, "trees/ams@" + v, "cpu_seconds")
+            xa = med(results, "trees/amc@" + v, "seconds")
+            if x == x and bo == bo:
+                verdicts.append("binary trees, AMS %s vs Boehm (no target given): AMS takes "
+                                "**%.2f×** Boehm's time (%.3f s vs %.3f s; CPU %.3f s vs %.3f s, "
+                                "%.2f×); %.2f× AMC %s (%.3f s), %.2f× malloc/free (%.3f s)" % (
+                                    v, x / bo, x, bo, cx, cbo, cx / cbo, x / xa, v, xa,
+                                    x / mal, mal))
+            else:
+                verdicts.append("binary trees, AMS %s vs Boehm: **not measured** (%s)" % (
+                    v, "no Boehm column" if bo != bo else "see failures"))
+
+    if "weak" in only and any(k.startswith("weak/") for k in argvs):
+        n = sizes["weak_entries"]
+        p("### 5. Weak-key table in AWL (issue #5): %s entries, half the keys held by an exact "
+          "root, %d %% of the held keys replaced and the table refilled before each of %d timed "
+          "full collections (mps_arena_collect, arena parked; ms)" % (
+              "{:,}".format(n), sizes["weak_churn_pct"], sizes["weak_cycles"]))
+        p("")
+        p("| table | variety | collect ms | range | CPU ms | CPU range | key refs scanned "
+          "| ms per 10^6 key refs | CPU ms per 10^6 key refs | ÷ strong (wall / CPU) "
+          "| ÷ pruned (wall / CPU) | entries deleted by the GC | live MB after "
+          "| first collect ms | churn s | rehash s |")
+        p("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+        labels = {"weak": "**weak keys**", "strong": "exact keys, same heap",
+                  "pruned": "exact keys, same survivors"}
+        for mode in WEAK_MODES:
+            for v in vs:
+                key = "weak/%s@%s" % (mode, v)
+                x = med(results, key, "collect_ms")
+                cx = med(results, key, "collect_cpu_ms")
+
+                def both(other):
+                    o = "weak/%s@%s" % (other, v)
+                    return "%s / %s" % (ratio(x, med(results, o, "collect_ms")),
+                                        ratio(cx, med(results, o, "collect_cpu_ms")))
+                p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s "
+                  "| %s |" % (
+                    labels[mode], v, fmt(x, 1), rng(results, key, "collect_ms", 1),
+                    fmt(cx, 1), rng(results, key, "collect_cpu_ms", 1),
+                    fmt(med(results, key, "key_refs"), 0),
+                    fmt(med(results, key, "ms_per_mref"), 1),
+                    fmt(cpu_per(results, key, None, "key_refs", 1e6, "collect_cpu_ms"), 1),
+                    both("strong"), both("pruned"),
+                    fmt(med(results, key, "splats"), 0),
+                    fmt(med(results, key, "live_mb"), 1),
+                    fmt(med(results, key, "first_ms"), 1),
+                    fmt(med(results, key, "churn_s"), 3),
+                    fmt(med(results, key, "rehash_s"), 3)))
+        p("")
+        p("Each process builds the table (%s entries, keys and values 24 B and 16 B AMC "
+          "objects, two AWL arrays of %s slots), runs one full collection (\"first\"), then "
+          "%d cycles of churn + one timed collection; \"collect ms\" is the median of those "
+          "%d in a process (the table gives the median and range of that over the rounds).  "
+          "\"Key refs scanned\": reference slots of the keys array the scan method saw in one "
+          "collection (weak references in the weak table).  \"Weak keys\": the collector "
+          "deletes the entries of dead keys.  \"Same heap\": exact keys, so every entry "
+          "survives; the program deletes the unheld ones after the collection.  \"Same "
+          "survivors\": exact keys, the program deletes the unheld entries just before the "
+          "collection.  Churn and rehash are mutator time (summed over the cycles); the "
+          "rehash is needed because AMC moved the keys." % (
+              "{:,}".format(n), "{:,}".format(int(next(iter(
+                  [d.get("table_slots", 0) for k in results if k.startswith("weak/")
+                   for d in results[k]] or [0])))),
+              sizes["weak_cycles"], sizes["weak_cycles"]))
+        p("")
+        for v in vs:
+            w = med(results, "weak/weak@" + v, "collect_ms")
+            st = med(results, "weak/strong@" + v, "collect_ms")
+            pr = med(results, "weak/pruned@" + v, "collect_ms")
+            per = med(results, "weak/weak@" + v, "ms_per_mref")
+            cw = med(results, "weak/weak@" + v, "collect_cpu_ms")
+            cst = med(results, "weak/strong@" + v, "collect_cpu_ms")
+            cpr = med(results, "weak/pruned@" + v, "collect_cpu_ms")
+            cper = cpu_per(results, "weak/weak@" + v, None, "key_refs", 1e6, "collect_cpu_ms")
+            if w == w:
+                verdicts.append("weak-key table %s (no target given): a full collection with "
+                                "%s weak references takes %.1f ms (CPU %.1f ms) = **%.1f ms per "
+                                "10^6 weak references (CPU %.1f ms)**; %s the same heap with "
+                                "exact keys (%.1f ms; CPU %s), %s exact keys with the same "
+                                "survivors (%.1f ms; CPU %s)" % (
+                                    v, fmt(med(results, "weak/weak@" + v, "weak_refs"), 0), w, cw,
+                                    per, cper, ratio(w, st), st, ratio(cw, cst), ratio(w, pr), pr,
+                                    ratio(cw, cpr)))
+            else:
+                verdicts.append("weak-key table %s: **not measured** (see failures)" % v)
     p("### Verdicts")
     p("")
     for s in verdicts:
@@ -404,23 +563,45 @@ def main():
     ap.add_argument("--quick", action="store_true", help="small sizes, at most 2 rounds")
     ap.add_argument("--json", help="write every measurement here")
     ap.add_argument("--only", default="alloc,trees,pause",
-                    help="comma-separated subset of alloc,trees,pause")
+                    help="comma-separated subset of %s (default alloc,trees,pause; "
+                    "ams and weak are issue #5's parts)" % ",".join(ALL_PARTS))
     ap.add_argument("--varieties", default="hot,rash")
     ap.add_argument("--ref", help="git ref to benchmark instead of the working tree")
     ap.add_argument("--no-boehm", action="store_true", help="leave the Boehm column out")
     ap.add_argument("--timeout", type=int, default=600, help="seconds per process")
     ap.add_argument("--keep", action="store_true", help="keep the temporary directory")
     ap.add_argument("--cc", default=os.environ.get("CC", "cc"))
+    ap.add_argument("--from-json", help="print the report of a run saved with --json again")
     args = ap.parse_args()
+    if args.from_json:
+        with open(args.from_json) as f:
+            d = json.load(f)
+        argvs = d["argv"]
+        parts = set(k.split("/")[0] for k in argvs)
+        if any(k.startswith("trees/ams@") for k in argvs):
+            parts.add("ams")
+            if not any(k.startswith("trees/amcbig@") for k in argvs):
+                parts.discard("trees")
+        vs = [v for v in args.varieties.split(",") if v]
+        print(report(d["results"], d["failures"], vs, d["sizes"], d["reps"], d["info"],
+                     d["commands"], argvs, d["build_errors"], parts))
+        return
     varieties = [v for v in args.varieties.split(",") if v]
     only = set(x for x in args.only.split(",") if x)
+    if only - set(ALL_PARTS):
+        ap.error("--only: unknown part(s) %s (known: %s)" % (
+            ",".join(sorted(only - set(ALL_PARTS))), ",".join(ALL_PARTS)))
     sizes = dict(QUICK if args.quick else FULL)
     reps = min(args.reps, 2) if args.quick else args.reps
 
     info = machine_info()
     info["cpu"] = cpu_model()
+    if args.ref:   # the core measured is the ref's, not the working tree's
+        res = run_cmd(["git", "-C", ROOT, "rev-parse", "--short", args.ref])
+        info["commit"] = (res.stdout.strip() or args.ref) + " (--ref %s)" % args.ref
+        info["native_dirty"] = ""
     want_boehm = False
-    if "trees" in only and not args.no_boehm:
+    if ("trees" in only or "ams" in only) and not args.no_boehm:
         want_boehm, why = ensure_boehm()
         if not want_boehm:
             log("NOTE: no Boehm column: " + why)
@@ -448,7 +629,7 @@ def main():
         info["load_after"] = loadavg()
         log("benchmarks took %.0f s" % (time.time() - t0))
         print(report(results, failures, varieties, sizes, reps,
-                     info, cmds, argvs, build_errors))
+                     info, cmds, argvs, build_errors, only))
         if args.json:
             with open(args.json, "w") as f:
                 json.dump({"info": info, "sizes": sizes, "reps": reps, "results": results,
