@@ -75,13 +75,17 @@ static Bool amsdFenceIntact(MS ms, Addr fence, Addr object, const char *when)
   AMSDebug d = AMSDebugOf(ms);
   Addr end = AddrAdd(fence, d->hooks.fenceSize);
   if (DebugPatternCheck(d->pat.fence, d->pat.fenceLength, fence, end) == end) return TRUE;
-  if (object != NULL && fence < object)
+  if (object == NULL)
+    (void)MISUSE("%s: the fencepost at %p in AMS debug pool %p is damaged: something wrote "
+                 "past the end of the object below it or before the start of the object "
+                 "above it", when, (void *)fence, (void *)&ms->poolStruct);
+  else if (fence < object)
     (void)MISUSE("%s: the fencepost before object %p in AMS debug pool %p is damaged: "
                  "something wrote below the start of the object", when, (void *)object,
                  (void *)&ms->poolStruct);
   else
-    (void)MISUSE("%s: the fencepost at %p in AMS debug pool %p is damaged: something wrote "
-                 "past the end of the object before it", when, (void *)fence,
+    (void)MISUSE("%s: the fencepost after object %p in AMS debug pool %p is damaged: "
+                 "something wrote past the end of the object", when, (void *)object,
                  (void *)&ms->poolStruct);
   return FALSE;
 }
@@ -130,9 +134,9 @@ static Res amsdInit(Pool pool, ArgList args)
   return RES_OK;
 }
 
-static Bool amsdVisitFence(MS ms, Addr fence, Addr object, void *closure)
+static Bool amsdVisitFence(MS ms, Addr fence, void *closure)
 {
-  (void)amsdFenceIntact(ms, fence, object, closure);
+  (void)amsdFenceIntact(ms, fence, NULL, closure);
   return TRUE;      /* report every damaged fence */
 }
 

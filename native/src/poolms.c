@@ -11,8 +11,8 @@
  *
  * Tracing: fixes mark; a newly marked object of a scanning class makes its
  * segment grey, and the class's grey method (called by the trace for each
- * rank in turn) scans the marked, unscanned objects of the grey segments of
- * that rank until none is left.  Weak-rank objects are therefore scanned
+ * rank in turn) scans the grey objects (marked, not yet scanned: a grey
+ * table) of the grey segments of that rank until none is left.  Weak-rank objects are therefore scanned
  * only in the weak phase, ambiguous-rank ones as ambiguous.  Before an AWL
  * object is scanned its dependent object is made writable.  Reclaim frees
  * the units of every unmarked object (and its fences) and gives back
@@ -79,6 +79,7 @@ INTERN Res MSInit(MS ms, ArgList args, const char *className, Bool needScan)
   ms->interior = FALSE;
   ms->findDependent = NULL;
   ms->debug = NULL;
+  ms->fillHint = NULL;
   pool->format = fmt;
   pool->chain = chain;
   pool->alignment = fmt->alignment;
@@ -96,11 +97,12 @@ static void msSegFree(MS ms, MSSeg mseg)
   Size size = SegSize(seg);
   Count units = msUnits(pool, size);
   ChainGen(pool->arena, pool->chain, ms->gen)->size -= size;
+  if (ms->fillHint == mseg) ms->fillHint = NULL;
   ms->total -= size;
   ms->free -= size - mseg->inUseCount * pool->alignment;
   ControlFree(pool->arena, mseg->inUse, BTSize(units));
   if (mseg->fences != NULL) ControlFree(pool->arena, mseg->fences, BTSize(units));
-  if (mseg->scanned != NULL) ControlFree(pool->arena, mseg->scanned, BTSize(units));
+  if (mseg->greyBits != NULL) ControlFree(pool->arena, mseg->greyBits, BTSize(units));
   FSegTablesFree(&mseg->fsegStruct);
   SegDestroy(seg);
 }
@@ -134,13 +136,13 @@ static Res msSegCreate(MSSeg *msegReturn, MS ms, Size size, unsigned rank)
   mseg->inUse = p;
   mseg->inUseCount = 0;
   mseg->fences = f;
-  mseg->scanned = NULL;
+  mseg->greyBits = NULL;
   mseg->fsegStruct.gen = ms->gen;
   mseg->fsegStruct.end = seg->limit;
   seg->rank = rank;
   ms->total += SegSize(seg);
   ms->free += SegSize(seg);
-  ChainNoteAlloc(pool->chain, ms->gen, SegSize(seg), TRUE);
+  ChainNoteAlloc(pool->chain, ms->gen, SegSize(seg), FALSE);   /* counted per fill */
   if (ms->debug != NULL) ms->debug->splat(ms, seg->base, seg->limit);
   *msegReturn = mseg;
   return RES_OK;
@@ -164,22 +166,50 @@ static void msSetInUse(MS ms, MSSeg mseg, Addr base, Addr limit, Bool inUse)
 
 /* ---- allocation ------------------------------------------------------------ */
 
-INTERN Res MSBufferFill(Addr *baseReturn, Addr *limitReturn, Pool pool, Buffer buf, Size size)
+/* Objects never leave their generation here, so what makes it due for
+ * collection is allocation: the bytes of every buffer filled, less what
+ * comes back unused (space reused after a sweep counts again). */
+static void msNoteNew(MS ms, Size size, Bool add)
 {
-  MS ms = MSOf(pool);
+  Gen gen = ChainGen(ms->poolStruct.arena, ms->poolStruct.chain, ms->gen);
+  if (add) gen->newSize += size;
+  else gen->newSize -= size < gen->newSize ? size : gen->newSize;
+}
+
+/* A segment of rank `rank` with a free run of `want` units (*iReturn),
+ * starting with the hint: the segment the last fill used. */
+static MSSeg msSegWithRoom(Index *iReturn, MS ms, unsigned rank, Count want)
+{
+  Pool pool = &ms->poolStruct;
   Ring node, next;
-  Size fence = msFence(ms), span = size + 2 * fence;
-  Count want = msUnits(pool, span);
-  MSSeg mseg = NULL;
-  Index i = 0, j;
-  Res res;
+  MSSeg hint = ms->fillHint;
+  if (hint != NULL) {
+    Seg seg = msSeg(hint);
+    Count units = msUnits(pool, SegSize(seg));
+    if (seg->buffer == NULL && seg->rank == rank && units - hint->inUseCount >= want
+        && BTFindResRange(iReturn, hint->inUse, 0, units, want, FALSE))
+      return hint;
+  }
   RING_FOR(node, &pool->segRing, next) {
     Seg seg = RING_ELT(SegStruct, poolRing, node);
     MSSeg cand = MSSegOfSeg(seg);
     Count units = msUnits(pool, SegSize(seg));
-    if (seg->buffer == NULL && seg->rank == buf->rank && units - cand->inUseCount >= want
-        && BTFindResRange(&i, cand->inUse, 0, units, want, FALSE)) { mseg = cand; break; }
+    if (seg->buffer == NULL && seg->rank == rank && units - cand->inUseCount >= want
+        && BTFindResRange(iReturn, cand->inUse, 0, units, want, FALSE))
+      return cand;
   }
+  return NULL;
+}
+
+INTERN Res MSBufferFill(Addr *baseReturn, Addr *limitReturn, Pool pool, Buffer buf, Size size)
+{
+  MS ms = MSOf(pool);
+  Size fence = msFence(ms), span = size + 2 * fence;
+  Count want = msUnits(pool, span);
+  MSSeg mseg;
+  Index i = 0, j;
+  Res res;
+  mseg = msSegWithRoom(&i, ms, buf->rank, want);
   if (mseg == NULL) {
     Size segSize = span > MS_SEG_MIN ? span : MS_SEG_MIN;
     if (span < size || segSize > SIZE_LIMIT) return RES_RESOURCE;
@@ -206,6 +236,8 @@ INTERN Res MSBufferFill(Addr *baseReturn, Addr *limitReturn, Pool pool, Buffer b
       ms->debug->fenceWrite(ms, AddrAdd(base, fence + size));
     }
     msSetInUse(ms, mseg, base, msAddr(pool, seg, j), TRUE);
+    msNoteNew(ms, AddrOffset(base, msAddr(pool, seg, j)), TRUE);
+    ms->fillHint = mseg;
     *baseReturn = AddrAdd(base, fence);
     *limitReturn = fence > 0 ? AddrAdd(base, fence + size) : msAddr(pool, seg, j);
     seg->buffer = buf;
@@ -227,8 +259,18 @@ INTERN void MSBufferEmpty(Pool pool, Buffer buf, Addr init, Addr limit)
       BTRes(mseg->fences, msIndex(pool, seg, limit));
       init = AddrSub(init, fence);
       limit = AddrAdd(limit, fence);
+    } else if (fence > 0) {
+      /* Smaller objects were committed after a commit failed at a flip (the
+       * rewound buffer took them inline): the trailing fence moves down to
+       * follow them. */
+      BTRes(mseg->fences, msIndex(pool, seg, limit));
+      ms->debug->fenceWrite(ms, init);
+      BTSet(mseg->fences, msIndex(pool, seg, init));
+      init = AddrAdd(init, fence);
+      limit = AddrAdd(limit, fence);
     }
     msSetInUse(ms, mseg, init, limit, FALSE);
+    msNoteNew(ms, AddrOffset(init, limit), FALSE);
   }
   seg->buffer = NULL;
 }
@@ -271,6 +313,20 @@ static Bool msRecordStart(MS ms, MSSeg mseg, Addr base, Addr next, void *closure
   return TRUE;
 }
 
+/* Keep every object of a white segment (its trace tables could not be
+ * had): scanning classes then scan it whole, once, in its rank's phase. */
+static void msKeepAll(MS ms, MSSeg mseg)
+{
+  Pool pool = &ms->poolStruct;
+  FSeg fseg = &mseg->fsegStruct;
+  if (mseg->greyBits != NULL) ControlFree(pool->arena, mseg->greyBits, BTSize(fseg->bits));
+  mseg->greyBits = NULL;
+  if (fseg->marks != NULL) ControlFree(pool->arena, fseg->marks, BTSize(fseg->bits));
+  fseg->marks = NULL;
+  fseg->all = TRUE;
+  if (ms->scans) msSeg(mseg)->grey = TRUE;
+}
+
 /* The object an ambiguous reference points into (its base), through an
  * object-start table built by one walk the first time it is needed. */
 static Bool msObjectOf(Addr *baseReturn, MS ms, MSSeg mseg, Addr addr)
@@ -286,7 +342,7 @@ static Bool msObjectOf(Addr *baseReturn, MS ms, MSSeg mseg, Addr addr)
   if (fseg->starts == NULL) {
     void *t;
     if (ControlAlloc(&t, pool->arena, BTSize(fseg->bits)) != RES_OK) {
-      fseg->all = TRUE;   /* cannot find objects: keep them all */
+      msKeepAll(ms, mseg);   /* cannot find objects: keep them all */
       return FALSE;
     }
     fseg->starts = t;
@@ -323,19 +379,12 @@ static Res msScanObject(MS ms, ScanState ss, Seg seg, Addr base, Addr next)
 
 typedef struct MSScanClosure {
   ScanState ss;
-  Bool onlyGrey;          /* marked and unscanned objects only */
   Res res;
 } MSScanClosure;
 
 static Bool msScanVisit(MS ms, MSSeg mseg, Addr base, Addr next, void *closure)
 {
   MSScanClosure *c = closure;
-  if (c->onlyGrey) {
-    FSeg fseg = &mseg->fsegStruct;
-    Index i = FSegIndex(fseg, base, ms->poolStruct.alignment);
-    if (!BTGet(fseg->marks, i) || BTGet(mseg->scanned, i)) return TRUE;
-    BTSet(mseg->scanned, i);
-  }
   c->res = msScanObject(ms, c->ss, msSeg(mseg), base, next);
   return c->res == RES_OK;
 }
@@ -348,7 +397,6 @@ INTERN Res MSScanSeg(Pool pool, ScanState ss, Seg seg)
   MSScanClosure c;
   if (!ms->scans) return RES_OK;
   c.ss = ss;
-  c.onlyGrey = FALSE;
   c.res = RES_OK;
   if (!seg->white) seg->summary = 0;
   (void)msObjectsWalk(ms, MSSegOfSeg(seg), msScanVisit, &c);
@@ -367,14 +415,28 @@ INTERN Bool MSGrey(Res *resReturn, Pool pool, ScanState ss)
     MSSeg mseg = MSSegOfSeg(seg);
     if (!seg->white || seg->rank != ss->rank) continue;
     while (seg->grey) {
-      MSScanClosure c;
+      FSeg fseg = &mseg->fsegStruct;
+      Res res = RES_OK;
       seg->grey = FALSE;
       worked = TRUE;
-      c.ss = ss;
-      c.onlyGrey = !mseg->fsegStruct.all;   /* no tables: everything is preserved */
-      c.res = RES_OK;
-      (void)msObjectsWalk(ms, mseg, msScanVisit, &c);
-      if (c.res != RES_OK) { *resReturn = c.res; return TRUE; }
+      if (fseg->all) {                /* no tables: everything is preserved */
+        MSScanClosure c;
+        c.ss = ss;
+        c.res = RES_OK;
+        (void)msObjectsWalk(ms, mseg, msScanVisit, &c);
+        res = c.res;
+      } else {
+        /* objects greyed meanwhile above i are met in this pass; below it
+         * they turn the segment grey again */
+        Index i = 0;
+        while (res == RES_OK && (i = BTFindNext(mseg->greyBits, i, fseg->bits, TRUE)) < fseg->bits) {
+          Addr base = msAddr(pool, seg, i);
+          BTRes(mseg->greyBits, i);
+          res = msScanObject(ms, ss, seg, base, FSegNext(pool->format, base));
+          ++i;
+        }
+      }
+      if (res != RES_OK) { *resReturn = res; return TRUE; }
     }
   }
   return worked;
@@ -401,14 +463,11 @@ INTERN void MSWhiten(Pool pool)
     if (ms->scans && !fseg->all) {
       void *p;
       if (ControlAlloc(&p, pool->arena, BTSize(fseg->bits)) == RES_OK) {
-        mseg->scanned = p;
-        BTResRange(mseg->scanned, 0, fseg->bits);
-      } else {
-        FSegTablesFree(fseg);
-        fseg->all = TRUE;
+        mseg->greyBits = p;
+        BTResRange(mseg->greyBits, 0, fseg->bits);
       }
     }
-    if (ms->scans && fseg->all) seg->grey = TRUE;   /* all preserved: scan them all */
+    if (fseg->all || (ms->scans && mseg->greyBits == NULL)) msKeepAll(ms, mseg);
   }
 }
 
@@ -429,7 +488,10 @@ INTERN Res MSFix(Pool pool, ScanState ss, Seg seg, Addr *refIO)
   }
   if (FSegMark(fseg, base, pool->alignment)) {
     pool->arena->gc->trace.preserved += AddrOffset(base, FSegNext(fmt, base));
-    if (ms->scans) seg->grey = TRUE;
+    if (ms->scans) {
+      BTSet(mseg->greyBits, FSegIndex(fseg, base, pool->alignment));
+      seg->grey = TRUE;
+    }
   }
   return RES_OK;
 }
@@ -450,17 +512,65 @@ static Bool msSweepObject(MS ms, MSSeg mseg, Addr base, Addr next, void *closure
   Size fence = msFence(ms);
   UNUSED(closure);
   if (FSegIsMarked(&mseg->fsegStruct, base, pool->alignment)) return TRUE;
-  if (fence > 0) {   /* [before][object: base .. next][after] */
-    Addr before = AddrSub(base, fence), after = next;
-    (void)ms->debug->fenceIntact(ms, before, base, "reclaiming a dead object");
-    (void)ms->debug->fenceIntact(ms, after, base, "reclaiming a dead object");
-    BTRes(mseg->fences, msIndex(pool, seg, before));
-    BTRes(mseg->fences, msIndex(pool, seg, after));
-    base = before;
-    next = AddrAdd(after, fence);
+  if (fence > 0) {
+    /* An object owns the fences right before and after it, if there are
+     * any (objects committed together after a failed commit share one
+     * pair: [fence][object][object][fence]). */
+    if (AddrOffset(seg->base, base) >= fence && BTGet(mseg->fences, msIndex(pool, seg, AddrSub(base, fence)))) {
+      base = AddrSub(base, fence);
+      (void)ms->debug->fenceIntact(ms, base, AddrAdd(base, fence), "reclaiming a dead object");
+      BTRes(mseg->fences, msIndex(pool, seg, base));
+    }
+    if (next < seg->limit && BTGet(mseg->fences, msIndex(pool, seg, next))) {
+      (void)ms->debug->fenceIntact(ms, next, base, "reclaiming a dead object");
+      BTRes(mseg->fences, msIndex(pool, seg, next));
+      next = AddrAdd(next, fence);
+    }
   }
   msSetInUse(ms, mseg, base, next, FALSE);
   return TRUE;
+}
+
+/* Free every in-use unit of [base, limit) outside an attached buffer's
+ * unused part: the dead objects between two live ones. */
+static void msFreeBetween(MS ms, MSSeg mseg, Addr base, Addr limit)
+{
+  Pool pool = &ms->poolStruct;
+  Seg seg = msSeg(mseg);
+  Buffer buf = seg->buffer;
+  if (buf != NULL && base < buf->poolLimit && (Addr)buf->ap.init < limit) {
+    Addr init = (Addr)buf->ap.init;
+    if (base < init) msFreeBetween(ms, mseg, base, init);
+    if (buf->poolLimit < limit) msFreeBetween(ms, mseg, buf->poolLimit, limit);
+    return;
+  }
+  while (base < limit) {
+    Index i = msIndex(pool, seg, base), j = msIndex(pool, seg, limit);
+    Index from = BTFindNext(mseg->inUse, i, j, TRUE), to;
+    if (from >= j) return;
+    to = BTFindNext(mseg->inUse, from, j, FALSE);
+    msSetInUse(ms, mseg, msAddr(pool, seg, from), msAddr(pool, seg, to), FALSE);
+    base = msAddr(pool, seg, to);
+  }
+}
+
+/* The sweep without fences: from one marked object to the next, everything
+ * in use is dead (visits live objects only). */
+static void msSweepByMarks(MS ms, MSSeg mseg)
+{
+  Pool pool = &ms->poolStruct;
+  Seg seg = msSeg(mseg);
+  FSeg fseg = &mseg->fsegStruct;
+  Addr p = seg->base;
+  Index i = 0;
+  for (;;) {
+    Index j = BTFindNext(fseg->marks, i, fseg->bits, TRUE);
+    Addr live = j < fseg->bits ? msAddr(pool, seg, j) : seg->limit;
+    msFreeBetween(ms, mseg, p, live);
+    if (j >= fseg->bits) return;
+    p = FSegNext(pool->format, live);
+    i = msIndex(pool, seg, p);
+  }
 }
 
 INTERN void MSReclaim(Pool pool)
@@ -473,11 +583,17 @@ INTERN void MSReclaim(Pool pool)
     if (!seg->white) continue;
     seg->white = FALSE;
     seg->grey = FALSE;
-    (void)msObjectsWalk(ms, mseg, msSweepObject, NULL);
-    if (mseg->scanned != NULL) ControlFree(pool->arena, mseg->scanned, BTSize(mseg->fsegStruct.bits));
-    mseg->scanned = NULL;
+    if (mseg->fsegStruct.all) { /* everything was kept */ }
+    else if (msFence(ms) > 0) (void)msObjectsWalk(ms, mseg, msSweepObject, NULL);
+    else msSweepByMarks(ms, mseg);
+    if (mseg->greyBits != NULL) ControlFree(pool->arena, mseg->greyBits, BTSize(mseg->fsegStruct.bits));
+    mseg->greyBits = NULL;
     FSegTablesFree(&mseg->fsegStruct);
-    if (mseg->inUseCount == 0 && seg->buffer == NULL) msSegFree(ms, mseg);
+    if (mseg->inUseCount == 0 && seg->buffer == NULL) {
+      if (ms->debug != NULL)
+        (void)ms->debug->freeIntact(ms, seg->base, seg->limit, "returning memory to the arena");
+      msSegFree(ms, mseg);
+    }
   }
 }
 
@@ -544,13 +660,9 @@ INTERN Bool MSFencesWalk(MS ms, MSFenceVisitor visit, void *closure)
     MSSeg mseg = MSSegOfSeg(seg);
     Count units = msUnits(pool, SegSize(seg));
     Index i = 0;
-    Bool before = TRUE;   /* fences come in pairs: before, after */
     if (mseg->fences == NULL) continue;
     while ((i = BTFindNext(mseg->fences, i, units, TRUE)) < units) {
-      Addr fence = msAddr(pool, seg, i);
-      Addr object = before ? AddrAdd(fence, ms->debug->fenceSize) : NULL;
-      if (!visit(ms, fence, object, closure)) return FALSE;
-      before = !before;
+      if (!visit(ms, msAddr(pool, seg, i), closure)) return FALSE;
       ++i;
     }
   }
@@ -585,7 +697,7 @@ INTERN Bool MSConsistent(Pool pool)
     MSSeg mseg = MSSegOfSeg(seg);
     Count units = msUnits(pool, SegSize(seg));
     if (!SegCheck(seg) || seg->pool != pool || seg->white || seg->grey) return FALSE;
-    if (mseg->fsegStruct.marks != NULL || mseg->fsegStruct.starts != NULL || mseg->scanned != NULL)
+    if (mseg->fsegStruct.marks != NULL || mseg->fsegStruct.starts != NULL || mseg->greyBits != NULL)
       return FALSE;
     if (!(pool->klass->apRanks & RANK_SET(seg->rank))) return FALSE;
     if (BTCountSet(mseg->inUse, 0, units) != mseg->inUseCount) return FALSE;

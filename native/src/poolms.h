@@ -11,7 +11,7 @@
  * attached buffer); objects are found by walking (over free units, over a
  * buffer's unused part, else by the format's skip).  During a trace a
  * condemned segment is white with a mark table and, for scanning classes,
- * a scanned table: marked = preserved (grey or black), scanned = black.
+ * a grey table: marked = preserved, grey = marked and not yet scanned.
  * Design: docs/design/ms.md.
  */
 #ifndef GCP_POOLMS_H
@@ -23,7 +23,7 @@ typedef struct MSSegStruct {
   FSegStruct fsegStruct;
   BT inUse;
   Count inUseCount;       /* set bits of inUse */
-  BT scanned;             /* during a trace (scanning classes): marked objects scanned */
+  BT greyBits;            /* during a trace (scanning classes): marked, not yet scanned */
   BT fences;              /* debug class: the first unit of every fencepost, or NULL */
 } MSSegStruct, *MSSeg;
 
@@ -33,7 +33,8 @@ typedef struct MSStruct *MS;
 typedef struct MSDebugHooks {
   Size fenceSize;                                   /* bytes of each fence, aligned */
   void (*fenceWrite)(MS ms, Addr base);             /* lay one fence at base */
-  Bool (*fenceIntact)(MS ms, Addr base, Addr object, const char *when);
+  Bool (*fenceIntact)(MS ms, Addr fence, Addr object, const char *when);  /* object: its
+                                                    owner, or NULL if not known */
   void (*splat)(MS ms, Addr base, Addr limit);      /* space became free */
   Bool (*freeIntact)(MS ms, Addr base, Addr limit, const char *when);
 } MSDebugHooks;
@@ -46,6 +47,7 @@ typedef struct MSStruct {
   Bool interior;          /* ambiguous interior pointers keep objects (LO) */
   mps_addr_t (*findDependent)(mps_addr_t);   /* AWL, or NULL */
   const MSDebugHooks *debug;                 /* AMS debug, or NULL */
+  MSSeg fillHint;         /* the segment the last fill used, or NULL */
 } MSStruct;
 
 #define MSOf(pool) PARENT(MSStruct, poolStruct, pool)
@@ -74,7 +76,7 @@ INTERN Res MSWalk(Pool pool, PoolAreaVisitor visit, void *closure);
 INTERN Res MSAddrObject(Addr *pReturn, Pool pool, Seg seg, Addr addr);
 
 /* Visit every fence (debug class): FALSE stops. */
-typedef Bool (*MSFenceVisitor)(MS ms, Addr fence, Addr object, void *closure);
+typedef Bool (*MSFenceVisitor)(MS ms, Addr fence, void *closure);
 INTERN Bool MSFencesWalk(MS ms, MSFenceVisitor visit, void *closure);
 /* Visit every free range [base, limit) not attached to a buffer. */
 typedef Bool (*MSFreeVisitor)(MS ms, Addr base, Addr limit, void *closure);

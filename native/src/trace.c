@@ -172,9 +172,10 @@ static Res traceNailFromAmbiguousObjects(Arena arena, ScanState ss)
       Seg seg = RING_ELT(SegStruct, poolRing, snode);
       if (seg->rank != RANK_AMBIG) continue;
       res = pool->klass->scanSeg(pool, ss, seg);
-      if (res != RES_OK) break;
+      if (res != RES_OK) goto done;
     }
   }
+done:
   ss->nailOnly = FALSE;
   return res;
 }

@@ -41,7 +41,8 @@ struct gcp_wtable_s {
   mps_ld_s ld;
   size_t length;              /* slots per array (a power of two) */
   size_t used;                /* slots not NULL (live entries and deleted ones) */
-  size_t count, splatted, rehashes;
+  size_t count, splatted;      /* also changed by the scan method: atomically */
+  size_t rehashes;
   int weakKeys;
 };
 
@@ -73,7 +74,10 @@ static mps_res_t wtScan(mps_ss_t ss, mps_addr_t base, mps_addr_t limit)
         if (r == NULL) {          /* a weak reference to a dead object */
           slots[i] = WT_DELETED;
           if (partner != NULL) wtSlots(partner)[i] = WT_DELETED;
-          if (table != NULL) { ++table->splatted; --table->count; }
+          if (table != NULL) {
+            __atomic_add_fetch(&table->splatted, 1, __ATOMIC_RELAXED);
+            __atomic_sub_fetch(&table->count, 1, __ATOMIC_RELAXED);
+          }
         } else {
           slots[i] = (WtWord)r;
         }
@@ -175,7 +179,8 @@ static mps_res_t wtRehash(gcp_wtable_t table, size_t length)
   table->arrays[WT_KEYS] = table->arrays[2];
   table->arrays[WT_VALUES] = table->arrays[3];
   table->length = length;
-  table->used = table->count = 0;
+  table->used = 0;
+  __atomic_store_n(&table->count, 0, __ATOMIC_RELAXED);
   mps_ld_reset(&table->ld, table->arena);
   for (i = 0; i < oldLength; ++i) {
     int found;
@@ -185,7 +190,8 @@ static mps_res_t wtRehash(gcp_wtable_t table, size_t length)
     wtSlots(table->arrays[WT_KEYS])[j] = oldKeys[i];
     wtSlots(table->arrays[WT_VALUES])[j] = oldValues[i];
     mps_ld_add(&table->ld, table->arena, (mps_addr_t)oldKeys[i]);
-    ++table->used, ++table->count;
+    ++table->used;
+    __atomic_add_fetch(&table->count, 1, __ATOMIC_RELAXED);
   }
   /* The old pair is garbage: it must neither keep values alive nor count
    * deletions if a collection that does not condemn it scans it. */
@@ -202,6 +208,7 @@ mps_res_t gcp_wtable_create(gcp_wtable_t *table_o, mps_arena_t arena, mps_pool_t
   gcp_wtable_t table = calloc(1, sizeof *table);
   mps_res_t res;
   size_t length = 8;
+  if (capacity > ((size_t)1 << 40)) return MPS_RES_PARAM;
   if (table == NULL) return MPS_RES_MEMORY;
   while (length < 2 * capacity) length *= 2;
   table->arena = arena;
@@ -270,7 +277,7 @@ mps_res_t gcp_wtable_put(gcp_wtable_t table, mps_addr_t key, mps_addr_t value)
   }
   if (!found) {
     if (wtSlots(table->arrays[WT_KEYS])[i] == 0) ++table->used;
-    ++table->count;
+    __atomic_add_fetch(&table->count, 1, __ATOMIC_RELAXED);
     wtSlots(table->arrays[WT_KEYS])[i] = (WtWord)key;
     mps_ld_add(&table->ld, table->arena, key);
   }
@@ -303,15 +310,26 @@ mps_addr_t gcp_wtable_get(gcp_wtable_t table, mps_addr_t key)
 int gcp_wtable_remove(gcp_wtable_t table, mps_addr_t key)
 {
   long i = wtLookup(table, key);
+  WtWord expected = (WtWord)key;
   if (i < 0) return 0;
-  wtSlots(table->arrays[WT_KEYS])[i] = WT_DELETED;
+  /* A collection may delete the entry meanwhile (its weak side died): only
+   * one of the two counts it. */
+  if (!__atomic_compare_exchange_n(&wtSlots(table->arrays[WT_KEYS])[i], &expected, WT_DELETED,
+                                   0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+    return 0;
   wtSlots(table->arrays[WT_VALUES])[i] = WT_DELETED;
-  --table->count;
+  __atomic_sub_fetch(&table->count, 1, __ATOMIC_RELAXED);
   return 1;
 }
 
-size_t gcp_wtable_count(gcp_wtable_t table) { return table->count; }
-size_t gcp_wtable_splatted(gcp_wtable_t table) { return table->splatted; }
+size_t gcp_wtable_count(gcp_wtable_t table)
+{
+  return __atomic_load_n(&table->count, __ATOMIC_RELAXED);
+}
+size_t gcp_wtable_splatted(gcp_wtable_t table)
+{
+  return __atomic_load_n(&table->splatted, __ATOMIC_RELAXED);
+}
 size_t gcp_wtable_rehashes(gcp_wtable_t table) { return table->rehashes; }
 
 size_t gcp_wtable_entries(gcp_wtable_t table, mps_addr_t *keys, mps_addr_t *values, size_t max)
