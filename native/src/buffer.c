@@ -76,7 +76,8 @@ INTERN Res BufferFill(Addr *pReturn, Buffer buf, Size size)
 
   AVER(buf->ap.init == buf->ap.alloc);
   /* Trapped but with room: untrap and reserve in place. */
-  if (buf->base != NULL && alloc + size > alloc && alloc + size <= buf->poolLimit) {
+  if (buf->base != NULL && alloc + size > alloc && alloc + size <= buf->poolLimit
+      && !(pool->klass->attr & POOL_ATTR_EXACT_BUFFERS)) {
     buf->ap.limit = buf->poolLimit;
     buf->flipped = FALSE;
     buf->ap.alloc = alloc + size;
@@ -101,9 +102,11 @@ INTERN Bool BufferTrip(Buffer buf, Addr p, Size size)
 {
   UNUSED(size);
   if (buf->flipped && (Addr)buf->ap.init != buf->initAtFlip) {
-    /* The object was committed after a flip: it was not scanned. */
+    /* The object was committed after a flip: it was not scanned.  Its
+     * space may be reserved again, inline; not in a buffer that holds one
+     * object only, which stays trapped so that the retry refills. */
     buf->ap.init = buf->ap.alloc = p;
-    buf->ap.limit = buf->poolLimit;
+    buf->ap.limit = (buf->pool->klass->attr & POOL_ATTR_EXACT_BUFFERS) ? NULL : buf->poolLimit;
     buf->flipped = FALSE;
     return FALSE;
   }

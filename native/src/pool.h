@@ -22,7 +22,9 @@ enum {
   POOL_ATTR_GC = 1 << 4,      /* collected: the trace methods below */
   POOL_ATTR_SCAN = 1 << 5,    /* its objects hold references */
   POOL_ATTR_MOVES = 1 << 6,   /* collected and moving: ambiguous references must nail */
-  POOL_ATTR_RANKED_APS = 1 << 7  /* mps_ap_create_v reads a rank (spec §1.7) */
+  POOL_ATTR_RANKED_APS = 1 << 7, /* mps_ap_create_v reads a rank (spec §1.7) */
+  POOL_ATTR_EXACT_BUFFERS = 1 << 8 /* a buffer holds the one object it was filled for
+                                      (AMS debug: fences around each): never reused */
 };
 
 typedef struct ScanStateStruct *ScanState;

@@ -164,7 +164,7 @@ static void amsdFinish(Pool pool)
 }
 
 static PoolClassStruct poolClassAMSDebug = {
-  PoolClassSig, "AMS debug", sizeof(AMSDebugStruct), AMS_ATTR,
+  PoolClassSig, "AMS debug", sizeof(AMSDebugStruct), AMS_ATTR | POOL_ATTR_EXACT_BUFFERS,
   amsdVarargs, amsdInit, amsdFinish, NULL, NULL, MSBufferFill, MSBufferEmpty,
   AMS_CLASS_METHODS, amsdCheckFenceposts, amsdCheckFreeSpace, AMS_TRACE_METHODS
 };

@@ -259,15 +259,6 @@ INTERN void MSBufferEmpty(Pool pool, Buffer buf, Addr init, Addr limit)
       BTRes(mseg->fences, msIndex(pool, seg, limit));
       init = AddrSub(init, fence);
       limit = AddrAdd(limit, fence);
-    } else if (fence > 0) {
-      /* Smaller objects were committed after a commit failed at a flip (the
-       * rewound buffer took them inline): the trailing fence moves down to
-       * follow them. */
-      BTRes(mseg->fences, msIndex(pool, seg, limit));
-      ms->debug->fenceWrite(ms, init);
-      BTSet(mseg->fences, msIndex(pool, seg, init));
-      init = AddrAdd(init, fence);
-      limit = AddrAdd(limit, fence);
     }
     msSetInUse(ms, mseg, init, limit, FALSE);
     msNoteNew(ms, AddrOffset(init, limit), FALSE);
@@ -513,9 +504,8 @@ static Bool msSweepObject(MS ms, MSSeg mseg, Addr base, Addr next, void *closure
   UNUSED(closure);
   if (FSegIsMarked(&mseg->fsegStruct, base, pool->alignment)) return TRUE;
   if (fence > 0) {
-    /* An object owns the fences right before and after it, if there are
-     * any (objects committed together after a failed commit share one
-     * pair: [fence][object][object][fence]). */
+    /* [fence][object][fence]: both go with the object (the buffer held it
+     * alone, POOL_ATTR_EXACT_BUFFERS); each is checked first. */
     if (AddrOffset(seg->base, base) >= fence && BTGet(mseg->fences, msIndex(pool, seg, AddrSub(base, fence)))) {
       base = AddrSub(base, fence);
       (void)ms->debug->fenceIntact(ms, base, AddrAdd(base, fence), "reclaiming a dead object");
