@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from gc_plugin import _calls
 from gc_plugin._calls import Keywords, check, check_misuse, ffi, invalid, lib
 from gc_plugin.collector import Chain, CollectedAllocationPoint, CollectedPool, Format
-from gc_plugin.pools import Pool
+from gc_plugin.pools import DebugPool, Pool
 
 if TYPE_CHECKING:
     from gc_plugin.arena import Arena
@@ -36,19 +36,10 @@ class AMSPool(CollectedPool):
     """AMS: non-moving mark-sweep; allocation points of exact or ambiguous rank."""
 
 
-class AMSDebugPool(AMSPool):
+class AMSDebugPool(AMSPool, DebugPool):
     """AMS debug: AMS with fenceposts around every object and free-space
-    splatting; damage is reported as MisuseError."""
-
-    def check_fenceposts(self) -> None:
-        """Check every object's fenceposts (mps_pool_check_fenceposts)."""
-        lib.mps_pool_check_fenceposts(self._live())
-        check_misuse()
-
-    def check_free_space(self) -> None:
-        """Check the splat pattern of free space (mps_pool_check_free_space)."""
-        lib.mps_pool_check_free_space(self._live())
-        check_misuse()
+    splatting; damage is reported as MisuseError (check_fenceposts,
+    check_free_space)."""
 
 
 class AWLPool(CollectedPool):

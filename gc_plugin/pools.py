@@ -30,6 +30,7 @@ __all__ = [
     "MFSPool",
     "MVFFPool",
     "MVFFDebugPool",
+    "DebugPool",
     "MVTPool",
     "SegfitPool",
     "create_mfs",
@@ -228,8 +229,9 @@ class MVFFPool(ManualPool):
         return _make_cache(self, classes)
 
 
-class MVFFDebugPool(MVFFPool):
-    """MVFF debug: MVFF with fenceposts and free-space splatting."""
+class DebugPool(Pool):
+    """What the debug classes (MVFF debug, AMS debug) add: checks of
+    fenceposts and of free-space splatting."""
 
     def check_fenceposts(self) -> None:
         """Check every allocated block's fenceposts; MisuseError names damage."""
@@ -240,6 +242,10 @@ class MVFFDebugPool(MVFFPool):
         """Check the splat pattern of free space; MisuseError names damage."""
         lib.mps_pool_check_free_space(self._live())
         check_misuse()
+
+
+class MVFFDebugPool(MVFFPool, DebugPool):
+    """MVFF debug: MVFF with fenceposts and free-space splatting."""
 
 
 class MVTPool(Pool):
