@@ -22,16 +22,18 @@ machine asks for, and the main thread is registered.  Rules:
 * detach the allocation points (destroy and recreate one), so that the
   segments they filled can be evacuated.
 
-After every collection the model is checked (``_check_collection``):
+After every collection the model is checked (``_collection``):
 
 * finalization: messages arrive only for registered objects that were not
   strongly reachable (from the table, held, or pending messages), exactly
   once each, at the latest for those not reachable from another candidate;
-  their ref leads to the intact object;
+  their ref leads to the intact object; registered objects and all they
+  refer to survive;
 * every object the model says is alive survives with its id, checksum
   and reference counts, and every reference leads to the right object
   (addresses re-read from the root table, the slots and the messages; an
-  object reached twice is at one address);
+  object reached twice is at one address; live objects that nothing leads
+  to, kept by a registration, are found through the walk);
 * ambiguously held objects did not move (the held values are unchanged,
   and exact references to them still hold the same address);
 * the formatted-objects walk finds each live object exactly once, at its
@@ -40,8 +42,8 @@ After every collection the model is checked (``_check_collection``):
   objects may keep dead objects of pinned segments); AMC/AMCZ/LO pool
   walks agree with it;
 * if an exactly-referenced object moved, mps_collections advanced; LO
-  bytes in use are at least the live LO objects' and drop when LO
-  garbage is reclaimed.
+  objects did not move; LO bytes in use are at least the live LO objects'
+  and drop when LO garbage is reclaimed.
 
 Invariant after every step: arena.check() and every pool's check() hold
 (gcp_arena_consistent / gcp_pool_consistent), the format's methods met no
@@ -50,6 +52,14 @@ bad header, and every object with a known address is intact.
 Deterministic tests at the end: exactly held objects move in a moving
 collection (and location dependencies go stale), ambiguously held ones do
 not, garbage is reclaimed and free space grows, and the walks agree.
+
+The kinds of objects (which pool, which allocation point rank) are class
+attributes of GraphMachine: test_collector_weak_graph.py extends the
+machine with AMS and AWL objects of every rank, and the model and checks
+here already cover them (a weak object's references keep nothing alive and
+are NULL after a collection iff their target did not survive; ambiguous
+references keep and pin their targets; objects of non-moving kinds never
+move).
 
 Hypothesis prints failing steps and a reproduction blob; replay with
 --hypothesis-seed=N; soak with GCP_TEST_EXAMPLES=N.
@@ -62,6 +72,7 @@ import subprocess
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import pytest
 from hypothesis import HealthCheck, settings
@@ -88,22 +99,31 @@ SETTINGS = settings(
 )
 
 ROOT_SLOTS = 24
-LEAF_KINDS = ("amcz", "lo")
 
 
 @dataclass
 class Obj:
     """The model of one object: where it lives and what it refers to."""
 
-    kind: str  # "amc", "amcz" or "lo"
+    kind: str  # the allocation point it came from: "amc", "amcz", "lo", ...
     nrefs: int
     ndata: int
     size: int
     refs: list[int | None] = field(default_factory=list)
+    rank: str = "exact"  # of its references: "exact", "ambig" or "weak"
+
+
+def strong_refs(obj: Obj) -> list[int]:
+    """The objects ``obj`` keeps alive: what its slots refer to, unless
+    they are weak (ambiguous slots keep their targets like exact ones)."""
+    if obj.rank == "weak":
+        return []
+    return [r for r in obj.refs if r is not None]
 
 
 def closure(objs: dict[int, Obj], starts: set[int]) -> set[int]:
-    """Every object reachable from ``starts`` along the model's edges."""
+    """Every object reachable from ``starts`` along the model's strong
+    edges (a weak slot keeps nothing alive)."""
     seen: set[int] = set()
     stack = list(starts)
     while stack:
@@ -111,11 +131,25 @@ def closure(objs: dict[int, Obj], starts: set[int]) -> set[int]:
         if ident in seen:
             continue
         seen.add(ident)
-        stack.extend(r for r in objs[ident].refs if r is not None)
+        stack.extend(strong_refs(objs[ident]))
     return seen
 
 
 class GraphMachine(RuleBasedStateMachine):
+    # The kinds of objects: each is allocated on an allocation point of its
+    # own, in pool POOL[kind], with references of rank RANK[kind] (default
+    # exact; the allocation point gets that rank if one is given).
+    # test_collector_weak_graph.py extends them.
+    KINDS: ClassVar[tuple[str, ...]] = ("amc", "amcz", "lo")
+    POOL: ClassVar[dict[str, str]] = {"amc": "amc", "amcz": "amcz", "lo": "lo"}
+    RANK: ClassVar[dict[str, str]] = {}
+    SCANNED: ClassVar[tuple[str, ...]] = ("amc",)  # kinds with reference slots
+    LEAF_KINDS: ClassVar[tuple[str, ...]] = ("amcz", "lo")
+    MOVING: ClassVar[tuple[str, ...]] = ("amc", "amcz")  # kinds whose objects may move
+    STRUCTURE_KINDS: ClassVar[tuple[str, ...]] = ("amc", "amc", "amc", "amcz", "lo")
+    # Non-moving pools: their bytes in use must drop when garbage is reclaimed.
+    SWEPT_POOLS: ClassVar[tuple[str, ...]] = ("lo",)
+
     def __init__(self) -> None:
         super().__init__()
         self.arena = gc_plugin.Arena()
@@ -135,6 +169,7 @@ class GraphMachine(RuleBasedStateMachine):
         self.roots: list[int | None] = [None] * ROOT_SLOTS
         self.registered: set[int] = set()  # finalization registrations, no message yet
         self.pending: dict[int, gc.Message] = {}  # finalization messages not discarded
+        self.discarded: set[int] = set()  # objects whose finalization message was discarded
         self.next_id = 1
         self.collects = 0
 
@@ -161,9 +196,10 @@ class GraphMachine(RuleBasedStateMachine):
             "lo": gc.lo_pool(arena, self.fmt, chain, gen=lo_gen),
         }
         assert [self.pools[k].class_name for k in ("amc", "amcz", "lo")] == ["AMC", "AMCZ", "LO"]
-        for kind, pool in self.pools.items():
+        for pool in self.pools.values():
             assert pool.alignment == 8 and pool.format is self.fmt
-            self.aps[kind] = pool.allocation_point()
+        for kind in self.KINDS:
+            self.aps[kind] = self._new_ap(kind)
         self.table = gc.RootTable(arena, ROOT_SLOTS)
 
     def _ready(self) -> bool:
@@ -181,12 +217,16 @@ class GraphMachine(RuleBasedStateMachine):
         assert self.table is not None
         return self.table
 
-    def _known(self, kinds: tuple[str, ...] = ("amc", "amcz", "lo"), with_refs: bool = False
+    def _known(self, kinds: tuple[str, ...] | None = None, with_refs: bool = False
                ) -> list[int]:
+        kinds = self.KINDS if kinds is None else kinds
         return sorted(
             i for i in self.addr
             if self.objs[i].kind in kinds and (not with_refs or self.objs[i].nrefs > 0)
         )
+
+    def _new_ap(self, kind: str) -> gc.CollectedAllocationPoint:
+        return self.pools[self.POOL[kind]].allocation_point(rank=self.RANK.get(kind))
 
     def _target(self, data: st.DataObject, label: str) -> int | None:
         known = self._known()
@@ -201,9 +241,10 @@ class GraphMachine(RuleBasedStateMachine):
         assert address % 8 == 0
         assert self.f.ident(address) == ident and self.f.nrefs(address) == nrefs
         assert self.f.refs(address) == [0] * nrefs
-        self.objs[ident] = Obj(kind, nrefs, ndata, self.f.size(nrefs, ndata), [None] * nrefs)
+        self.objs[ident] = Obj(kind, nrefs, ndata, self.f.size(nrefs, ndata), [None] * nrefs,
+                               self.RANK.get(kind, "exact"))
         self.addr[ident] = address
-        assert self.arena.addr_pool(address) is self.pools[kind]
+        assert self.arena.addr_pool(address) is self.pools[self.POOL[kind]]
         return ident
 
     def _place(self, data: st.DataObject, ident: int) -> None:
@@ -213,7 +254,7 @@ class GraphMachine(RuleBasedStateMachine):
             slot = data.draw(st.integers(0, ROOT_SLOTS - 1), label="root slot")
             self._set_root(slot, ident)
         elif where == "slot":
-            holders = [i for i in self._known(("amc",), with_refs=True) if i != ident]
+            holders = [i for i in self._known(self.SCANNED, with_refs=True) if i != ident]
             if holders:
                 src = data.draw(st.sampled_from(holders), label="holder")
                 slot = data.draw(st.integers(0, self.objs[src].nrefs - 1), label="slot")
@@ -231,8 +272,9 @@ class GraphMachine(RuleBasedStateMachine):
 
     @precondition(_ready)
     @rule(data=st.data(), nrefs=st.integers(0, 5), ndata=st.integers(2, 6))
-    def alloc_amc(self, data: st.DataObject, nrefs: int, ndata: int) -> None:
-        ident = self._new("amc", nrefs, ndata)
+    def alloc_scanned(self, data: st.DataObject, nrefs: int, ndata: int) -> None:
+        kind = data.draw(st.sampled_from(self.SCANNED), label="kind")
+        ident = self._new(kind, nrefs, ndata)
         # Sometimes fill the new object's slots straight away.
         for slot in range(nrefs):
             if data.draw(st.booleans(), label=f"fill slot {slot}"):
@@ -240,16 +282,17 @@ class GraphMachine(RuleBasedStateMachine):
         self._place(data, ident)
 
     @precondition(_ready)
-    @rule(data=st.data(), kind=st.sampled_from(LEAF_KINDS), ndata=st.integers(2, 40))
-    def alloc_leaf(self, data: st.DataObject, kind: str, ndata: int) -> None:
+    @rule(data=st.data(), ndata=st.integers(2, 40))
+    def alloc_leaf(self, data: st.DataObject, ndata: int) -> None:
+        kind = data.draw(st.sampled_from(self.LEAF_KINDS), label="kind")
         self._place(data, self._new(kind, 0, ndata))
 
     @precondition(_ready)
-    @rule(data=st.data(), kind=st.sampled_from(["amc", "amcz", "lo"]),
-          ndata=st.integers(4000, 9000))
-    def alloc_large(self, data: st.DataObject, kind: str, ndata: int) -> None:
+    @rule(data=st.data(), ndata=st.integers(4000, 9000))
+    def alloc_large(self, data: st.DataObject, ndata: int) -> None:
         """Larger than the AMC pools' large size: a segment of its own."""
-        nrefs = 2 if kind == "amc" else 0
+        kind = data.draw(st.sampled_from(self.KINDS), label="kind")
+        nrefs = 2 if kind in self.SCANNED else 0
         self._place(data, self._new(kind, nrefs, ndata))
 
     @precondition(_ready)
@@ -259,8 +302,8 @@ class GraphMachine(RuleBasedStateMachine):
         to known objects); the first is stored somewhere."""
         made: list[int] = []
         for _ in range(count):
-            kind = data.draw(st.sampled_from(["amc", "amc", "amc", "amcz", "lo"]), label="kind")
-            nrefs = data.draw(st.integers(0, 4), label="nrefs") if kind == "amc" else 0
+            kind = data.draw(st.sampled_from(self.STRUCTURE_KINDS), label="kind")
+            nrefs = data.draw(st.integers(0, 4), label="nrefs") if kind in self.SCANNED else 0
             ident = self._new(kind, nrefs, data.draw(st.integers(2, 5), label="ndata"))
             pool = made + self._known()[-10:]
             for slot in range(nrefs):
@@ -273,9 +316,10 @@ class GraphMachine(RuleBasedStateMachine):
     @rule(data=st.data(), count=st.integers(10, 120))
     def alloc_garbage(self, data: st.DataObject, count: int) -> None:
         """Many small objects, only the last one kept anywhere."""
+        kind = data.draw(st.sampled_from(self.SCANNED), label="kind")
         last = 0
         for _ in range(count):
-            last = self._new("amc", 1, 2)
+            last = self._new(kind, 1, 2)
         self._place(data, last)
 
     # ---- rewiring ----------------------------------------------------------------------
@@ -285,20 +329,21 @@ class GraphMachine(RuleBasedStateMachine):
     def set_root(self, data: st.DataObject, slot: int) -> None:
         self._set_root(slot, self._target(data, "root target"))
 
-    @precondition(lambda self: self._ready() and bool(self._known(("amc",), with_refs=True)))
+    @precondition(lambda self: self._ready() and bool(self._known(self.SCANNED, with_refs=True)))
     @rule(data=st.data())
     def set_ref(self, data: st.DataObject) -> None:
-        src = data.draw(st.sampled_from(self._known(("amc",), with_refs=True)), label="source")
+        src = data.draw(st.sampled_from(self._known(self.SCANNED, with_refs=True)), label="source")
         slot = data.draw(st.integers(0, self.objs[src].nrefs - 1), label="slot")
         self._set_ref(src, slot, self._target(data, "target"))
 
     @precondition(_ready)
-    @rule(kind=st.sampled_from(["amc", "amcz", "lo"]))
-    def detach_ap(self, kind: str) -> None:
+    @rule(data=st.data())
+    def detach_ap(self, data: st.DataObject) -> None:
         """A new allocation point: the old buffer's segment is no longer
         attached, so a collection may evacuate it."""
+        kind = data.draw(st.sampled_from(self.KINDS), label="kind")
         self.aps[kind].destroy()
-        self.aps[kind] = self.pools[kind].allocation_point()
+        self.aps[kind] = self._new_ap(kind)
 
     # ---- finalization --------------------------------------------------------------------
 
@@ -327,6 +372,7 @@ class GraphMachine(RuleBasedStateMachine):
     def discard_message(self, data: st.DataObject, resurrect: bool) -> None:
         ident = data.draw(st.sampled_from(sorted(self.pending)), label="message of")
         message = self.pending.pop(ident)
+        self.discarded.add(ident)
         address = message.finalization_ref()
         assert address == self.addr[ident]
         if resurrect:
@@ -364,13 +410,22 @@ class GraphMachine(RuleBasedStateMachine):
         candidates = self.registered - strong
         must: set[int] = set()
         for c in candidates:
-            others = {r for o in candidates if o != c for r in self.objs[o].refs if r is not None}
+            others = {r for o in candidates if o != c for r in strong_refs(self.objs[o])}
             if c not in closure(self.objs, others):
                 must.add(c)
+        # What survives: the strongly reachable, and what finalization keeps
+        # (registered objects, finalized now or not, and all they refer to).
+        # A weak reference to anything else must be NULL afterwards.
         live = closure(self.objs, strong | self.registered)
-        lo_live_bytes = sum(self.objs[i].size for i in live if self.objs[i].kind == "lo")
-        lo_dead = any(o.kind == "lo" and i not in live for i, o in self.objs.items())
-        lo_in_use = self.pools["lo"].total_size - self.pools["lo"].free_size
+        # Non-moving pools: (bytes in use, bytes of live objects, any garbage?)
+        swept = {
+            name: (
+                self.pools[name].total_size - self.pools[name].free_size,
+                sum(o.size for i, o in self.objs.items() if i in live and self.POOL[o.kind] == name),
+                any(i not in live for i, o in self.objs.items() if self.POOL[o.kind] == name),
+            )
+            for name in self.SWEPT_POOLS
+        }
         old_addr = dict(self.addr)
         epoch = gc.collections(arena)
         heap_bytes = sum(p.total_size for p in self.pools.values())
@@ -419,6 +474,7 @@ class GraphMachine(RuleBasedStateMachine):
 
         # ---- addresses, re-read from the heap; contents
         addr: dict[int, int] = {}
+        splatted: set[int] = set()  # targets of weak slots found NULL
 
         def found(ident: int, address: int, via: str) -> None:
             obj = self.objs[ident]
@@ -434,38 +490,52 @@ class GraphMachine(RuleBasedStateMachine):
                 )
             addr[ident] = address
 
-        for slot, ident in enumerate(self.roots):
-            if ident is not None:
-                found(ident, self.t[slot], f"root slot {slot}")
+        def follow(stack: list[int]) -> None:
+            """Check the slots of the objects on ``stack`` (found already) and
+            of every object they lead to."""
+            while stack:
+                ident = stack.pop()
+                obj = self.objs[ident]
+                refs = f.refs(addr[ident])
+                for slot, target in enumerate(obj.refs):
+                    via = f"object {ident} slot {slot}"
+                    if target is None:
+                        assert refs[slot] == 0, f"{via}: NULL became {refs[slot]:#x}"
+                        continue
+                    if obj.rank == "weak" and target not in live:
+                        if refs[slot] == 0:  # splatted, as it must be
+                            splatted.add(target)
+                            obj.refs[slot] = None
+                            continue
+                        assert held, (
+                            f"{via}: a weak reference to object {target}, which nothing kept "
+                            f"alive (not strongly reachable, not registered for finalization), "
+                            f"was not splatted: it is {refs[slot]:#x}"
+                        )
+                        # A stale word on the C stack may have kept it: then it
+                        # is intact and so is all it refers to, and no weak
+                        # reference to any of that was splatted.
+                        kept = closure(self.objs, {target}) - live
+                        assert not kept & splatted, (
+                            f"{via}: object {target} survived, but weak references to "
+                            f"{sorted(kept & splatted)} were splatted"
+                        )
+                        live.update(kept)
+                    new = target not in addr
+                    found(target, refs[slot], via)
+                    if new:
+                        stack.append(target)
+
+        for slot, root in enumerate(self.roots):
+            if root is not None:
+                found(root, self.t[slot], f"root slot {slot}")
             else:
                 assert self.t[slot] == 0
         for ident, address in held.items():
             found(ident, address, "held")
         for ident, message in self.pending.items():
             found(ident, message.finalization_ref(), "finalization message")
-        stack = list(addr)
-        while stack:
-            ident = stack.pop()
-            refs = f.refs(addr[ident])
-            for slot, target in enumerate(self.objs[ident].refs):
-                via = f"object {ident} slot {slot}"
-                if target is None:
-                    assert refs[slot] == 0, f"{via}: NULL became {refs[slot]:#x}"
-                    continue
-                new = target not in addr
-                found(target, refs[slot], via)
-                if new:
-                    stack.append(target)
-        for ident, address in held.items():
-            assert addr[ident] == address, (
-                f"object {ident} was held ambiguously at {address:#x} but moved to "
-                f"{addr[ident]:#x}"
-            )
-        moved = [i for i in addr if i in old_addr and addr[i] != old_addr[i]]
-        if moved:
-            assert gc.collections(arena) > epoch, (
-                f"objects {moved[:5]} moved but mps_collections stayed at {epoch}"
-            )
+        follow(list(addr))
 
         # ---- the heap holds the live objects, once each, and (with no
         # ambiguous roots) nothing else
@@ -480,9 +550,18 @@ class GraphMachine(RuleBasedStateMachine):
             walked[ident] = item.address
             assert item.format is f
             if ident in self.objs:
-                assert item.pool is self.pools[self.objs[ident].kind]
+                assert item.pool is self.pools[self.POOL[self.objs[ident].kind]]
         missing = live - set(walked)
         assert not missing, f"live objects {sorted(missing)[:10]} are not in the walk"
+        # Live objects no root, held reference or message leads to (kept by a
+        # registration that was not finalized yet): found through the walk.
+        for ident in sorted(live - set(addr)):
+            found(ident, walked[ident], "the walk")
+            follow([ident])
+        unexpected = set(addr) - live
+        assert not unexpected, (
+            f"objects {sorted(unexpected)[:10]} were reached, but the model has them dead"
+        )
         extra = set(walked) - live
         if not held:
             assert not extra, (
@@ -493,30 +572,62 @@ class GraphMachine(RuleBasedStateMachine):
             assert all(0 < i < self.next_id for i in extra)
         for ident, address in addr.items():
             assert walked[ident] == address
-        for kind, pool in self.pools.items():
+
+        # ---- what moved
+        for ident, address in held.items():
+            assert addr[ident] == address, (
+                f"object {ident} was held ambiguously at {address:#x} but moved to "
+                f"{addr[ident]:#x}"
+            )
+        for ident, address in addr.items():
+            kind = self.objs[ident].kind
+            if ident in old_addr and kind not in self.MOVING:
+                assert address == old_addr[ident], (
+                    f"object {ident} of the non-moving kind {kind} moved from "
+                    f"{old_addr[ident]:#x} to {address:#x}"
+                )
+        for ident in live:
+            obj = self.objs[ident]
+            if obj.rank != "ambig":
+                continue
+            for slot, target in enumerate(obj.refs):
+                if target is not None and target in old_addr:
+                    assert addr[target] == old_addr[target], (
+                        f"object {target}, referred to by ambiguous slot {slot} of live "
+                        f"object {ident}, moved from {old_addr[target]:#x} to {addr[target]:#x}"
+                    )
+        moved = [i for i in addr if i in old_addr and addr[i] != old_addr[i]]
+        if moved:
+            assert gc.collections(arena) > epoch, (
+                f"objects {moved[:5]} moved but mps_collections stayed at {epoch}"
+            )
+
+        # ---- the pools' walks agree with the arena's
+        for name, pool in self.pools.items():
             in_pool = {o.address for o in items if o.pool is pool}
-            assert set(pool.walk()) == in_pool, f"{kind} pool walk disagrees with the arena walk"
+            assert set(pool.walk()) == in_pool, f"{name} pool walk disagrees with the arena walk"
             count, where, header = f.errors()
             assert count == 0, (
-                f"{kind} pool walk: an area does not start with a header ({header:#x} at "
+                f"{name} pool walk: an area does not start with a header ({header:#x} at "
                 f"{where:#x}): are the areas base pointers (spec §6.3)?"
             )
             assert pool.check() is True
 
         # ---- space
-        for kind, pool in self.pools.items():
+        for name, pool in self.pools.items():
             total, free = pool.total_size, pool.free_size
-            need = sum(self.objs[i].size for i in live if self.objs[i].kind == kind)
+            need = sum(self.objs[i].size for i in live if self.POOL[self.objs[i].kind] == name)
             assert 0 <= free <= total and total - free >= need, (
-                f"{kind}: total {total}, free {free}, but {need} bytes of live objects"
+                f"{name}: total {total}, free {free}, but {need} bytes of live objects"
             )
-        lo = self.pools["lo"]
-        lo_now = lo.total_size - lo.free_size
-        assert lo_now >= lo_live_bytes, (lo_now, lo_live_bytes)
-        if not held and lo_dead:
-            assert lo_now < lo_in_use, (
-                f"LO garbage was reclaimed but bytes in use went {lo_in_use} -> {lo_now}"
-            )
+        for name, (in_use, live_bytes, dead) in swept.items():
+            pool = self.pools[name]
+            now = pool.total_size - pool.free_size
+            assert now >= live_bytes, (name, now, live_bytes)
+            if not held and dead:
+                assert now < in_use, (
+                    f"{name} garbage was reclaimed but bytes in use went {in_use} -> {now}"
+                )
 
         # ---- the model after the collection
         self.objs = {i: o for i, o in self.objs.items() if i in live}
@@ -542,8 +653,8 @@ class GraphMachine(RuleBasedStateMachine):
             assert self.fmt.refs(address) == [
                 self.addr[r] if r is not None else 0 for r in self.objs[ident].refs
             ], f"object {ident}'s references changed outside a collection"
-        for slot, ident in enumerate(self.roots):
-            assert self.t[slot] == (self.addr[ident] if ident is not None else 0)
+        for slot, root in enumerate(self.roots):
+            assert self.t[slot] == (self.addr[root] if root is not None else 0)
 
     # ---- teardown ------------------------------------------------------------------------------
 
