@@ -1,5 +1,6 @@
-/* weakfmt.h -- the object format of test_awl_weak and test_ams: one
- * format for AMC, AMS, AWL and LO objects, including the keys and values
+/* weakfmt.h -- the object format of test_awl_weak, test_weak_cache,
+ * test_ams and test_ams_debug: one format for AMC, AMS, AWL and LO
+ * objects, including the keys and values
  * arrays of weak hash tables as MPS clients build them in AWL (spec §3.6),
  * and objects of ambiguous rank (AMS, spec §3.5).  Header-only, like
  * testlib.h (include that first).
