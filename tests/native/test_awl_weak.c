@@ -1,7 +1,7 @@
 /* test_awl_weak.c -- weak-key hash tables built in AWL exactly as MPS
  * clients build them, through the public MPS interface, with finalization
  * of their keys, checked after every collection against a model of what
- * is strongly reachable (weakmodel.h, weaktable.h; weak-value caches and
+ * is strongly reachable (weakmodel.h, weaktables.h; weak-value caches and
  * misuse are in test_weak_cache.c).
  *
  * Each table object (AMC or AMS; it holds the table's mps_ld_s) refers to
@@ -62,7 +62,7 @@
 #include "testlib.h"
 #include "weakfmt.h"
 #include "weakmodel.h"
-#include "weaktable.h"
+#include "weaktables.h"
 
 /* Insert a new key object (rooted in slot r) with a new value. */
 static int insertWeakKey(int t, int keyPool, int valKind, int r)

@@ -2,7 +2,7 @@
  * clients build them, through the public MPS interface, with weak roots
  * and finalization of their values, checked after every collection
  * against a model of what is strongly reachable (weakmodel.h,
- * weaktable.h; weak-key tables are in test_awl_weak.c); and misuse of
+ * weaktables.h; weak-key tables are in test_awl_weak.c); and misuse of
  * the weak and ambiguous ranks.
  *
  * Each cache object (AMC or AMS) refers to a keys array of rank exact
@@ -56,7 +56,7 @@
 #include "testlib.h"
 #include "weakfmt.h"
 #include "weakmodel.h"
-#include "weaktable.h"
+#include "weaktables.h"
 
 /* Insert an integer key with a value: a new object (kept in root slot r,
  * or only by the cache when r < 0) or an existing rooted one. */

@@ -12,7 +12,7 @@
  * splatted, nothing splatted twice; finalization messages exactly for the
  * finalizable objects, at most one per registration; every reference to
  * an object the same address; non-moving pools' objects never move.
- * The tables themselves, as a client writes them, are in weaktable.h.
+ * The tables themselves, as a client writes them, are in weaktables.h.
  * Header-only, like testlib.h (include that and weakfmt.h first).
  */
 #ifndef WEAKMODEL_H

@@ -1,4 +1,4 @@
-/* weaktable.h -- weak hash tables as MPS clients build them in AWL, for
+/* weaktables.h -- weak hash tables as MPS clients build them in AWL, for
  * test_awl_weak and test_weak_cache (with the model of weakmodel.h): a
  * table object (AMC or AMS; it holds the table's mps_ld_s in two data
  * words) refers to a keys array and a values array, both AWL objects that
