@@ -44,10 +44,15 @@ static Addr amcSegEnd(FSeg fseg)
   return buf != NULL ? (Addr)buf->ap.init : fseg->end;
 }
 
+/* A segment of one large object (at least MPS_KEY_LARGE_SIZE bytes): it is
+ * kept in place rather than copied.  The object's size decides, not the
+ * segment's: a nursery segment that happens to hold one small object
+ * (its allocation point went away) is evacuated like any other. */
 static Bool amcSegIsLarge(AMC amc, FSeg fseg)
 {
-  return SegSize(FSegSeg(fseg)) >= amc->largeSize && FSegSeg(fseg)->buffer == NULL
-      && fseg->end > FSegSeg(fseg)->base && FSegNext(amc->poolStruct.format, FSegSeg(fseg)->base) == fseg->end;
+  Seg seg = FSegSeg(fseg);
+  return seg->buffer == NULL && AddrOffset(seg->base, fseg->end) >= amc->largeSize
+      && FSegNext(amc->poolStruct.format, seg->base) == fseg->end;
 }
 
 static void amcVarargs(ArgStruct *args, va_list varargs)

@@ -423,6 +423,24 @@ static void ldHeader(void)
   CHECK(alive(roots[0], idBase + 5));
 }
 
+/* A small object alone in a nursery segment (its allocation point went
+ * away) moves like any other: it used to be taken for a large object,
+ * which the segment's size (not the object's) had decided. */
+static void loneSmallObject(void)
+{
+  static mps_addr_t roots[1];
+  mps_addr_t old;
+  mps_ap_t ap;
+  newArena();
+  ap = newAp(newPool(NULL, 0));
+  areaRoot(roots, 1, mps_rank_exact());
+  roots[0] = old = alloc(ap, 0, 2, idBase + 6);
+  mps_ap_destroy(ap);
+  CHECK(mps_arena_collect(arena) == MPS_RES_OK);
+  CHECK(roots[0] != old);               /* it moved */
+  CHECK(alive(roots[0], idBase + 6));
+}
+
 /* 1 if the word is write-protected: read() into it fails with EFAULT
  * instead of faulting.  The word keeps its value. */
 static int writeProtected(mps_word_t *p)
@@ -663,6 +681,7 @@ static const struct { void (*fn)(void); const char *what; int status, seconds, e
   {deregOther, "mps_thread_dereg from another thread", 0, 10, 0},
   {allThreadsNoFds, "all threads without file descriptors", 0, 10, 0},
   {ldHeader, "location dependency, in-band header", 0, 10, 0},
+  {loneSmallObject, "a lone small object in a nursery segment moves", 0, 10, 0},
   {segvLongjmp, "siglongjmp out of the program's SIGSEGV handler", 0, 10, 0},
   {segvOnstack, "stack overflow reaches an SA_ONSTACK handler", 7, 10, 0},
   {forkRegistered, "fork: the forking thread's stack in the child", 0, 10, 0},
