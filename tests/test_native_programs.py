@@ -7,7 +7,8 @@ cool variety under AddressSanitizer and UndefinedBehaviorSanitizer, run without
 arguments (a program picks and prints its own seed), and must exit 0.
 tests/native/registers/test_registers.c (a reference held only in a
 callee-saved register) is built separately with gcc and clang at -O2 and at
--O3 -fomit-frame-pointer and linked with the cool and hot libraries.
+-O3 -fomit-frame-pointer and linked with the cool and hot libraries, and for
+AArch64 with a cross compiler, run under qemu-user.
 Each xdist worker builds each variety's library once, in a private
 directory, so that parallel workers never race on native/build.
 """
@@ -35,6 +36,12 @@ REGISTER_BUILDS = {
     "clang-O2": ("clang", ["-O2"]),
     "clang-O3-nofp": ("clang", ["-O3", "-fomit-frame-pointer"]),
 }
+# The register test is also built for AArch64 with a cross compiler and run
+# under qemu-user (.ci/run installs both on Debian): the signal frame and the
+# callee-saved registers (d8-d15 among them) differ there.
+AARCH64_CC = "aarch64-linux-gnu-gcc"
+AARCH64_RUN = "qemu-aarch64"
+AARCH64_BUILDS = {"O2": ["-O2"], "O3-nofp": ["-O3", "-fomit-frame-pointer"]}
 RUN_TIMEOUT = 300  # seconds per program
 OUTPUT_LIMIT = 20000  # characters of output shown on failure
 
@@ -135,14 +142,40 @@ def test_register_roots(
     _compile_and_run(compile_cmd, exe, f"{REGISTER_PROGRAM.name} ({build}, {variety})", tmp_path)
 
 
-def _compile_and_run(compile_cmd: list[str], exe: Path, label: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("build", AARCH64_BUILDS)
+def test_register_roots_aarch64(build: str, tmp_path: Path) -> None:
+    """test_registers.c for AArch64 (the cool core compiled from the unity
+    file with the cross compiler, linked statically) under qemu-user."""
+    missing = [tool for tool in (AARCH64_CC, AARCH64_RUN) if shutil.which(tool) is None]
+    if missing:
+        pytest.skip(f"{' and '.join(missing)} not installed (.ci/run installs them on Debian)")
+    core = tmp_path / "mps-aarch64.o"
+    result = subprocess.run(
+        [AARCH64_CC, "-std=c11", "-O1", "-g", "-DCONFIG_VAR_COOL", "-I", str(NATIVE / "include"),
+         "-I", str(NATIVE / "src"), "-c", str(NATIVE / "src" / "mps.c"), "-o", str(core)],
+        capture_output=True, text=True, env=_env(),
+    )
+    if result.returncode != 0:
+        pytest.fail("compiling the core for AArch64 failed\n" + _show(result), pytrace=False)
+    exe = tmp_path / f"test_registers-aarch64-{build}"
+    compile_cmd = [
+        AARCH64_CC, "-std=c11", *AARCH64_BUILDS[build], "-g", "-I", str(NATIVE / "include"),
+        str(REGISTER_PROGRAM), str(core), "-o", str(exe), "-static", "-lpthread", "-lm",
+    ]
+    _compile_and_run(compile_cmd, exe, f"{REGISTER_PROGRAM.name} (AArch64 {build})", tmp_path,
+                     runner=[AARCH64_RUN])
+
+
+def _compile_and_run(
+    compile_cmd: list[str], exe: Path, label: str, tmp_path: Path, runner: list[str] | None = None
+) -> None:
     result = subprocess.run(compile_cmd, capture_output=True, text=True, env=_env())
     if result.returncode != 0:
         pytest.fail(f"compiling {label} failed\n" + _show(result), pytrace=False)
 
     try:
         run = subprocess.run(
-            [str(exe)],
+            [*(runner or []), str(exe)],
             capture_output=True,
             text=True,
             errors="replace",

@@ -40,7 +40,7 @@
  * collection is refused rather than run with threads unaccounted for.
  *
  * Own registers: the collecting thread stores its callee-saved registers
- * (rbx, rbp, r12-r15 on x86-64; x19-x29 on AArch64) into an array with
+ * (rbx, rbp, r12-r15 on x86-64; x19-x29 and d8-d15 on AArch64) into an array with
  * inline assembly -- not setjmp, whose saved rbp is mangled -- and that
  * array is scanned with the stack.
  * Design: docs/design/threads.md.
@@ -434,7 +434,7 @@ static Res threadScanStopped(ScanState ss, Thread thr, Addr cold, mps_area_scan_
 __attribute__((no_sanitize("address"))) NOINLINE
 static Res threadScanCurrent(ScanState ss, Addr cold, mps_area_scan_t scan, void *closure)
 {
-  Word regs[12];
+  Word regs[20];              /* x86-64: 7 used; AArch64: x19-x29, sp, d8-d15 */
   Addr hot;
   Res res;
   memset(regs, 0, sizeof regs);
@@ -450,6 +450,8 @@ static Res threadScanCurrent(ScanState ss, Addr cold, mps_area_scan_t scan, void
     "stp x19, x20, [%0, #0]\n\t" "stp x21, x22, [%0, #16]\n\t" "stp x23, x24, [%0, #32]\n\t"
     "stp x25, x26, [%0, #48]\n\t" "stp x27, x28, [%0, #64]\n\t" "str x29, [%0, #80]\n\t"
     "mov x9, sp\n\t" "str x9, [%0, #88]\n\t"
+    "stp d8, d9, [%0, #96]\n\t" "stp d10, d11, [%0, #112]\n\t"
+    "stp d12, d13, [%0, #128]\n\t" "stp d14, d15, [%0, #144]\n\t"
     : : "r"(regs) : "x9", "memory");
   hot = (Addr)regs[11];
 #endif

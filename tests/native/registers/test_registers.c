@@ -24,9 +24,11 @@
  * and once the message is discarded a collection reclaims it -- proof that
  * nothing but the register kept it alive.
  * Vector registers (x86-64: a lane of xmm8, of ymm9's upper half, of zmm8's
- * upper half, of zmm17; skipped where the processor lacks AVX/AVX-512F) are
- * tested in case (b) only: they are caller-saved, so only a thread stopped
- * asynchronously can be holding a reference in one.
+ * upper half, of zmm17, skipped where the processor lacks AVX/AVX-512F;
+ * AArch64: the upper halves of v8 and v17) are tested in case (b) only:
+ * they are caller-saved, so only a thread stopped asynchronously can be
+ * holding a reference in one.  AArch64's d8 (callee-saved) is tested in
+ * both cases.
  * Built by tests/test_native_programs.py with gcc and clang at -O2 and at
  * -O3 -fomit-frame-pointer.  Usage: test_registers [seed].
  * Spec: mps-interface.md §8.3, §9, §12.
@@ -143,6 +145,7 @@ static int cpuHas(int level)
                                       : __builtin_cpu_supports("avx512f");
 }
 #define VREGS(X) X(xmm8, 0) X(ymm9, 1) X(zmm8, 2) X(zmm17, 2)
+#define VHOLDS(X)                /* no callee-saved vector registers on x86-64 */
 
 #elif defined(__aarch64__) && defined(__linux__)
 #define ARCH "aarch64"
@@ -183,7 +186,48 @@ static int cpuHas(int level)
   "cbz w16, 2b\n\t" EPILOGUE("treg_spin_" reg, reg));
 #define REGS(X) X(x19) X(x20) X(x21) X(x22) X(x23) X(x24) X(x25) X(x26) X(x27) \
   X(x28) X(x29)
-#define VREGS(X)                 /* no vector cases on AArch64 yet */
+/* Vector registers: v0-v31 are caller-saved except the low halves of
+ * v8-v15 (d8-d15), which a function may keep a value in across calls: d8
+ * is tested in the collecting thread too (the collector spills d8-d15).
+ * The pointer goes in with fmov/ins from x0 and comes back the same way;
+ * d8 and d9 are the caller's and are saved around. */
+#define VPROLOGUE(name, put) \
+  ".pushsection .text\n\t.p2align 2\n\t.globl " name "\n\t.hidden " name "\n\t" \
+  ".type " name ", %function\n" name ":\n\t" \
+  "stp x29, x30, [sp, #-48]!\n\t" \
+  "stp d8, d9, [sp, #16]\n\t" \
+  LOAD("x16", "treg_make") "blr x16\n\t" \
+  "mvn x0, x0\n\t" \
+  "adrp x16, treg_hidden\n\tstr x0, [x16, #:lo12:treg_hidden]\n\t" \
+  "mov x0, xzr\n\t" \
+  LOAD("x16", "treg_scrub") "blr x16\n\t" \
+  "movi v8.2d, #0\n\tmovi v17.2d, #0\n\t" \
+  "adrp x16, treg_hidden\n\tldr x0, [x16, #:lo12:treg_hidden]\n\t" \
+  "str xzr, [x16, #:lo12:treg_hidden]\n\t" \
+  "mvn x0, x0\n\t" \
+  "adrp x16, treg_clear\n\tldr w16, [x16, #:lo12:treg_clear]\n\t" \
+  "cbz w16, 1f\n\t" \
+  "mov x0, xzr\n" \
+  "1:\n\t" put "\n\t" CLEAR_SCRATCH
+#define VEPILOGUE(name, get) \
+  get "\n\t" \
+  "ldp d8, d9, [sp, #16]\n\t" \
+  "ldp x29, x30, [sp], #48\n\t" \
+  "ret\n\t.size " name ", .-" name "\n\t.popsection\n"
+#define VHOLD(name, put, get) __asm__(VPROLOGUE(name, put) \
+  LOAD("x0", "treg_arena") LOAD("x16", "treg_collect") "blr x16\n\t" VEPILOGUE(name, get));
+#define VSPIN(name, put, get) __asm__(VPROLOGUE(name, put) \
+  "mov w16, #1\n\tadrp x17, treg_ready\n\tstr w16, [x17, #:lo12:treg_ready]\n" \
+  "2:\n\tyield\n\tadrp x17, treg_stop\n\tldr w16, [x17, #:lo12:treg_stop]\n\t" \
+  "cbz w16, 2b\n\t" VEPILOGUE(name, get));
+VHOLD("treg_vhold_d8", "fmov d8, x0", "fmov x0, d8")
+VSPIN("treg_vspin_d8", "fmov d8, x0", "fmov x0, d8")
+VSPIN("treg_vspin_v8hi", "ins v8.d[1], x0", "umov x0, v8.d[1]")
+VSPIN("treg_vspin_v17hi", "ins v17.d[1], x0", "umov x0, v17.d[1]")
+void *treg_vhold_d8(void); void *treg_vspin_d8(void);
+void *treg_vspin_v8hi(void); void *treg_vspin_v17hi(void);
+#define VHOLDS(X) X(d8)
+#define VREGS(X) X(v8hi, 0) X(v17hi, 0)
 static int cpuHas(int level) { return level == 0; }
 #endif
 
@@ -192,6 +236,7 @@ static int cpuHas(int level) { return level == 0; }
 REGS(DEFINE)
 #define ENTRY(r) {#r, treg_hold_##r, treg_spin_##r, 0},
 #define VENTRY(r, level) {#r, NULL, treg_vspin_##r, level},
+#define VHENTRY(r) {#r, treg_vhold_##r, treg_vspin_##r, 0},
 /* hold is NULL for vector registers (only a stopped thread can hold one);
  * level: 0 always there, 1 needs AVX, 2 needs AVX-512F */
 static const struct {
@@ -199,7 +244,7 @@ static const struct {
   void *(*hold)(void), *(*spin)(void);
   int level;
 } regs[] = {
-  REGS(ENTRY) VREGS(VENTRY)
+  REGS(ENTRY) VHOLDS(VHENTRY) VREGS(VENTRY)
 };
 #define NREGS (sizeof regs / sizeof regs[0])
 #endif
