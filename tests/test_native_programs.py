@@ -9,6 +9,8 @@ tests/native/registers/test_registers.c (a reference held only in a
 callee-saved register) is built separately with gcc and clang at -O2 and at
 -O3 -fomit-frame-pointer and linked with the cool and hot libraries, and for
 AArch64 with a cross compiler, run under qemu-user.
+tests/native/test_thread_stress.c is also run many times with different
+seeds, in the hot variety and under ThreadSanitizer.
 Each xdist worker builds each variety's library once, in a private
 directory, so that parallel workers never race on native/build.
 """
@@ -28,7 +30,10 @@ NATIVE = REPO_ROOT / "native"
 PROGRAMS = sorted((REPO_ROOT / "tests" / "native").glob("*.c"))
 VARIETIES = ("cool", "hot", "rash", "asan")
 # Extra flags a program needs to link with a variety's library.
-LINK_FLAGS = {"asan": ["-fsanitize=address,undefined", "-fno-sanitize-recover=undefined"]}
+LINK_FLAGS = {
+    "asan": ["-fsanitize=address,undefined", "-fno-sanitize-recover=undefined"],
+    "tsan": ["-fsanitize=thread"],
+}
 REGISTER_PROGRAM = REPO_ROOT / "tests" / "native" / "registers" / "test_registers.c"
 REGISTER_BUILDS = {
     "gcc-O2": ("gcc", ["-O2"]),
@@ -42,6 +47,10 @@ REGISTER_BUILDS = {
 AARCH64_CC = "aarch64-linux-gnu-gcc"
 AARCH64_RUN = "qemu-aarch64"
 AARCH64_BUILDS = {"O2": ["-O2"], "O3-nofp": ["-O3", "-fomit-frame-pointer"]}
+# The thread stress program, run this many times (each with its own seed)
+# per variety; "tsan" is the cool variety under ThreadSanitizer.
+STRESS_PROGRAM = REPO_ROOT / "tests" / "native" / "test_thread_stress.c"
+STRESS_RUNS = {"hot": 20, "tsan": 6}
 RUN_TIMEOUT = 300  # seconds per program
 OUTPUT_LIMIT = 20000  # characters of output shown on failure
 
@@ -166,16 +175,48 @@ def test_register_roots_aarch64(build: str, tmp_path: Path) -> None:
                      runner=[AARCH64_RUN])
 
 
-def _compile_and_run(
-    compile_cmd: list[str], exe: Path, label: str, tmp_path: Path, runner: list[str] | None = None
+@pytest.mark.parametrize("variety", STRESS_RUNS)
+def test_thread_stress_repeated(
+    variety: str, native_library: Callable[[str], Path], tmp_path: Path
 ) -> None:
+    """test_thread_stress.c (threads registering twice, creating allocation
+    points and allocating while collections start on any of them: the MPS's
+    amcssth pattern, which deadlocked) run many times, each with its own
+    seed; under ThreadSanitizer a report fails the run (exit status 66)."""
+    compiler = os.environ.get("CC", "cc")
+    exe = tmp_path / f"{STRESS_PROGRAM.stem}-{variety}"
+    _compile(
+        [compiler, "-std=c11", "-O1", "-g", "-I", str(NATIVE / "include"),
+         *LINK_FLAGS.get(variety, []), str(STRESS_PROGRAM), str(native_library(variety)),
+         "-o", str(exe), "-lpthread", "-lm"],
+        f"{STRESS_PROGRAM.name} ({variety})",
+    )
+    first = int.from_bytes(os.urandom(4), "little")
+    for run in range(STRESS_RUNS[variety]):
+        _run(exe, f"{STRESS_PROGRAM.name} ({variety}, run {run + 1})", tmp_path,
+             args=[str(first + run)])
+
+
+def _compile(compile_cmd: list[str], label: str) -> None:
     result = subprocess.run(compile_cmd, capture_output=True, text=True, env=_env())
     if result.returncode != 0:
         pytest.fail(f"compiling {label} failed\n" + _show(result), pytrace=False)
 
+
+def _compile_and_run(
+    compile_cmd: list[str], exe: Path, label: str, tmp_path: Path, runner: list[str] | None = None
+) -> None:
+    _compile(compile_cmd, label)
+    _run(exe, label, tmp_path, runner)
+
+
+def _run(
+    exe: Path, label: str, tmp_path: Path, runner: list[str] | None = None,
+    args: list[str] | None = None,
+) -> None:
     try:
         run = subprocess.run(
-            [*(runner or []), str(exe)],
+            [*(runner or []), str(exe), *(args or [])],
             capture_output=True,
             text=True,
             errors="replace",

@@ -58,9 +58,23 @@ INTERN void BufferDetach(Buffer buf)
   buf->flipped = FALSE;
 }
 
+INTERN void BufferSetRamps(Buffer buf, Count rampDepth, Count collectAllDepth)
+{
+  Pool pool = buf->pool;
+  Bool was = buf->rampDepth + buf->rampCollectAllDepth > 0;
+  Bool is = rampDepth + collectAllDepth > 0;
+  if (was && !is) { AVER(pool->ramps > 0); --pool->ramps; }
+  if (is && !was) ++pool->ramps;
+  if (buf->rampCollectAllDepth > 0 && collectAllDepth == 0 && (pool->klass->attr & POOL_ATTR_GC))
+    pool->arena->gc->fullWanted = TRUE;
+  buf->rampDepth = rampDepth;
+  buf->rampCollectAllDepth = collectAllDepth;
+}
+
 INTERN void BufferDestroy(Buffer buf)
 {
   Arena arena = buf->pool->arena;
+  BufferSetRamps(buf, 0, 0);   /* its ramps end with it */
   BufferDetach(buf);
   if (buf->pool->klass->bufferFinish != NULL) buf->pool->klass->bufferFinish(buf->pool, buf);
   RingRemove(&buf->poolRing);

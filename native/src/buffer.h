@@ -25,6 +25,11 @@ struct BufferStruct {
   Bool hashArrays;      /* MPS_KEY_AP_HASH_ARRAYS: not counted towards collection */
 };
 
+/* Set an allocation point's ramp depths (mps_ap_alloc_pattern_*), keeping
+ * its pool's count of ramping allocation points; the end of its last
+ * ramp-collect-all asks for a full collection.  With the arena lock. */
+INTERN void BufferSetRamps(Buffer buf, Count rampDepth, Count collectAllDepth);
+
 #define BufferOfAP(ap) ((Buffer)(void *)(ap))
 #define BufferAP(buf) (&(buf)->ap)
 

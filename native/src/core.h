@@ -32,6 +32,13 @@
 #define INTERN static __attribute__((unused))
 #define INLINE static inline __attribute__((unused))
 #define NOINLINE __attribute__((noinline))
+/* For the functions that scan memory conservatively (stacks, registers
+ * saved in signal frames, areas): they read words that are not allocated
+ * objects (AddressSanitizer) and memory that threads outside the stop may
+ * be writing meanwhile, such as an unregistered thread storing into
+ * another thread's stack frame (ThreadSanitizer).  A stale or torn word
+ * read there is harmless: it can only keep something alive. */
+#define CONSERVATIVE_READS __attribute__((no_sanitize("address", "thread")))
 #define LIKELY(e) __builtin_expect(!!(e), 1)
 #define UNLIKELY(e) __builtin_expect(!!(e), 0)
 

@@ -111,6 +111,9 @@ struct mps_thr_s {
   RingStruct registryRing;    /* in the process-wide list (thread_linux.c) */
   volatile int exited;        /* the thread ended without deregistering */
   volatile int suspended;     /* set by the signal handler */
+  Thread stoppedAs;           /* during a stop: the descriptor whose handler
+                               * holds this thread's context (itself, or an
+                               * earlier registration of the same thread) */
   Addr sp;                    /* stack pointer when suspended */
   Word regs[THREAD_REGS];     /* integer registers when suspended */
   Count nregs;
@@ -231,7 +234,7 @@ INTERN Res ThreadsSuspend(Arena arena);
 INTERN Res ThreadsScanAnonymous(Arena arena, ScanState ss);
 INTERN void ThreadsResume(Arena arena);
 /* Note `size` bytes of new segments in a generation; `counted` adds them
- * to its new size (not for ramps and hash arrays). */
+ * to its new size (not for hash arrays). */
 INTERN void ChainNoteAlloc(Chain chain, Index gen, Size size, Bool counted);
 INTERN Gen ChainGen(Arena arena, Chain chain, Index gen);
 /* The zones a generation's segments are placed in (chain.c). */

@@ -18,6 +18,7 @@
 
 #include <linux/futex.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 /* A thread's identity for owner checks: the address of a thread-local
@@ -34,11 +35,27 @@ typedef struct LockStruct {
 INLINE void LockInit(Lock lock) { lock->state = 0; lock->owner = NULL; }
 INLINE void LockFinish(Lock lock) { UNUSED(lock); }
 
+/* Wait while the lock is held with waiters (state 2).  ThreadSanitizer
+ * runs an asynchronous signal's handler only inside a call it intercepts
+ * as blocking, and a raw futex wait is not one: a thread waiting here for
+ * the arena lock, which a collecting thread holds, would never answer the
+ * suspend signal.  Under it, the wait is a short sleep instead. */
+INLINE void lockWait(Lock lock)
+{
+#if defined(__SANITIZE_THREAD__)
+  struct timespec pause = {0, 50 * 1000};
+  UNUSED(lock);
+  (void)nanosleep(&pause, NULL);
+#else
+  (void)syscall(SYS_futex, &lock->state, FUTEX_WAIT_PRIVATE, 2, NULL, NULL, 0);
+#endif
+}
+
 static NOINLINE void LockClaimSlow(Lock lock)
 {
   int c = __atomic_exchange_n(&lock->state, 2, __ATOMIC_ACQUIRE);
   while (c != 0) {
-    (void)syscall(SYS_futex, &lock->state, FUTEX_WAIT_PRIVATE, 2, NULL, NULL, 0);
+    lockWait(lock);
     c = __atomic_exchange_n(&lock->state, 2, __ATOMIC_ACQUIRE);
   }
 }

@@ -539,7 +539,18 @@ static void arenaSetState(Arena arena, int state, const char *fn)
 
 void mps_arena_clamp(mps_arena_t arena) { arenaSetState(arena, ARENA_CLAMPED, "mps_arena_clamp"); }
 void mps_arena_park(mps_arena_t arena) { arenaSetState(arena, ARENA_PARKED, "mps_arena_park"); }
-void mps_arena_release(mps_arena_t arena) { arenaSetState(arena, ARENA_UNCLAMPED, "mps_arena_release"); }
+/* Work deferred while the arena was parked or clamped is due now: if
+ * allocation meanwhile took a generation past its capacity, collect at
+ * once rather than at the next buffer fill, which may never come (a
+ * client that only polls for finalization messages, say). */
+void mps_arena_release(mps_arena_t arena)
+{
+  if (!arenaOK(arena, "mps_arena_release")) return;
+  ArenaEnter(arena);
+  arena->state = ARENA_UNCLAMPED;
+  (void)TracePoll(arena);
+  ArenaLeave(arena);
+}
 
 void mps_arena_postmortem(mps_arena_t arena)
 {

@@ -199,43 +199,45 @@ mps_res_t (mps_ap_frame_pop)(mps_ap_t ap, mps_frame_t frame)
 }
 
 /* Allocation patterns: ramps are counted so that begin and end pair up.
- * While one is active on an AMC allocation point, its new segments do not
- * count towards collection (poolamc.c); the end of a ramp-collect-all
- * makes the next collection a full one. */
+ * While one is active on an allocation point, its pool's survivors stay
+ * in the chain's last generation instead of being promoted out of the
+ * chain (poolamc.c), so that what the ramp made is collected soon after
+ * it ends; collections go on as usual meanwhile.  The end of the last
+ * ramp-collect-all makes the next collection a full one. */
 static struct mps_alloc_pattern_s { int kind; } patternRamp = { 1 }, patternRampCollectAll = { 2 };
 
 mps_alloc_pattern_t mps_alloc_pattern_ramp(void) { return &patternRamp; }
 mps_alloc_pattern_t mps_alloc_pattern_ramp_collect_all(void) { return &patternRampCollectAll; }
 
+/* Change an allocation point's ramp depths by rampDelta and allDelta
+ * (each -1, 0 or 1); RES_FAIL if that would end a ramp that did not begin. */
+static Res apRampChange(mps_ap_t ap, int rampDelta, int allDelta)
+{
+  Buffer buf = BufferOfAP(ap);
+  Arena arena = buf->pool->arena;
+  if ((rampDelta < 0 && buf->rampDepth == 0) || (allDelta < 0 && buf->rampCollectAllDepth == 0))
+    return RES_FAIL;
+  ArenaEnter(arena);
+  BufferSetRamps(buf, buf->rampDepth + (Count)(long)rampDelta,
+                 buf->rampCollectAllDepth + (Count)(long)allDelta);
+  ArenaLeave(arena);
+  return RES_OK;
+}
+
 mps_res_t mps_ap_alloc_pattern_begin(mps_ap_t ap, mps_alloc_pattern_t pattern)
 {
-  Buffer buf = NULL;
   if (!apOK(ap, "mps_ap_alloc_pattern_begin")) return RES_PARAM;
-  buf = BufferOfAP(ap);
-  if (pattern == &patternRamp) ++buf->rampDepth;
-  else if (pattern == &patternRampCollectAll) ++buf->rampCollectAllDepth;
-  return RES_OK;
+  if (pattern == &patternRamp) return apRampChange(ap, 1, 0);
+  if (pattern == &patternRampCollectAll) return apRampChange(ap, 0, 1);
+  return RES_OK;   /* an unknown pattern is only a hint */
 }
 
 mps_res_t mps_ap_alloc_pattern_end(mps_ap_t ap, mps_alloc_pattern_t pattern)
 {
-  Buffer buf = NULL;
   if (!apOK(ap, "mps_ap_alloc_pattern_end")) return RES_PARAM;
-  buf = BufferOfAP(ap);
-  if (pattern == &patternRamp) {
-    if (buf->rampDepth == 0) return RES_FAIL;
-    --buf->rampDepth;
-  } else if (pattern == &patternRampCollectAll) {
-    if (buf->rampCollectAllDepth == 0) return RES_FAIL;
-    if (--buf->rampCollectAllDepth == 0 && (buf->pool->klass->attr & POOL_ATTR_GC)) {
-      ArenaEnter(buf->pool->arena);
-      buf->pool->arena->gc->fullWanted = TRUE;   /* the next collection is full */
-      ArenaLeave(buf->pool->arena);
-    }
-  } else {
-    return RES_FAIL;
-  }
-  return RES_OK;
+  if (pattern == &patternRamp) return apRampChange(ap, -1, 0);
+  if (pattern == &patternRampCollectAll) return apRampChange(ap, 0, -1);
+  return RES_FAIL;
 }
 
 mps_res_t mps_ap_alloc_pattern_reset(mps_ap_t ap)
@@ -243,12 +245,9 @@ mps_res_t mps_ap_alloc_pattern_reset(mps_ap_t ap)
   Buffer buf = NULL;
   if (!apOK(ap, "mps_ap_alloc_pattern_reset")) return RES_PARAM;
   buf = BufferOfAP(ap);
-  if (buf->rampCollectAllDepth > 0 && (buf->pool->klass->attr & POOL_ATTR_GC)) {
-    ArenaEnter(buf->pool->arena);
-    buf->pool->arena->gc->fullWanted = TRUE;   /* ending a ramp-collect-all */
-    ArenaLeave(buf->pool->arena);
-  }
-  buf->rampDepth = buf->rampCollectAllDepth = 0;
+  ArenaEnter(buf->pool->arena);
+  BufferSetRamps(buf, 0, 0);
+  ArenaLeave(buf->pool->arena);
   return RES_OK;
 }
 

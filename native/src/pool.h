@@ -125,6 +125,7 @@ struct mps_pool_s {
   RingStruct segRing;     /* this pool's segments */
   RingStruct bufferRing;  /* this pool's allocation points */
   Count sacCount;         /* live segregated allocation caches */
+  Count ramps;            /* allocation points with an active ramp pattern */
   Size alignment;         /* of every block handed out */
   Format format;          /* formatted (collected) classes */
   Chain chain;            /* collected classes */

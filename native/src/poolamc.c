@@ -55,6 +55,18 @@ static Bool amcSegIsLarge(AMC amc, FSeg fseg)
       && FSegNext(amc->poolStruct.format, seg->base) == fseg->end;
 }
 
+/* The generation that survivors of generation `gen` go to: the next one,
+ * except that the top generation keeps its own and, while an allocation
+ * point of the pool is in a ramp, so does the chain's last generation
+ * (the ramp generation): what a ramp made then stays in the chain, to be
+ * collected with it, rather than reaching the rarely collected top. */
+static Index amcPromotion(Pool pool, Index gen)
+{
+  Count last = pool->chain->genCount - 1;
+  if (gen > last || (gen == last && pool->ramps > 0)) return gen;
+  return gen + 1;
+}
+
 static void amcVarargs(ArgStruct *args, va_list varargs)
 {
   args[0].key = MPS_KEY_FORMAT;
@@ -213,8 +225,7 @@ static Res amcBufferFill(Addr *baseReturn, Addr *limitReturn, Pool pool, Buffer 
   FSeg fseg;
   Res res;
   if (segSize > SIZE_LIMIT) return RES_RESOURCE;
-  res = amcSegCreate(&fseg, amc, SizeAlignUp(segSize, pool->arena->grainSize), 0,
-                     buf->rampDepth == 0 && buf->rampCollectAllDepth == 0 && !buf->hashArrays);
+  res = amcSegCreate(&fseg, amc, SizeAlignUp(segSize, pool->arena->grainSize), 0, !buf->hashArrays);
   if (res != RES_OK) return res;
   FSegSeg(fseg)->buffer = buf;
   *baseReturn = FSegSeg(fseg)->base;
@@ -399,7 +410,7 @@ static Res amcFix(Pool pool, ScanState ss, Seg seg, Addr *refIO)
   }
   if (ss->rank == RANK_WEAK) { *refIO = NULL; return RES_OK; }
   size = AddrOffset(ref, (Addr)fmt->skip(ref));
-  gen = fseg->gen < pool->chain->genCount ? fseg->gen + 1 : fseg->gen;
+  gen = amcPromotion(pool, fseg->gen);
   if (trace->emergency || amcCopyAlloc(&copy, amc, gen, size) != RES_OK) {
     trace->emergency = TRUE;
     amcPreserveInPlace(amc, fseg, base);
@@ -512,7 +523,7 @@ static void amcReclaim(Pool pool)
     seg->nailed = FALSE;
     if (amcSweepNailed(pool, fseg) == 0 && seg->buffer == NULL) { amcSegFree(amc, fseg); continue; }
     FSegTablesFree(fseg);
-    if (seg->buffer == NULL && fseg->gen < pool->chain->genCount) {
+    if (seg->buffer == NULL && amcPromotion(pool, fseg->gen) != fseg->gen) {
       /* Survivors are promoted with their segment. */
       Gen from = ChainGen(arena, pool->chain, fseg->gen);
       Gen to = ChainGen(arena, pool->chain, fseg->gen + 1);

@@ -302,8 +302,9 @@ static Size sncFreeSize(Pool pool)
   RING_FOR(node, &pool->bufferRing, next) {
     Buffer buf = RING_ELT(BufferStruct, poolRing, node);
     Seg seg;
+    /* An attached buffer's unused part is allocated, as in every class. */
     if (buf->base != NULL && ArenaSegOf(&seg, pool->arena, buf->base))
-      inBuffers += AddrOffset(seg->base, (Addr)buf->ap.init);
+      inBuffers += AddrOffset(seg->base, buf->poolLimit);
   }
   return snc->total - snc->used - inBuffers;
 }

@@ -32,7 +32,7 @@
   } MPS_SCAN_END(ss);                                                       \
   return MPS_RES_OK;
 
-__attribute__((no_sanitize("address")))
+CONSERVATIVE_READS
 mps_res_t mps_scan_area(mps_ss_t ss, void *base, void *limit, void *closure)
 {
   mps_word_t *p = base, *end = limit;
@@ -50,19 +50,19 @@ mps_res_t mps_scan_area(mps_ss_t ss, void *base, void *limit, void *closure)
   return MPS_RES_OK;
 }
 
-__attribute__((no_sanitize("address")))
+CONSERVATIVE_READS
 mps_res_t mps_scan_area_masked(mps_ss_t ss, void *base, void *limit, void *closure)
 {
   AREA_SCAN_BODY(1)
 }
 
-__attribute__((no_sanitize("address")))
+CONSERVATIVE_READS
 mps_res_t mps_scan_area_tagged(mps_ss_t ss, void *base, void *limit, void *closure)
 {
   AREA_SCAN_BODY(t == pattern)
 }
 
-__attribute__((no_sanitize("address")))
+CONSERVATIVE_READS
 mps_res_t mps_scan_area_tagged_or_zero(mps_ss_t ss, void *base, void *limit, void *closure)
 {
   AREA_SCAN_BODY(t == pattern || t == 0)

@@ -116,6 +116,22 @@ static mps_chain_t chain;
 static mps_pool_t amcPool, sncPool;
 static mps_ap_t amcAp;
 static MAp aps[NAPS];
+
+/* The unused parts of allocation points' buffers: allocated, not free,
+ * in every class (as in the MPS). */
+static size_t bufferUnused(mps_ap_t ap)
+{
+  return ap == NULL ? 0 : (size_t)((char *)ap->limit - (char *)ap->init);
+}
+
+/* Bytes in use by the pool's objects: allocated less the model APs' buffers. */
+static size_t sncObjectBytes(void)
+{
+  size_t n = mps_pool_total_size(sncPool) - mps_pool_free_size(sncPool);
+  int a;
+  for (a = 0; a < NAPS; ++a) n -= bufferUnused(aps[a].ap);
+  return n;
+}
 static SObj *orphans;              /* objects of destroyed allocation points */
 static size_t norphans, orphanCap;
 static mps_frame_t deadFrames[DEAD_MAX];   /* popped or destroyed frames (a ring) */
@@ -394,7 +410,7 @@ static void verifyAll(void)
     for (i = 0; i < aps[a].nobj; ++i) verifyObj(&aps[a].objs[i]);
   for (i = 0; i < norphans; ++i) verifyObj(&orphans[i]);
   CHECK(badObjects == 0);
-  CHECK(mps_pool_total_size(sncPool) - mps_pool_free_size(sncPool) == committed);
+  CHECK(sncObjectBytes() == committed);
   CHECK(gcp_pool_consistent(sncPool));
   CHECK(atomic_load(&badTags) == 0);
 }
@@ -453,7 +469,7 @@ static void stepRecreate(MAp *m)
   if (m->depth > 0) expectPopRefused(m->ap, m->frames[m->depth - 1].handle, "a destroyed AP's frame");
   m->nobj = m->depth = 0;
   m->reuseLo = m->reuseHi = NULL;
-  CHECK(mps_pool_total_size(sncPool) - mps_pool_free_size(sncPool) == committed);
+  CHECK(sncObjectBytes() == committed);
 }
 
 static void runSteps(unsigned long steps)
@@ -559,12 +575,18 @@ static void scenarioKeys(void)
 
 #define SMALL (8 * WORD)
 
-static size_t inUse(mps_pool_t pool) { return mps_pool_total_size(pool) - mps_pool_free_size(pool); }
+/* Bytes of objects in `pool`: allocated less the unused buffers of its
+ * live allocation points (liveA and liveB in scenarioFrames). */
+static size_t inUseAB(mps_pool_t pool, mps_ap_t a, mps_ap_t b)
+{
+  return mps_pool_total_size(pool) - mps_pool_free_size(pool) - bufferUnused(a) - bufferUnused(b);
+}
+#define inUse(pool) inUseAB(pool, liveA, liveB)
 
 static void scenarioFrames(void)
 {
   mps_pool_t pool;
-  mps_ap_t a, b, a2;
+  mps_ap_t a, b, a2, liveA, liveB;
   mps_frame_t fa0, fa1, fa2, fa3, fb, fd;
   mps_addr_t x, y, z, w, q, big;
   size_t before, peak, used = 0, i;
@@ -574,6 +596,8 @@ static void scenarioFrames(void)
   } MPS_ARGS_END(args);
   REQUIRE(mps_ap_create_k(&a, pool, mps_args_none) == MPS_RES_OK);
   REQUIRE(mps_ap_create_k(&b, pool, mps_args_none) == MPS_RES_OK);
+  liveA = a;
+  liveB = b;
   CHECK(mps_pool_total_size(pool) == 0 && mps_pool_free_size(pool) == 0);
 
   /* Popping an older frame drops the newer; the space is reused at once. */
@@ -660,6 +684,7 @@ static void scenarioFrames(void)
     y = sncNew(a, SMALL, 107, 1, &ry);
     used = 2 * SMALL;
     mps_ap_destroy(a);
+    liveA = NULL;
     CHECK(inUse(pool) == used);
     CHECK(gcp_pool_consistent(pool));
     REQUIRE(mps_ap_create_k(&a2, pool, mps_args_none) == MPS_RES_OK);
@@ -671,6 +696,7 @@ static void scenarioFrames(void)
            a2 == a ? "at the same address" : "elsewhere", nextra);
     CHECK(a2 == a);
     while (nextra > 0) mps_ap_destroy(extra[--nextra]);
+    liveA = a2;
     expectPopRefused(a2, fd, "a destroyed AP's frame");
     CHECK(gcp_pool_consistent(pool));
     REQUIRE(mps_ap_frame_push(&fz, a2) == MPS_RES_OK);
@@ -699,6 +725,7 @@ static void scenarioFrames(void)
   }
   mps_ap_destroy(a2);
   mps_ap_destroy(b);
+  liveA = liveB = NULL;
   CHECK(inUse(pool) == used);
   mps_pool_destroy(pool);
 }

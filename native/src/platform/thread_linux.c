@@ -59,7 +59,7 @@
 static int suspendSignal;
 static pthread_once_t suspendOnce = PTHREAD_ONCE_INIT;
 static LockStruct suspendLock;          /* one stopper at a time */
-static Thread volatile suspendTarget;   /* the thread being stopped */
+static Thread suspendTarget;            /* the thread being stopped (atomic) */
 static volatile int resumeGeneration;
 static LockStruct registryLock;         /* guards registry */
 static RingStruct registry;             /* every registration, all arenas */
@@ -122,7 +122,7 @@ static void contextSave(Thread thr, ucontext_t *uc)
 static void suspendHandler(int sig, siginfo_t *info, void *context)
 {
   int savedErrno = errno;
-  Thread thr = suspendTarget;
+  Thread thr = __atomic_load_n(&suspendTarget, __ATOMIC_ACQUIRE);
   int gen;
   UNUSED(sig); UNUSED(info);
   if (thr == NULL || thr->tid != threadId()) { errno = savedErrno; return; }
@@ -192,6 +192,7 @@ INTERN Res ThreadRegister(Thread *thrReturn, Arena arena)
   thr->tid = threadId();
   thr->exited = 0;
   thr->suspended = 0;
+  thr->stoppedAs = NULL;
   RingInit(&thr->registryRing);
   LockClaim(&registryLock);
   RingAppend(&registry, &thr->registryRing);
@@ -216,6 +217,11 @@ INTERN void ThreadDeregister(Thread thr)
 
 static Bool threadIsCurrent(Thread thr) { return thr->tid == threadId(); }
 
+#if defined(__SANITIZE_THREAD__)
+#define RESEND_SIGNAL suspendSignal
+#else
+#define RESEND_SIGNAL 0
+#endif
 #define STOP_PATIENCE_MS 2000   /* for threads that are not registered */
 #define THREAD_STACK_MAX ((Size)1 << 33)
 
@@ -225,7 +231,7 @@ static Bool threadIsCurrent(Thread thr) { return thr->tid == threadId(); }
 static Bool threadStop(Thread thr, pid_t pid, Bool patient)
 {
   int waited = 0;
-  suspendTarget = thr;
+  __atomic_store_n(&suspendTarget, thr, __ATOMIC_RELEASE);
   while (syscall(SYS_tgkill, pid, thr->tid, suspendSignal) != 0) {
     if (errno != EAGAIN) return FALSE;
     sched_yield();          /* the real-time signal queue is full */
@@ -234,7 +240,7 @@ static Bool threadStop(Thread thr, pid_t pid, Bool patient)
     struct timespec ts = {0, 10 * 1000 * 1000};
     (void)syscall(SYS_futex, &thr->suspended, FUTEX_WAIT_PRIVATE, 0, &ts, NULL, 0);
     if (__atomic_load_n(&thr->suspended, __ATOMIC_ACQUIRE)) break;
-    if (syscall(SYS_tgkill, pid, thr->tid, 0) != 0 && errno == ESRCH) return FALSE;
+    if (syscall(SYS_tgkill, pid, thr->tid, RESEND_SIGNAL) != 0 && errno == ESRCH) return FALSE;
     if (!patient && (waited += 10) >= STOP_PATIENCE_MS) return FALSE;
   }
   return TRUE;
@@ -344,6 +350,19 @@ static Bool threadsFindStacks(Arena arena, Addr selfSp, Addr *selfCold)
   return n == 0 && *selfCold != NULL;
 }
 
+/* The registration of `thr`'s thread that this stop has already stopped,
+ * if any (the ring is visited in order, so only those before `thr`). */
+static Thread threadStoppedEarlier(GCStruct *gc, Thread thr)
+{
+  Ring node, next;
+  RING_FOR(node, &gc->threadRing, next) {
+    Thread other = RING_ELT(ThreadStruct, arenaRing, node);
+    if (other == thr) break;
+    if (other->tid == thr->tid && other->stoppedAs != NULL) return other->stoppedAs;
+  }
+  return NULL;
+}
+
 INTERN Res ThreadsSuspend(Arena arena)
 {
   GCStruct *gc = arena->gc;
@@ -353,8 +372,15 @@ INTERN Res ThreadsSuspend(Arena arena)
   LockClaim(&suspendLock);
   RING_FOR(node, &gc->threadRing, next) {
     Thread thr = RING_ELT(ThreadStruct, arenaRing, node);
+    thr->stoppedAs = NULL;
     if (thr->exited || threadIsCurrent(thr)) continue;
-    if (!threadStop(thr, pid, TRUE)) thr->exited = 1;  /* gone without deregistering */
+    /* A thread registered more than once is stopped once: a second signal
+     * would stay pending in its handler (which blocks every signal) and
+     * the stop would wait for it forever. */
+    thr->stoppedAs = threadStoppedEarlier(gc, thr);
+    if (thr->stoppedAs != NULL) continue;
+    if (threadStop(thr, pid, TRUE)) thr->stoppedAs = thr;
+    else thr->exited = 1;  /* gone without deregistering */
   }
   gc->anonCount = 0;
   if (gc->allThreads) {
@@ -373,12 +399,12 @@ INTERN Res ThreadsSuspend(Arena arena)
     }
     if (ok) ok = threadsFindStacks(arena, sp, &gc->selfCold);
     if (!ok) {
-      suspendTarget = NULL;
+      __atomic_store_n(&suspendTarget, NULL, __ATOMIC_RELEASE);
       ThreadsResume(arena);
       return RES_RESOURCE;
     }
   }
-  suspendTarget = NULL;
+  __atomic_store_n(&suspendTarget, NULL, __ATOMIC_RELEASE);
   return RES_OK;
 }
 
@@ -407,7 +433,7 @@ INTERN void ThreadsResume(Arena arena)
 
 /* Scan the stack of `thr` from its stack pointer (less the red zone that
  * leaf functions may use below it) to `cold`, and its registers. */
-__attribute__((no_sanitize("address"))) NOINLINE
+CONSERVATIVE_READS NOINLINE
 static Res threadScanStopped(ScanState ss, Thread thr, Addr cold, mps_area_scan_t scan, void *closure)
 {
   Addr hot = AddrAlignDown(AddrSub(thr->sp, 128), sizeof(Word));
@@ -431,7 +457,7 @@ static Res threadScanStopped(ScanState ss, Thread thr, Addr cold, mps_area_scan_
 
 /* The collecting thread: spill the callee-saved registers into `regs`
  * first, then scan them and the stack above this frame. */
-__attribute__((no_sanitize("address"))) NOINLINE
+CONSERVATIVE_READS NOINLINE
 static Res threadScanCurrent(ScanState ss, Addr cold, mps_area_scan_t scan, void *closure)
 {
   Word regs[20];              /* x86-64: 7 used; AArch64: x19-x29, sp, d8-d15 */
@@ -485,6 +511,7 @@ INTERN Res ThreadScan(ScanState ss, Thread thr, Addr cold, mps_area_scan_t scan,
   ss->ss._ufs = 0;
   if (thr->exited) return RES_OK;
   if (threadIsCurrent(thr)) return threadScanCurrent(ss, cold, scan, closure);
-  if (!thr->suspended) return RES_OK;   /* not stopped: it exited meanwhile */
-  return threadScanStopped(ss, thr, cold, scan, closure);
+  /* not stopped: it exited meanwhile */
+  if (thr->stoppedAs == NULL || !thr->stoppedAs->suspended) return RES_OK;
+  return threadScanStopped(ss, thr->stoppedAs, cold, scan, closure);
 }
