@@ -69,17 +69,28 @@ typedef struct mps_transform_s *mps_transform_t;
 
 /* ---- 1.2 Result codes ------------------------------------------------ */
 
-enum {
-  MPS_RES_OK = 0,               /* success (always zero) */
-  MPS_RES_FAIL = 1,             /* some other failure */
-  MPS_RES_RESOURCE = 2,         /* a non-memory resource (address space) */
-  MPS_RES_MEMORY = 3,           /* no memory could be obtained */
-  MPS_RES_LIMIT = 4,            /* an internal limitation was hit */
-  MPS_RES_UNIMPL = 5,           /* not implemented */
-  MPS_RES_IO = 6,               /* input/output error */
-  MPS_RES_COMMIT_LIMIT = 7,     /* would exceed the arena commit limit */
-  MPS_RES_PARAM = 8             /* invalid parameter */
-};
+/* The codes as one list, for clients that need their names or texts
+ * (as the MPS's test library prints them): _mps_RES_ENUM(R, X) expands
+ * R(X, NAME, "what it means") once per code, in value order from 0.
+ * _mps_ENUM_DEF(list, prefix) defines the enumeration prefix##NAME from
+ * such a list, followed by _mps_##prefix##LIMIT, the number of codes. */
+#define _mps_RES_ENUM(R, X) \
+  R(X, OK,           "success (always zero)") \
+  R(X, FAIL,         "unspecified failure") \
+  R(X, RESOURCE,     "unable to obtain resources") \
+  R(X, MEMORY,       "unable to obtain memory") \
+  R(X, LIMIT,        "limitation reached") \
+  R(X, UNIMPL,       "unimplemented facility") \
+  R(X, IO,           "system I/O error") \
+  R(X, COMMIT_LIMIT, "arena commit limit exceeded") \
+  R(X, PARAM,        "illegal user parameter value")
+
+#define _mps_ENUM_DEF_ROW(prefix, ident, doc) prefix##ident,
+#define _mps_ENUM_DEF(list, prefix) \
+  enum { list(_mps_ENUM_DEF_ROW, prefix) _mps_##prefix##LIMIT };
+
+/* MPS_RES_OK = 0, MPS_RES_FAIL, ..., MPS_RES_PARAM = 8. */
+_mps_ENUM_DEF(_mps_RES_ENUM, MPS_RES_)
 
 
 /* ---- 6.2 Format method types ----------------------------------------- */
@@ -495,6 +506,13 @@ extern mps_res_t mps_arena_collect(mps_arena_t);
 extern mps_res_t mps_arena_start_collect(mps_arena_t);
 extern mps_bool_t mps_arena_step(mps_arena_t, double, double);
 extern mps_word_t mps_collections(mps_arena_t);
+
+/* Transforms: replace references to old objects by references to new
+ * ones throughout the heap, in one full collection of a parked arena. */
+extern mps_res_t mps_transform_create(mps_transform_t *, mps_arena_t);
+extern mps_res_t mps_transform_add_oldnew(mps_transform_t, mps_addr_t *, mps_addr_t *, size_t);
+extern mps_res_t mps_transform_apply(mps_bool_t *, mps_transform_t);
+extern void mps_transform_destroy(mps_transform_t);
 
 /* 2.4 Introspection */
 extern mps_bool_t mps_arena_has_addr(mps_arena_t, mps_addr_t);

@@ -11,11 +11,19 @@
  *   [allocBase, pages)     pages for segments and control blocks
  * All head and page-table pages are marked allocated so that the page
  * allocator never hands them out.
+ *
+ * A client arena (mps_arena_class_cl) lays its chunks the same way in
+ * memory the client gave (at creation and by mps_arena_extend) instead of
+ * reserved address space: nothing is reserved, mapped or unmapped there;
+ * "committing" a page zeroes it (pools may rely on fresh pages reading as
+ * zero, as mmap gives them), "decommitting" only counts; the arena never
+ * grows by itself and keeps its chunks until it is destroyed.
  */
 #include <math.h>
 #include "arena.h"
 #include "arg.h"
 #include "vm.h"
+#include "mpsacl.h"
 
 #define ARENA_DEFAULT_SIZE ((Size)1 << 28)
 #define ARENA_MAX_SIZE SIZE_LIMIT
@@ -48,23 +56,41 @@ static Bool chunkLayout(ChunkLayout *l, Size size, Shift shift, Size extra)
   return l->allocBase < l->pages;
 }
 
-/* Reserve and set up a chunk of `size` bytes.  `extra` bytes after the
+/* Make [base, limit) usable and zero: mapped in a VM arena, cleared in a
+ * client arena (whose memory is usable already). */
+static Res memCommit(Bool client, Addr base, Addr limit)
+{
+  if (!client) return VMCommit(base, limit);
+  memset(base, 0, AddrOffset(base, limit));
+  return RES_OK;
+}
+
+static void memDecommit(Bool client, Addr base, Addr limit)
+{
+  if (!client) VMDecommit(base, limit);
+}
+
+/* Set up a chunk of `size` bytes: in address space reserved here, or at
+ * `clientBase` (grain-aligned) in a client arena.  `extra` bytes after the
  * ChunkStruct are committed for the caller (the primary chunk keeps the
  * arena there); *committedReturn receives the bytes committed. */
-static Res chunkCreate(Chunk *chunkReturn, Size size, Shift shift, Size extra,
+static Res chunkCreate(Chunk *chunkReturn, Addr clientBase, Size size, Shift shift, Size extra,
                        Size *committedReturn)
 {
   ChunkLayout l;
-  Addr base;
+  Addr base = clientBase;
+  Bool client = clientBase != NULL;
   Chunk chunk;
   Size headBytes;
   Res res;
 
-  if (!chunkLayout(&l, size, shift, extra)) return RES_RESOURCE;
-  res = VMReserve(&base, size, (Size)1 << shift);
-  if (res != RES_OK) return res;
+  if (!chunkLayout(&l, size, shift, extra)) return client ? RES_MEMORY : RES_RESOURCE;
+  if (!client) {
+    res = VMReserve(&base, size, (Size)1 << shift);
+    if (res != RES_OK) return res;
+  }
   headBytes = l.ptBase << shift;
-  res = VMCommit(base, AddrAdd(base, headBytes));
+  res = memCommit(client, base, AddrAdd(base, headBytes));
   if (res != RES_OK) { VMRelease(base, size); return res; }
   chunk = (Chunk)base;
   chunk->arena = NULL;
@@ -77,7 +103,7 @@ static Res chunkCreate(Chunk *chunkReturn, Size size, Shift shift, Size extra,
   chunk->allocTable = (BT)(void *)AddrAdd(base, l.allocOffset);
   chunk->committedTable = (BT)(void *)AddrAdd(base, l.committedOffset);
   chunk->pageTable = (Seg *)(void *)AddrAdd(base, l.ptBase << shift);
-  /* Fresh mmap memory is zero: both tables start all-reset. */
+  /* The head is fresh zero memory: both tables start all-reset. */
   BTSetRange(chunk->allocTable, 0, l.allocBase);
   BTSetRange(chunk->committedTable, 0, l.ptBase);
   chunk->sig = ChunkSig;
@@ -129,18 +155,19 @@ static void chunkRelease(Arena arena, Chunk chunk)
   arena->reserved -= size;
   if (arena->contracted != NULL) arena->contracted(arena, chunk->base, size);
   chunk->sig = SigInvalid;
-  VMRelease(chunk->base, size);
+  if (!arena->client) VMRelease(chunk->base, size);
 }
 
 /* ---- creation and destruction ----------------------------------------- */
 
-INTERN Res ArenaCreate(Arena *arenaReturn, ArgList args)
+INTERN Res ArenaCreate(Arena *arenaReturn, ArgList args, Bool client)
 {
+  Addr clientBase = NULL;
   ArgStruct arg;
   Size size = ARENA_DEFAULT_SIZE, grain = VMPageSize();
   Size commitLimit = (Size)-1, committed;
   double spare = 0.75, pauseTime = 0.1;
-  Bool spareGiven = FALSE, spareLimitGiven = FALSE;
+  Bool spareGiven = FALSE, spareLimitGiven = FALSE, sizeGiven;
   Size spareCommitLimit = 0;
   mps_arena_extended_t extended = NULL;
   mps_arena_contracted_t contracted = NULL;
@@ -159,7 +186,8 @@ INTERN Res ArenaCreate(Arena *arenaReturn, ArgList args)
     if (arg.val.size > grain) grain = arg.val.size;
   }
   shift = SizeLog2(grain);
-  if (ArgPick(&arg, args, MPS_KEY_ARENA_SIZE)) size = arg.val.size;
+  sizeGiven = ArgPick(&arg, args, MPS_KEY_ARENA_SIZE);
+  if (sizeGiven) size = arg.val.size;
   if (ArgPick(&arg, args, MPS_KEY_COMMIT_LIMIT)) commitLimit = arg.val.size;
   if (ArgPick(&arg, args, MPS_KEY_SPARE)) {
     if (!(arg.val.d >= 0.0 && arg.val.d <= 1.0))
@@ -183,17 +211,32 @@ INTERN Res ArenaCreate(Arena *arenaReturn, ArgList args)
   (void)ArgPick(&arg, args, MPS_KEY_ARENA_ZONED);  /* accepted; placement is not zoned */
   (void)ArgPick(&arg, args, MPS_KEY_VMW3_TOP_DOWN);
 
-  if (size > ARENA_MAX_SIZE) return RES_RESOURCE;
-  if (size < grain * WORD_WIDTH) size = grain * WORD_WIDTH;
-  size = SizeAlignUp(size, grain);
+  if (client) {
+    /* The client's memory: its grain-aligned part holds the arena. */
+    Addr base;
+    if (!sizeGiven)
+      return MISUSE("mps_arena_create_k: a client arena needs MPS_KEY_ARENA_SIZE");
+    if (!ArgPick(&arg, args, MPS_KEY_ARENA_CL_BASE) || arg.val.addr == NULL)
+      return MISUSE("mps_arena_create_k: a client arena needs MPS_KEY_ARENA_CL_BASE");
+    base = AddrAlignUp(arg.val.addr, grain);
+    if (AddrOffset(arg.val.addr, base) >= size) return RES_MEMORY;
+    size = SizeAlignDown(size - AddrOffset(arg.val.addr, base), grain);
+    clientBase = base;
+  } else {
+    if (size > ARENA_MAX_SIZE) return RES_RESOURCE;
+    if (size < grain * WORD_WIDTH) size = grain * WORD_WIDTH;
+    size = SizeAlignUp(size, grain);
+  }
 
-  res = chunkCreate(&chunk, size, shift, sizeof(ArenaStruct), &committed);
+  res = chunkCreate(&chunk, clientBase, size, shift, sizeof(ArenaStruct), &committed);
   if (res != RES_OK) return res;
   arena = (Arena)PointerAdd(chunk, SizeAlignUp(sizeof(ChunkStruct), 16));
   memset(arena, 0, sizeof *arena);
   LockInit(&arena->lock);
   arena->grainSize = grain;
   arena->grainShift = shift;
+  arena->client = client;
+  arena->growthDisabled = client;   /* a client arena grows only by mps_arena_extend */
   arena->primary = chunk;
   arena->commitLimit = commitLimit;
   arena->spare = spare;
@@ -235,7 +278,38 @@ INTERN void ArenaDestroy(Arena arena)
   LockFinish(&arena->lock);
   if (contracted != NULL) contracted(arena, primary->base, size);
   primary->sig = SigInvalid;
-  VMRelease(primary->base, size);
+  if (!arena->client) VMRelease(primary->base, size);
+}
+
+/* Add the grain-aligned part of [base, base + size), memory the client
+ * gives, to a client arena as a new chunk. */
+INTERN Res ArenaExtend(Arena arena, Addr base, Size size)
+{
+  Addr aligned = AddrAlignUp(base, arena->grainSize);
+  Size committed;
+  Chunk chunk;
+  Index i;
+  Res res;
+  if (!arena->client)
+    return MISUSE("mps_arena_extend: only a client arena is extended with client memory");
+  if (base == NULL) return MISUSE("mps_arena_extend: base is NULL");
+  if (AddrOffset(base, aligned) >= size) return RES_MEMORY;
+  size = SizeAlignDown(size - AddrOffset(base, aligned), arena->grainSize);
+  for (i = 0; i < arena->chunkCount; ++i) {
+    Chunk c = arena->chunks[i];
+    if (c != NULL && aligned < c->limit && c->base < AddrAdd(aligned, size))
+      return MISUSE("mps_arena_extend: [%p, %p) overlaps the arena's memory",
+                    (void *)base, (void *)AddrAdd(aligned, size));
+  }
+  for (i = 0; i < arena->chunkCount && arena->chunks[i] != NULL; ++i)
+    ;
+  if (i >= ARENA_MAX_CHUNKS) return RES_RESOURCE;
+  res = chunkCreate(&chunk, aligned, size, arena->grainShift, 0, &committed);
+  if (res != RES_OK) return res;
+  arena->committed += committed;
+  arena->overheadCommitted += committed;
+  chunkPublish(arena, chunk);
+  return RES_OK;
 }
 
 INTERN Bool ArenaCheck(Arena arena)
@@ -347,7 +421,7 @@ static void arenaPurge(Arena arena, Size target, PurgeExclusion ex)
   while (arena->spareCommitted > target && arenaHighestSpare(&c, &s, &e, arena, ex)) {
     Count want = (Count)((arena->spareCommitted - target + arena->grainSize - 1) >> shift);
     if (e - s > want) s = e - want;
-    VMDecommit(AddrAdd(c->base, s << shift), AddrAdd(c->base, e << shift));
+    memDecommit(arena->client, AddrAdd(c->base, s << shift), AddrAdd(c->base, e << shift));
     BTResRange(c->committedTable, s, e);
     arena->spareCommitted -= (e - s) << shift;
     arena->committed -= (e - s) << shift;
@@ -359,7 +433,7 @@ static void arenaReleaseEmpty(Arena arena)
   Index ci;
   for (ci = 0; ci < arena->chunkCount; ++ci) {
     Chunk c = arena->chunks[ci];
-    if (c != NULL && c != arena->primary && c->allocated == 0
+    if (c != NULL && c != arena->primary && !arena->client && c->allocated == 0
         && BTIsResRange(c->committedTable, c->allocBase, c->pages))
       chunkRelease(arena, c);
   }
@@ -410,7 +484,7 @@ static Res chunkCommit(Arena arena, Chunk c, Index base, Index limit)
     Res res;
     if (s >= limit) break;
     e = BTFindNext(c->committedTable, s, limit, TRUE);
-    res = VMCommit(AddrAdd(c->base, s << shift), AddrAdd(c->base, e << shift));
+    res = memCommit(arena->client, AddrAdd(c->base, s << shift), AddrAdd(c->base, e << shift));
     if (res != RES_OK) return res;
     BTSetRange(c->committedTable, s, e);
     arena->committed += (e - s) << shift;
@@ -513,7 +587,7 @@ static Res arenaGrow(Arena arena, Count n)
     head = l.ptBase << shift;
     res = arenaMayCommit(arena, head, purgeNothing);
     if (res != RES_OK) return res;
-    res = chunkCreate(&chunk, size, shift, 0, &committed);
+    res = chunkCreate(&chunk, NULL, size, shift, 0, &committed);
     if (res == RES_OK) break;
     if (size <= minimum) return res;
     size = SizeAlignUp(size / 2, arena->grainSize);

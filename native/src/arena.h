@@ -82,6 +82,7 @@ struct mps_arena_s {
   Size growthDesired, growthMinimum;
   Bool growthSet;                /* mps_arena_vm_growth was called */
   Bool growthDisabled;           /* never reserve another chunk */
+  Bool client;                   /* a client arena: chunks in the client's memory */
   double pauseTime;
   mps_arena_extended_t extended;
   mps_arena_contracted_t contracted;
@@ -95,7 +96,9 @@ struct mps_arena_s {
 
 enum { ARENA_UNCLAMPED, ARENA_CLAMPED, ARENA_PARKED, ARENA_POSTMORTEM };
 
-INTERN Res ArenaCreate(Arena *arenaReturn, ArgList args);
+/* `client`: a client arena, in the memory MPS_KEY_ARENA_CL_BASE names. */
+INTERN Res ArenaCreate(Arena *arenaReturn, ArgList args, Bool client);
+INTERN Res ArenaExtend(Arena arena, Addr base, Size size);
 INTERN void ArenaDestroy(Arena arena);
 INTERN Bool ArenaCheck(Arena arena);
 INTERN Bool ArenaConsistent(Arena arena);

@@ -186,6 +186,8 @@ typedef struct TraceStruct {
   const char *why;
 } TraceStruct, *Trace;
 
+typedef struct mps_transform_s *Transform;   /* transform.c */
+
 /* Everything the collector keeps per arena (arena->gc). */
 struct GCStruct {
   RingStruct formatRing, chainRing, rootRing, threadRing;
@@ -207,6 +209,8 @@ struct GCStruct {
   Count anonCount, anonMade, anonMax;  /* in use, allocated, table size */
   Addr selfCold;              /* the end of the collecting thread's stack */
   Count unstoppable;          /* threads that could not be stopped, ever */
+  Count collections;          /* collections so far (mps_collections) */
+  Transform transform;        /* being applied by the current collection */
   Bool barrier;               /* protect old segments (prot_linux.c) */
   Bool barrierInUse;          /* registered with the barrier's handler */
 };
@@ -221,6 +225,14 @@ INTERN Bool TraceGreyPush(Arena arena, Addr client);
 /* Is the white object at ref preserved so far?  If it moved, *newReturn
  * receives its new address. */
 INTERN Bool TraceIsPreserved(Arena arena, Addr ref, Addr *newReturn);
+/* Transforms (transform.c). */
+INTERN Res TransformCreate(Transform *tReturn, Arena arena);
+INTERN void TransformDestroy(Transform t);
+INTERN Bool TransformCheck(Transform t);
+INTERN Arena TransformArena(Transform t);
+INTERN Res TransformAdd(Transform t, Addr *oldArray, Addr *newArray, Count count);
+INTERN Res TransformApply(Bool *appliedReturn, Transform t);
+INTERN Bool TransformReplace(ScanState ss, Addr *refIO);
 INTERN Res RootsScan(Arena arena, ScanState ss, mps_rank_t rank);
 INTERN Res RootScanOne(ScanState ss, Root root);
 INTERN void RootsWalkReport(ScanState ss, Addr *refIO);

@@ -26,6 +26,7 @@
 #include "message.c"
 #include "ld.c"
 #include "trace.c"
+#include "transform.c"
 #include "sac.c"
 #include "poolmfs.c"
 #include "poolmvt.c"

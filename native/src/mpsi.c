@@ -9,6 +9,7 @@
 #include "gc.h"
 #include "arg.h"
 #include "mpsavm.h"
+#include "mpsacl.h"
 #include "gcp_ext.h"
 
 struct mps_arena_class_s {
@@ -17,8 +18,10 @@ struct mps_arena_class_s {
 };
 
 static struct mps_arena_class_s arenaClassVM = { 0x519A6C1AUL, "VM" };
+static struct mps_arena_class_s arenaClassCL = { 0x519A6C1CUL, "CL" };
 
 mps_arena_class_t mps_arena_class_vm(void) { return &arenaClassVM; }
+mps_arena_class_t mps_arena_class_cl(void) { return &arenaClassCL; }
 
 mps_rank_t mps_rank_ambig(void) { return 0; }
 mps_rank_t mps_rank_exact(void) { return 1; }
@@ -50,10 +53,10 @@ mps_res_t mps_arena_create_k(mps_arena_t *arena_o, mps_arena_class_t arena_class
   Arena arena = NULL;
   Res res;
   if (arena_o == NULL) return MISUSE("mps_arena_create_k: arena_o is NULL");
-  if (arena_class != &arenaClassVM)
+  if (arena_class != &arenaClassVM && arena_class != &arenaClassCL)
     return MISUSE("mps_arena_create_k: %p is not a supported arena class", (void *)arena_class);
   if (args == NULL) return MISUSE("mps_arena_create_k: args is NULL (pass mps_args_none)");
-  res = ArenaCreate(&arena, args);
+  res = ArenaCreate(&arena, args, arena_class == &arenaClassCL);
   if (res != RES_OK) return res;
   ArenaEnter(arena);
   res = GCInit(arena);
@@ -66,8 +69,11 @@ mps_res_t mps_arena_create_k(mps_arena_t *arena_o, mps_arena_class_t arena_class
 mps_res_t mps_arena_create_v(mps_arena_t *arena_o, mps_arena_class_t arena_class, va_list varargs)
 {
   mps_res_t res;
+  /* VM: (size); client: (size, base). */
   MPS_ARGS_BEGIN(args) {
     MPS_ARGS_ADD(args, MPS_KEY_ARENA_SIZE, va_arg(varargs, size_t));
+    if (arena_class == &arenaClassCL)
+      MPS_ARGS_ADD(args, MPS_KEY_ARENA_CL_BASE, va_arg(varargs, mps_addr_t));
     res = mps_arena_create_k(arena_o, arena_class, args);
   } MPS_ARGS_END(args);
   return res;
@@ -213,9 +219,12 @@ mps_res_t mps_arena_vm_growth(mps_arena_t arena, size_t desired, size_t minimum)
 
 mps_res_t mps_arena_extend(mps_arena_t arena, mps_addr_t base, size_t size)
 {
-  UNUSED(base); UNUSED(size);
+  Res res;
   if (!arenaOK(arena, "mps_arena_extend")) return RES_PARAM;
-  return RES_UNIMPL;  /* only client arenas can be extended */
+  ArenaEnter(arena);
+  res = ArenaExtend(arena, (Addr)base, size);
+  ArenaLeave(arena);
+  return res;
 }
 
 mps_bool_t mps_arena_has_addr(mps_arena_t arena, mps_addr_t addr)
@@ -250,10 +259,12 @@ mps_bool_t mps_arena_busy(mps_arena_t arena)
   return LockIsHeld(&arena->lock) ? 1 : 0;
 }
 
+/* Every collection counts (flips, in the MPS's words), also those in
+ * which nothing could move; arena->epoch counts only those. */
 mps_word_t mps_collections(mps_arena_t arena)
 {
   if (!arenaOK(arena, "mps_collections")) return 0;
-  return __atomic_load_n(&arena->epoch, __ATOMIC_ACQUIRE);
+  return __atomic_load_n(&arena->gc->collections, __ATOMIC_ACQUIRE);
 }
 
 /* ---- pools --------------------------------------------------------------- */

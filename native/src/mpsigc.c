@@ -662,3 +662,63 @@ void mps_arena_roots_walk(mps_arena_t arena, mps_roots_stepper_t f, void *p, siz
   ss.sig = SigInvalid;
   ArenaLeave(arena);
 }
+
+/* ---- transforms ------------------------------------------------------ */
+
+static Bool transformOK(mps_transform_t t, const char *fn)
+{
+  if (LIKELY(t != NULL && TransformCheck(t))) return TRUE;
+  (void)MISUSE("%s: %p is not a live transform", fn, (void *)t);
+  return FALSE;
+}
+
+mps_res_t mps_transform_create(mps_transform_t *transform_o, mps_arena_t arena)
+{
+  Res res;
+  if (transform_o == NULL) return MISUSE("mps_transform_create: transform_o is NULL");
+  if (!gcArenaOK(arena, "mps_transform_create")) return RES_PARAM;
+  ArenaEnter(arena);
+  res = TransformCreate(transform_o, arena);
+  ArenaLeave(arena);
+  return res;
+}
+
+mps_res_t mps_transform_add_oldnew(mps_transform_t transform, mps_addr_t *old_list,
+                                   mps_addr_t *new_list, size_t count)
+{
+  Arena arena;
+  Res res;
+  if (!transformOK(transform, "mps_transform_add_oldnew")) return RES_PARAM;
+  if (count > 0 && (old_list == NULL || new_list == NULL))
+    return MISUSE("mps_transform_add_oldnew: a list is NULL");
+  arena = TransformArena(transform);
+  ArenaEnter(arena);
+  res = TransformAdd(transform, (Addr *)old_list, (Addr *)new_list, count);
+  ArenaLeave(arena);
+  return res;
+}
+
+mps_res_t mps_transform_apply(mps_bool_t *applied_o, mps_transform_t transform)
+{
+  Arena arena;
+  Bool applied = FALSE;
+  Res res;
+  if (applied_o == NULL) return MISUSE("mps_transform_apply: applied_o is NULL");
+  if (!transformOK(transform, "mps_transform_apply")) return RES_PARAM;
+  arena = TransformArena(transform);
+  ArenaEnter(arena);
+  res = TransformApply(&applied, transform);
+  ArenaLeave(arena);
+  if (res == RES_OK) *applied_o = applied;
+  return res;
+}
+
+void mps_transform_destroy(mps_transform_t transform)
+{
+  Arena arena;
+  if (!transformOK(transform, "mps_transform_destroy")) return;
+  arena = TransformArena(transform);
+  ArenaEnter(arena);
+  TransformDestroy(transform);
+  ArenaLeave(arena);
+}

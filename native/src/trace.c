@@ -75,6 +75,11 @@ mps_res_t _mps_fix2(mps_ss_t mss, mps_addr_t *ref_io)
   if (UNLIKELY(ss->rootsWalk != NULL)) { RootsWalkReport(ss, (Addr *)ref_io); return MPS_RES_OK; }
   if (!ArenaSegOf(&seg, arena, (Addr)*ref_io)) return MPS_RES_OK;
   if (!seg->white) return MPS_RES_OK;
+  if (UNLIKELY(arena->gc->transform != NULL) && TransformReplace(ss, (Addr *)ref_io)) {
+    /* now a reference to the old object's replacement: fix that instead */
+    ss->fixed |= ZoneOf((Addr)*ref_io);
+    if (!ArenaSegOf(&seg, arena, (Addr)*ref_io) || !seg->white) return MPS_RES_OK;
+  }
   if (UNLIKELY(ss->nailOnly) && !(seg->pool->klass->attr & POOL_ATTR_MOVES)) return MPS_RES_OK;
   {
     Addr old = (Addr)*ref_io;
@@ -281,6 +286,7 @@ INTERN Res TraceCollect(Arena arena, Bool full, const char *why)
   res = ThreadsSuspend(arena);
   if (res != RES_OK) { trace->busy = FALSE; return res; }
   ArenaDeferPurge(arena, TRUE);
+  __atomic_add_fetch(&gc->collections, 1, __ATOMIC_RELEASE);
   traceFlipBuffers(arena);
   POOLS_FOR(pool, arena, node, next) pool->klass->whiten(pool);
 
