@@ -290,8 +290,7 @@ INTERN Res ArenaExtend(Arena arena, Addr base, Size size)
   Chunk chunk;
   Index i;
   Res res;
-  if (!arena->client)
-    return MISUSE("mps_arena_extend: only a client arena is extended with client memory");
+  if (!arena->client) return RES_UNIMPL;   /* as in the MPS: VM arenas grow by themselves */
   if (base == NULL) return MISUSE("mps_arena_extend: base is NULL");
   if (AddrOffset(base, aligned) >= size) return RES_MEMORY;
   size = SizeAlignDown(size - AddrOffset(base, aligned), arena->grainSize);
