@@ -623,7 +623,7 @@ def step(arena: Arena, interval: float = 0.0, multiplier: float = 1.0) -> bool:
 
 
 def collections(arena: Arena) -> int:
-    """How many flips (collections that may have moved objects) so far."""
+    """How many collections the arena has run so far (mps_collections)."""
     return int(lib.mps_collections(_arena_handle(arena)))
 
 
