@@ -133,8 +133,19 @@ static void chunkPublish(Arena arena, Chunk chunk)
   if (i == arena->chunkCount)
     __atomic_store_n(&arena->chunkCount, i + 1, __ATOMIC_RELEASE);
   arena->reserved += AddrOffset(chunk->base, chunk->limit);
-  if (arena->extended != NULL)
+  /* The primary chunk is announced once the arena is made (ArenaAnnounce). */
+  if (arena->extended != NULL && chunk != arena->primary)
     arena->extended(arena, chunk->base, AddrOffset(chunk->base, chunk->limit));
+}
+
+/* The arena is made: tell the client of its first chunk.  Until then a
+ * failed creation calls neither MPS_KEY_ARENA_EXTENDED nor _CONTRACTED. */
+INTERN void ArenaAnnounce(Arena arena)
+{
+  Chunk primary = arena->primary;
+  arena->announced = TRUE;
+  if (arena->extended != NULL)
+    arena->extended(arena, primary->base, AddrOffset(primary->base, primary->limit));
 }
 
 static void chunkRelease(Arena arena, Chunk chunk)
@@ -276,7 +287,7 @@ INTERN void ArenaDestroy(Arena arena)
   }
   arena->sig = SigInvalid;
   LockFinish(&arena->lock);
-  if (contracted != NULL) contracted(arena, primary->base, size);
+  if (contracted != NULL && arena->announced) contracted(arena, primary->base, size);
   primary->sig = SigInvalid;
   if (!arena->client) VMRelease(primary->base, size);
 }

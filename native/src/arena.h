@@ -83,6 +83,7 @@ struct mps_arena_s {
   Bool growthSet;                /* mps_arena_vm_growth was called */
   Bool growthDisabled;           /* never reserve another chunk */
   Bool client;                   /* a client arena: chunks in the client's memory */
+  Bool announced;                /* made: MPS_KEY_ARENA_EXTENDED saw the primary chunk */
   double pauseTime;
   mps_arena_extended_t extended;
   mps_arena_contracted_t contracted;
@@ -99,6 +100,7 @@ enum { ARENA_UNCLAMPED, ARENA_CLAMPED, ARENA_PARKED, ARENA_POSTMORTEM };
 /* `client`: a client arena, in the memory MPS_KEY_ARENA_CL_BASE names. */
 INTERN Res ArenaCreate(Arena *arenaReturn, ArgList args, Bool client);
 INTERN Res ArenaExtend(Arena arena, Addr base, Size size);
+INTERN void ArenaAnnounce(Arena arena);
 INTERN void ArenaDestroy(Arena arena);
 INTERN Bool ArenaCheck(Arena arena);
 INTERN Bool ArenaConsistent(Arena arena);

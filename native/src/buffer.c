@@ -82,6 +82,15 @@ INTERN void BufferDestroy(Buffer buf)
   ControlFree(arena, buf, sizeof(BufferStruct));
 }
 
+/* May a fill that ran out of memory collect and retry?  In a collected
+ * pool of an unclamped arena, when no collection is under way. */
+static Bool bufferMayCollect(Pool pool)
+{
+  Arena arena = pool->arena;
+  return (pool->klass->attr & POOL_ATTR_GC) && arena->state == ARENA_UNCLAMPED
+      && !arena->gc->trace.busy;
+}
+
 INTERN Res BufferFill(Addr *pReturn, Buffer buf, Size size)
 {
   Pool pool = buf->pool;
@@ -101,6 +110,12 @@ INTERN Res BufferFill(Addr *pReturn, Buffer buf, Size size)
   BufferDetach(buf);
   if (pool->klass->attr & POOL_ATTR_GC) (void)TracePoll(pool->arena);
   res = pool->klass->bufferFill(&base, &limit, pool, buf, size);
+  if (res != RES_OK && bufferMayCollect(pool)) {
+    /* Out of memory (address space, the commit limit, a client arena's
+     * memory): what a full collection frees may be enough.  Once. */
+    if (TraceCollect(pool->arena, TRUE, "Out of memory: full collection.") == RES_OK)
+      res = pool->klass->bufferFill(&base, &limit, pool, buf, size);
+  }
   if (res != RES_OK) return res;
   AVER(AddrAdd(base, size) <= limit);
   buf->base = base;

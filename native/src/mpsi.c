@@ -62,6 +62,7 @@ mps_res_t mps_arena_create_k(mps_arena_t *arena_o, mps_arena_class_t arena_class
   res = GCInit(arena);
   ArenaLeave(arena);
   if (res != RES_OK) { ArenaDestroy(arena); return res; }
+  ArenaAnnounce(arena);
   *arena_o = arena;
   return RES_OK;
 }

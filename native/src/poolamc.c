@@ -21,7 +21,8 @@
 #include "arg.h"
 #include "mpscamc.h"
 
-#define AMC_SEG_MIN ((Size)64 << 10)   /* nursery and to-space segments */
+#define AMC_SEG_MAX ((Size)64 << 10)   /* nursery and to-space segments, at most */
+#define AMC_SEG_SHARE 128              /* ... and at most 1/128 of the arena */
 #define AMC_GENS_MAX 65                 /* 64 chain generations + the top */
 
 typedef struct AMCStruct {
@@ -29,6 +30,7 @@ typedef struct AMCStruct {
   Bool leaf;              /* AMCZ */
   Bool interior;          /* ambiguous interior pointers pin */
   Size extendBy, largeSize;
+  Size segSize;           /* nursery and to-space segments (amcInitCommon) */
   Size total, tails;      /* bytes of segments; unused tails of unbuffered ones */
   RingStruct stash;       /* empty nursery segments kept for reuse */
   Size stashed;           /* their bytes (in total, and free) */
@@ -106,6 +108,14 @@ static Res amcInitCommon(Pool pool, ArgList args, Bool leaf)
   amc->interior = TRUE;
   amc->extendBy = 8192;
   amc->largeSize = 32768;
+  /* Nursery and to-space segments: 64 KiB (fewer fills and segments), but
+   * in a small arena (a client arena of a few MiB) smaller, so that the
+   * whole-segment granularity of pinning and of to-space cannot hold most
+   * of the arena's memory. */
+  amc->segSize = AMC_SEG_MAX;
+  while (amc->segSize > pool->arena->grainSize
+         && amc->segSize * AMC_SEG_SHARE > pool->arena->reserved)
+    amc->segSize /= 2;
   if (ArgPick(&arg, args, MPS_KEY_INTERIOR)) amc->interior = arg.val.b != 0;
   if (ArgPick(&arg, args, MPS_KEY_EXTEND_BY)) {
     if (arg.val.size == 0 || arg.val.size > SIZE_LIMIT)
@@ -134,7 +144,8 @@ static Res amczInit(Pool pool, ArgList args) { return amcInitCommon(pool, args, 
  * empty nursery-sized segments in the nursery's zones are kept by the
  * pool (counted in its total and free sizes) instead of going back to the
  * arena, where the spare allowance could decommit them and the next fills
- * would fault fresh pages in. */
+ * would fault fresh pages in.  A segment that cannot be made for want of
+ * memory drains the stash first (amcStashDrain). */
 #define AMC_STASH_MAX ((Size)64 << 20)
 
 static Bool amcStashTake(FSeg *fsegReturn, AMC amc)
@@ -161,7 +172,7 @@ static void amcSegFree(AMC amc, FSeg fseg)
   if (seg->buffer == NULL) amc->tails -= AddrOffset(fseg->end, seg->limit);
   ProtSet(seg, FALSE);
   FSegTablesFree(fseg);
-  if (size == AMC_SEG_MIN && (ZoneOf(seg->base) & ChainGenZones(pool->chain, 0)) != 0
+  if (size == amc->segSize && (ZoneOf(seg->base) & ChainGenZones(pool->chain, 0)) != 0
       && amc->stashed + size <= nursery->trigger && amc->stashed + size <= AMC_STASH_MAX
       && !amc->finishing) {
     RingRemove(&seg->poolRing);
@@ -173,6 +184,22 @@ static void amcSegFree(AMC amc, FSeg fseg)
   SegDestroy(seg);
 }
 
+/* Give every stashed segment back to the arena; TRUE if there were any.
+ * When memory runs out (a segment cannot be made) the stash goes first. */
+static Bool amcStashDrain(AMC amc)
+{
+  Ring node, next;
+  Bool any = FALSE;
+  RING_FOR(node, &amc->stash, next) {
+    Seg seg = RING_ELT(SegStruct, poolRing, node);
+    amc->total -= SegSize(seg);
+    amc->stashed -= SegSize(seg);
+    SegDestroy(seg);
+    any = TRUE;
+  }
+  return any;
+}
+
 static void amcFinish(Pool pool)
 {
   AMC amc = AMCOf(pool);
@@ -181,12 +208,7 @@ static void amcFinish(Pool pool)
   RING_FOR(node, &pool->segRing, next) {
     amcSegFree(amc, FSegOfSeg(RING_ELT(SegStruct, poolRing, node)));
   }
-  RING_FOR(node, &amc->stash, next) {
-    Seg seg = RING_ELT(SegStruct, poolRing, node);
-    amc->total -= SegSize(seg);
-    amc->stashed -= SegSize(seg);
-    SegDestroy(seg);
-  }
+  (void)amcStashDrain(amc);
   --pool->format->poolCount;
   --pool->chain->poolCount;
 }
@@ -196,11 +218,13 @@ static Res amcSegCreate(FSeg *fsegReturn, AMC amc, Size size, Index gen, Bool co
   Pool pool = &amc->poolStruct;
   Seg seg;
   FSeg fseg;
-  if (gen == 0 && size == AMC_SEG_MIN && amcStashTake(&fseg, amc)) {
+  if (gen == 0 && size == amc->segSize && amcStashTake(&fseg, amc)) {
     seg = FSegSeg(fseg);
     amc->total -= size;   /* counted again below */
   } else {
     Res res = SegCreateZoned(&seg, pool, size, sizeof(FSegStruct), ChainGenZones(pool->chain, gen));
+    if (res != RES_OK && amcStashDrain(amc))   /* the stash is only a cache */
+      res = SegCreateZoned(&seg, pool, size, sizeof(FSegStruct), ChainGenZones(pool->chain, gen));
     if (res != RES_OK) return res;
     fseg = FSegOfSeg(seg);
   }
@@ -220,8 +244,8 @@ static Res amcBufferFill(Addr *baseReturn, Addr *limitReturn, Pool pool, Buffer 
 {
   AMC amc = AMCOf(pool);
   Size segSize = size >= amc->largeSize ? size
-      : size > AMC_SEG_MIN || amc->extendBy > AMC_SEG_MIN ? (size > amc->extendBy ? size : amc->extendBy)
-      : AMC_SEG_MIN;
+      : size > amc->segSize || amc->extendBy > amc->segSize ? (size > amc->extendBy ? size : amc->extendBy)
+      : amc->segSize;
   FSeg fseg;
   Res res;
   if (segSize > SIZE_LIMIT) return RES_RESOURCE;
@@ -370,7 +394,7 @@ static Res amcCopyAlloc(Addr *pReturn, AMC amc, Index gen, Size size)
   FSeg fseg = amc->forward[gen];
   Res res;
   if (fseg == NULL || AddrOffset(fseg->end, FSegSeg(fseg)->limit) < size) {
-    Size segSize = size > AMC_SEG_MIN ? size : AMC_SEG_MIN;
+    Size segSize = size > amc->segSize ? size : amc->segSize;
     res = amcSegCreate(&fseg, amc, SizeAlignUp(segSize, pool->arena->grainSize), gen, TRUE);
     if (res != RES_OK) return res;
     FSegSeg(fseg)->grey = TRUE;
@@ -592,7 +616,7 @@ static Bool amcConsistent(Pool pool)
   }
   RING_FOR(node, &amc->stash, next) {
     Seg seg = RING_ELT(SegStruct, poolRing, node);
-    if (!SegCheck(seg) || seg->white || seg->protectedRO || SegSize(seg) != AMC_SEG_MIN) return FALSE;
+    if (!SegCheck(seg) || seg->white || seg->protectedRO || SegSize(seg) != amc->segSize) return FALSE;
     total += SegSize(seg);
     stashed += SegSize(seg);
   }

@@ -33,18 +33,38 @@
 
 /* ---- the grey stack: pinned or marked objects waiting to be scanned --- */
 
-static Res greyGrow(Trace trace)
+/* The grey stack's memory: fresh mappings in a VM arena (outside the
+ * commit limit: a collection must not fail for want of it); arena pages
+ * in a client arena, which must not use memory the client did not give. */
+static Res greyMemAlloc(Addr *baseReturn, Arena arena, Size size)
+{
+  Res res;
+  if (arena->client) return ControlAlloc((void **)baseReturn, arena, size);
+  res = VMReserve(baseReturn, size, VMPageSize());
+  if (res != RES_OK) return res;
+  res = VMCommit(*baseReturn, AddrAdd(*baseReturn, size));
+  if (res != RES_OK) VMRelease(*baseReturn, size);
+  return res;
+}
+
+static void greyMemFree(Arena arena, Addr base, Size size)
+{
+  if (arena->client) ControlFree(arena, base, size);
+  else VMRelease(base, size);
+}
+
+static Size greySize(Count max) { return SizeAlignUp(max * sizeof(Addr), VMPageSize()); }
+
+static Res greyGrow(Arena arena, Trace trace)
 {
   Count max = trace->greyMax == 0 ? 4096 : trace->greyMax * 2;
-  Size size = SizeAlignUp(max * sizeof(Addr), VMPageSize());
+  Size size = greySize(max);
   Addr base;
-  Res res = VMReserve(&base, size, VMPageSize());
+  Res res = greyMemAlloc(&base, arena, size);
   if (res != RES_OK) return res;
-  res = VMCommit(base, AddrAdd(base, size));
-  if (res != RES_OK) { VMRelease(base, size); return res; }
   if (trace->grey != NULL) {
     memcpy(base, trace->grey, trace->greyTop * sizeof(Addr));
-    VMRelease((Addr)trace->grey, SizeAlignUp(trace->greyMax * sizeof(Addr), VMPageSize()));
+    greyMemFree(arena, (Addr)trace->grey, greySize(trace->greyMax));
   }
   trace->grey = (Addr *)(void *)base;
   trace->greyMax = size / sizeof(Addr);
@@ -56,7 +76,7 @@ static Res greyGrow(Trace trace)
 INTERN Bool TraceGreyPush(Arena arena, Addr client)
 {
   Trace trace = &arena->gc->trace;
-  if (trace->greyTop == trace->greyMax && greyGrow(trace) != RES_OK) {
+  if (trace->greyTop == trace->greyMax && greyGrow(arena, trace) != RES_OK) {
     trace->emergency = TRUE;
     return FALSE;
   }
@@ -161,13 +181,17 @@ static Res traceScanNonWhite(Arena arena, ScanState ss, unsigned rank)
  * ambiguous rank (live or not: which are live is not known yet) nails the
  * white segments of moving pools it refers into, so that no object one of
  * them may turn out to refer to is moved.  Nothing is preserved here: the
- * objects are scanned again, as ambiguous, if they are reached. */
+ * objects are scanned again, as ambiguous, if they are reached.  During a
+ * transform the same pass is where their references to old objects are
+ * met, while nothing has been replaced yet (transform.c). */
 static Res traceNailFromAmbiguousObjects(Arena arena, ScanState ss)
 {
   Ring node, next, snode, snext;
   Pool pool;
   Res res = RES_OK;
-  if (!arena->gc->trace.mayMove) return RES_OK;
+  /* Also for a transform: an ambiguous-rank object referring to an old
+   * object must abort it before any exact reference is replaced. */
+  if (!arena->gc->trace.mayMove && arena->gc->transform == NULL) return RES_OK;
   ss->rank = RANK_AMBIG;
   ss->nailOnly = TRUE;
   POOLS_FOR(pool, arena, node, next) {
@@ -390,7 +414,7 @@ INTERN void GCFinish(Arena arena)
   }
   if (gc->defaultChain != NULL) ChainDestroy(gc->defaultChain);
   if (trace->grey != NULL)
-    VMRelease((Addr)trace->grey, SizeAlignUp(trace->greyMax * sizeof(Addr), VMPageSize()));
+    greyMemFree(arena, (Addr)trace->grey, greySize(trace->greyMax));
   ControlFree(arena, gc, sizeof(GCStruct));
   arena->gc = NULL;
 }
