@@ -226,11 +226,22 @@ class SNCMachine(RuleBasedStateMachine):
         self.pool.check()
         live = self._live() + getattr(self, "orphans", [])
         # The unused parts of the allocation points' buffers are allocated
-        # (not free), as in the MPS.
-        unused = sum(
-            _calls.as_int(ap._live().limit) - _calls.as_int(ap._live().init) for ap in self.aps
+        # (not free), as in the MPS.  A buffer trapped by a flip shows
+        # limit 0 until its next reserve: its unused part is out of sight,
+        # and the sizes give only a lower bound.
+        handles = [ap._live() for ap in self.aps]
+        trapped = any(
+            _calls.as_int(h.limit) == 0 and _calls.as_int(h.init) != 0 for h in handles
         )
-        assert self.pool.total_size - self.pool.free_size - unused == sum(o.size for o in live)
+        unused = sum(
+            _calls.as_int(h.limit) - _calls.as_int(h.init) for h in handles if _calls.as_int(h.limit)
+        )
+        allocated = self.pool.total_size - self.pool.free_size
+        committed = sum(o.size for o in live)
+        if trapped:
+            assert allocated >= committed + unused
+        else:
+            assert allocated == committed + unused
 
 
 def test_snc_machine() -> None:
