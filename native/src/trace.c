@@ -295,9 +295,7 @@ INTERN Res TraceCollect(Arena arena, Bool full, const char *why)
   AVER(!trace->busy);
   if (!full && arena->gc->fullWanted && ChainCondemnWanted(arena, NULL)) full = TRUE;
   if (!ChainCondemn(arena, full, &policyWhy)) return RES_OK;
-  if (full) arena->gc->fullWanted = FALSE;
   traceReset(trace, why != NULL ? why : policyWhy);
-  MessagesTraceStart(arena, trace->why);
 
   /* The barrier's lock is never taken while threads are stopped (one of
    * them might hold it). */
@@ -308,7 +306,11 @@ INTERN Res TraceCollect(Arena arena, Bool full, const char *why)
     ProtRefresh();
   }
   res = ThreadsSuspend(arena);
-  if (res != RES_OK) { trace->busy = FALSE; return res; }
+  if (res != RES_OK) { trace->busy = FALSE; return res; }   /* as if never started */
+  /* It starts: only now is a full collection no longer wanted, and the
+   * start announced (a refused one posts nothing). */
+  if (full) gc->fullWanted = FALSE;
+  MessagesTraceStart(arena, trace->why);
   ArenaDeferPurge(arena, TRUE);
   __atomic_add_fetch(&gc->collections, 1, __ATOMIC_RELEASE);
   traceFlipBuffers(arena);
@@ -403,8 +405,9 @@ INTERN void ChainDestroy(Chain chain);
 INTERN void GCFinish(Arena arena)
 {
   GCStruct *gc = arena->gc;
-  Trace trace = &gc->trace;
+  Trace trace;
   if (gc == NULL) return;
+  trace = &gc->trace;
   if (gc->barrierInUse) ProtArenaUse(arena, FALSE);
   MessagesFinish(arena);
   if (gc->anon != NULL) {

@@ -2,9 +2,10 @@
  * review (b23f293), each of which failed with the old core: (1) a grey stack
  * that cannot grow, (2) mprotect failing for the barrier, (3) mps_thread_dereg
  * from another thread, all-threads mode (4) with threads started during a
- * collection and (5) without file descriptors, (6) location dependency with
- * an in-band header, the program's SIGSEGV handlers (7) left with siglongjmp
- * or (8) run on an alternate stack, (9) fork, (10) a spare fraction of 0,
+ * collection and (5) without file descriptors (the refused collection posts
+ * no GC-start message), (6) location dependency with an in-band header, the
+ * program's SIGSEGV handlers (7) left with siglongjmp or (8) run on an
+ * alternate stack, (9) fork, (10) a spare fraction of 0,
  * (11) a registered thread blocking the suspend signal and (12) no memory for
  * a mark table.  Each runs in a child process of its own (limits, signal
  * handlers and the map count stay there; a crash, or a hang by its alarm,
@@ -386,10 +387,17 @@ static void allThreadsNoFds(void)
   REQUIRE(setrlimit(RLIMIT_NOFILE, &lim) == 0);
   while (n < 256 && (fds[n] = open("/dev/null", O_RDONLY)) >= 0) ++n;
   REQUIRE(n < 256 && errno == EMFILE);
+  mps_message_type_enable(arena, mps_message_type_gc_start());
+  mps_message_type_enable(arena, mps_message_type_gc());
   res = mps_arena_collect(arena);       /* /proc cannot be read */
   while (n > 0) close(fds[--n]);
   REQUIRE(setrlimit(RLIMIT_NOFILE, &old) == 0);
   CHECK(res != MPS_RES_OK);
+  {
+    /* A refused collection never started: it announces nothing. */
+    mps_message_type_t type;
+    CHECK(!mps_message_queue_type(&type, arena));
+  }
   CHECK(heldOnStack(pool, idBase + 31337));
 }
 
