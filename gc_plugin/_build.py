@@ -394,41 +394,60 @@ SOURCE = r"""
 #include <string.h>
 
 /* ---- misuse reports ----------------------------------------------------
- * The core reports client misuse (and failed checks) through the plinth
- * assertion handler and then backs out.  This handler keeps the first
- * report of each thread until the Python wrapper takes it and raises
- * MisuseError; it never aborts. */
-static _Thread_local char gcp_py_misuse[1024];
+ * The core reports client misuse to the misuse handler installed here and
+ * backs out; the Python wrapper then takes the reports and raises
+ * MisuseError.  Every report of a thread is kept (joined with "; ") until
+ * taken.  A thread that is not a Python thread has nobody to take them:
+ * its reports are printed to stderr.  Failed internal invariants do not
+ * come here: they reach the plinth's assertion handler, which prints the
+ * report and aborts the process (going on after one could free live
+ * objects). */
+static _Thread_local char gcp_py_misuse[1024];   /* static TLS: keep it small */
 static _Thread_local int gcp_py_misuse_set;
+static _Thread_local unsigned long gcp_py_misuse_dropped;
 
-static void gcp_py_assert_fail(const char *file, unsigned line, const char *condition)
+static void gcp_py_misuse_report(const char *file, unsigned line, const char *message)
 {
   const char *base;
-  if (gcp_py_misuse_set) return;
+  char one[768];
+  size_t used = strlen(gcp_py_misuse);
   if (file == NULL) file = "?";
   base = strrchr(file, '/');
   base = base == NULL ? file : base + 1;
-  (void)snprintf(gcp_py_misuse, sizeof gcp_py_misuse, "%s (%s:%u)",
-                 condition == NULL ? "(no message)" : condition, base, line);
+  (void)snprintf(one, sizeof one, "%s (%s:%u)",
+                 message == NULL ? "(no message)" : message, base, line);
+  if (PyGILState_GetThisThreadState() == NULL) {
+    (void)fprintf(stderr, "gc_plugin: misuse on a thread that is not a Python thread: %s\n", one);
+    return;
+  }
+  if (used + strlen(one) + 3 < sizeof gcp_py_misuse)
+    (void)snprintf(gcp_py_misuse + used, sizeof gcp_py_misuse - used, "%s%s",
+                   gcp_py_misuse_set ? "; " : "", one);
+  else
+    ++gcp_py_misuse_dropped;
   gcp_py_misuse_set = 1;
 }
 
 static void gcp_py_install_handler(void)
 {
-  (void)mps_lib_assert_fail_install(gcp_py_assert_fail);
+  (void)gcp_misuse_handler_install(gcp_py_misuse_report);
 }
 
 static int gcp_py_misuse_pending(void) { return gcp_py_misuse_set; }
 
-/* Copy the pending message into buf (NUL-terminated) and clear it: 1 if
- * there was one, else 0. */
+/* Copy the pending reports into buf (NUL-terminated) and clear them: 1 if
+ * there were any, else 0. */
 static int gcp_py_take_misuse(char *buf, size_t n)
 {
   if (!gcp_py_misuse_set) return 0;
   if (buf != NULL && n > 0) {
-    (void)snprintf(buf, n, "%s", gcp_py_misuse);
+    if (gcp_py_misuse_dropped > 0)
+      (void)snprintf(buf, n, "%s; and %lu more", gcp_py_misuse, gcp_py_misuse_dropped);
+    else
+      (void)snprintf(buf, n, "%s", gcp_py_misuse);
   }
   gcp_py_misuse_set = 0;
+  gcp_py_misuse_dropped = 0;
   gcp_py_misuse[0] = '\0';
   return 1;
 }

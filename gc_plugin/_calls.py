@@ -30,11 +30,12 @@ __all__ = [
     "variety",
 ]
 
-# Every report of the core now lands in a per-thread buffer instead of
-# aborting the process; the wrappers collect it after each call.
+# Misuse reports of the core land in a per-thread buffer; the wrappers
+# collect them after each call and raise MisuseError.  A failed internal
+# invariant is not misuse: it prints its report and aborts the process.
 lib.gcp_py_install_handler()
 
-_MESSAGE_SIZE = 1024
+_MESSAGE_SIZE = 1536
 _SIZE_MAX = (1 << (8 * ffi.sizeof("size_t"))) - 1
 _ADDR_MAX = (1 << (8 * ffi.sizeof("uintptr_t"))) - 1
 

@@ -12,6 +12,18 @@
 extern "C" {
 #endif
 
+/* Misuse reports.  Misuse the core detects (a foreign pointer, a double
+ * free, a bad argument, protocol misuse) is reported and then backed out
+ * of: the call returns MPS_RES_PARAM or does nothing.  The report goes to
+ * the plinth's assertion handler (mps_lib_assert_fail), as in the MPS,
+ * unless a misuse handler is installed here: then misuse goes to it and
+ * only failed internal invariants reach the assertion handler, whose
+ * default prints the report and aborts.  A client that means to go on
+ * after misuse (the Python layer turns it into MisuseError) installs one.
+ * Returns the handler installed before (NULL: none); NULL uninstalls. */
+typedef void (*gcp_misuse_handler_t)(const char *file, unsigned line, const char *message);
+extern gcp_misuse_handler_t gcp_misuse_handler_install(gcp_misuse_handler_t handler);
+
 /* "cool", "hot" or "rash": the checking variety the core was built in. */
 extern const char *gcp_variety(void);
 /* Walk every structure of the arena (or pool) and check its invariants:

@@ -1,9 +1,12 @@
-/* check.c -- reporting failed checks and client misuse through the plinth.
+/* check.c -- reporting failed checks (to the plinth's assertion handler)
+ * and client misuse (to the misuse handler if one is installed, else to
+ * the assertion handler too).
  * Design: docs/design/checking.md.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include "check.h"
+#include "gcp_ext.h"
 
 INTERN void CheckFail(const char *file, unsigned line, const char *cond)
 {
@@ -13,13 +16,21 @@ INTERN void CheckFail(const char *file, unsigned line, const char *cond)
 /* The message is formatted into a per-thread buffer: the handler may keep
  * the pointer until the same thread reports again. */
 static _Thread_local char misuseMessage[512];
+static gcp_misuse_handler_t misuseHandler;   /* NULL: the assertion handler */
+
+gcp_misuse_handler_t gcp_misuse_handler_install(gcp_misuse_handler_t handler)
+{
+  return __atomic_exchange_n(&misuseHandler, handler, __ATOMIC_ACQ_REL);
+}
 
 INTERN Res MisuseReport(const char *file, unsigned line, const char *fmt, ...)
 {
+  gcp_misuse_handler_t handler = __atomic_load_n(&misuseHandler, __ATOMIC_ACQUIRE);
   va_list ap;
   va_start(ap, fmt);
   (void)vsnprintf(misuseMessage, sizeof misuseMessage, fmt, ap);
   va_end(ap);
-  mps_lib_assert_fail(file, line, misuseMessage);
+  if (handler != NULL) handler(file, line, misuseMessage);
+  else mps_lib_assert_fail(file, line, misuseMessage);
   return RES_PARAM;
 }

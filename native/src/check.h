@@ -1,10 +1,13 @@
 /* check.h -- the checking layer: signatures, assertions and misuse reports.
  *
  * AVER states an internal invariant; AVER_CRITICAL one on a hot path (cool
- * variety only).  CHECKS compares a structure's signature word.  MISUSE is
+ * variety only); NOTREACHED marks code that runs only if one failed.  A
+ * failed invariant goes to the plinth's assertion handler, which by
+ * default aborts.  CHECKS compares a structure's signature word.  MISUSE is
  * for client errors the core detects (foreign pointer, double free, bad
- * argument): it reaches the plinth assertion handler with a message naming
- * the problem and yields MPS_RES_PARAM so that the caller can back out
+ * argument): it reaches the misuse handler (gcp_ext.h; the assertion
+ * handler if none is installed) with a message naming the problem and
+ * yields MPS_RES_PARAM so that the caller can back out
  * without touching anything; it is reported in every variety because the
  * detection is structural and costs nothing extra.  Design: docs/design/checking.md.
  */
@@ -27,6 +30,10 @@ INTERN Res MisuseReport(const char *file, unsigned line, const char *fmt, ...)
 #define AVER(cond) ((void)0)
 #define CHECKS(type, p) ((p) != NULL)
 #endif
+
+/* A place control never reaches while the invariants hold (what follows
+ * it is the recovery a variety without checks takes). */
+#define NOTREACHED AVER(!"not reached")
 
 #if CHECK_LEVEL >= 2
 #define AVER_CRITICAL(cond) AVER(cond)

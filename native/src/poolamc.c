@@ -263,7 +263,7 @@ static void amcBufferEmpty(Pool pool, Buffer buf, Addr init, Addr limit)
   Seg seg;
   FSeg fseg;
   UNUSED(limit);
-  if (!ArenaSegOf(&seg, pool->arena, buf->base)) { AVER(0); return; }
+  if (!ArenaSegOf(&seg, pool->arena, buf->base)) { NOTREACHED; return; }
   fseg = FSegOfSeg(seg);
   fseg->end = init;
   seg->buffer = NULL;

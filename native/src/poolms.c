@@ -249,7 +249,7 @@ INTERN void MSBufferEmpty(Pool pool, Buffer buf, Addr init, Addr limit)
 {
   MS ms = MSOf(pool);
   Seg seg;
-  if (!ArenaSegOf(&seg, pool->arena, buf->base)) { AVER(0); return; }
+  if (!ArenaSegOf(&seg, pool->arena, buf->base)) { NOTREACHED; return; }
   if (init < limit) {
     MSSeg mseg = MSSegOfSeg(seg);
     Size fence = msFence(ms);

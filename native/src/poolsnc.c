@@ -276,7 +276,7 @@ static void sncBufferEmpty(Pool pool, Buffer buf, Addr init, Addr limit)
   Seg seg;
   SNCSeg ss;
   UNUSED(limit);
-  if (!ArenaSegOf(&seg, pool->arena, buf->base)) { AVER(0); return; }
+  if (!ArenaSegOf(&seg, pool->arena, buf->base)) { NOTREACHED; return; }
   ss = SNCSegOf(seg);
   AVER(seg->buffer == buf && ss->owner != NULL && ss->owner->buf == buf && ss->owner->top == ss);
   ss->end = init;
@@ -401,7 +401,7 @@ static void sncWhiten(Pool pool) { UNUSED(pool); }
 static Res sncFix(Pool pool, ScanState ss, Seg seg, Addr *refIO)
 {
   UNUSED(pool); UNUSED(ss); UNUSED(seg); UNUSED(refIO);
-  AVER(0);   /* only white segments are fixed */
+  NOTREACHED;   /* only white segments are fixed */
   return RES_OK;
 }
 

@@ -120,7 +120,7 @@ INTERN Res RootScanOne(ScanState ss, Root root)
   case ROOT_THREAD:
     return ThreadScan(ss, root->thread, root->limit, root->areaScan, root->closure);
   default:
-    AVER(0);
+    NOTREACHED;
     return RES_FAIL;
   }
 }

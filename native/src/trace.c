@@ -220,7 +220,7 @@ static Res traceScanGreyStack(Arena arena, ScanState ss)
     Format fmt;
     Word summary;
     Res res;
-    if (!ArenaSegOf(&seg, arena, client)) { AVER(0); continue; }
+    if (!ArenaSegOf(&seg, arena, client)) { NOTREACHED; continue; }
     fmt = seg->pool->format;
     res = FormatScan(ss, fmt, client, (Addr)fmt->skip(client), &summary);
     seg->summary |= summary;
