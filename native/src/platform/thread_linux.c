@@ -14,6 +14,9 @@
  * thread sleeps (an asynchronously stopped thread can be caught with a
  * reference only in a vector register, e.g. inside memcpy, which loads a
  * run of words into xmm/ymm/zmm registers before storing any of them).
+ * A thread registered more than once (the MPS's amcssth registers each
+ * of its threads twice) is signalled once, for its first registration;
+ * the others share that stop (stoppedAs).
  * The collector waits for every registered thread
  * for as long as it takes (it is not safe to go on while one runs); a
  * thread is taken to have exited without deregistering only when the
@@ -217,6 +220,10 @@ INTERN void ThreadDeregister(Thread thr)
 
 static Bool threadIsCurrent(Thread thr) { return thr->tid == threadId(); }
 
+/* While waiting for a thread to answer, the stopper checks that it still
+ * exists (signal 0).  Under ThreadSanitizer it sends the suspend signal
+ * again instead: TSan defers asynchronous signals to the thread's next
+ * intercepted call and was seen to lose one (docs/design/threads.md). */
 #if defined(__SANITIZE_THREAD__)
 #define RESEND_SIGNAL suspendSignal
 #else
