@@ -293,7 +293,10 @@ INTERN Res TraceCollect(Arena arena, Bool full, const char *why)
   Res res;
 
   AVER(!trace->busy);
-  if (!full && arena->gc->fullWanted && ChainCondemnWanted(arena, NULL)) full = TRUE;
+  if (!full && arena->gc->fullWanted && ChainCondemnWanted(arena, NULL)) {
+    full = TRUE;
+    if (why == NULL) why = "A ramp-collect-all ended: full collection.";
+  }
   if (!ChainCondemn(arena, full, &policyWhy)) return RES_OK;
   traceReset(trace, why != NULL ? why : policyWhy);
 

@@ -8,8 +8,9 @@
  *    version counted nothing a ramp allocated and never collected: the
  *    process grew without bound) and committed memory stay small; the
  *    survivors stay intact.  The end of a ramp-collect-all makes the next
- *    collection a full one (its GC message condemns everything); an end
- *    without a begin fails; reset ends every ramp.
+ *    collection a full one (its GC-start message says why), the end of a
+ *    plain ramp does not; an end without a begin fails; reset ends every
+ *    ramp.
  * 2. Release (finaltest): trees are made and registered for finalization
  *    in a parked arena, their roots dropped, the arena released; then the
  *    client only polls for messages, allocating nothing.  The release
@@ -86,6 +87,7 @@ static void arenaMake(Arena *a)
   makePool(&a->fmt, &a->pool, a->arena, a->chain);
   REQUIRE(mps_root_create_table(&a->root, a->arena, mps_rank_exact(), 0, live, LIVE) == MPS_RES_OK);
   REQUIRE(mps_ap_create(&a->ap, a->pool, mps_rank_exact()) == MPS_RES_OK);
+  mps_message_type_enable(a->arena, mps_message_type_gc_start());
   mps_message_type_enable(a->arena, mps_message_type_gc());
   mps_message_type_enable(a->arena, mps_message_type_finalization());
 }
@@ -105,18 +107,20 @@ static void arenaDestroy(Arena *a)
   mps_arena_destroy(a->arena);
 }
 
-/* The not-condemned sizes of the collections finished since the last call
- * (GC messages); *fullReturn counts those that condemned everything. */
-static size_t gcMessages(mps_arena_t arena, size_t *fullReturn)
+/* Discard the messages of the collections since the last call; the number
+ * of collections, and in *rampReturn how many of them were the full
+ * collections the end of a ramp-collect-all asks for (by their reason). */
+static size_t gcMessages(mps_arena_t arena, size_t *rampReturn)
 {
   mps_message_t m;
   size_t n = 0;
-  *fullReturn = 0;
-  while (mps_message_get(&m, arena, mps_message_type_gc())) {
+  *rampReturn = 0;
+  while (mps_message_get(&m, arena, mps_message_type_gc_start())) {
     ++n;
-    if (mps_message_gc_not_condemned_size(arena, m) == 0) ++*fullReturn;
+    if (strstr(mps_message_gc_start_why(arena, m), "ramp-collect-all") != NULL) ++*rampReturn;
     mps_message_discard(arena, m);
   }
+  while (mps_message_get(&m, arena, mps_message_type_gc())) mps_message_discard(arena, m);
   return n;
 }
 
@@ -125,7 +129,7 @@ static size_t gcMessages(mps_arena_t arena, size_t *fullReturn)
 static void testRamp(mps_alloc_pattern_t pattern, const char *name)
 {
   Arena a;
-  size_t allocated = 0, maxCommitted = 0, full, i;
+  size_t allocated = 0, maxCommitted = 0, rampFull, i;
   mps_word_t id = 0, collections;
   arenaMake(&a);
   REQUIRE(mps_ap_alloc_pattern_begin(a.ap, pattern) == MPS_RES_OK);
@@ -143,12 +147,12 @@ static void testRamp(mps_alloc_pattern_t pattern, const char *name)
   CHECK(collections >= 20);
   CHECK(maxCommitted < 48 * MB);
   for (i = 0; i < LIVE; ++i) CHECK(live[i] == NULL || intact(live[i]));
-  (void)gcMessages(a.arena, &full);
+  (void)gcMessages(a.arena, &rampFull);
   /* The end of a ramp-collect-all makes the next collection full. */
   REQUIRE(mps_ap_alloc_pattern_end(a.ap, pattern) == MPS_RES_OK);
   while (mps_collections(a.arena) == collections) (void)makeObj(a.ap, ++id, 0, 4);
-  (void)gcMessages(a.arena, &full);
-  CHECK(full == (pattern == mps_alloc_pattern_ramp_collect_all()));
+  (void)gcMessages(a.arena, &rampFull);
+  CHECK(rampFull == (pattern == mps_alloc_pattern_ramp_collect_all()));
   CHECK(mps_ap_alloc_pattern_end(a.ap, pattern) == MPS_RES_FAIL);   /* none left */
   arenaDestroy(&a);
 }
