@@ -12,7 +12,17 @@ TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
 if TYPE_CHECKING:
     from typing import Any, NoReturn
 
-from gc_plugin._native import ffi, lib
+try:
+    from gc_plugin._native import ffi, lib
+except ModuleNotFoundError as exc:  # pragma: no cover - exercised in a child process
+    if exc.name != "gc_plugin._native":
+        raise
+    raise ModuleNotFoundError(
+        "gc_plugin's compiled core (gc_plugin._native) is not built: this looks like "
+        "a source tree that was never installed. Build it with `pip install -e .` "
+        "(or `pip install .`) from the top of the clone, then import gc_plugin again.",
+        name=exc.name,
+    ) from exc
 from gc_plugin.errors import InvalidArgumentError, MisuseError, error_for
 
 __all__ = [
