@@ -44,7 +44,10 @@ static unsigned objIdOfName(const char *name)
   if (objNameCount == OBJ_MAX_ID) return 0;
   copy = strdup(name);
   if (copy == NULL) return 0;
-  objNames[++objNameCount] = copy;
+  /* The name first, then the count that makes it visible: readers load
+   * the count (acquire) and then read names without the lock. */
+  objNames[objNameCount + 1] = copy;
+  __atomic_store_n(&objNameCount, objNameCount + 1, __ATOMIC_RELEASE);
   return objNameCount;
 }
 
