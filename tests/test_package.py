@@ -3,6 +3,7 @@ demo (``python -m gc_plugin``) and ``mypy --strict gc_plugin``."""
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import re
 import subprocess
@@ -102,3 +103,37 @@ def test_mypy_strict(tmp_path: Path) -> None:
         timeout=600,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_stub_matches_the_compiled_module() -> None:
+    """stubs/gc_plugin/_native.pyi declares exactly what the cdef
+    (native/bridge/cdef.h) puts in ``lib``: the same names, and each
+    function with as many parameters as its C declaration."""
+    from gc_plugin._native import ffi, lib
+
+    stub = ast.parse((REPO_ROOT / "stubs" / "gc_plugin" / "_native.pyi").read_text())
+    body = next(n for n in stub.body if isinstance(n, ast.ClassDef) and n.name == "_Lib").body
+    stub_functions = {
+        n.name: len(n.args.args) - 1 for n in body if isinstance(n, ast.FunctionDef)
+    }
+    stub_values = {
+        n.target.id for n in body
+        if isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name)
+    }
+    compiled = set(dir(lib))
+    functions = {
+        name: len(ffi.typeof(getattr(lib, name)).args)
+        for name in compiled if callable(getattr(lib, name))
+    }
+    values = compiled - set(functions)
+    assert set(stub_functions) == set(functions), (
+        f"functions only in the stub: {sorted(set(stub_functions) - set(functions))}; "
+        f"only in the cdef: {sorted(set(functions) - set(stub_functions))}"
+    )
+    assert stub_values == values, (
+        f"values only in the stub: {sorted(stub_values - values)}; "
+        f"only in the cdef: {sorted(values - stub_values)}"
+    )
+    wrong = {n: (stub_functions[n], functions[n]) for n in functions
+             if stub_functions[n] != functions[n]}
+    assert not wrong, f"parameter counts differ (stub, C): {wrong}"

@@ -25,6 +25,7 @@
  * Design: docs/design/cpython-hook.md.
  */
 #include <stdio.h>
+#include "bridge/gcp_py.h"   /* gcp_py_take_misuse */
 
 #define HOOK_RESERVE ((Size)64 << 30)     /* address space of the pool's arena, */
 #define HOOK_RESERVE_MIN ((Size)256 << 20) /* or less under an address-space limit */

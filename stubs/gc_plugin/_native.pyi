@@ -1,6 +1,7 @@
 """Type stubs for the compiled module ``gc_plugin._native`` (cffi, API mode).
 
-Declares what gc_plugin/_build.py puts in its cdef.  C data (pointers,
+Declares what native/bridge/cdef.h (the cdef) puts in ``lib``; tests/test_package.py
+checks that the two agree (names and parameter counts).  C data (pointers,
 structs, arrays) is typed as ``CData`` (Any); integers and floats as such.
 Implements the typing requirement of docs/design/python-api.md.
 """
