@@ -29,6 +29,7 @@ with open(CDEF_FILE, encoding="utf-8") as _f:
     CDEF = _f.read()
 
 SOURCE = '#include "bridge/module.c"\n'
+_WARNINGS = ["-Wall", "-Wextra", "-Werror", "-Wno-unused-function"]
 
 
 def _depends() -> list[str]:
@@ -49,7 +50,8 @@ ffibuilder.set_source(
     SOURCE,
     include_dirs=[_INCLUDE, _SRC, _NATIVE],
     define_macros=[("_CFFI_NO_LIMITED_API", None), ("CONFIG_VAR_HOT", None)],
-    extra_compile_args=["-std=c11", "-fvisibility=hidden", "-O2"],
+    # the warnings of the C library's build (native/Makefile, WARN)
+    extra_compile_args=["-std=c11", "-fvisibility=hidden", "-O2", *_WARNINGS],
     py_limited_api=False,
     sources=[],
     depends=_depends(),

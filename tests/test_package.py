@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import importlib.util
+import os
 import re
 import subprocess
 import sys
@@ -137,3 +138,25 @@ def test_stub_matches_the_compiled_module() -> None:
     wrong = {n: (stub_functions[n], functions[n]) for n in functions
              if stub_functions[n] != functions[n]}
     assert not wrong, f"parameter counts differ (stub, C): {wrong}"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("compiler", ["gcc", "clang"])
+def test_extension_builds_warning_free(compiler: str, tmp_path: Path) -> None:
+    """gc_plugin._native compiles with the C library's warnings as errors
+    (-Wall -Wextra -Werror) under gcc and clang."""
+    import shutil
+
+    if shutil.which(compiler) is None:
+        pytest.skip(f"{compiler} is not installed (.ci/run installs clang)")
+    env = {k: v for k, v in os.environ.items() if k not in ("CFLAGS", "CC")}
+    env["CC"] = compiler
+    build = subprocess.run(
+        [sys.executable, "-c",
+         "from gc_plugin._build import ffibuilder, _WARNINGS\n"
+         "assert '-Werror' in _WARNINGS and '-Wextra' in _WARNINGS\n"
+         f"print(ffibuilder.compile(tmpdir={str(tmp_path)!r}))"],
+        cwd=REPO_ROOT, capture_output=True, text=True, env=env, timeout=600,
+    )
+    assert build.returncode == 0, build.stdout[-4000:] + build.stderr[-4000:]
+    assert Path(build.stdout.strip().splitlines()[-1]).is_file()

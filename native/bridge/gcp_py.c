@@ -71,10 +71,11 @@ int gcp_py_take_misuse(char *buf, size_t n)
 {
   if (!gcp_py_misuse_set) return 0;
   if (buf != NULL && n > 0) {
-    if (gcp_py_misuse_dropped > 0)
-      (void)snprintf(buf, n, "%s; and %lu more", gcp_py_misuse, gcp_py_misuse_dropped);
-    else
-      (void)snprintf(buf, n, "%s", gcp_py_misuse);
+    /* a message longer than buf is cut short: the caller sizes buf */
+    int used = snprintf(buf, n, "%s", gcp_py_misuse);
+    if (gcp_py_misuse_dropped > 0 && used >= 0 && (size_t)used < n
+        && snprintf(buf + used, n - (size_t)used, "; and %lu more", gcp_py_misuse_dropped) < 0)
+      buf[used] = '\0';
   }
   gcp_py_misuse_set = 0;
   gcp_py_misuse_dropped = 0;

@@ -58,7 +58,7 @@ static __thread Bool hookProbing __attribute__((tls_model("initial-exec")));
 
 INLINE Bool hookOwns(const void *p) { return (Word)p - hookBase < hookSpan; }
 
-static NOINLINE void hookFatal(const char *fn, const void *p, const char *what)
+static NOINLINE __attribute__((noreturn)) void hookFatal(const char *fn, const void *p, const char *what)
 {
   char msg[1200], why[1024];
   if (!gcp_py_take_misuse(why, sizeof why)) (void)snprintf(why, sizeof why, "%s", what);
