@@ -16,6 +16,8 @@
  * conservative, never less).
  * Design: docs/design/trace.md (CPython roots).
  */
+#include "cpython/cpython.h"
+#include "gcp_ext.h"
 
 typedef struct GCRootsWalk { mps_ss_t ss; Res res; } GCRootsWalk;
 
@@ -31,16 +33,17 @@ static void gcRootsVisitBlock(mps_addr_t block, size_t size, unsigned tag, void 
 /* Every allocated, committed page of the hook pool's segments. */
 static Res gcRootsScanPages(mps_ss_t ss)
 {
-  Chunk chunk = hookArena->primary;
+  ArenaPagesStruct pages;
   Index i;
-  for (i = chunk->allocBase; i < chunk->pages; ++i) {
+  ArenaPrimaryPages(&pages, HookArena());
+  for (i = pages.allocBase; i < pages.pages; ++i) {
     Seg seg;
     Res res;
-    if (!BTGet(chunk->allocTable, i) || !BTGet(chunk->committedTable, i)) continue;
-    seg = chunk->pageTable[i];
-    if (seg == NULL || seg->pool != hookPool) continue;
-    res = mps_scan_area(ss, AddrAdd(chunk->base, i << hookArena->grainShift),
-                        AddrAdd(chunk->base, (i + 1) << hookArena->grainShift), NULL);
+    if (!BTGet(pages.allocTable, i) || !BTGet(pages.committedTable, i)) continue;
+    seg = pages.pageTable[i];
+    if (seg == NULL || seg->pool != HookPool()) continue;
+    res = mps_scan_area(ss, AddrAdd(pages.base, i << pages.shift),
+                        AddrAdd(pages.base, (i + 1) << pages.shift), NULL);
     if (res != RES_OK) return res;
   }
   return RES_OK;
@@ -50,11 +53,11 @@ static mps_res_t gcRootsScanRouted(mps_ss_t ss, void *p, size_t s)
 {
   GCRootsWalk w;
   UNUSED(p); UNUSED(s);
-  if (hookPool == NULL) return MPS_RES_OK;
-  if (LockIsHeld(&hookArena->lock)) return gcRootsScanPages(ss);
+  if (HookPool() == NULL) return MPS_RES_OK;
+  if (mps_arena_busy(HookArena())) return gcRootsScanPages(ss);
   w.ss = ss;
   w.res = RES_OK;
-  SegfitWalk(hookPool, gcRootsVisitBlock, &w);
+  SegfitWalk(HookPool(), gcRootsVisitBlock, &w);
   return w.res;
 }
 

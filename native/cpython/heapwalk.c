@@ -12,6 +12,7 @@
  * heap under it, and the arena lock, so no run is given back.
  * Design: docs/design/cpython-hook.md (walks).
  */
+#include "cpython/cpython.h"
 
 #ifndef Py_TPFLAGS_MANAGED_DICT
 #define Py_TPFLAGS_MANAGED_DICT (1UL << 4)
@@ -108,9 +109,9 @@ static size_t gcp_heap_walk(gcp_heap_record *out, size_t capacity,
 {
   HeapWalk w = { out, capacity, 0, types, type_count };
   PyGILState_STATE g;
-  if (hookPool == NULL) return 0;
+  if (HookPool() == NULL) return 0;
   g = PyGILState_Ensure();
-  gcp_segfit_walk(hookPool, heapVisit, &w);
+  gcp_segfit_walk(HookPool(), heapVisit, &w);
   PyGILState_Release(g);
   return w.count;
 }
@@ -171,12 +172,12 @@ static size_t gcp_heap_summary(gcp_heap_group *out, size_t capacity,
   size_t i, n = 0;
   if (capacity == 0 || (capacity & (capacity - 1)) != 0) return (size_t)-1;
   memset(out, 0, capacity * sizeof *out);
-  if (hookPool == NULL) return 0;
+  if (HookPool() == NULL) return 0;
   s.walk.out = NULL; s.walk.capacity = 0; s.walk.count = 0;
   s.walk.types = types; s.walk.typeCount = type_count;
   s.table = out; s.slots = capacity; s.used = 0; s.full = FALSE;
   g = PyGILState_Ensure();
-  gcp_segfit_walk(hookPool, heapSummaryVisit, &s);
+  gcp_segfit_walk(HookPool(), heapSummaryVisit, &s);
   PyGILState_Release(g);
   if (s.full) return (size_t)-1;
   for (i = 0; i < capacity; ++i)

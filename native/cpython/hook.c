@@ -25,16 +25,14 @@
  * Design: docs/design/cpython-hook.md.
  */
 #include <stdio.h>
-#include "bridge/gcp_py.h"   /* gcp_py_take_misuse */
+#include "mpsavm.h"
+#include "cpython/cpython.h"
 
 #define HOOK_RESERVE ((Size)64 << 30)     /* address space of the pool's arena, */
 #define HOOK_RESERVE_MIN ((Size)256 << 20) /* or less under an address-space limit */
 #define HOOK_MAX_MANAGED 64               /* ranges of managed code */
-#define HOOK_DOMAIN_SHIFT 14
-#define HOOK_ID_MASK 0x3FFFu
 
 enum { HOOK_OFF = 0, HOOK_MANAGED = 1, HOOK_ALL = 2 };
-enum { HOOK_TAG_RAW = 0, HOOK_TAG_MEM = 1, HOOK_TAG_OBJ = 2 };
 
 typedef struct HookDomain {
   PyMemAllocatorDomain domain;
@@ -47,6 +45,9 @@ typedef struct HookDomain {
 static HookDomain hookDomains[3];
 static Arena hookArena;
 static Pool hookPool;
+
+INTERN Arena HookArena(void) { return hookArena; }
+INTERN Pool HookPool(void) { return hookPool; }
 static Word hookBase, hookSpan;   /* the arena's chunk; span 0 before it exists */
 static int hookMode = HOOK_OFF;
 static Bool hookRouting;          /* whether malloc must decide: see hookRoutingUpdate */
@@ -107,7 +108,7 @@ static void *hookPoolAllocGrowing(size_t size, unsigned tag)
  * a block of the pool.  The primary chunk's tables are copied into
  * hookPages when the pool is made, so this is a shift, a bit test and a
  * load (ArenaPrimarySegOf, without the loads of the chunk's fields). */
-static struct { BT allocTable; Seg *pageTable; Index allocBase; Shift shift; } hookPages;
+static ArenaPagesStruct hookPages;
 
 static inline __attribute__((always_inline)) Seg hookSegOf(const char *fn, void *p)
 {
@@ -254,18 +255,14 @@ static Res hookCreatePool(void)
     if (res == RES_OK || reserve <= HOOK_RESERVE_MIN) break;
   }
   if (res != RES_OK) return res;
-  arena->growthDisabled = TRUE;
+  ArenaDisableGrowth(arena);
   res = mps_pool_create_k(&pool, arena, mps_class_segfit(), mps_args_none);
   if (res != RES_OK) { mps_arena_destroy(arena); return res; }
   hookArena = arena;
   hookPool = pool;
-  hookBase = (Word)arena->primary->base;
-  hookPages.allocTable = arena->primary->allocTable;
-  hookPages.pageTable = arena->primary->pageTable;
-  hookPages.allocBase = arena->primary->allocBase;
-  hookPages.shift = arena->grainShift;
-  __atomic_store_n(&hookSpan, (Word)AddrOffset(arena->primary->base, arena->primary->limit),
-                   __ATOMIC_RELEASE);
+  ArenaPrimaryPages(&hookPages, arena);
+  hookBase = (Word)hookPages.base;
+  __atomic_store_n(&hookSpan, (Word)AddrOffset(hookPages.base, hookPages.limit), __ATOMIC_RELEASE);
   return RES_OK;
 }
 
@@ -391,7 +388,7 @@ static int gcp_hook_manage(unsigned id)
   size_t n, i, k;
   int added = 0;
   (void)objRefresh(FALSE);
-  (void)pthread_mutex_lock(&objLock);
+  objLockClaim();
   n = objCodeRangesOf(found, NELEMS(found), id);
   if (n > NELEMS(found)) n = NELEMS(found);
   for (i = 0; i < n; ++i) {
@@ -404,7 +401,7 @@ static int gcp_hook_manage(unsigned id)
     __atomic_store_n(&hookManagedCount, hookManagedCount + 1, __ATOMIC_RELEASE);
     ++added;
   }
-  (void)pthread_mutex_unlock(&objLock);
+  objLockRelease();
   hookRoutingUpdate();
   return added;
 }

@@ -13,13 +13,12 @@
  * Design: docs/design/cpython-hook.md (attribution).
  */
 #include <link.h>
-#include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
+#include "cpython/cpython.h"
 
 #define OBJ_MAX_ID 16383u     /* ids fit in the 14 bits a block tag has */
-
-typedef struct ObjRange { uintptr_t lo, hi; unsigned id; Bool code; } ObjRange;
 
 typedef struct ObjTable {
   unsigned long long adds, subs;  /* the loader's counters when built */
@@ -32,6 +31,9 @@ static char *objNames[OBJ_MAX_ID + 1];
 static unsigned objNameCount;
 static pthread_mutex_t objLock = PTHREAD_MUTEX_INITIALIZER;
 static __thread ObjRange objLastHit __attribute__((tls_model("initial-exec")));
+
+INTERN void objLockClaim(void) { (void)pthread_mutex_lock(&objLock); }
+INTERN void objLockRelease(void) { (void)pthread_mutex_unlock(&objLock); }
 
 /* The id of the object called name, made if new; 0 when ids ran out.
  * Called with objLock held. */
@@ -110,7 +112,7 @@ static int objCounters(struct dl_phdr_info *info, size_t size, void *closure)
 
 /* Rebuild the table unless the loader has not changed since it was built
  * (or force).  Returns FALSE only when memory ran out. */
-static Bool objRefresh(Bool force)
+INTERN Bool objRefresh(Bool force)
 {
   ObjBuild b = { NULL, 0, 0, 0, 0, FALSE };
   ObjTable *t, *old;
@@ -173,7 +175,7 @@ INLINE unsigned objIdOf(uintptr_t addr)
 
 /* Copy the code ranges of object id into out (at most n); returns how
  * many the object has. */
-static size_t objCodeRangesOf(ObjRange *out, size_t n, unsigned id)
+INTERN size_t objCodeRangesOf(ObjRange *out, size_t n, unsigned id)
 {
   ObjTable *t = __atomic_load_n(&objTable, __ATOMIC_ACQUIRE);
   size_t i, k = 0;
@@ -200,7 +202,7 @@ static const char *gcp_objects_name(unsigned id)
   return id >= 1 && id <= __atomic_load_n(&objNameCount, __ATOMIC_ACQUIRE) ? objNames[id] : NULL;
 }
 
-static unsigned gcp_objects_id_of(uintptr_t addr)
+INTERN unsigned gcp_objects_id_of(uintptr_t addr)
 {
   ObjRange hit;
   if (objSearch(&hit, addr)) return hit.id;

@@ -711,6 +711,21 @@ INTERN void ArenaSetSpare(Arena arena, double spare)
   arenaPurgeToAllowance(arena);
 }
 
+INTERN void ArenaDisableGrowth(Arena arena) { arena->growthDisabled = TRUE; }
+
+INTERN void ArenaPrimaryPages(ArenaPagesStruct *pagesReturn, Arena arena)
+{
+  Chunk c = arena->primary;
+  pagesReturn->base = c->base;
+  pagesReturn->limit = c->limit;
+  pagesReturn->pages = c->pages;
+  pagesReturn->allocBase = c->allocBase;
+  pagesReturn->shift = arena->grainShift;
+  pagesReturn->allocTable = c->allocTable;
+  pagesReturn->committedTable = c->committedTable;
+  pagesReturn->pageTable = c->pageTable;
+}
+
 INTERN Res ArenaSetGrowth(Arena arena, Size desired, Size minimum)
 {
   if (desired < minimum) return RES_PARAM;

@@ -134,6 +134,24 @@ INTERN Res ArenaAllocPagesZoned(Addr *baseReturn, Arena arena, Size size, Word z
 INTERN Res ArenaSetCommitLimit(Arena arena, Size limit);
 INTERN void ArenaSetSpare(Arena arena, double spare);
 INTERN Res ArenaSetGrowth(Arena arena, Size desired, Size minimum);
+/* Never reserve another chunk (the arena keeps the address space it has). */
+INTERN void ArenaDisableGrowth(Arena arena);
+
+/* The page tables of an arena's primary chunk, for a client that looks
+ * pages up without the arena lock (the CPython hook, on every free): page
+ * i of [allocBase, pages) belongs to a segment iff its allocTable bit is
+ * set, and then pageTable[i] is that segment (stored before the bit is
+ * set, arena.c).  Valid for as long as the arena: a primary chunk is never
+ * released. */
+typedef struct ArenaPagesStruct {
+  Addr base, limit;
+  Count pages;
+  Index allocBase;
+  Shift shift;
+  BT allocTable, committedTable;
+  Seg *pageTable;
+} ArenaPagesStruct;
+INTERN void ArenaPrimaryPages(ArenaPagesStruct *pagesReturn, Arena arena);
 
 /* The chunk containing addr, or NULL.  Call with the arena lock held: a
  * chunk may be unmapped by another thread otherwise.  (A chunk is

@@ -38,8 +38,7 @@
  */
 #include <pthread.h>
 #include <sched.h>
-#include "pool.h"
-#include "mpscsegfit.h"
+#include "segfit.h"
 
 #define SF_CLASSES 36
 #define SF_SMALL_MAX GCP_SEGFIT_SMALL_MAX
@@ -826,7 +825,7 @@ static PoolClassStruct poolClassSEGFIT = {
   POOL_NO_TRACE_METHODS
 };
 
-/* ---- internal interface (the CPython allocator hook) ------------------- */
+/* ---- internal interface (the CPython allocator hook: segfit.h) ---------- */
 
 INTERN Res SegfitAlloc(Addr *pReturn, Pool pool, Size size, unsigned tag)
 {

@@ -1,0 +1,60 @@
+/* cpython.h -- the CPython integration's internal interface: what its
+ * files use of one another, on top of the core's internal headers
+ * (arena.h, segfit.h) and the bridge (bridge/gcp_py.h).
+ *
+ *   objects.c   which loaded object holds an address (attribution);
+ *   hook.c      the allocator hook and its SEGFIT pool;
+ *   heapwalk.c  the routed heap as records (walks, summaries);
+ *   gcroots.c   the roots a collected arena has inside a Python process.
+ *
+ * The functions Python calls (gcp_objects_*, gcp_hook_*, gcp_heap_*,
+ * gcp_python_arena_attach) are declared for cffi in native/bridge/cdef.h.
+ * Design: docs/design/cpython-hook.md.
+ */
+#ifndef GCP_CPYTHON_H
+#define GCP_CPYTHON_H
+
+#include <Python.h>
+#include <pthread.h>
+#include <stdint.h>
+#include "mps.h"
+#include "mpscsegfit.h"
+#include "arena.h"
+#include "segfit.h"
+#include "bridge/gcp_py.h"
+
+/* A routed block's tag (16 bits kept by SEGFIT): the domain it was
+ * allocated in (HOOK_TAG_*) above HOOK_DOMAIN_SHIFT, the id of the loaded
+ * object that allocated it (objects.c) below. */
+enum { HOOK_TAG_RAW = 0, HOOK_TAG_MEM = 1, HOOK_TAG_OBJ = 2 };
+#define HOOK_DOMAIN_SHIFT 14
+#define HOOK_ID_MASK 0x3FFFu
+
+/* ---- objects.c ---------------------------------------------------------- */
+
+/* A loaded segment of a loaded object: [lo, hi), its object's id, and
+ * whether it holds code. */
+typedef struct ObjRange { uintptr_t lo, hi; unsigned id; Bool code; } ObjRange;
+
+/* Rebuild the table of loaded segments if objects were loaded or unloaded
+ * since it was built (always, with force); FALSE if it could not be. */
+INTERN Bool objRefresh(Bool force);
+/* The id of the object whose code or data contains addr, or 0. */
+INLINE unsigned objIdOf(uintptr_t addr);
+/* Copy the code ranges of object id into out (at most n); returns how
+ * many the object has.  With the objects lock held. */
+INTERN size_t objCodeRangesOf(ObjRange *out, size_t n, unsigned id);
+/* The lock that guards the object names and ids (not the table, which
+ * readers search without it). */
+INTERN void objLockClaim(void);
+INTERN void objLockRelease(void);
+INTERN unsigned gcp_objects_id_of(uintptr_t addr);
+
+/* ---- hook.c --------------------------------------------------------------- */
+
+/* The hook's arena and its SEGFIT pool: NULL until routing first made
+ * them; then they last as long as the process. */
+INTERN Arena HookArena(void);
+INTERN Pool HookPool(void);
+
+#endif /* GCP_CPYTHON_H */
