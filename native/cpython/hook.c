@@ -25,6 +25,8 @@
  * Design: docs/design/cpython-hook.md.
  */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include "mpsavm.h"
 #include "cpython/cpython.h"
 
@@ -52,8 +54,19 @@ static Word hookBase, hookSpan;   /* the arena's chunk; span 0 before it exists 
 static int hookMode = HOOK_OFF;
 static Bool hookRouting;          /* whether malloc must decide: see hookRoutingUpdate */
 static Bool hookInstalled;
-static ObjRange hookManaged[HOOK_MAX_MANAGED];
-static unsigned hookManagedCount;
+/* The managed code ranges, published whole: a table is never changed once
+ * published (a reader on the malloc path may still be reading one), and
+ * never freed (a table per manage call, a few KiB in a process's life).
+ * Writers hold the objects lock.  Reusing the slots of one array let a
+ * reader see a range half rewritten after gcp_hook_unmanage_all. */
+typedef struct HookManagedTable { unsigned count; ObjRange ranges[HOOK_MAX_MANAGED]; } HookManagedTable;
+static HookManagedTable *hookManaged;   /* NULL: none */
+
+static unsigned hookManagedCount(void)
+{
+  const HookManagedTable *t = __atomic_load_n(&hookManaged, __ATOMIC_ACQUIRE);
+  return t == NULL ? 0 : t->count;
+}
 static __thread void *hookProbe __attribute__((tls_model("initial-exec")));
 static __thread Bool hookProbing __attribute__((tls_model("initial-exec")));
 
@@ -72,6 +85,7 @@ static NOINLINE __attribute__((noreturn)) void hookFatal(const char *fn, const v
 INLINE Bool hookRoute(const HookDomain *d, const void *ra, unsigned *tagReturn)
 {
   int mode = __atomic_load_n(&hookMode, __ATOMIC_RELAXED);
+  const HookManagedTable *t;
   unsigned i, n;
   if (LIKELY(mode == HOOK_OFF) || d->domainTag == HOOK_TAG_RAW) return FALSE;
   if (UNLIKELY(hookProbing)) hookProbe = (void *)ra;
@@ -79,10 +93,11 @@ INLINE Bool hookRoute(const HookDomain *d, const void *ra, unsigned *tagReturn)
     *tagReturn = (d->domainTag << HOOK_DOMAIN_SHIFT) | objIdOf((uintptr_t)ra);
     return TRUE;
   }
-  n = __atomic_load_n(&hookManagedCount, __ATOMIC_ACQUIRE);
+  t = __atomic_load_n(&hookManaged, __ATOMIC_ACQUIRE);
+  n = t == NULL ? 0 : t->count;
   for (i = 0; i < n; ++i) {
-    if ((uintptr_t)ra - hookManaged[i].lo < hookManaged[i].hi - hookManaged[i].lo) {
-      *tagReturn = (d->domainTag << HOOK_DOMAIN_SHIFT) | hookManaged[i].id;
+    if ((uintptr_t)ra - t->ranges[i].lo < t->ranges[i].hi - t->ranges[i].lo) {
+      *tagReturn = (d->domainTag << HOOK_DOMAIN_SHIFT) | t->ranges[i].id;
       return TRUE;
     }
   }
@@ -133,7 +148,7 @@ static void hookRoutingUpdate(void)
 {
   int mode = __atomic_load_n(&hookMode, __ATOMIC_ACQUIRE);
   Bool routing = mode == HOOK_ALL
-                 || (mode == HOOK_MANAGED && __atomic_load_n(&hookManagedCount, __ATOMIC_ACQUIRE) > 0);
+                 || (mode == HOOK_MANAGED && hookManagedCount() > 0);
   __atomic_store_n(&hookRouting, routing, __ATOMIC_RELEASE);
 }
 
@@ -385,22 +400,29 @@ static int gcp_hook_state(void)
 static int gcp_hook_manage(unsigned id)
 {
   ObjRange found[8];
+  const HookManagedTable *old;
+  HookManagedTable *t;
   size_t n, i, k;
   int added = 0;
   (void)objRefresh(FALSE);
   objLockClaim();
+  old = __atomic_load_n(&hookManaged, __ATOMIC_ACQUIRE);
+  t = malloc(sizeof *t);
+  if (t == NULL) { objLockRelease(); return -1; }
+  t->count = old == NULL ? 0 : old->count;
+  if (t->count > 0) memcpy(t->ranges, old->ranges, t->count * sizeof t->ranges[0]);
   n = objCodeRangesOf(found, NELEMS(found), id);
   if (n > NELEMS(found)) n = NELEMS(found);
   for (i = 0; i < n; ++i) {
     Bool known = FALSE;
-    for (k = 0; k < hookManagedCount; ++k)
-      if (hookManaged[k].lo == found[i].lo && hookManaged[k].id == id) known = TRUE;
+    for (k = 0; k < t->count; ++k)
+      if (t->ranges[k].lo == found[i].lo && t->ranges[k].id == id) known = TRUE;
     if (known) { ++added; continue; }
-    if (hookManagedCount == HOOK_MAX_MANAGED) { added = -1; break; }
-    hookManaged[hookManagedCount] = found[i];
-    __atomic_store_n(&hookManagedCount, hookManagedCount + 1, __ATOMIC_RELEASE);
+    if (t->count == HOOK_MAX_MANAGED) { added = -1; break; }
+    t->ranges[t->count++] = found[i];
     ++added;
   }
+  __atomic_store_n(&hookManaged, t, __ATOMIC_RELEASE);   /* the old one stays readable */
   objLockRelease();
   hookRoutingUpdate();
   return added;
@@ -408,7 +430,9 @@ static int gcp_hook_manage(unsigned id)
 
 static void gcp_hook_unmanage_all(void)
 {
-  __atomic_store_n(&hookManagedCount, 0, __ATOMIC_RELEASE);
+  objLockClaim();
+  __atomic_store_n(&hookManaged, NULL, __ATOMIC_RELEASE);
+  objLockRelease();
   hookRoutingUpdate();
 }
 
