@@ -75,6 +75,8 @@ typedef void (*PoolBufferFinishMethod)(Pool pool, Buffer buf);
  * args has room for MPS_ARGS_MAX entries. */
 typedef void (*PoolVarargsMethod)(ArgStruct *args, va_list varargs);
 
+/* A class is a static table written with designated initializers (the
+ * MPS names its methods the same way): a method left out is NULL. */
 struct mps_pool_class_s {
   Sig sig;
   const char *name;
@@ -112,10 +114,6 @@ struct mps_pool_class_s {
 #define RANK_WEAK 3
 #define RANK_SET(rank) (1u << (rank))
 
-/* The trace methods and the rest of a manual class without frames: its
- * allocation points take only exact rank (the default). */
-#define POOL_NO_TRACE_METHODS NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, \
-  RANK_SET(RANK_EXACT), NULL, NULL, NULL
 
 struct mps_pool_s {
   Sig sig;

@@ -624,20 +624,51 @@ static Bool amcConsistent(Pool pool)
 }
 
 static PoolClassStruct poolClassAMC = {
-  PoolClassSig, "AMC", sizeof(AMCStruct),
-  POOL_ATTR_AP | POOL_ATTR_GC | POOL_ATTR_SCAN | POOL_ATTR_MOVES,
-  amcVarargs, amcInit, amcFinish, NULL, NULL, amcBufferFill, amcBufferEmpty,
-  amcTotalSize, amcFreeSize, amcConsistent, NULL, NULL,
-  amcWhiten, amcFix, amcScanSeg, amcGrey, amcReclaim, amcPreserved, amcWalk, amcAddrObject,
-  RANK_SET(RANK_EXACT), NULL, NULL, NULL
+  .sig = PoolClassSig,
+  .name = "AMC",
+  .size = sizeof(AMCStruct),
+  .attr = POOL_ATTR_AP | POOL_ATTR_GC | POOL_ATTR_SCAN | POOL_ATTR_MOVES,
+  .varargs = amcVarargs,
+  .init = amcInit,
+  .finish = amcFinish,
+  .bufferFill = amcBufferFill,
+  .bufferEmpty = amcBufferEmpty,
+  .totalSize = amcTotalSize,
+  .freeSize = amcFreeSize,
+  .consistent = amcConsistent,
+  .whiten = amcWhiten,
+  .fix = amcFix,
+  .scanSeg = amcScanSeg,
+  .grey = amcGrey,
+  .reclaim = amcReclaim,
+  .preserved = amcPreserved,
+  .walk = amcWalk,
+  .addrObject = amcAddrObject,
+  .apRanks = RANK_SET(RANK_EXACT),
 };
 
 static PoolClassStruct poolClassAMCZ = {
-  PoolClassSig, "AMCZ", sizeof(AMCStruct), POOL_ATTR_AP | POOL_ATTR_GC | POOL_ATTR_MOVES,
-  amcVarargs, amczInit, amcFinish, NULL, NULL, amcBufferFill, amcBufferEmpty,
-  amcTotalSize, amcFreeSize, amcConsistent, NULL, NULL,
-  amcWhiten, amcFix, amcScanSeg, amcGrey, amcReclaim, amcPreserved, amcWalk, amcAddrObject,
-  RANK_SET(RANK_EXACT), NULL, NULL, NULL
+  .sig = PoolClassSig,
+  .name = "AMCZ",
+  .size = sizeof(AMCStruct),
+  .attr = POOL_ATTR_AP | POOL_ATTR_GC | POOL_ATTR_MOVES,
+  .varargs = amcVarargs,
+  .init = amczInit,
+  .finish = amcFinish,
+  .bufferFill = amcBufferFill,
+  .bufferEmpty = amcBufferEmpty,
+  .totalSize = amcTotalSize,
+  .freeSize = amcFreeSize,
+  .consistent = amcConsistent,
+  .whiten = amcWhiten,
+  .fix = amcFix,
+  .scanSeg = amcScanSeg,
+  .grey = amcGrey,
+  .reclaim = amcReclaim,
+  .preserved = amcPreserved,
+  .walk = amcWalk,
+  .addrObject = amcAddrObject,
+  .apRanks = RANK_SET(RANK_EXACT),
 };
 
 mps_pool_class_t mps_class_amc(void) { return &poolClassAMC; }

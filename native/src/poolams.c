@@ -37,19 +37,25 @@ static Res amsInit(Pool pool, ArgList args)
   return MSInit(MSOf(pool), args, "AMS", TRUE);
 }
 
-#define AMS_CLASS_METHODS \
-  MSTotalSize, MSFreeSize, MSConsistent
-
-#define AMS_TRACE_METHODS \
-  MSWhiten, MSFix, MSScanSeg, MSGrey, MSReclaim, MSPreserved, MSWalk, MSAddrObject, \
-  RANK_SET(RANK_EXACT) | RANK_SET(RANK_AMBIG), NULL, NULL, NULL
+/* The methods AMS and AMS debug share (the non-moving engine's, poolms.c). */
+#define AMS_SHARED_METHODS \
+  .bufferFill = MSBufferFill, .bufferEmpty = MSBufferEmpty, \
+  .totalSize = MSTotalSize, .freeSize = MSFreeSize, .consistent = MSConsistent, \
+  .whiten = MSWhiten, .fix = MSFix, .scanSeg = MSScanSeg, .grey = MSGrey, \
+  .reclaim = MSReclaim, .preserved = MSPreserved, .walk = MSWalk, .addrObject = MSAddrObject, \
+  .apRanks = RANK_SET(RANK_EXACT) | RANK_SET(RANK_AMBIG)
 
 #define AMS_ATTR (POOL_ATTR_AP | POOL_ATTR_GC | POOL_ATTR_SCAN | POOL_ATTR_RANKED_APS)
 
 static PoolClassStruct poolClassAMS = {
-  PoolClassSig, "AMS", sizeof(MSStruct), AMS_ATTR,
-  amsVarargs, amsInit, MSFinish, NULL, NULL, MSBufferFill, MSBufferEmpty,
-  AMS_CLASS_METHODS, NULL, NULL, AMS_TRACE_METHODS
+  .sig = PoolClassSig,
+  .name = "AMS",
+  .size = sizeof(MSStruct),
+  .attr = AMS_ATTR,
+  .varargs = amsVarargs,
+  .init = amsInit,
+  .finish = MSFinish,
+  AMS_SHARED_METHODS,
 };
 
 mps_pool_class_t mps_class_ams(void) { return &poolClassAMS; }
@@ -164,9 +170,16 @@ static void amsdFinish(Pool pool)
 }
 
 static PoolClassStruct poolClassAMSDebug = {
-  PoolClassSig, "AMS debug", sizeof(AMSDebugStruct), AMS_ATTR | POOL_ATTR_EXACT_BUFFERS,
-  amsdVarargs, amsdInit, amsdFinish, NULL, NULL, MSBufferFill, MSBufferEmpty,
-  AMS_CLASS_METHODS, amsdCheckFenceposts, amsdCheckFreeSpace, AMS_TRACE_METHODS
+  .sig = PoolClassSig,
+  .name = "AMS debug",
+  .size = sizeof(AMSDebugStruct),
+  .attr = AMS_ATTR | POOL_ATTR_EXACT_BUFFERS,
+  .varargs = amsdVarargs,
+  .init = amsdInit,
+  .finish = amsdFinish,
+  .checkFenceposts = amsdCheckFenceposts,
+  .checkFreeSpace = amsdCheckFreeSpace,
+  AMS_SHARED_METHODS,
 };
 
 mps_pool_class_t mps_class_ams_debug(void) { return &poolClassAMSDebug; }

@@ -36,12 +36,27 @@ static Res awlInit(Pool pool, ArgList args)
 }
 
 static PoolClassStruct poolClassAWL = {
-  PoolClassSig, "AWL", sizeof(MSStruct),
-  POOL_ATTR_AP | POOL_ATTR_GC | POOL_ATTR_SCAN | POOL_ATTR_RANKED_APS,
-  awlVarargs, awlInit, MSFinish, NULL, NULL, MSBufferFill, MSBufferEmpty,
-  MSTotalSize, MSFreeSize, MSConsistent, NULL, NULL,
-  MSWhiten, MSFix, MSScanSeg, MSGrey, MSReclaim, MSPreserved, MSWalk, MSAddrObject,
-  RANK_SET(RANK_EXACT) | RANK_SET(RANK_WEAK), NULL, NULL, NULL
+  .sig = PoolClassSig,
+  .name = "AWL",
+  .size = sizeof(MSStruct),
+  .attr = POOL_ATTR_AP | POOL_ATTR_GC | POOL_ATTR_SCAN | POOL_ATTR_RANKED_APS,
+  .varargs = awlVarargs,
+  .init = awlInit,
+  .finish = MSFinish,
+  .bufferFill = MSBufferFill,
+  .bufferEmpty = MSBufferEmpty,
+  .totalSize = MSTotalSize,
+  .freeSize = MSFreeSize,
+  .consistent = MSConsistent,
+  .whiten = MSWhiten,
+  .fix = MSFix,
+  .scanSeg = MSScanSeg,
+  .grey = MSGrey,
+  .reclaim = MSReclaim,
+  .preserved = MSPreserved,
+  .walk = MSWalk,
+  .addrObject = MSAddrObject,
+  .apRanks = RANK_SET(RANK_EXACT) | RANK_SET(RANK_WEAK),
 };
 
 mps_pool_class_t mps_class_awl(void) { return &poolClassAWL; }

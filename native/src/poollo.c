@@ -18,11 +18,27 @@ static Res loInit(Pool pool, ArgList args)
 }
 
 static PoolClassStruct poolClassLO = {
-  PoolClassSig, "LO", sizeof(MSStruct), POOL_ATTR_AP | POOL_ATTR_GC,
-  MSVarargs, loInit, MSFinish, NULL, NULL, MSBufferFill, MSBufferEmpty,
-  MSTotalSize, MSFreeSize, MSConsistent, NULL, NULL,
-  MSWhiten, MSFix, MSScanSeg, MSGrey, MSReclaim, MSPreserved, MSWalk, MSAddrObject,
-  RANK_SET(RANK_EXACT), NULL, NULL, NULL
+  .sig = PoolClassSig,
+  .name = "LO",
+  .size = sizeof(MSStruct),
+  .attr = POOL_ATTR_AP | POOL_ATTR_GC,
+  .varargs = MSVarargs,
+  .init = loInit,
+  .finish = MSFinish,
+  .bufferFill = MSBufferFill,
+  .bufferEmpty = MSBufferEmpty,
+  .totalSize = MSTotalSize,
+  .freeSize = MSFreeSize,
+  .consistent = MSConsistent,
+  .whiten = MSWhiten,
+  .fix = MSFix,
+  .scanSeg = MSScanSeg,
+  .grey = MSGrey,
+  .reclaim = MSReclaim,
+  .preserved = MSPreserved,
+  .walk = MSWalk,
+  .addrObject = MSAddrObject,
+  .apRanks = RANK_SET(RANK_EXACT),
 };
 
 mps_pool_class_t mps_class_lo(void) { return &poolClassLO; }

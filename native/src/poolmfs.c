@@ -220,10 +220,19 @@ static Bool mfsConsistent(Pool pool)
 }
 
 static PoolClassStruct poolClassMFS = {
-  PoolClassSig, "MFS", sizeof(MFSStruct), POOL_ATTR_ALLOC | POOL_ATTR_FREE | POOL_ATTR_SAC,
-  mfsVarargs, mfsInit, mfsFinish, mfsAlloc, mfsFree, NULL, NULL,
-  mfsTotalSize, mfsFreeSize, mfsConsistent, NULL, NULL,
-  POOL_NO_TRACE_METHODS
+  .sig = PoolClassSig,
+  .name = "MFS",
+  .size = sizeof(MFSStruct),
+  .attr = POOL_ATTR_ALLOC | POOL_ATTR_FREE | POOL_ATTR_SAC,
+  .varargs = mfsVarargs,
+  .init = mfsInit,
+  .finish = mfsFinish,
+  .alloc = mfsAlloc,
+  .free = mfsFree,
+  .totalSize = mfsTotalSize,
+  .freeSize = mfsFreeSize,
+  .consistent = mfsConsistent,
+  .apRanks = RANK_SET(RANK_EXACT),
 };
 
 mps_pool_class_t mps_class_mfs(void) { return &poolClassMFS; }

@@ -541,11 +541,21 @@ INTERN Bool MVFFConsistent(Pool pool)
 }
 
 static PoolClassStruct poolClassMVFF = {
-  PoolClassSig, "MVFF", sizeof(MVFFStruct),
-  POOL_ATTR_ALLOC | POOL_ATTR_FREE | POOL_ATTR_AP | POOL_ATTR_SAC,
-  MVFFVarargs, MVFFInit, MVFFFinish, mvffAlloc, mvffFree, MVFFBufferFill, MVFFBufferEmpty,
-  MVFFTotalSize, MVFFFreeSize, MVFFConsistent, NULL, NULL,
-  POOL_NO_TRACE_METHODS
+  .sig = PoolClassSig,
+  .name = "MVFF",
+  .size = sizeof(MVFFStruct),
+  .attr = POOL_ATTR_ALLOC | POOL_ATTR_FREE | POOL_ATTR_AP | POOL_ATTR_SAC,
+  .varargs = MVFFVarargs,
+  .init = MVFFInit,
+  .finish = MVFFFinish,
+  .alloc = mvffAlloc,
+  .free = mvffFree,
+  .bufferFill = MVFFBufferFill,
+  .bufferEmpty = MVFFBufferEmpty,
+  .totalSize = MVFFTotalSize,
+  .freeSize = MVFFFreeSize,
+  .consistent = MVFFConsistent,
+  .apRanks = RANK_SET(RANK_EXACT),
 };
 
 mps_pool_class_t mps_class_mvff(void) { return &poolClassMVFF; }

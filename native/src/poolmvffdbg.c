@@ -243,11 +243,23 @@ static Bool debugConsistent(Pool pool)
 }
 
 static PoolClassStruct poolClassMVFFDebug = {
-  PoolClassSig, "MVFF debug", sizeof(MVFFDebugStruct),
-  POOL_ATTR_ALLOC | POOL_ATTR_FREE | POOL_ATTR_AP | POOL_ATTR_SAC,
-  debugVarargs, debugInit, debugFinish, debugAlloc, debugFree, debugBufferFill,
-  debugBufferEmpty, MVFFTotalSize, MVFFFreeSize, debugConsistent,
-  debugCheckFenceposts, debugCheckFreeSpace, POOL_NO_TRACE_METHODS
+  .sig = PoolClassSig,
+  .name = "MVFF debug",
+  .size = sizeof(MVFFDebugStruct),
+  .attr = POOL_ATTR_ALLOC | POOL_ATTR_FREE | POOL_ATTR_AP | POOL_ATTR_SAC,
+  .varargs = debugVarargs,
+  .init = debugInit,
+  .finish = debugFinish,
+  .alloc = debugAlloc,
+  .free = debugFree,
+  .bufferFill = debugBufferFill,
+  .bufferEmpty = debugBufferEmpty,
+  .totalSize = MVFFTotalSize,
+  .freeSize = MVFFFreeSize,
+  .consistent = debugConsistent,
+  .checkFenceposts = debugCheckFenceposts,
+  .checkFreeSpace = debugCheckFreeSpace,
+  .apRanks = RANK_SET(RANK_EXACT),
 };
 
 mps_pool_class_t mps_class_mvff_debug(void) { return &poolClassMVFFDebug; }

@@ -394,10 +394,20 @@ static Bool mvtConsistent(Pool pool)
 }
 
 static PoolClassStruct poolClassMVT = {
-  PoolClassSig, "MVT", sizeof(MVTStruct), POOL_ATTR_FREE | POOL_ATTR_AP,
-  mvtVarargs, mvtInit, mvtFinish, NULL, mvtFree, mvtBufferFill, mvtBufferEmpty,
-  mvtTotalSize, mvtFreeSize, mvtConsistent, NULL, NULL,
-  POOL_NO_TRACE_METHODS
+  .sig = PoolClassSig,
+  .name = "MVT",
+  .size = sizeof(MVTStruct),
+  .attr = POOL_ATTR_FREE | POOL_ATTR_AP,
+  .varargs = mvtVarargs,
+  .init = mvtInit,
+  .finish = mvtFinish,
+  .free = mvtFree,
+  .bufferFill = mvtBufferFill,
+  .bufferEmpty = mvtBufferEmpty,
+  .totalSize = mvtTotalSize,
+  .freeSize = mvtFreeSize,
+  .consistent = mvtConsistent,
+  .apRanks = RANK_SET(RANK_EXACT),
 };
 
 mps_pool_class_t mps_class_mvt(void) { return &poolClassMVT; }

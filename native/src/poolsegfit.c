@@ -819,10 +819,19 @@ static Bool sfConsistent(Pool pool)
 }
 
 static PoolClassStruct poolClassSEGFIT = {
-  PoolClassSig, "SEGFIT", sizeof(SFStruct), POOL_ATTR_ALLOC | POOL_ATTR_FREE,
-  sfVarargs, sfInit, sfFinish, sfClassAlloc, sfClassFree, NULL, NULL,
-  sfTotalSize, sfFreeSize, sfConsistent, NULL, NULL,
-  POOL_NO_TRACE_METHODS
+  .sig = PoolClassSig,
+  .name = "SEGFIT",
+  .size = sizeof(SFStruct),
+  .attr = POOL_ATTR_ALLOC | POOL_ATTR_FREE,
+  .varargs = sfVarargs,
+  .init = sfInit,
+  .finish = sfFinish,
+  .alloc = sfClassAlloc,
+  .free = sfClassFree,
+  .totalSize = sfTotalSize,
+  .freeSize = sfFreeSize,
+  .consistent = sfConsistent,
+  .apRanks = RANK_SET(RANK_EXACT),
 };
 
 /* ---- internal interface (the CPython allocator hook: segfit.h) ---------- */

@@ -575,12 +575,30 @@ static Bool sncConsistent(Pool pool)
 }
 
 static PoolClassStruct poolClassSNC = {
-  PoolClassSig, "SNC", sizeof(SNCStruct),
-  POOL_ATTR_AP | POOL_ATTR_GC | POOL_ATTR_SCAN | POOL_ATTR_RANKED_APS,
-  sncVarargs, sncInit, sncFinish, NULL, NULL, sncBufferFill, sncBufferEmpty,
-  sncTotalSize, sncFreeSize, sncConsistent, NULL, NULL,
-  sncWhiten, sncFix, sncScanSeg, sncGrey, sncReclaim, sncPreserved, sncWalk, sncAddrObject,
-  RANK_SET(RANK_EXACT), sncFramePush, sncFramePop, sncBufferFinish
+  .sig = PoolClassSig,
+  .name = "SNC",
+  .size = sizeof(SNCStruct),
+  .attr = POOL_ATTR_AP | POOL_ATTR_GC | POOL_ATTR_SCAN | POOL_ATTR_RANKED_APS,
+  .varargs = sncVarargs,
+  .init = sncInit,
+  .finish = sncFinish,
+  .bufferFill = sncBufferFill,
+  .bufferEmpty = sncBufferEmpty,
+  .totalSize = sncTotalSize,
+  .freeSize = sncFreeSize,
+  .consistent = sncConsistent,
+  .whiten = sncWhiten,
+  .fix = sncFix,
+  .scanSeg = sncScanSeg,
+  .grey = sncGrey,
+  .reclaim = sncReclaim,
+  .preserved = sncPreserved,
+  .walk = sncWalk,
+  .addrObject = sncAddrObject,
+  .apRanks = RANK_SET(RANK_EXACT),
+  .framePush = sncFramePush,
+  .framePop = sncFramePop,
+  .bufferFinish = sncBufferFinish,
 };
 
 mps_pool_class_t mps_class_snc(void) { return &poolClassSNC; }
