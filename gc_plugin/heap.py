@@ -151,7 +151,29 @@ def _type_array(types: dict[int, type]) -> object:
 # The walk's own buffers come from the RAW domain, which is never routed,
 # so that a walk of the whole heap does not count its own records.
 _raw_new = ffi.new_allocator(lib.PyMem_RawMalloc, lib.PyMem_RawFree, False)
-_RECORD = struct.Struct("=QQIIQ")  # gcp_heap_record, as heapwalk.c lays it out
+
+
+def _record_struct() -> struct.Struct:
+    """The unpacking of a ``gcp_heap_record`` (native/cpython/heapwalk.c),
+    from the layout the C compiler gave it, which reaches Python through
+    the cdef: field offsets and sizes, not a format written here again."""
+    codes = {1: "B", 2: "H", 4: "I", 8: "Q"}
+    fields = ffi.typeof("gcp_heap_record").fields
+    assert [name for name, _ in fields] == ["address", "size", "domain", "object", "type"]
+    fmt, at = "=", 0
+    for _, field in fields:
+        if field.offset > at:
+            fmt += f"{field.offset - at}x"
+        size = ffi.sizeof(field.type)
+        fmt += codes[size]
+        at = field.offset + size
+    total = ffi.sizeof("gcp_heap_record")
+    if total > at:
+        fmt += f"{total - at}x"
+    return struct.Struct(fmt)
+
+
+_RECORD = _record_struct()
 
 
 def walk() -> Iterator[HeapBlock]:
@@ -165,7 +187,6 @@ def walk() -> Iterator[HeapBlock]:
         if count <= capacity:
             break
         capacity = count + count // 8 + 1024
-    assert _RECORD.size == ffi.sizeof("gcp_heap_record")
     namer = _Namer(types)
     # (domain, object, type) -> the record's last three fields
     tails: dict[tuple[int, int, int], tuple[str, str | None, str | None]] = {}

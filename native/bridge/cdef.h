@@ -140,12 +140,15 @@ void gcp_segfit_live(mps_pool_t, size_t *, size_t *);
 #define GCP_HOOK_INSTALLED ...
 #define GCP_HOOK_ROUTING ...
 #define GCP_HOOK_ALL ...
+/* the walk's record: heapwalk.c defines it; "..." takes its layout from
+ * there (gc_plugin/heap.py unpacks by the offsets cffi reports) */
 typedef struct gcp_heap_record {
   uintptr_t address;
   size_t size;
   unsigned domain;
   unsigned object;
   uintptr_t type;
+  ...;
 } gcp_heap_record;
 typedef struct gcp_heap_group {
   unsigned domain, object;
