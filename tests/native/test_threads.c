@@ -234,6 +234,19 @@ static void sleepMs(long ms)
   nanosleep(&ts, NULL);
 }
 
+/* Free size <= total size, while other threads allocate and free: the two
+ * sizes are read by separate calls, so the pool may grow or shrink in
+ * between; the check is made on a reading whose total did not change
+ * across the free size's (retried until one is found). */
+static int freeWithinTotal(size_t (*totalSize)(mps_pool_t), size_t (*freeSize)(mps_pool_t),
+                           mps_pool_t pool)
+{
+  for (;;) {
+    size_t t = totalSize(pool), f = freeSize(pool);
+    if (totalSize(pool) == t) return f <= t;
+  }
+}
+
 /* Run n workers; the main thread watches until they finish. */
 static void phase(int n, long ops, int mfsOnly, unsigned long seed)
 {
@@ -254,20 +267,14 @@ static void phase(int n, long ops, int mfsOnly, unsigned long seed)
     REQUIRE(pthread_create(&threads[i], NULL, work, &workers[i]) == 0);
   }
   while (atomic_load(&running) > 0) {
-    size_t committed, t, f;
+    size_t committed;
     CHECK(gcp_arena_consistent(arena));
     committed = mps_arena_committed(arena);
     CHECK(committed >= mps_arena_spare_committed(arena));
     if (committed > maxCommitted) maxCommitted = committed;
-    t = mps_pool_total_size(mvff);
-    f = mps_pool_free_size(mvff);
-    CHECK(f <= t);
-    t = mps_mvt_size(mvt);
-    f = mps_mvt_free_size(mvt);
-    CHECK(f <= t);
-    t = mps_pool_total_size(mfs);
-    f = mps_pool_free_size(mfs);
-    CHECK(f <= t);
+    CHECK(freeWithinTotal(mps_pool_total_size, mps_pool_free_size, mvff));
+    CHECK(freeWithinTotal(mps_mvt_size, mps_mvt_free_size, mvt));
+    CHECK(freeWithinTotal(mps_pool_total_size, mps_pool_free_size, mfs));
     ++watches;
     sleepMs(2);
   }
