@@ -623,28 +623,22 @@ static Bool amcConsistent(Pool pool)
   return total == amc->total && tails == amc->tails && stashed == amc->stashed;
 }
 
+/* What AMC and AMCZ share: all but init, name and attributes. */
+#define AMC_CLASS_METHODS \
+  .varargs = amcVarargs, .finish = amcFinish, \
+  .bufferFill = amcBufferFill, .bufferEmpty = amcBufferEmpty, \
+  .totalSize = amcTotalSize, .freeSize = amcFreeSize, .consistent = amcConsistent, \
+  .whiten = amcWhiten, .fix = amcFix, .scanSeg = amcScanSeg, .grey = amcGrey, \
+  .reclaim = amcReclaim, .preserved = amcPreserved, .walk = amcWalk, \
+  .addrObject = amcAddrObject, .apRanks = RANK_SET(RANK_EXACT)
+
 static PoolClassStruct poolClassAMC = {
   .sig = PoolClassSig,
   .name = "AMC",
   .size = sizeof(AMCStruct),
   .attr = POOL_ATTR_AP | POOL_ATTR_GC | POOL_ATTR_SCAN | POOL_ATTR_MOVES,
-  .varargs = amcVarargs,
   .init = amcInit,
-  .finish = amcFinish,
-  .bufferFill = amcBufferFill,
-  .bufferEmpty = amcBufferEmpty,
-  .totalSize = amcTotalSize,
-  .freeSize = amcFreeSize,
-  .consistent = amcConsistent,
-  .whiten = amcWhiten,
-  .fix = amcFix,
-  .scanSeg = amcScanSeg,
-  .grey = amcGrey,
-  .reclaim = amcReclaim,
-  .preserved = amcPreserved,
-  .walk = amcWalk,
-  .addrObject = amcAddrObject,
-  .apRanks = RANK_SET(RANK_EXACT),
+  AMC_CLASS_METHODS,
 };
 
 static PoolClassStruct poolClassAMCZ = {
@@ -652,23 +646,8 @@ static PoolClassStruct poolClassAMCZ = {
   .name = "AMCZ",
   .size = sizeof(AMCStruct),
   .attr = POOL_ATTR_AP | POOL_ATTR_GC | POOL_ATTR_MOVES,
-  .varargs = amcVarargs,
   .init = amczInit,
-  .finish = amcFinish,
-  .bufferFill = amcBufferFill,
-  .bufferEmpty = amcBufferEmpty,
-  .totalSize = amcTotalSize,
-  .freeSize = amcFreeSize,
-  .consistent = amcConsistent,
-  .whiten = amcWhiten,
-  .fix = amcFix,
-  .scanSeg = amcScanSeg,
-  .grey = amcGrey,
-  .reclaim = amcReclaim,
-  .preserved = amcPreserved,
-  .walk = amcWalk,
-  .addrObject = amcAddrObject,
-  .apRanks = RANK_SET(RANK_EXACT),
+  AMC_CLASS_METHODS,
 };
 
 mps_pool_class_t mps_class_amc(void) { return &poolClassAMC; }

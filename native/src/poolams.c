@@ -37,13 +37,6 @@ static Res amsInit(Pool pool, ArgList args)
   return MSInit(MSOf(pool), args, "AMS", TRUE);
 }
 
-/* The methods AMS and AMS debug share (the non-moving engine's, poolms.c). */
-#define AMS_SHARED_METHODS \
-  .bufferFill = MSBufferFill, .bufferEmpty = MSBufferEmpty, \
-  .totalSize = MSTotalSize, .freeSize = MSFreeSize, .consistent = MSConsistent, \
-  .whiten = MSWhiten, .fix = MSFix, .scanSeg = MSScanSeg, .grey = MSGrey, \
-  .reclaim = MSReclaim, .preserved = MSPreserved, .walk = MSWalk, .addrObject = MSAddrObject, \
-  .apRanks = RANK_SET(RANK_EXACT) | RANK_SET(RANK_AMBIG)
 
 #define AMS_ATTR (POOL_ATTR_AP | POOL_ATTR_GC | POOL_ATTR_SCAN | POOL_ATTR_RANKED_APS)
 
@@ -55,7 +48,8 @@ static PoolClassStruct poolClassAMS = {
   .varargs = amsVarargs,
   .init = amsInit,
   .finish = MSFinish,
-  AMS_SHARED_METHODS,
+  MS_CLASS_METHODS,
+  .apRanks = RANK_SET(RANK_EXACT) | RANK_SET(RANK_AMBIG),
 };
 
 mps_pool_class_t mps_class_ams(void) { return &poolClassAMS; }
@@ -177,9 +171,10 @@ static PoolClassStruct poolClassAMSDebug = {
   .varargs = amsdVarargs,
   .init = amsdInit,
   .finish = amsdFinish,
+  MS_CLASS_METHODS,
   .checkFenceposts = amsdCheckFenceposts,
   .checkFreeSpace = amsdCheckFreeSpace,
-  AMS_SHARED_METHODS,
+  .apRanks = RANK_SET(RANK_EXACT) | RANK_SET(RANK_AMBIG),
 };
 
 mps_pool_class_t mps_class_ams_debug(void) { return &poolClassAMSDebug; }

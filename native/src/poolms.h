@@ -75,6 +75,15 @@ INTERN Bool MSPreserved(Pool pool, Seg seg, Addr ref, Addr *newReturn);
 INTERN Res MSWalk(Pool pool, PoolAreaVisitor visit, void *closure);
 INTERN Res MSAddrObject(Addr *pReturn, Pool pool, Seg seg, Addr addr);
 
+/* The engine's methods, as the classes built on it (AMS, AMS debug, AWL,
+ * LO) name them in their tables; each adds its own init, finish,
+ * attributes and allocation-point ranks. */
+#define MS_CLASS_METHODS \
+  .bufferFill = MSBufferFill, .bufferEmpty = MSBufferEmpty, \
+  .totalSize = MSTotalSize, .freeSize = MSFreeSize, .consistent = MSConsistent, \
+  .whiten = MSWhiten, .fix = MSFix, .scanSeg = MSScanSeg, .grey = MSGrey, \
+  .reclaim = MSReclaim, .preserved = MSPreserved, .walk = MSWalk, .addrObject = MSAddrObject
+
 /* Visit every fence (debug class): FALSE stops. */
 typedef Bool (*MSFenceVisitor)(MS ms, Addr fence, void *closure);
 INTERN Bool MSFencesWalk(MS ms, MSFenceVisitor visit, void *closure);
