@@ -169,6 +169,7 @@ typedef struct ScanStateStruct {
   RootsWalk rootsWalk;        /* non-NULL only in mps_arena_roots_walk */
   Word fixed;                 /* zones of the new addresses fixes stored */
   Bool nailOnly;              /* ambiguous heap pre-pass: nail, preserve nothing */
+  struct mps_transform_s *transform;  /* being applied (transform.c), or NULL */
 } ScanStateStruct, *ScanState;
 
 #define ScanStateSig ((Sig)0x5195C455UL)

@@ -95,7 +95,7 @@ mps_res_t _mps_fix2(mps_ss_t mss, mps_addr_t *ref_io)
   if (UNLIKELY(ss->rootsWalk != NULL)) { RootsWalkReport(ss, (Addr *)ref_io); return MPS_RES_OK; }
   if (!ArenaSegOf(&seg, arena, (Addr)*ref_io)) return MPS_RES_OK;
   if (!seg->white) return MPS_RES_OK;
-  if (UNLIKELY(arena->gc->transform != NULL) && TransformReplace(ss, (Addr *)ref_io)) {
+  if (UNLIKELY(ss->transform != NULL) && TransformReplace(ss, (Addr *)ref_io)) {
     /* now a reference to the old object's replacement: fix that instead */
     ss->fixed |= ZoneOf((Addr)*ref_io);
     if (!ArenaSegOf(&seg, arena, (Addr)*ref_io) || !seg->white) return MPS_RES_OK;
@@ -148,6 +148,7 @@ INTERN void ScanStateInit(ScanState ss, Arena arena, Word white, unsigned rank)
   ss->rootsWalk = NULL;
   ss->fixed = 0;
   ss->nailOnly = FALSE;
+  ss->transform = arena->gc->transform;
   ss->sig = ScanStateSig;
 }
 

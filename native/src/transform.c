@@ -4,8 +4,8 @@
  *
  * A transform is a table from old to new client pointers (open addressing,
  * in control memory).  Applying it runs a full collection with the table
- * installed (gc->transform): _mps_fix2 hands every reference into a white
- * segment to TransformReplace first.  A reference of ambiguous rank to an
+ * installed (gc->transform, copied into each scan state): _mps_fix2 hands
+ * every reference into a white segment to TransformReplace first.  A reference of ambiguous rank to an
  * old object cannot be updated, so it aborts the transform; ambiguous
  * references are all fixed before any exact one (the trace's rank order),
  * so when that happens nothing has been replaced yet, and the rest of the
@@ -161,7 +161,7 @@ INTERN Res TransformApply(Bool *appliedReturn, Transform t)
  * reference to an old object and now refers to the new one. */
 INTERN Bool TransformReplace(ScanState ss, Addr *refIO)
 {
-  Transform t = ss->arena->gc->transform;
+  Transform t = ss->transform;
   Index i;
   if (t->aborted) return FALSE;
   i = transformFind(t, *refIO);
