@@ -209,34 +209,38 @@ static struct mps_alloc_pattern_s { int kind; } patternRamp = { 1 }, patternRamp
 mps_alloc_pattern_t mps_alloc_pattern_ramp(void) { return &patternRamp; }
 mps_alloc_pattern_t mps_alloc_pattern_ramp_collect_all(void) { return &patternRampCollectAll; }
 
-/* Change an allocation point's ramp depths by rampDelta and allDelta
- * (each -1, 0 or 1); RES_FAIL if that would end a ramp that did not begin. */
-static Res apRampChange(mps_ap_t ap, int rampDelta, int allDelta)
+/* Set an allocation point's ramp depths, with the arena lock. */
+static Res apSetRamps(Buffer buf, Count rampDepth, Count collectAllDepth)
 {
-  Buffer buf = BufferOfAP(ap);
   Arena arena = buf->pool->arena;
-  if ((rampDelta < 0 && buf->rampDepth == 0) || (allDelta < 0 && buf->rampCollectAllDepth == 0))
-    return RES_FAIL;
   ArenaEnter(arena);
-  BufferSetRamps(buf, buf->rampDepth + (Count)(long)rampDelta,
-                 buf->rampCollectAllDepth + (Count)(long)allDelta);
+  BufferSetRamps(buf, rampDepth, collectAllDepth);
   ArenaLeave(arena);
   return RES_OK;
 }
 
 mps_res_t mps_ap_alloc_pattern_begin(mps_ap_t ap, mps_alloc_pattern_t pattern)
 {
+  Buffer buf;
   if (!apOK(ap, "mps_ap_alloc_pattern_begin")) return RES_PARAM;
-  if (pattern == &patternRamp) return apRampChange(ap, 1, 0);
-  if (pattern == &patternRampCollectAll) return apRampChange(ap, 0, 1);
+  buf = BufferOfAP(ap);
+  if (pattern == &patternRamp)
+    return apSetRamps(buf, buf->rampDepth + 1, buf->rampCollectAllDepth);
+  if (pattern == &patternRampCollectAll)
+    return apSetRamps(buf, buf->rampDepth, buf->rampCollectAllDepth + 1);
   return RES_OK;   /* an unknown pattern is only a hint */
 }
 
+/* RES_FAIL for the end of a ramp that did not begin. */
 mps_res_t mps_ap_alloc_pattern_end(mps_ap_t ap, mps_alloc_pattern_t pattern)
 {
+  Buffer buf;
   if (!apOK(ap, "mps_ap_alloc_pattern_end")) return RES_PARAM;
-  if (pattern == &patternRamp) return apRampChange(ap, -1, 0);
-  if (pattern == &patternRampCollectAll) return apRampChange(ap, 0, -1);
+  buf = BufferOfAP(ap);
+  if (pattern == &patternRamp && buf->rampDepth > 0)
+    return apSetRamps(buf, buf->rampDepth - 1, buf->rampCollectAllDepth);
+  if (pattern == &patternRampCollectAll && buf->rampCollectAllDepth > 0)
+    return apSetRamps(buf, buf->rampDepth, buf->rampCollectAllDepth - 1);
   return RES_FAIL;
 }
 
@@ -245,10 +249,7 @@ mps_res_t mps_ap_alloc_pattern_reset(mps_ap_t ap)
   Buffer buf = NULL;
   if (!apOK(ap, "mps_ap_alloc_pattern_reset")) return RES_PARAM;
   buf = BufferOfAP(ap);
-  ArenaEnter(buf->pool->arena);
-  BufferSetRamps(buf, 0, 0);
-  ArenaLeave(buf->pool->arena);
-  return RES_OK;
+  return apSetRamps(buf, 0, 0);
 }
 
 /* ---- segregated allocation caches ------------------------------------------ */
