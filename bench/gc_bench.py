@@ -20,6 +20,7 @@ Standard library only.  The Boehm column needs libgc-dev: if
 when it is root, and otherwise (or if that fails) says so and leaves the
 column out.  See bench/README.md.
 """
+
 import argparse
 import json
 import os
@@ -38,15 +39,31 @@ ROOT = os.path.dirname(BENCH_DIR)
 BENCH_SRC = os.path.join(BENCH_DIR, "gc_bench.c")
 
 # Targets (from the issue); used for the verdict lines.
-TARGET_ALLOC_NS = 5.0          # AMC ns per 32-byte object, collections included
-MPS_ALLOC_NS = "18.7-20.3"     # the real MPS on the same pattern (from the issue)
+TARGET_ALLOC_NS = 5.0  # AMC ns per 32-byte object, collections included
+MPS_ALLOC_NS = "18.7-20.3"  # the real MPS on the same pattern (from the issue)
 
-FULL = {"allocs": 50_000_000, "nursery_kb": 4096, "trees": (16, 20),
-        "trees_big_nursery_kb": 131072, "pause_mb": (10, 50, 100), "collects": 5,
-        "weak_entries": 1_000_000, "weak_cycles": 5, "weak_churn_pct": 10}
-QUICK = {"allocs": 5_000_000, "nursery_kb": 4096, "trees": (14, 16),
-         "trees_big_nursery_kb": 32768, "pause_mb": (10, 20), "collects": 3,
-         "weak_entries": 200_000, "weak_cycles": 3, "weak_churn_pct": 10}
+FULL = {
+    "allocs": 50_000_000,
+    "nursery_kb": 4096,
+    "trees": (16, 20),
+    "trees_big_nursery_kb": 131072,
+    "pause_mb": (10, 50, 100),
+    "collects": 5,
+    "weak_entries": 1_000_000,
+    "weak_cycles": 5,
+    "weak_churn_pct": 10,
+}
+QUICK = {
+    "allocs": 5_000_000,
+    "nursery_kb": 4096,
+    "trees": (14, 16),
+    "trees_big_nursery_kb": 32768,
+    "pause_mb": (10, 20),
+    "collects": 3,
+    "weak_entries": 200_000,
+    "weak_cycles": 3,
+    "weak_churn_pct": 10,
+}
 ALL_PARTS = ("alloc", "trees", "pause", "ams", "weak")
 WEAK_MODES = ("weak", "strong", "pruned")
 
@@ -61,13 +78,16 @@ def run_cmd(cmd, **kw):
 
 # ---------------------------------------------------------------- build
 
+
 def ensure_boehm():
     """True when <gc.h> is there (installing libgc-dev if root)."""
     if os.path.exists("/usr/include/gc.h"):
         return True, ""
     if os.geteuid() != 0:
-        return False, ("/usr/include/gc.h is missing and this is not root: "
-                       "install libgc-dev (apt-get install -y libgc-dev) for the Boehm column")
+        return False, (
+            "/usr/include/gc.h is missing and this is not root: "
+            "install libgc-dev (apt-get install -y libgc-dev) for the Boehm column"
+        )
     log("installing libgc-dev (apt-get install -y libgc-dev) ...")
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     res = run_cmd(["apt-get", "install", "-y", "libgc-dev"], env=env)
@@ -75,8 +95,10 @@ def ensure_boehm():
         run_cmd(["apt-get", "update"], env=env)
         res = run_cmd(["apt-get", "install", "-y", "libgc-dev"], env=env)
     if res.returncode != 0 or not os.path.exists("/usr/include/gc.h"):
-        return False, ("`apt-get install -y libgc-dev` failed (status %d): %s" % (
-            res.returncode, (res.stderr or res.stdout).strip()[-400:]))
+        return False, (
+            "`apt-get install -y libgc-dev` failed (status %d): %s"
+            % (res.returncode, (res.stderr or res.stdout).strip()[-400:])
+        )
     return True, ""
 
 
@@ -103,8 +125,13 @@ def build(tmp, ref, varieties, cc, want_boehm):
         bins["ref"] = exe
     if want_boehm:
         exe = os.path.join(tmp, "gc_bench_boehm")
-        if step("boehm", base[:1] + ["-DWITH_BOEHM", "-DWITHOUT_MPS"] + base[1:] +
-                ["-lgc", "-lpthread", "-lm", "-o", exe]):
+        if step(
+            "boehm",
+            base[:1]
+            + ["-DWITH_BOEHM", "-DWITHOUT_MPS"]
+            + base[1:]
+            + ["-lgc", "-lpthread", "-lm", "-o", exe],
+        ):
             bins["boehm"] = exe
     for v in varieties:
         if not step(v, ["make", "-C", native, "VARIETY=" + v, "BUILD=" + bdir, "CC=" + cc]):
@@ -116,6 +143,7 @@ def build(tmp, ref, varieties, cc, want_boehm):
 
 
 # ---------------------------------------------------------------- run
+
 
 def parse(line):
     out = {}
@@ -153,8 +181,13 @@ def job_groups(bins, varieties, sizes, only):
             g.append(("trees/amc@" + v, v, ["trees", "amc", lo, hi]))
         if vs and "trees" in only:  # diagnostic: the first variety with a large nursery
             big = sizes["trees_big_nursery_kb"]
-            g.append(("trees/amcbig@" + vs[0], vs[0],
-                      ["trees", "amc", lo, hi, str(int(hi) + 1), hi, "500000", str(big)]))
+            g.append(
+                (
+                    "trees/amcbig@" + vs[0],
+                    vs[0],
+                    ["trees", "amc", lo, hi, str(int(hi) + 1), hi, "500000", str(big)],
+                )
+            )
         if "ams" in only:
             for v in vs:
                 g.append(("trees/ams@" + v, v, ["trees", "ams", lo, hi]))
@@ -163,16 +196,27 @@ def job_groups(bins, varieties, sizes, only):
         g = []
         for mb in sizes["pause_mb"]:
             for v in vs:
-                g.append(("pause/%d@%s" % (mb, v), v,
-                          ["pause", "amc", str(mb), str(sizes["collects"])]))
+                g.append(
+                    ("pause/%d@%s" % (mb, v), v, ["pause", "amc", str(mb), str(sizes["collects"])])
+                )
         groups.append(g)
     if "weak" in only:
         g = []
         for mode in WEAK_MODES:
             for v in vs:
-                g.append(("weak/%s@%s" % (mode, v), v,
-                          ["weak", mode, str(sizes["weak_entries"]), str(sizes["weak_cycles"]),
-                           str(sizes["weak_churn_pct"])]))
+                g.append(
+                    (
+                        "weak/%s@%s" % (mode, v),
+                        v,
+                        [
+                            "weak",
+                            mode,
+                            str(sizes["weak_entries"]),
+                            str(sizes["weak_cycles"]),
+                            str(sizes["weak_churn_pct"]),
+                        ],
+                    )
+                )
         groups.append(g)
     return [[j for j in g if j[1] in bins] for g in groups]
 
@@ -187,7 +231,7 @@ def run_all(bins, groups, reps, timeout):
                 argv = [bins[b]] + tail
                 argvs[key] = argv
                 if len(failures.get(key, [])) >= 2:
-                    continue        # failed twice: do not spend more time on it
+                    continue  # failed twice: do not spend more time on it
                 try:
                     res = run_cmd(argv, timeout=timeout)
                     rc, out, err = res.returncode, res.stdout, res.stderr
@@ -198,12 +242,18 @@ def run_all(bins, groups, reps, timeout):
                 lines = [ln for ln in out.splitlines() if ln.startswith("bench=")]
                 d = parse(lines[-1]) if lines else {}
                 if rc != 0 or d.get("verified") != 1:
-                    f = {"round": r + 1, "status": rc, "stdout": out.strip()[-1500:],
-                         "stderr": err.strip()[-1500:],
-                         "command": " ".join(argv)}
+                    f = {
+                        "round": r + 1,
+                        "status": rc,
+                        "stdout": out.strip()[-1500:],
+                        "stderr": err.strip()[-1500:],
+                        "command": " ".join(argv),
+                    }
                     failures.setdefault(key, []).append(f)
-                    log("  FAILED %s (status %s): %s" % (" ".join(argv), rc,
-                                                          (err or out).strip()[-300:]))
+                    log(
+                        "  FAILED %s (status %s): %s"
+                        % (" ".join(argv), rc, (err or out).strip()[-300:])
+                    )
                     continue
                 results.setdefault(key, []).append(d)
         log("  round %d/%d done in %.1f s" % (r + 1, reps, time.time() - t0))
@@ -211,6 +261,7 @@ def run_all(bins, groups, reps, timeout):
 
 
 # ---------------------------------------------------------------- report
+
 
 def vals(results, key, field):
     return [d[field] for d in results.get(key, []) if isinstance(d.get(field), float)]
@@ -230,8 +281,11 @@ def rng(results, key, field, nd=2):
 
 def cpu_per(results, key, field, per, scale=1e9, cpu="cpu_seconds"):
     """Median of CPU time per unit (cpu / per * scale) over the rounds."""
-    v = [d[cpu] / d[per] * scale for d in results.get(key, [])
-         if isinstance(d.get(cpu), float) and d.get(per)]
+    v = [
+        d[cpu] / d[per] * scale
+        for d in results.get(key, [])
+        if isinstance(d.get(cpu), float) and d.get(per)
+    ]
     return statistics.median(v) if v else float("nan")
 
 
@@ -247,254 +301,431 @@ def verdict(ok):
     return "met" if ok else "MISSED"
 
 
-def report(results, failures, varieties, sizes, reps, info, cmds, argvs, build_errors,
-           only=ALL_PARTS):
+def report(
+    results, failures, varieties, sizes, reps, info, cmds, argvs, build_errors, only=ALL_PARTS
+):
     out = []
     p = out.append
     vs = varieties
     p("## GC benchmarks (medians of %d rounds; ranges are min–max over the rounds)" % reps)
     p("")
-    p("Machine: %s, nproc=%s, %s, kernel %s, %s.  Core: commit %s%s.  Load average "
-      "before/after: %s / %s.%s" % (
-          info["cpu"], info["nproc"], info["gcc"], info["kernel"], info["glibc"],
-          info.get("commit", "?"),
-          (" + uncommitted changes in native/ (%s)" % info["native_dirty"])
-          if info.get("native_dirty") else "",
-          info.get("load_before", "?"), info.get("load_after", "?"),
-          (" Boehm: %s." % info["boehm"]) if info.get("boehm") else ""))
+    p(
+        "Machine: %s, nproc=%s, %s, kernel %s, %s.  Core: commit %s%s.  Load average "
+        "before/after: %s / %s.%s"
+        % (
+            info["cpu"],
+            info["nproc"],
+            info["gcc"],
+            info["kernel"],
+            info["glibc"],
+            info.get("commit", "?"),
+            (" + uncommitted changes in native/ (%s)" % info["native_dirty"])
+            if info.get("native_dirty")
+            else "",
+            info.get("load_before", "?"),
+            info.get("load_after", "?"),
+            (" Boehm: %s." % info["boehm"]) if info.get("boehm") else "",
+        )
+    )
     p("")
     verdicts = []
 
     if any(k.startswith("alloc/") for k in argvs):
         mal = med(results, "alloc/malloc", "ns_per_obj")
-        p("### 1. Allocation rate: %.0e objects of 32 B, live window of 1024 in an exact "
-          "root (ns per object, collections included)" % sizes["allocs"])
+        p(
+            "### 1. Allocation rate: %.0e objects of 32 B, live window of 1024 in an exact "
+            "root (ns per object, collections included)" % sizes["allocs"]
+        )
         p("")
         cmal = cpu_per(results, "alloc/malloc", "cpu_seconds", "allocs")
-        p("| variant | ns/object | range | ÷ malloc | CPU ns/object | CPU ÷ malloc "
-          "| collections | commit retries | committed MB at end |")
+        p(
+            "| variant | ns/object | range | ÷ malloc | CPU ns/object | CPU ÷ malloc "
+            "| collections | commit retries | committed MB at end |"
+        )
         p("|---|---|---|---|---|---|---|---|---|")
-        p("| malloc/free (ring of 1024 blocks) | %s | %s | 1.00× | %s | 1.00× | – | – | – |" % (
-            fmt(mal), rng(results, "alloc/malloc", "ns_per_obj"), fmt(cmal)))
+        p(
+            "| malloc/free (ring of 1024 blocks) | %s | %s | 1.00× | %s | 1.00× | – | – | – |"
+            % (fmt(mal), rng(results, "alloc/malloc", "ns_per_obj"), fmt(cmal))
+        )
         for v in vs:
-            for impl, label in (("amc", "AMC %s, chain {%d KB, %d KB}" % (
-                    v, sizes["nursery_kb"], 4 * sizes["nursery_kb"])),
-                                ("amcdef", "AMC %s, default chain" % v)):
+            for impl, label in (
+                (
+                    "amc",
+                    "AMC %s, chain {%d KB, %d KB}"
+                    % (v, sizes["nursery_kb"], 4 * sizes["nursery_kb"]),
+                ),
+                ("amcdef", "AMC %s, default chain" % v),
+            ):
                 key = "alloc/%s@%s" % (impl, v)
                 x = med(results, key, "ns_per_obj")
                 cx = cpu_per(results, key, "cpu_seconds", "allocs")
-                p("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-                    label, fmt(x), rng(results, key, "ns_per_obj"), ratio(x, mal),
-                    fmt(cx), ratio(cx, cmal),
-                    fmt(med(results, key, "collections"), 0),
-                    fmt(med(results, key, "commit_retries"), 0),
-                    fmt(med(results, key, "committed_mb"), 1)))
+                p(
+                    "| %s | %s | %s | %s | %s | %s | %s | %s | %s |"
+                    % (
+                        label,
+                        fmt(x),
+                        rng(results, key, "ns_per_obj"),
+                        ratio(x, mal),
+                        fmt(cx),
+                        ratio(cx, cmal),
+                        fmt(med(results, key, "collections"), 0),
+                        fmt(med(results, key, "commit_retries"), 0),
+                        fmt(med(results, key, "committed_mb"), 1),
+                    )
+                )
                 if x == x:
-                    verdicts.append("AMC allocation ≤ %.0f ns/object (%s): **%s** (%.2f ns; "
-                                    "CPU time %.2f ns; malloc/free %.2f ns, CPU %.2f ns; "
-                                    "the MPS: %s ns)" % (
-                                        TARGET_ALLOC_NS, label, verdict(x <= TARGET_ALLOC_NS),
-                                        x, cx, mal, cmal, MPS_ALLOC_NS))
+                    verdicts.append(
+                        "AMC allocation ≤ %.0f ns/object (%s): **%s** (%.2f ns; "
+                        "CPU time %.2f ns; malloc/free %.2f ns, CPU %.2f ns; "
+                        "the MPS: %s ns)"
+                        % (
+                            TARGET_ALLOC_NS,
+                            label,
+                            verdict(x <= TARGET_ALLOC_NS),
+                            x,
+                            cx,
+                            mal,
+                            cmal,
+                            MPS_ALLOC_NS,
+                        )
+                    )
                 else:
-                    verdicts.append("AMC allocation ≤ %.0f ns/object (%s): **not measured** "
-                                    "(see failures)" % (TARGET_ALLOC_NS, label))
+                    verdicts.append(
+                        "AMC allocation ≤ %.0f ns/object (%s): **not measured** "
+                        "(see failures)" % (TARGET_ALLOC_NS, label)
+                    )
         p("")
 
     if "trees" in only and any(k.startswith("trees/") for k in argvs):
         lo, hi = sizes["trees"]
         bo = med(results, "trees/boehm", "seconds")
         mal = med(results, "trees/malloc", "seconds")
-        sample = next(iter(results.get("trees/malloc", []) or
-                           [d for k in results if k.startswith("trees/") for d in results[k]]),
-                      {})
-        p("### 2. Binary trees (GCBench structure): depths %d..%d top-down and bottom-up, "
-          "stretch tree of depth %d, long-lived tree of depth %d and array of %d doubles; "
-          "%s nodes of 32 B (seconds, verification excluded)" % (
-              lo, hi, hi + 1, hi, 500000, "{:,}".format(int(sample.get("nodes", 0)))))
+        sample = next(
+            iter(
+                results.get("trees/malloc", [])
+                or [d for k in results if k.startswith("trees/") for d in results[k]]
+            ),
+            {},
+        )
+        p(
+            "### 2. Binary trees (GCBench structure): depths %d..%d top-down and bottom-up, "
+            "stretch tree of depth %d, long-lived tree of depth %d and array of %d doubles; "
+            "%s nodes of 32 B (seconds, verification excluded)"
+            % (lo, hi, hi + 1, hi, 500000, "{:,}".format(int(sample.get("nodes", 0))))
+        )
         p("")
-        p("| variant | seconds | range | CPU seconds | ns/node | ÷ Boehm | ÷ malloc "
-          "| collections | heap MB |")
+        p(
+            "| variant | seconds | range | CPU seconds | ns/node | ÷ Boehm | ÷ malloc "
+            "| collections | heap MB |"
+        )
         p("|---|---|---|---|---|---|---|---|---|")
         rows = [("malloc/free (explicit frees)", "trees/malloc")]
         if "trees/boehm" in argvs:
-            rows.append(("Boehm GC %s (GC_MALLOC, %s marker thread(s))" % (
-                info.get("boehm_version", ""), fmt(med(results, "trees/boehm", "boehm_markers"), 0)),
-                "trees/boehm"))
+            rows.append(
+                (
+                    "Boehm GC %s (GC_MALLOC, %s marker thread(s))"
+                    % (
+                        info.get("boehm_version", ""),
+                        fmt(med(results, "trees/boehm", "boehm_markers"), 0),
+                    ),
+                    "trees/boehm",
+                )
+            )
         rows += [("AMC %s (default chain)" % v, "trees/amc@" + v) for v in vs]
         big = sizes["trees_big_nursery_kb"]
-        rows += [("(diagnostic) AMC %s, chain {%d MB, %d MB}" % (v, big // 1024, 4 * big // 1024),
-                  "trees/amcbig@" + v) for v in vs if "trees/amcbig@" + v in argvs]
+        rows += [
+            (
+                "(diagnostic) AMC %s, chain {%d MB, %d MB}" % (v, big // 1024, 4 * big // 1024),
+                "trees/amcbig@" + v,
+            )
+            for v in vs
+            if "trees/amcbig@" + v in argvs
+        ]
         for label, key in rows:
             x = med(results, key, "seconds")
             heap = med(results, key, "heap_mb")
-            p("| %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-                label, fmt(x, 3), rng(results, key, "seconds", 3),
-                fmt(med(results, key, "cpu_seconds"), 3), fmt(med(results, key, "ns_per_node"), 1),
-                ratio(x, bo), ratio(x, mal),
-                fmt(med(results, key, "collections"), 0) if key != "trees/malloc" else "–",
-                fmt(heap, 1) if key != "trees/malloc" else "–"))
+            p(
+                "| %s | %s | %s | %s | %s | %s | %s | %s | %s |"
+                % (
+                    label,
+                    fmt(x, 3),
+                    rng(results, key, "seconds", 3),
+                    fmt(med(results, key, "cpu_seconds"), 3),
+                    fmt(med(results, key, "ns_per_node"), 1),
+                    ratio(x, bo),
+                    ratio(x, mal),
+                    fmt(med(results, key, "collections"), 0) if key != "trees/malloc" else "–",
+                    fmt(heap, 1) if key != "trees/malloc" else "–",
+                )
+            )
         p("")
         phases = ["stretch_s", "longlived_s"]
         for d in range(lo, hi + 1, 2):
             phases += ["td%d_s" % d, "bu%d_s" % d]
-        p("Phases (medians, seconds): " + "; ".join(
-            "%s: %s" % (label, ", ".join("%s %s" % (ph[:-2], fmt(med(results, key, ph), 3))
-                                          for ph in phases))
-            for label, key in rows) + ".")
+        p(
+            "Phases (medians, seconds): "
+            + "; ".join(
+                "%s: %s"
+                % (
+                    label,
+                    ", ".join("%s %s" % (ph[:-2], fmt(med(results, key, ph), 3)) for ph in phases),
+                )
+                for label, key in rows
+            )
+            + "."
+        )
         p("")
         for v in vs:
             x = med(results, "trees/amc@" + v, "seconds")
             cx = med(results, "trees/amc@" + v, "cpu_seconds")
             cbo = med(results, "trees/boehm", "cpu_seconds")
             if x == x and bo == bo:
-                verdicts.append("binary trees, AMC %s faster than Boehm: **%s** (%.3f s vs "
-                                "%.3f s, %.2f×; CPU %.3f s vs %.3f s, %.2f×; malloc/free "
-                                "%.3f s)" % (v, verdict(x < bo), x, bo, x / bo, cx, cbo,
-                                             cx / cbo, mal))
+                verdicts.append(
+                    "binary trees, AMC %s faster than Boehm: **%s** (%.3f s vs "
+                    "%.3f s, %.2f×; CPU %.3f s vs %.3f s, %.2f×; malloc/free "
+                    "%.3f s)" % (v, verdict(x < bo), x, bo, x / bo, cx, cbo, cx / cbo, mal)
+                )
             else:
-                verdicts.append("binary trees, AMC %s faster than Boehm: **not measured** "
-                                "(%s)" % (v, "no Boehm column" if bo != bo else "see failures"))
+                verdicts.append(
+                    "binary trees, AMC %s faster than Boehm: **not measured** "
+                    "(%s)" % (v, "no Boehm column" if bo != bo else "see failures")
+                )
 
     if any(k.startswith("pause/") for k in argvs):
-        p("### 3. Pause of a full collection (mps_arena_collect, arena parked before "
-          "timing; a graph of 40-byte nodes held by an exact root; ms)")
+        p(
+            "### 3. Pause of a full collection (mps_arena_collect, arena parked before "
+            "timing; a graph of 40-byte nodes held by an exact root; ms)"
+        )
         p("")
-        p("| live MB | variety | pause ms | range | CPU ms | first collect ms | ms per MB "
-          "| collections in the process |")
+        p(
+            "| live MB | variety | pause ms | range | CPU ms | first collect ms | ms per MB "
+            "| collections in the process |"
+        )
         p("|---|---|---|---|---|---|---|---|")
         for mb in sizes["pause_mb"]:
             for v in vs:
                 key = "pause/%d@%s" % (mb, v)
                 x = med(results, key, "pause_ms")
-                p("| %d | %s | %s | %s | %s | %s | %s | %s |" % (
-                    mb, v, fmt(x, 1), rng(results, key, "pause_ms", 1),
-                    fmt(med(results, key, "pause_cpu_ms"), 1),
-                    fmt(med(results, key, "first_ms"), 1), fmt(x / mb, 2),
-                    fmt(med(results, key, "collections"), 0)))
+                p(
+                    "| %d | %s | %s | %s | %s | %s | %s | %s |"
+                    % (
+                        mb,
+                        v,
+                        fmt(x, 1),
+                        rng(results, key, "pause_ms", 1),
+                        fmt(med(results, key, "pause_cpu_ms"), 1),
+                        fmt(med(results, key, "first_ms"), 1),
+                        fmt(x / mb, 2),
+                        fmt(med(results, key, "collections"), 0),
+                    )
+                )
         p("")
-        p("Each process builds the graph (default chain), runs one full collection (\"first\"), "
-          "then %d more; the pause is the median of those %d in a process, and the table "
-          "gives the median and range of that over the rounds." % (
-              sizes["collects"], sizes["collects"]))
+        p(
+            'Each process builds the graph (default chain), runs one full collection ("first"), '
+            "then %d more; the pause is the median of those %d in a process, and the table "
+            "gives the median and range of that over the rounds."
+            % (sizes["collects"], sizes["collects"])
+        )
         p("")
 
     if "ams" in only and any(k.startswith("trees/ams@") for k in argvs):
         lo, hi = sizes["trees"]
-        sample = next(iter(results.get("trees/malloc", []) or
-                           [d for k in results if k.startswith("trees/") for d in results[k]]),
-                      {})
-        p("### 4. Non-moving mark-sweep (issue #5): binary trees on AMS vs Boehm vs AMC vs "
-          "malloc/free (the workload of section 2: depths %d..%d, %s nodes of 32 B; seconds, "
-          "verification excluded)" % (lo, hi, "{:,}".format(int(sample.get("nodes", 0)))))
+        sample = next(
+            iter(
+                results.get("trees/malloc", [])
+                or [d for k in results if k.startswith("trees/") for d in results[k]]
+            ),
+            {},
+        )
+        p(
+            "### 4. Non-moving mark-sweep (issue #5): binary trees on AMS vs Boehm vs AMC vs "
+            "malloc/free (the workload of section 2: depths %d..%d, %s nodes of 32 B; seconds, "
+            "verification excluded)" % (lo, hi, "{:,}".format(int(sample.get("nodes", 0))))
+        )
         p("")
-        p("| variant | seconds | range | CPU seconds | CPU range | ns/node | ÷ Boehm "
-          "| CPU ÷ Boehm | ÷ AMC | ÷ malloc | collections | heap MB |")
+        p(
+            "| variant | seconds | range | CPU seconds | CPU range | ns/node | ÷ Boehm "
+            "| CPU ÷ Boehm | ÷ AMC | ÷ malloc | collections | heap MB |"
+        )
         p("|---|---|---|---|---|---|---|---|---|---|---|---|")
         rows = [("malloc/free (explicit frees)", "trees/malloc", None)]
         if "trees/boehm" in argvs:
-            rows.append(("Boehm GC %s (GC_MALLOC, %s marker thread(s))" % (
-                info.get("boehm_version", ""), fmt(med(results, "trees/boehm", "boehm_markers"), 0)),
-                "trees/boehm", None))
+            rows.append(
+                (
+                    "Boehm GC %s (GC_MALLOC, %s marker thread(s))"
+                    % (
+                        info.get("boehm_version", ""),
+                        fmt(med(results, "trees/boehm", "boehm_markers"), 0),
+                    ),
+                    "trees/boehm",
+                    None,
+                )
+            )
         rows += [("AMC %s (default chain)" % v, "trees/amc@" + v, None) for v in vs]
-        rows += [("**AMS %s** (default chain)" % v, "trees/ams@" + v, "trees/amc@" + v)
-                 for v in vs]
+        rows += [("**AMS %s** (default chain)" % v, "trees/ams@" + v, "trees/amc@" + v) for v in vs]
         bo = med(results, "trees/boehm", "seconds")
         cbo = med(results, "trees/boehm", "cpu_seconds")
         mal = med(results, "trees/malloc", "seconds")
         for label, key, amc in rows:
             x = med(results, key, "seconds")
             cx = med(results, key, "cpu_seconds")
-            p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |" % (
-                label, fmt(x, 3), rng(results, key, "seconds", 3), fmt(cx, 3),
-                rng(results, key, "cpu_seconds", 3), fmt(med(results, key, "ns_per_node"), 1),
-                ratio(x, bo), ratio(cx, cbo),
-                ratio(x, med(results, amc, "seconds")) if amc else "–", ratio(x, mal),
-                fmt(med(results, key, "collections"), 0) if key != "trees/malloc" else "–",
-                fmt(med(results, key, "heap_mb"), 1) if key != "trees/malloc" else "–"))
+            p(
+                "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |"
+                % (
+                    label,
+                    fmt(x, 3),
+                    rng(results, key, "seconds", 3),
+                    fmt(cx, 3),
+                    rng(results, key, "cpu_seconds", 3),
+                    fmt(med(results, key, "ns_per_node"), 1),
+                    ratio(x, bo),
+                    ratio(cx, cbo),
+                    ratio(x, med(results, amc, "seconds")) if amc else "–",
+                    ratio(x, mal),
+                    fmt(med(results, key, "collections"), 0) if key != "trees/malloc" else "–",
+                    fmt(med(results, key, "heap_mb"), 1) if key != "trees/malloc" else "–",
+                )
+            )
         p("")
         phases = ["stretch_s", "longlived_s"]
         for d in range(lo, hi + 1, 2):
             phases += ["td%d_s" % d, "bu%d_s" % d]
-        p("Phases (medians, seconds): " + "; ".join(
-            "%s: %s" % (label.replace("**", ""),
-                        ", ".join("%s %s" % (ph[:-2], fmt(med(results, key, ph), 3))
-                                  for ph in phases))
-            for label, key, _ in rows) + ".")
+        p(
+            "Phases (medians, seconds): "
+            + "; ".join(
+                "%s: %s"
+                % (
+                    label.replace("**", ""),
+                    ", ".join("%s %s" % (ph[:-2], fmt(med(results, key, ph), 3)) for ph in phases),
+                )
+                for label, key, _ in rows
+            )
+            + "."
+        )
         p("")
-        p("AMS: the same mutator code as AMC (reserve/commit on an allocation point; the "
-          "temporary and long-lived trees in an exact root, the stack an ambiguous root); "
-          "condemned / survived MB summed over the collections (GC messages): " + "; ".join(
-              "%s %s / %s" % (v, fmt(med(results, "trees/ams@" + v, "condemned_mb"), 0),
-                              fmt(med(results, "trees/ams@" + v, "survived_mb"), 0))
-              for v in vs) + ".")
+        p(
+            "AMS: the same mutator code as AMC (reserve/commit on an allocation point; the "
+            "temporary and long-lived trees in an exact root, the stack an ambiguous root); "
+            "condemned / survived MB summed over the collections (GC messages): "
+            + "; ".join(
+                "%s %s / %s"
+                % (
+                    v,
+                    fmt(med(results, "trees/ams@" + v, "condemned_mb"), 0),
+                    fmt(med(results, "trees/ams@" + v, "survived_mb"), 0),
+                )
+                for v in vs
+            )
+            + "."
+        )
         p("")
         for v in vs:
             x = med(results, "trees/ams@" + v, "seconds")
             cx = med(results, "trees/ams@" + v, "cpu_seconds")
             xa = med(results, "trees/amc@" + v, "seconds")
             if x == x and bo == bo:
-                verdicts.append("binary trees, AMS %s vs Boehm (no target given): AMS takes "
-                                "**%.2f×** Boehm's time (%.3f s vs %.3f s; CPU %.3f s vs %.3f s, "
-                                "%.2f×); %.2f× AMC %s (%.3f s), %.2f× malloc/free (%.3f s)" % (
-                                    v, x / bo, x, bo, cx, cbo, cx / cbo, x / xa, v, xa,
-                                    x / mal, mal))
+                verdicts.append(
+                    "binary trees, AMS %s vs Boehm (no target given): AMS takes "
+                    "**%.2f×** Boehm's time (%.3f s vs %.3f s; CPU %.3f s vs %.3f s, "
+                    "%.2f×); %.2f× AMC %s (%.3f s), %.2f× malloc/free (%.3f s)"
+                    % (v, x / bo, x, bo, cx, cbo, cx / cbo, x / xa, v, xa, x / mal, mal)
+                )
             else:
-                verdicts.append("binary trees, AMS %s vs Boehm: **not measured** (%s)" % (
-                    v, "no Boehm column" if bo != bo else "see failures"))
+                verdicts.append(
+                    "binary trees, AMS %s vs Boehm: **not measured** (%s)"
+                    % (v, "no Boehm column" if bo != bo else "see failures")
+                )
 
     if "weak" in only and any(k.startswith("weak/") for k in argvs):
         n = sizes["weak_entries"]
-        p("### 5. Weak-key table in AWL (issue #5): %s entries, half the keys held by an exact "
-          "root, %d %% of the held keys replaced and the table refilled before each of %d timed "
-          "full collections (mps_arena_collect, arena parked; ms)" % (
-              "{:,}".format(n), sizes["weak_churn_pct"], sizes["weak_cycles"]))
+        p(
+            "### 5. Weak-key table in AWL (issue #5): %s entries, half the keys held by an exact "
+            "root, %d %% of the held keys replaced and the table refilled before each of %d timed "
+            "full collections (mps_arena_collect, arena parked; ms)"
+            % (f"{n:,}", sizes["weak_churn_pct"], sizes["weak_cycles"])
+        )
         p("")
-        p("| table | variety | collect ms | range | CPU ms | CPU range | key refs scanned "
-          "| ms per 10^6 key refs | CPU ms per 10^6 key refs | ÷ strong (wall / CPU) "
-          "| ÷ pruned (wall / CPU) | entries deleted by the GC | live MB after "
-          "| first collect ms | churn s | rehash s |")
+        p(
+            "| table | variety | collect ms | range | CPU ms | CPU range | key refs scanned "
+            "| ms per 10^6 key refs | CPU ms per 10^6 key refs | ÷ strong (wall / CPU) "
+            "| ÷ pruned (wall / CPU) | entries deleted by the GC | live MB after "
+            "| first collect ms | churn s | rehash s |"
+        )
         p("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-        labels = {"weak": "**weak keys**", "strong": "exact keys, same heap",
-                  "pruned": "exact keys, same survivors"}
+        labels = {
+            "weak": "**weak keys**",
+            "strong": "exact keys, same heap",
+            "pruned": "exact keys, same survivors",
+        }
         for mode in WEAK_MODES:
             for v in vs:
                 key = "weak/%s@%s" % (mode, v)
                 x = med(results, key, "collect_ms")
                 cx = med(results, key, "collect_cpu_ms")
 
-                def both(other):
+                def both(other, v=v, x=x, cx=cx):
                     o = "weak/%s@%s" % (other, v)
-                    return "%s / %s" % (ratio(x, med(results, o, "collect_ms")),
-                                        ratio(cx, med(results, o, "collect_cpu_ms")))
-                p("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s "
-                  "| %s |" % (
-                    labels[mode], v, fmt(x, 1), rng(results, key, "collect_ms", 1),
-                    fmt(cx, 1), rng(results, key, "collect_cpu_ms", 1),
-                    fmt(med(results, key, "key_refs"), 0),
-                    fmt(med(results, key, "ms_per_mref"), 1),
-                    fmt(cpu_per(results, key, None, "key_refs", 1e6, "collect_cpu_ms"), 1),
-                    both("strong"), both("pruned"),
-                    fmt(med(results, key, "splats"), 0),
-                    fmt(med(results, key, "live_mb"), 1),
-                    fmt(med(results, key, "first_ms"), 1),
-                    fmt(med(results, key, "churn_s"), 3),
-                    fmt(med(results, key, "rehash_s"), 3)))
+                    return "%s / %s" % (
+                        ratio(x, med(results, o, "collect_ms")),
+                        ratio(cx, med(results, o, "collect_cpu_ms")),
+                    )
+
+                p(
+                    "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s "
+                    "| %s |"
+                    % (
+                        labels[mode],
+                        v,
+                        fmt(x, 1),
+                        rng(results, key, "collect_ms", 1),
+                        fmt(cx, 1),
+                        rng(results, key, "collect_cpu_ms", 1),
+                        fmt(med(results, key, "key_refs"), 0),
+                        fmt(med(results, key, "ms_per_mref"), 1),
+                        fmt(cpu_per(results, key, None, "key_refs", 1e6, "collect_cpu_ms"), 1),
+                        both("strong"),
+                        both("pruned"),
+                        fmt(med(results, key, "splats"), 0),
+                        fmt(med(results, key, "live_mb"), 1),
+                        fmt(med(results, key, "first_ms"), 1),
+                        fmt(med(results, key, "churn_s"), 3),
+                        fmt(med(results, key, "rehash_s"), 3),
+                    )
+                )
         p("")
-        p("Each process builds the table (%s entries, keys and values 24 B and 16 B AMC "
-          "objects, two AWL arrays of %s slots), runs one full collection (\"first\"), then "
-          "%d cycles of churn + one timed collection; \"collect ms\" is the median of those "
-          "%d in a process (the table gives the median and range of that over the rounds).  "
-          "\"Key refs scanned\": reference slots of the keys array the scan method saw in one "
-          "collection (weak references in the weak table).  \"Weak keys\": the collector "
-          "deletes the entries of dead keys.  \"Same heap\": exact keys, so every entry "
-          "survives; the program deletes the unheld ones after the collection.  \"Same "
-          "survivors\": exact keys, the program deletes the unheld entries just before the "
-          "collection.  Churn and rehash are mutator time (summed over the cycles); the "
-          "rehash is needed because AMC moved the keys." % (
-              "{:,}".format(n), "{:,}".format(int(next(iter(
-                  [d.get("table_slots", 0) for k in results if k.startswith("weak/")
-                   for d in results[k]] or [0])))),
-              sizes["weak_cycles"], sizes["weak_cycles"]))
+        p(
+            "Each process builds the table (%s entries, keys and values 24 B and 16 B AMC "
+            'objects, two AWL arrays of %s slots), runs one full collection ("first"), then '
+            '%d cycles of churn + one timed collection; "collect ms" is the median of those '
+            "%d in a process (the table gives the median and range of that over the rounds).  "
+            '"Key refs scanned": reference slots of the keys array the scan method saw in one '
+            'collection (weak references in the weak table).  "Weak keys": the collector '
+            'deletes the entries of dead keys.  "Same heap": exact keys, so every entry '
+            'survives; the program deletes the unheld ones after the collection.  "Same '
+            'survivors": exact keys, the program deletes the unheld entries just before the '
+            "collection.  Churn and rehash are mutator time (summed over the cycles); the "
+            "rehash is needed because AMC moved the keys."
+            % (
+                f"{n:,}",
+                "{:,}".format(
+                    int(
+                        next(
+                            iter(
+                                [
+                                    d.get("table_slots", 0)
+                                    for k in results
+                                    if k.startswith("weak/")
+                                    for d in results[k]
+                                ]
+                                or [0]
+                            )
+                        )
+                    )
+                ),
+                sizes["weak_cycles"],
+                sizes["weak_cycles"],
+            )
+        )
         p("")
         for v in vs:
             w = med(results, "weak/weak@" + v, "collect_ms")
@@ -506,14 +737,27 @@ def report(results, failures, varieties, sizes, reps, info, cmds, argvs, build_e
             cpr = med(results, "weak/pruned@" + v, "collect_cpu_ms")
             cper = cpu_per(results, "weak/weak@" + v, None, "key_refs", 1e6, "collect_cpu_ms")
             if w == w:
-                verdicts.append("weak-key table %s (no target given): a full collection with "
-                                "%s weak references takes %.1f ms (CPU %.1f ms) = **%.1f ms per "
-                                "10^6 weak references (CPU %.1f ms)**; %s the same heap with "
-                                "exact keys (%.1f ms; CPU %s), %s exact keys with the same "
-                                "survivors (%.1f ms; CPU %s)" % (
-                                    v, fmt(med(results, "weak/weak@" + v, "weak_refs"), 0), w, cw,
-                                    per, cper, ratio(w, st), st, ratio(cw, cst), ratio(w, pr), pr,
-                                    ratio(cw, cpr)))
+                verdicts.append(
+                    "weak-key table %s (no target given): a full collection with "
+                    "%s weak references takes %.1f ms (CPU %.1f ms) = **%.1f ms per "
+                    "10^6 weak references (CPU %.1f ms)**; %s the same heap with "
+                    "exact keys (%.1f ms; CPU %s), %s exact keys with the same "
+                    "survivors (%.1f ms; CPU %s)"
+                    % (
+                        v,
+                        fmt(med(results, "weak/weak@" + v, "weak_refs"), 0),
+                        w,
+                        cw,
+                        per,
+                        cper,
+                        ratio(w, st),
+                        st,
+                        ratio(cw, cst),
+                        ratio(w, pr),
+                        pr,
+                        ratio(cw, cpr),
+                    )
+                )
             else:
                 verdicts.append("weak-key table %s: **not measured** (see failures)" % v)
     p("### Verdicts")
@@ -535,8 +779,10 @@ def report(results, failures, varieties, sizes, reps, info, cmds, argvs, build_e
             p("")
         for key, fl in failures.items():
             f = fl[0]
-            p("`%s` failed %d time(s) (first in round %d, status %s):" % (
-                key, len(fl), f["round"], f["status"]))
+            p(
+                "`%s` failed %d time(s) (first in round %d, status %s):"
+                % (key, len(fl), f["round"], f["status"])
+            )
             p("")
             p("```")
             p("$ " + f["command"])
@@ -551,7 +797,7 @@ def report(results, failures, varieties, sizes, reps, info, cmds, argvs, build_e
     p("```")
     for c in cmds:
         p(c)
-    for key, argv in argvs.items():
+    for argv in argvs.values():
         p(" ".join([os.path.basename(argv[0])] + argv[1:]))
     p("```")
     return "\n".join(out)
@@ -562,9 +808,12 @@ def main():
     ap.add_argument("--reps", type=int, default=5, help="rounds (default 5)")
     ap.add_argument("--quick", action="store_true", help="small sizes, at most 2 rounds")
     ap.add_argument("--json", help="write every measurement here")
-    ap.add_argument("--only", default="alloc,trees,pause",
-                    help="comma-separated subset of %s (default alloc,trees,pause; "
-                    "ams and weak are issue #5's parts)" % ",".join(ALL_PARTS))
+    ap.add_argument(
+        "--only",
+        default="alloc,trees,pause",
+        help="comma-separated subset of %s (default alloc,trees,pause; "
+        "ams and weak are issue #5's parts)" % ",".join(ALL_PARTS),
+    )
     ap.add_argument("--varieties", default="hot,rash")
     ap.add_argument("--ref", help="git ref to benchmark instead of the working tree")
     ap.add_argument("--no-boehm", action="store_true", help="leave the Boehm column out")
@@ -583,20 +832,34 @@ def main():
             if not any(k.startswith("trees/amcbig@") for k in argvs):
                 parts.discard("trees")
         vs = [v for v in args.varieties.split(",") if v]
-        print(report(d["results"], d["failures"], vs, d["sizes"], d["reps"], d["info"],
-                     d["commands"], argvs, d["build_errors"], parts))
+        print(
+            report(
+                d["results"],
+                d["failures"],
+                vs,
+                d["sizes"],
+                d["reps"],
+                d["info"],
+                d["commands"],
+                argvs,
+                d["build_errors"],
+                parts,
+            )
+        )
         return
     varieties = [v for v in args.varieties.split(",") if v]
     only = set(x for x in args.only.split(",") if x)
     if only - set(ALL_PARTS):
-        ap.error("--only: unknown part(s) %s (known: %s)" % (
-            ",".join(sorted(only - set(ALL_PARTS))), ",".join(ALL_PARTS)))
+        ap.error(
+            "--only: unknown part(s) %s (known: %s)"
+            % (",".join(sorted(only - set(ALL_PARTS))), ",".join(ALL_PARTS))
+        )
     sizes = dict(QUICK if args.quick else FULL)
     reps = min(args.reps, 2) if args.quick else args.reps
 
     info = machine_info()
     info["cpu"] = cpu_model()
-    if args.ref:   # the core measured is the ref's, not the working tree's
+    if args.ref:  # the core measured is the ref's, not the working tree's
         res = run_cmd(["git", "-C", ROOT, "rev-parse", "--short", args.ref])
         info["commit"] = (res.stdout.strip() or args.ref) + " (--ref %s)" % args.ref
         info["native_dirty"] = ""
@@ -618,7 +881,9 @@ def main():
             d = parse(res.stdout.strip().splitlines()[-1]) if res.returncode == 0 else {}
             info["boehm_version"] = d.get("boehm_version", "?")
             info["boehm"] = "libgc %s, %s marker thread(s)" % (
-                info["boehm_version"], fmt(d.get("boehm_markers", float("nan")), 0))
+                info["boehm_version"],
+                fmt(d.get("boehm_markers", float("nan")), 0),
+            )
         elif want_boehm:
             info["boehm"] = "not measured: the Boehm program did not build"
         groups = job_groups(bins, varieties, sizes, only)
@@ -628,14 +893,25 @@ def main():
         results, argvs, failures = run_all(bins, groups, reps, args.timeout)
         info["load_after"] = loadavg()
         log("benchmarks took %.0f s" % (time.time() - t0))
-        print(report(results, failures, varieties, sizes, reps,
-                     info, cmds, argvs, build_errors, only))
+        print(
+            report(results, failures, varieties, sizes, reps, info, cmds, argvs, build_errors, only)
+        )
         if args.json:
             with open(args.json, "w") as f:
-                json.dump({"info": info, "sizes": sizes, "reps": reps, "results": results,
-                           "failures": failures, "build_errors": build_errors,
-                           "commands": cmds,
-                           "argv": {k: v for k, v in argvs.items()}}, f, indent=1)
+                json.dump(
+                    {
+                        "info": info,
+                        "sizes": sizes,
+                        "reps": reps,
+                        "results": results,
+                        "failures": failures,
+                        "build_errors": build_errors,
+                        "commands": cmds,
+                        "argv": {k: v for k, v in argvs.items()},
+                    },
+                    f,
+                    indent=1,
+                )
         if failures or build_errors:
             sys.exit(1)
     finally:

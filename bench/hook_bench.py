@@ -10,8 +10,8 @@ then times walks of the routed heap with 1M live blocks.
     .venv/bin/python bench/hook_bench.py --quick      # 1/5 sizes, 3 rounds, 200k-block walk
     .venv/bin/python bench/hook_bench.py --reps 9 --json raw.json
     .venv/bin/python bench/hook_bench.py --workloads dict_churn,json_roundtrip --modes plain,whole
-    .venv/bin/python bench/hook_bench.py --wait-idle 0.25   # wait for a quiet machine before each round
-    .venv/bin/python bench/hook_bench.py --retry-busy 0.1   # retake measurements disturbed by other processes
+    .venv/bin/python bench/hook_bench.py --wait-idle 0.25   # wait for a quiet machine each round
+    .venv/bin/python bench/hook_bench.py --retry-busy 0.1   # retake runs disturbed by others
     .venv/bin/python bench/hook_bench.py --ref HEAD         # a commit instead of the working tree
     .venv/bin/python bench/hook_bench.py --walk-only        # only the heap walk
     .venv/bin/python bench/hook_bench.py --from-json raw.json   # the report of a saved run
@@ -57,8 +57,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 WORKER = os.path.join(HERE, "hook_workloads.py")
 
-WORKLOADS = ["binary_trees", "dict_churn", "str_list_tuple_churn", "object_graph",
-             "json_roundtrip"]
+WORKLOADS = ["binary_trees", "dict_churn", "str_list_tuple_churn", "object_graph", "json_roundtrip"]
 MODES = ["plain", "passthrough", "whole", "tracemalloc"]
 MODE_LABEL = {
     "plain": "plain (pymalloc)",
@@ -66,12 +65,12 @@ MODE_LABEL = {
     "whole": "whole heap",
     "tracemalloc": "tracemalloc.start(1)",
 }
-NOTHING = "gc_plugin_bench_no_such_module"   # managed, never imported
+NOTHING = "gc_plugin_bench_no_such_module"  # managed, never imported
 
 # Targets (from the issue).
-TARGET_WHOLE = 1.05         # whole heap / plain
-TARGET_PASSTHROUGH = 1.03   # pass-through / plain
-TARGET_WALK_S = 0.5         # walk of 1M blocks, seconds
+TARGET_WHOLE = 1.05  # whole heap / plain
+TARGET_PASSTHROUGH = 1.03  # pass-through / plain
+TARGET_WALK_S = 0.5  # walk of 1M blocks, seconds
 
 
 def _newer_sources(pkg_so):
@@ -81,8 +80,11 @@ def _newer_sources(pkg_so):
     for d, _, files in os.walk(os.path.join(ROOT, "native")):
         if os.sep + "build" in d:
             continue
-        newer += [os.path.relpath(os.path.join(d, f), ROOT) for f in files
-                  if f.endswith((".c", ".h")) and os.path.getmtime(os.path.join(d, f)) > built]
+        newer += [
+            os.path.relpath(os.path.join(d, f), ROOT)
+            for f in files
+            if f.endswith((".c", ".h")) and os.path.getmtime(os.path.join(d, f)) > built
+        ]
     return sorted(newer)
 
 
@@ -92,14 +94,18 @@ def snapshot_installed(tmp, log):
     import gc_plugin
 
     pkg = os.path.dirname(os.path.abspath(gc_plugin.__file__))
-    shutil.copytree(pkg, os.path.join(tmp, "gc_plugin"),
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        pkg, os.path.join(tmp, "gc_plugin"), ignore=shutil.ignore_patterns("__pycache__")
+    )
     sos = [f for f in os.listdir(pkg) if f.startswith("_native") and f.endswith(".so")]
     if not sos:
         raise SystemExit("no compiled module in " + pkg)
     so = os.path.join(pkg, sos[0])
     note = "the installed package %s as is (%s built %s)" % (
-        pkg, sos[0], time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(os.path.getmtime(so))))
+        pkg,
+        sos[0],
+        time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(os.path.getmtime(so))),
+    )
     newer = _newer_sources(so)
     if newer:
         note += ", OLDER than %s" % ", ".join(newer)
@@ -115,27 +121,37 @@ def snapshot_build(tmp, ref, log):
     src = os.path.join(tmp, "src")
     os.makedirs(src)
     if ref:
-        archive = subprocess.run(["git", "-C", ROOT, "archive", ref, "gc_plugin", "native"],
-                                 check=True, capture_output=True).stdout
+        archive = subprocess.run(
+            ["git", "-C", ROOT, "archive", ref, "gc_plugin", "native"],
+            check=True,
+            capture_output=True,
+        ).stdout
         subprocess.run(["tar", "-x", "-C", src], input=archive, check=True)
-        note = "built from commit %s" % subprocess.run(
-            ["git", "-C", ROOT, "rev-parse", "--short", ref], text=True,
-            capture_output=True).stdout.strip()
+        note = (
+            "built from commit %s"
+            % subprocess.run(
+                ["git", "-C", ROOT, "rev-parse", "--short", ref], text=True, capture_output=True
+            ).stdout.strip()
+        )
     else:
         for d in ("gc_plugin", "native"):
-            shutil.copytree(os.path.join(ROOT, d), os.path.join(src, d),
-                            ignore=shutil.ignore_patterns("__pycache__", "build", "*.so"))
+            shutil.copytree(
+                os.path.join(ROOT, d),
+                os.path.join(src, d),
+                ignore=shutil.ignore_patterns("__pycache__", "build", "*.so"),
+            )
         note = "built from the working tree"
     cffi_dir = os.path.join(tmp, "cffi")
     os.makedirs(cffi_dir)
-    script = ("import importlib.util as u; s = u.spec_from_file_location('b', %r); "
-              "m = u.module_from_spec(s); s.loader.exec_module(m); "
-              "print(m.ffibuilder.compile(tmpdir=%r))" % (
-                  os.path.join(src, "gc_plugin", "_build.py"), cffi_dir))
+    script = (
+        "import importlib.util as u; s = u.spec_from_file_location('b', %r); "
+        "m = u.module_from_spec(s); s.loader.exec_module(m); "
+        "print(m.ffibuilder.compile(tmpdir=%r))"
+        % (os.path.join(src, "gc_plugin", "_build.py"), cffi_dir)
+    )
     t0 = time.time()
     # cwd: a directory without pyproject.toml (setuptools would read it)
-    p = subprocess.run([sys.executable, "-c", script], cwd=cffi_dir, text=True,
-                       capture_output=True)
+    p = subprocess.run([sys.executable, "-c", script], cwd=cffi_dir, text=True, capture_output=True)
     if p.returncode != 0:
         raise SystemExit("building gc_plugin._native failed:\n" + p.stderr[-4000:])
     so = p.stdout.strip().splitlines()[-1]
@@ -144,13 +160,19 @@ def snapshot_build(tmp, ref, log):
     return src, note
 
 
-SNAPSHOT = None   # PYTHONPATH entry holding the snapshot of gc_plugin, if any
+SNAPSHOT = None  # PYTHONPATH entry holding the snapshot of gc_plugin, if any
 
 
 def mode_env(mode):
     env = dict(os.environ)
-    for k in ("GC_PLUGIN_MANAGE", "GC_PLUGIN_REPORT", "PYTHONMALLOC", "PYTHONTRACEMALLOC",
-              "PYTHONDEVMODE", "PYTHONMALLOCSTATS"):
+    for k in (
+        "GC_PLUGIN_MANAGE",
+        "GC_PLUGIN_REPORT",
+        "PYTHONMALLOC",
+        "PYTHONTRACEMALLOC",
+        "PYTHONDEVMODE",
+        "PYTHONMALLOCSTATS",
+    ):
         env.pop(k, None)
     env["PYTHONHASHSEED"] = "0"
     if SNAPSHOT is not None:
@@ -165,11 +187,9 @@ def mode_env(mode):
 
 
 def run_worker(argv, env):
-    p = subprocess.run([sys.executable, WORKER] + argv, env=env, text=True,
-                       capture_output=True)
+    p = subprocess.run([sys.executable, WORKER] + argv, env=env, text=True, capture_output=True)
     if p.returncode != 0:
-        raise SystemExit("worker failed (%s): %s\n%s" % (p.returncode, " ".join(argv),
-                                                         p.stderr))
+        raise SystemExit("worker failed (%s): %s\n%s" % (p.returncode, " ".join(argv), p.stderr))
     if p.stderr.strip():
         sys.stderr.write(p.stderr)
     return json.loads(p.stdout.strip().splitlines()[-1])
@@ -180,9 +200,13 @@ def check_mode(mode, out):
     ok = {
         "plain": not out["gc_plugin_loaded"] and not out["tracemalloc"],
         "tracemalloc": not out["gc_plugin_loaded"] and out["tracemalloc"],
-        "passthrough": out["gc_plugin_loaded"] and out.get("active")
-        and out.get("heap") == "managed" and out.get("routed_probe") == 0,
-        "whole": out["gc_plugin_loaded"] and out.get("active") and out.get("heap") == "all"
+        "passthrough": out["gc_plugin_loaded"]
+        and out.get("active")
+        and out.get("heap") == "managed"
+        and out.get("routed_probe") == 0,
+        "whole": out["gc_plugin_loaded"]
+        and out.get("active")
+        and out.get("heap") == "all"
         and out.get("routed_probe", 0) >= 10_000,
     }[mode]
     if not ok:
@@ -195,17 +219,18 @@ def check_source(out):
     for key in ("gc_plugin_file", "native_file"):
         f = out.get(key)
         if SNAPSHOT is not None and f is not None and not f.startswith(SNAPSHOT + os.sep):
-            raise SystemExit("process imported %s, not the benchmarked build in %s"
-                             % (f, SNAPSHOT))
+            raise SystemExit("process imported %s, not the benchmarked build in %s" % (f, SNAPSHOT))
 
 
 def cpu_busy(interval=1.0):
     """Fraction of all CPUs busy over interval (from /proc/stat), or None."""
+
     def sample():
         with open("/proc/stat") as f:
             v = [int(x) for x in f.readline().split()[1:]]
         idle = v[3] + (v[4] if len(v) > 4 else 0)
         return sum(v), idle
+
     try:
         t0, i0 = sample()
         time.sleep(interval)
@@ -247,10 +272,17 @@ def machine_info():
         "executable": sys.executable,
     }
     try:
-        info["commit"] = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"],
-                                        text=True, capture_output=True).stdout.strip() or "?"
-        dirty = subprocess.run(["git", "-C", ROOT, "status", "--porcelain", "--", "native",
-                                "gc_plugin"], text=True, capture_output=True).stdout.strip()
+        info["commit"] = (
+            subprocess.run(
+                ["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], text=True, capture_output=True
+            ).stdout.strip()
+            or "?"
+        )
+        dirty = subprocess.run(
+            ["git", "-C", ROOT, "status", "--porcelain", "--", "native", "gc_plugin"],
+            text=True,
+            capture_output=True,
+        ).stdout.strip()
         info["dirty"] = dirty.replace("\n", "; ")
     except OSError:
         info["commit"] = "?"
@@ -283,7 +315,7 @@ def verdict(ok):
 def paired_ratios(times, w, mode, ref="plain"):
     """Per-round ratios mode/ref (same round, adjacent processes)."""
     a, b = times.get((w, mode), []), times.get((w, ref), [])
-    return [x / y for x, y in zip(a, b)]
+    return [x / y for x, y in zip(a, b, strict=False)]
 
 
 def collect(raw):
@@ -305,8 +337,11 @@ def workload_tables(p, times, cpu, workloads, modes):
     """The tables of times and ratios; returns the ratios of medians by mode."""
     p("### Wall time of the workload call (s): median [min–max]; ratio = median ÷ plain median")
     p("")
-    hdr = "| workload | " + " | ".join(
-        MODE_LABEL[m] + (" s" if m == "plain" else " s | ratio") for m in modes) + " |"
+    hdr = (
+        "| workload | "
+        + " | ".join(MODE_LABEL[m] + (" s" if m == "plain" else " s | ratio") for m in modes)
+        + " |"
+    )
     p(hdr)
     p("|---|" + "---|" * (1 + 2 * (len(modes) - 1)))
     ratios = {m: [] for m in modes}
@@ -340,7 +375,10 @@ def workload_tables(p, times, cpu, workloads, modes):
             cells.append("%.3f× [%.3f–%.3f]" % (med(rs), min(rs), max(rs)) if rs else "n/a")
         p("| " + " | ".join(cells) + " |")
     p("")
-    p("### Ratios of the fastest runs (minimum ÷ plain minimum): the figure least disturbed by other jobs")
+    p(
+        "### Ratios of the fastest runs (minimum ÷ plain minimum): "
+        "the figure least disturbed by other jobs"
+    )
     p("")
     p("| workload | " + " | ".join(MODE_LABEL[m] for m in modes if m != "plain") + " |")
     p("|---|" + "---|" * (len(modes) - 1))
@@ -371,34 +409,59 @@ def report(raw, args, info, workloads, modes, log_lines):
     times, cpu, rss, walk = collect(raw)
     out = []
     p = out.append
-    p("## Allocator hook vs plain CPython (%s)" % (
-        "medians of %d rounds" % args.reps if workloads else "heap walk only"))
+    p(
+        "## Allocator hook vs plain CPython (%s)"
+        % ("medians of %d rounds" % args.reps if workloads else "heap walk only")
+    )
     p("")
-    p("Machine: %s, nproc=%s, kernel %s; Python %s (OPT=%s, shared=%s); gc_plugin commit %s%s." % (
-        info["cpu"], info["nproc"], info["kernel"], info["python"], info["python_opt"],
-        info["python_shared"], info.get("commit", "?"),
-        (" + uncommitted changes (%s)" % info["dirty"]) if info.get("dirty") else ""))
+    p(
+        "Machine: %s, nproc=%s, kernel %s; Python %s (OPT=%s, shared=%s); gc_plugin commit %s%s."
+        % (
+            info["cpu"],
+            info["nproc"],
+            info["kernel"],
+            info["python"],
+            info["python_opt"],
+            info["python_shared"],
+            info.get("commit", "?"),
+            (" + uncommitted changes (%s)" % info["dirty"]) if info.get("dirty") else "",
+        )
+    )
     if info.get("build"):
         p("Build: %s." % info["build"])
-    p("Scale %.2f.  Load average before/after: %s / %s." % (
-        args.scale, info.get("load_before", "?"), info.get("load_after", "?")))
+    p(
+        "Scale %.2f.  Load average before/after: %s / %s."
+        % (args.scale, info.get("load_before", "?"), info.get("load_after", "?"))
+    )
     p("")
     others = [r.get("others_cpu") for r in raw if r.get("others_cpu") is not None]
     retries = sum(r.get("retries", 0) for r in raw)
     if others:
-        p("Other processes while a workload was timed (CPUs' worth, from /proc/stat): median "
-          "%.2f, max %.2f; %d of %d measurements above 0.10%s." % (
-              med(others), max(others), sum(o > 0.10 for o in others), len(others),
-              ("; %d measurements retaken because the machine was busy (--retry-busy %g)"
-               % (retries, args.retry_busy)) if getattr(args, "retry_busy", None) is not None
-              else ""))
+        p(
+            "Other processes while a workload was timed (CPUs' worth, from /proc/stat): median "
+            "%.2f, max %.2f; %d of %d measurements above 0.10%s."
+            % (
+                med(others),
+                max(others),
+                sum(o > 0.10 for o in others),
+                len(others),
+                (
+                    "; %d measurements retaken because the machine was busy (--retry-busy %g)"
+                    % (retries, args.retry_busy)
+                )
+                if getattr(args, "retry_busy", None) is not None
+                else "",
+            )
+        )
         p("")
     ratios = {m: [] for m in modes}
     if workloads:
         ratios = workload_tables(p, times, cpu, workloads, modes)
     if rss:
-        p("### Peak RSS of the workload process (MiB, median; includes start-up and, in the "
-          "hook modes, gc_plugin's modules and the pool's metadata)")
+        p(
+            "### Peak RSS of the workload process (MiB, median; includes start-up and, in the "
+            "hook modes, gc_plugin's modules and the pool's metadata)"
+        )
         p("")
         p("| workload | " + " | ".join(MODE_LABEL[m] for m in modes) + " |")
         p("|---|" + "---|" * len(modes))
@@ -406,57 +469,88 @@ def report(raw, args, info, workloads, modes, log_lines):
             p("| %s | %s |" % (w, " | ".join("%.1f" % med(rss.get((w, m), [])) for m in modes)))
         p("")
     if walk:
-        p("### Heap walk in whole-heap mode (%d processes, %d live ints + the interpreter's blocks)"
-          % (len(walk), args.walk_blocks))
+        p(
+            "### Heap walk in whole-heap mode "
+            "(%d processes, %d live ints + the interpreter's blocks)"
+            % (len(walk), args.walk_blocks)
+        )
         p("")
         p("| measure | median s [min–max] |")
         p("|---|---|")
-        for key, label in (("count_s", "pool walk, counting only (gcp_hook_live)"),
-                           ("summary_s", "gc_plugin.summary()"),
-                           ("walk_snapshot_s", "gc_plugin.walk() up to the first block (C walk into records)"),
-                           ("walk_s", "gc_plugin.walk(), full iteration")):
+        for key, label in (
+            ("count_s", "pool walk, counting only (gcp_hook_live)"),
+            ("summary_s", "gc_plugin.summary()"),
+            ("walk_snapshot_s", "gc_plugin.walk() up to the first block (C walk into records)"),
+            ("walk_s", "gc_plugin.walk(), full iteration"),
+        ):
             p("| %s | %s |" % (label, fmt_s([r[key] for r in walk])))
         p("")
-        p("Live blocks walked: %s (summary: %s blocks, of them %s ints)." % (
-            ", ".join(sorted({str(r["walk_blocks"]) for r in walk})),
-            ", ".join(sorted({str(r["summary_blocks"]) for r in walk})),
-            ", ".join(sorted({str(r["ints_in_summary"]) for r in walk}))))
+        p(
+            "Live blocks walked: %s (summary: %s blocks, of them %s ints)."
+            % (
+                ", ".join(sorted({str(r["walk_blocks"]) for r in walk})),
+                ", ".join(sorted({str(r["summary_blocks"]) for r in walk})),
+                ", ".join(sorted({str(r["ints_in_summary"]) for r in walk})),
+            )
+        )
         p("")
     p("### Targets")
     p("")
     if "whole" in modes and workloads:
-        for w, r in zip(workloads, ratios["whole"]):
-            p("- whole heap ≤ %.2f× plain, %s: %s (%.3f×)" % (TARGET_WHOLE, w,
-                                                          verdict(r <= TARGET_WHOLE), r))
+        for w, r in zip(workloads, ratios["whole"], strict=False):
+            p(
+                "- whole heap ≤ %.2f× plain, %s: %s (%.3f×)"
+                % (TARGET_WHOLE, w, verdict(r <= TARGET_WHOLE), r)
+            )
         g = geomean(ratios["whole"])
-        p("- whole heap ≤ %.2f× plain, geometric mean: %s (%.3f×)" % (
-            TARGET_WHOLE, verdict(g <= TARGET_WHOLE), g))
-        p("- whole heap faster than plain (the goal): %d of %d workloads" % (
-            sum(r < 1.0 for r in ratios["whole"]), len(workloads)))
+        p(
+            "- whole heap ≤ %.2f× plain, geometric mean: %s (%.3f×)"
+            % (TARGET_WHOLE, verdict(g <= TARGET_WHOLE), g)
+        )
+        p(
+            "- whole heap faster than plain (the goal): %d of %d workloads"
+            % (sum(r < 1.0 for r in ratios["whole"]), len(workloads))
+        )
     if "passthrough" in modes and workloads:
-        for w, r in zip(workloads, ratios["passthrough"]):
-            p("- pass-through ≤ %.2f× plain, %s: %s (%.3f×)" % (
-                TARGET_PASSTHROUGH, w, verdict(r <= TARGET_PASSTHROUGH), r))
+        for w, r in zip(workloads, ratios["passthrough"], strict=False):
+            p(
+                "- pass-through ≤ %.2f× plain, %s: %s (%.3f×)"
+                % (TARGET_PASSTHROUGH, w, verdict(r <= TARGET_PASSTHROUGH), r)
+            )
         g = geomean(ratios["passthrough"])
-        p("- pass-through ≤ %.2f× plain, geometric mean: %s (%.3f×)" % (
-            TARGET_PASSTHROUGH, verdict(g <= TARGET_PASSTHROUGH), g))
+        p(
+            "- pass-through ≤ %.2f× plain, geometric mean: %s (%.3f×)"
+            % (TARGET_PASSTHROUGH, verdict(g <= TARGET_PASSTHROUGH), g)
+        )
     if walk:
         per_m = 1e6 / max(1, med([r["walk_blocks"] for r in walk]))
         for key, label in (("summary_s", "summary()"), ("walk_s", "walk() full iteration")):
             s = med([r[key] for r in walk])
-            p("- walk of 1M blocks < %.1f s, %s: %s (%.3f s for %d blocks; %.3f s per 1M)" % (
-                TARGET_WALK_S, label, verdict(s * per_m < TARGET_WALK_S), s,
-                med([r["walk_blocks"] for r in walk]), s * per_m))
+            p(
+                "- walk of 1M blocks < %.1f s, %s: %s (%.3f s for %d blocks; %.3f s per 1M)"
+                % (
+                    TARGET_WALK_S,
+                    label,
+                    verdict(s * per_m < TARGET_WALK_S),
+                    s,
+                    med([r["walk_blocks"] for r in walk]),
+                    s * per_m,
+                )
+            )
     p("")
     p("### Command lines")
     p("")
     p("```")
     p("%s %s <workload> --scale %g [--tracemalloc]" % (sys.executable, WORKER, args.scale))
-    p("   env: plain/tracemalloc: GC_PLUGIN_MANAGE unset; pass-through: GC_PLUGIN_MANAGE=%s;"
-      " whole: GC_PLUGIN_MANAGE='*'; all: PYTHONHASHSEED=0" % NOTHING)
+    p(
+        "   env: plain/tracemalloc: GC_PLUGIN_MANAGE unset; pass-through: GC_PLUGIN_MANAGE=%s;"
+        " whole: GC_PLUGIN_MANAGE='*'; all: PYTHONHASHSEED=0" % NOTHING
+    )
     if walk:
-        p("GC_PLUGIN_MANAGE='*' %s %s walk --blocks %d" % (sys.executable, WORKER,
-                                                          args.walk_blocks))
+        p(
+            "GC_PLUGIN_MANAGE='*' %s %s walk --blocks %d"
+            % (sys.executable, WORKER, args.walk_blocks)
+        )
     p("```")
     if log_lines:
         p("")
@@ -466,8 +560,9 @@ def report(raw, args, info, workloads, modes, log_lines):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--quick", action="store_true",
-                    help="1/5 sizes, 3 rounds, 200k-block walk: a smoke test")
+    ap.add_argument(
+        "--quick", action="store_true", help="1/5 sizes, 3 rounds, 200k-block walk: a smoke test"
+    )
     ap.add_argument("--reps", type=int, help="rounds (default 7; 3 with --quick)")
     ap.add_argument("--scale", type=float, help="workload size (default 1; 0.2 with --quick)")
     ap.add_argument("--workloads", help="comma-separated subset of " + ",".join(WORKLOADS))
@@ -476,17 +571,27 @@ def main(argv=None):
     ap.add_argument("--walk-reps", type=int, help="walk processes (default 5; 2 with --quick)")
     ap.add_argument("--no-walk", action="store_true")
     ap.add_argument("--walk-only", action="store_true", help="only the heap walk")
-    ap.add_argument("--wait-idle", type=float, metavar="FRACTION",
-                    help="before each round wait (up to 120 s) until at most this fraction "
-                         "of all CPUs is busy")
-    ap.add_argument("--retry-busy", type=float, metavar="CPUS",
-                    help="take a measurement again (up to --max-retries times) if the rest "
-                         "of the machine used more than CPUS CPUs' worth of time while it ran "
-                         "(from /proc/stat, steal time included)")
+    ap.add_argument(
+        "--wait-idle",
+        type=float,
+        metavar="FRACTION",
+        help="before each round wait (up to 120 s) until at most this fraction of all CPUs is busy",
+    )
+    ap.add_argument(
+        "--retry-busy",
+        type=float,
+        metavar="CPUS",
+        help="take a measurement again (up to --max-retries times) if the rest "
+        "of the machine used more than CPUS CPUs' worth of time while it ran "
+        "(from /proc/stat, steal time included)",
+    )
     ap.add_argument("--max-retries", type=int, default=8)
     ap.add_argument("--json", metavar="PATH", help="also write every measurement here")
-    ap.add_argument("--from-json", metavar="PATH",
-                    help="print the report of a run saved with --json, measuring nothing")
+    ap.add_argument(
+        "--from-json",
+        metavar="PATH",
+        help="print the report of a run saved with --json, measuring nothing",
+    )
     add_build_options(ap)
     args = ap.parse_args(argv)
     if args.from_json:
@@ -529,8 +634,11 @@ def main(argv=None):
     try:
         info["build"] = prepare(args, tmp, log)
         if args.ref:
-            info["commit"] = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", args.ref],
-                                            text=True, capture_output=True).stdout.strip()
+            info["commit"] = subprocess.run(
+                ["git", "-C", ROOT, "rev-parse", "--short", args.ref],
+                text=True,
+                capture_output=True,
+            ).stdout.strip()
             info["dirty"] = ""
         return measure(args, info, workloads, modes, log)
     finally:
@@ -539,13 +647,20 @@ def main(argv=None):
 
 def add_build_options(ap):
     g = ap.add_mutually_exclusive_group()
-    g.add_argument("--ref", help="benchmark this commit (git archive + build) instead of "
-                                 "the working tree")
-    g.add_argument("--installed", action="store_true",
-                   help="benchmark a copy of the installed package as is (no build)")
-    g.add_argument("--in-place", action="store_true",
-                   help="run the installed package in place (no copy: a rebuild "
-                        "during the run changes what is measured)")
+    g.add_argument(
+        "--ref", help="benchmark this commit (git archive + build) instead of the working tree"
+    )
+    g.add_argument(
+        "--installed",
+        action="store_true",
+        help="benchmark a copy of the installed package as is (no build)",
+    )
+    g.add_argument(
+        "--in-place",
+        action="store_true",
+        help="run the installed package in place (no copy: a rebuild "
+        "during the run changes what is measured)",
+    )
 
 
 def prepare(args, tmp, log):
@@ -568,7 +683,7 @@ def measure(args, info, workloads, modes, log):
     for r in range(args.reps):
         busy = wait_idle(args.wait_idle, 120, log) if args.wait_idle is not None else None
         t0 = time.time()
-        order = modes[r % len(modes):] + modes[:r % len(modes)]   # rotate the start
+        order = modes[r % len(modes) :] + modes[: r % len(modes)]  # rotate the start
         for w in workloads:
             for m in order:
                 wargv = [w, "--scale", repr(args.scale)]
@@ -576,11 +691,16 @@ def measure(args, info, workloads, modes, log):
                     wargv.append("--tracemalloc")
                 out = run_worker(wargv, mode_env(m))
                 tries = 0
-                while (args.retry_busy is not None and tries < args.max_retries
-                       and (out.get("others_cpu") or 0.0) > args.retry_busy):
+                while (
+                    args.retry_busy is not None
+                    and tries < args.max_retries
+                    and (out.get("others_cpu") or 0.0) > args.retry_busy
+                ):
                     tries += 1
-                    log("    %s/%s: others used %.2f CPUs while it ran; again" % (
-                        w, m, out["others_cpu"]))
+                    log(
+                        "    %s/%s: others used %.2f CPUs while it ran; again"
+                        % (w, m, out["others_cpu"])
+                    )
                     time.sleep(2.0)
                     out = run_worker(wargv, mode_env(m))
                 out["retries"] = tries
@@ -591,8 +711,12 @@ def measure(args, info, workloads, modes, log):
                 out["round"] = r
                 raw.append(out)
         msg = "round %d/%d %.1f s (load %s%s)" % (
-            r + 1, args.reps, time.time() - t0, loadavg(),
-            "" if busy is None else ", %.0f%% busy before" % (100 * busy))
+            r + 1,
+            args.reps,
+            time.time() - t0,
+            loadavg(),
+            "" if busy is None else ", %.0f%% busy before" % (100 * busy),
+        )
         round_log.append(msg)
         log("  " + msg)
     if not args.no_walk:
@@ -602,15 +726,18 @@ def measure(args, info, workloads, modes, log):
                 raise SystemExit("walk process not in whole-heap mode: %r" % out)
             check_source(out)
             raw.append(out)
-            log("  walk %d/%d: summary %.3f s, walk %.3f s, %d blocks" % (
-                r + 1, args.walk_reps, out["summary_s"], out["walk_s"], out["walk_blocks"]))
+            log(
+                "  walk %d/%d: summary %.3f s, walk %.3f s, %d blocks"
+                % (r + 1, args.walk_reps, out["summary_s"], out["walk_s"], out["walk_blocks"])
+            )
     info["load_after"] = loadavg()
     log("total %.1f s" % (time.time() - t_start))
     print(report(raw, args, info, workloads, modes, round_log))
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"info": info, "args": vars(args), "rounds": round_log, "runs": raw}, f,
-                      indent=1)
+            json.dump(
+                {"info": info, "args": vars(args), "rounds": round_log, "runs": raw}, f, indent=1
+            )
     return 0
 
 

@@ -2,7 +2,7 @@
 """bench/hook_profile.py -- instruction profiles (valgrind --tool=callgrind)
 of the allocator-hook workloads, plain CPython against the hook.
 
-    .venv/bin/python bench/hook_profile.py                        # every workload, plain/passthrough/whole
+    .venv/bin/python bench/hook_profile.py       # every workload, plain/passthrough/whole
     .venv/bin/python bench/hook_profile.py --workloads str_list_tuple_churn --cache-sim
     .venv/bin/python bench/hook_profile.py --keep /tmp/cg         # keep the callgrind.out files
     .venv/bin/python bench/hook_profile.py --keep /tmp/cg --reuse # report again from kept files
@@ -43,13 +43,21 @@ from hook_bench import MODE_LABEL, WORKLOADS, mode_env  # noqa: E402
 # The allocator entry points as the installed allocator functions: the hook's,
 # and pymalloc's (MEM and OBJ domains both use pymalloc in 3.11).
 HOOK_ENTRIES = ("hookMalloc", "hookCalloc", "hookRealloc", "hookFree")
-PYMALLOC_ENTRIES = ("_PyObject_Malloc", "_PyObject_Calloc", "_PyObject_Realloc",
-                    "_PyObject_Free")
-PYMALLOC_FUNCS = PYMALLOC_ENTRIES + ("pymalloc_alloc", "pymalloc_free", "pymalloc_realloc",
-                                     "address_in_range", "allocate_from_new_pool",
-                                     "insert_to_freepool", "insert_to_usedpool",
-                                     "new_arena", "_PyMem_RawMalloc", "_PyMem_RawFree",
-                                     "_PyMem_RawRealloc", "_PyMem_RawCalloc")
+PYMALLOC_ENTRIES = ("_PyObject_Malloc", "_PyObject_Calloc", "_PyObject_Realloc", "_PyObject_Free")
+PYMALLOC_FUNCS = PYMALLOC_ENTRIES + (
+    "pymalloc_alloc",
+    "pymalloc_free",
+    "pymalloc_realloc",
+    "address_in_range",
+    "allocate_from_new_pool",
+    "insert_to_freepool",
+    "insert_to_usedpool",
+    "new_arena",
+    "_PyMem_RawMalloc",
+    "_PyMem_RawFree",
+    "_PyMem_RawRealloc",
+    "_PyMem_RawCalloc",
+)
 
 
 class Profile:
@@ -58,11 +66,11 @@ class Profile:
     def __init__(self, path):
         self.events = []
         self.totals = None
-        self.self_cost = collections.defaultdict(lambda: None)   # (obj, fn) -> [costs]
-        self.calls = collections.Counter()                       # fn -> calls
-        self.incl = {}                                           # fn -> [costs] over calls
-        self.edges = collections.Counter()                       # (caller, callee) -> calls
-        self.edge_incl = {}                                      # (caller, callee) -> [costs]
+        self.self_cost = collections.defaultdict(lambda: None)  # (obj, fn) -> [costs]
+        self.calls = collections.Counter()  # fn -> calls
+        self.incl = {}  # fn -> [costs] over calls
+        self.edges = collections.Counter()  # (caller, callee) -> calls
+        self.edge_incl = {}  # (caller, callee) -> [costs]
         self.parse(path)
 
     def _add(self, table, key, costs):
@@ -127,7 +135,7 @@ class Profile:
                     self.totals = [int(x) for x in line.split()[1:]]
         self.self_cost = self_cost
         self.by_name = {}
-        for (obj, name), costs in self_cost.items():
+        for (_obj, name), costs in self_cost.items():
             self._add(self.by_name, name, costs)
 
     def ir(self, costs):
@@ -143,20 +151,19 @@ def entry_cost(prof, entries):
         if callee in entries and caller not in entries:
             calls += n
             c = prof.edge_incl[(caller, callee)]
-            incl = list(c) if incl is None else [x + y for x, y in zip(incl, c)]
+            incl = list(c) if incl is None else [x + y for x, y in zip(incl, c, strict=False)]
     return calls, incl or [0] * len(prof.events)
 
 
 def diff(a, b):
     """b - a, elementwise (b is the larger scale)."""
-    return [y - x for x, y in zip(a or [0] * len(b), b)]
+    return [y - x for x, y in zip(a or [0] * len(b), b, strict=False)]
 
 
 def run_callgrind(workload, mode, scale, out, cache_sim):
     argv = ["valgrind", "--tool=callgrind", "--callgrind-out-file=" + out]
     if cache_sim:
-        argv += ["--cache-sim=yes", "--I1=32768,8,64", "--D1=32768,8,64",
-                 "--LL=1048576,16,64"]
+        argv += ["--cache-sim=yes", "--I1=32768,8,64", "--D1=32768,8,64", "--LL=1048576,16,64"]
     argv += [sys.executable, WORKER, workload, "--scale", repr(scale)]
     if mode == "tracemalloc":
         argv.append("--tracemalloc")
@@ -167,20 +174,25 @@ def run_callgrind(workload, mode, scale, out, cache_sim):
 
 
 def fmt_n(x):
-    return "{:,}".format(int(x))
+    return f"{int(x):,}"
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--workloads", help="comma-separated subset of " + ",".join(WORKLOADS))
     ap.add_argument("--modes", default="plain,passthrough,whole")
-    ap.add_argument("--scales", default="0.05,0.15", help="two scales: the profile is their difference")
+    ap.add_argument(
+        "--scales", default="0.05,0.15", help="two scales: the profile is their difference"
+    )
     ap.add_argument("--cache-sim", action="store_true", help="also simulate the caches (slower)")
     ap.add_argument("--top", type=int, default=10)
     ap.add_argument("--keep", metavar="DIR", help="keep the callgrind.out files here")
-    ap.add_argument("--reuse", action="store_true",
-                    help="with --keep: read callgrind.out files already there instead of "
-                         "running callgrind again")
+    ap.add_argument(
+        "--reuse",
+        action="store_true",
+        help="with --keep: read callgrind.out files already there instead of "
+        "running callgrind again",
+    )
     hook_bench.add_build_options(ap)
     args = ap.parse_args(argv)
     if shutil.which("valgrind") is None:
@@ -224,7 +236,11 @@ def profile(args, workloads, modes, lo, hi, outdir, note):
     idx = {e: events.index(e) for e in cols}
     p("### Totals (whole process, difference of the two scales)")
     p("")
-    p("| workload | mode | " + " | ".join(cols) + " | Ir ÷ plain | allocator calls | allocator Ir (incl.) | Ir per call |")
+    p(
+        "| workload | mode | "
+        + " | ".join(cols)
+        + " | Ir ÷ plain | allocator calls | allocator Ir (incl.) | Ir per call |"
+    )
     p("|---|---|" + "---|" * (len(cols) + 4))
     for w in workloads:
         base = None
@@ -237,10 +253,18 @@ def profile(args, workloads, modes, lo, hi, outdir, note):
             ca, ia = entry_cost(a, entries)
             cb, ib = entry_cost(b, entries)
             calls, incl = cb - ca, ib[0] - ia[0]
-            p("| %s | %s | %s | %s | %s | %s | %.1f |" % (
-                w, MODE_LABEL[m], " | ".join(fmt_n(tot[idx[e]]) for e in cols),
-                "%.3f×" % (tot[0] / base) if base else "n/a", fmt_n(calls), fmt_n(incl),
-                incl / calls if calls else float("nan")))
+            p(
+                "| %s | %s | %s | %s | %s | %s | %.1f |"
+                % (
+                    w,
+                    MODE_LABEL[m],
+                    " | ".join(fmt_n(tot[idx[e]]) for e in cols),
+                    "%.3f×" % (tot[0] / base) if base else "n/a",
+                    fmt_n(calls),
+                    fmt_n(incl),
+                    incl / calls if calls else float("nan"),
+                )
+            )
     p("")
     p("### Largest self costs in the hook and pool (whole heap) and in pymalloc (plain)")
     p("")
@@ -252,8 +276,9 @@ def profile(args, workloads, modes, lo, hi, outdir, note):
             rows = []
             for name, costs in b.by_name.items():
                 d = diff(a.by_name.get(name), costs)
-                native = any(obj and obj.startswith("_native") for (obj, n) in b.self_cost
-                             if n == name)
+                native = any(
+                    obj and obj.startswith("_native") for (obj, n) in b.self_cost if n == name
+                )
                 if (m == "whole" and native) or name in PYMALLOC_FUNCS:
                     rows.append((d[0], name, d))
             rows.sort(reverse=True)
@@ -267,9 +292,13 @@ def profile(args, workloads, modes, lo, hi, outdir, note):
                 if ir <= 0:
                     continue
                 calls = b.calls.get(name, 0) - a.calls.get(name, 0)
-                cells = ["`%s`" % name, fmt_n(ir), "%.1f%%" % (100.0 * ir / tot),
-                         fmt_n(calls) if calls else "(inlined)",
-                         "%.1f" % (ir / calls) if calls else ""]
+                cells = [
+                    "`%s`" % name,
+                    fmt_n(ir),
+                    "%.1f%%" % (100.0 * ir / tot),
+                    fmt_n(calls) if calls else "(inlined)",
+                    "%.1f" % (ir / calls) if calls else "",
+                ]
                 cells += [fmt_n(d[idx[c]]) for c in cols[1:]]
                 p("| " + " | ".join(cells) + " |")
             p("")

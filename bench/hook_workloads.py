@@ -133,7 +133,7 @@ def object_graph(scale=1.0):
             node.edges.append(nodes[(i * 13 + r) % n])
             node.parent = nodes[i // 2]
             node.meta = {"round": r, "peer": nodes[(i + 1) % n]}
-        total += sum(len(node.edges) for node in nodes[:: 1_000])
+        total += sum(len(node.edges) for node in nodes[::1_000])
         del nodes, node
     gc.collect()
     return total
@@ -291,8 +291,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("workload", choices=sorted(WORKLOADS) + ["walk"])
     ap.add_argument("--scale", type=float, default=1.0)
-    ap.add_argument("--tracemalloc", action="store_true",
-                    help="tracemalloc.start(1) before timing")
+    ap.add_argument("--tracemalloc", action="store_true", help="tracemalloc.start(1) before timing")
     ap.add_argument("--blocks", type=int, default=1_000_000, help="walk: live objects")
     args = ap.parse_args(argv)
 

@@ -224,71 +224,36 @@ if TYPE_CHECKING:
     from gc_plugin.arena import Arena, ArenaStats
     from gc_plugin.blocks import Block
     from gc_plugin.collector import (
+        AMCPool,
+        AMCZPool,
+        Chain,
+        CollectedAllocationPoint,
+        CollectedPool,
+        Format,
+        FormattedObject,
+        LocationDependency,
+        LOPool,
+        Rank,
+        Root,
+        RootTable,
+        Thread,
+        ThreadRoot,
         addr_format,
         addr_object,
         amc_pool,
-        AMCPool,
         amcz_pool,
-        AMCZPool,
         busy,
-        Chain,
         clamp,
         collect,
-        CollectedAllocationPoint,
-        CollectedPool,
         collections,
-        Format,
         formatted_objects,
-        FormattedObject,
         lo_pool,
-        LocationDependency,
-        LOPool,
         park,
-        Rank,
         release,
-        Root,
         root_references,
-        RootTable,
         start_collect,
         step,
         teardown,
-        Thread,
-        ThreadRoot,
-    )
-    from gc_plugin.graph import CorruptObjectError, GraphFormat
-    from gc_plugin.nonmoving import (
-        ams_debug_pool,
-        ams_pool,
-        AMSDebugPool,
-        AMSPool,
-        awl_pool,
-        AWLPool,
-        Frame,
-        snc_pool,
-        SNCAllocationPoint,
-        SNCPool,
-    )
-    from gc_plugin.weaktable import WeakTable, WeakTableFormat
-    from gc_plugin.messages import (
-        definalize,
-        disable_messages,
-        enable_messages,
-        FinalizationInfo,
-        finalize,
-        GCInfo,
-        GCStartInfo,
-        get_message,
-        Message,
-        MessageType,
-        poll_messages,
-        queue_type,
-        take_messages,
-    )
-    from gc_plugin.process_roots import (
-        attach_process_roots,
-        default_arena,
-        ProcessRoots,
-        unstoppable_threads,
     )
     from gc_plugin.errors import (
         CommitLimitError,
@@ -303,6 +268,7 @@ if TYPE_CHECKING:
         ResourceError,
         UnimplementedError,
     )
+    from gc_plugin.graph import CorruptObjectError, GraphFormat
     from gc_plugin.heap import HeapBlock, HeapSummary, ModuleUsage, TypeUsage, summary, walk
     from gc_plugin.hook import (
         AttributionWarning,
@@ -311,6 +277,33 @@ if TYPE_CHECKING:
         deactivate,
         is_active,
         status,
+    )
+    from gc_plugin.messages import (
+        FinalizationInfo,
+        GCInfo,
+        GCStartInfo,
+        Message,
+        MessageType,
+        definalize,
+        disable_messages,
+        enable_messages,
+        finalize,
+        get_message,
+        poll_messages,
+        queue_type,
+        take_messages,
+    )
+    from gc_plugin.nonmoving import (
+        AMSDebugPool,
+        AMSPool,
+        AWLPool,
+        Frame,
+        SNCAllocationPoint,
+        SNCPool,
+        ams_debug_pool,
+        ams_pool,
+        awl_pool,
+        snc_pool,
     )
     from gc_plugin.pools import (
         ManualPool,
@@ -322,6 +315,13 @@ if TYPE_CHECKING:
         PoolStats,
         SegfitPool,
     )
+    from gc_plugin.process_roots import (
+        ProcessRoots,
+        attach_process_roots,
+        default_arena,
+        unstoppable_threads,
+    )
+    from gc_plugin.weaktable import WeakTable, WeakTableFormat
 
     #: Alias: a segregated allocation cache.
     Cache = AllocationCache

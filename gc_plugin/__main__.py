@@ -43,7 +43,8 @@ def _run(args: argparse.Namespace) -> int:
             sys.path.insert(0, os.getcwd())
             # as ``python -m``: the module runs as the real __main__, whose
             # globals live on until the report is written
-            getattr(runpy, "_run_module_as_main")(args.module, True)
+            # private, so not in typeshed: reached through getattr
+            getattr(runpy, "_run_module_as_main")(args.module, True)  # noqa: B009
         else:
             _run_script(target)
     except SystemExit as exc:
@@ -96,8 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv`` and run the command; returns the exit status."""
     parser = argparse.ArgumentParser(
         prog="python -m gc_plugin",
-        description="gc_plugin: the Memory Pool System's model of memory management "
-        "for CPython.",
+        description="gc_plugin: the Memory Pool System's model of memory management for CPython.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     commands.add_parser("demo", help="run the built-in example (the default)")
@@ -115,7 +115,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="route the allocations of extension module MOD (and its submodules)",
     )
     run.add_argument(
-        "--heap", choices=("managed", "all"), default="managed", help="'all': route every allocation"
+        "--heap",
+        choices=("managed", "all"),
+        default="managed",
+        help="'all': route every allocation",
     )
     run.add_argument("--report", choices=("text", "json"), default="text")
     run.add_argument("-o", "--output", metavar="FILE", help="write the report here (else stderr)")

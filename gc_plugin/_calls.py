@@ -8,6 +8,8 @@ docs/design/python-api.md (how misuse reaches Python) and DESIGN §4 (Build).
 
 from __future__ import annotations
 
+from gc_plugin.errors import InvalidArgumentError, MisuseError, error_for
+
 TYPE_CHECKING = False  # typing is not imported at run time (start-up cost)
 if TYPE_CHECKING:
     from typing import Any, NoReturn
@@ -23,7 +25,6 @@ except ModuleNotFoundError as exc:  # pragma: no cover - exercised in a child pr
         "(or `pip install .`) from the top of the clone, then import gc_plugin again.",
         name=exc.name,
     ) from exc
-from gc_plugin.errors import InvalidArgumentError, MisuseError, error_for
 
 __all__ = [
     "ffi",

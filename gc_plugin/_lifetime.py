@@ -9,6 +9,7 @@ InvalidArgumentError, and each is a context manager that destroys it on exit.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any, Concatenate, ParamSpec, Self
@@ -102,16 +103,12 @@ class _NativeObject:
             self.destroy()
         else:
             # Do not hide the exception in flight behind a second one.
-            try:
+            with contextlib.suppress(MisuseError):
                 self.destroy()
-            except MisuseError:
-                pass
 
     def __del__(self) -> None:
-        try:
+        with contextlib.suppress(Exception):  # pragma: no cover - interpreter shutdown
             self._destroy()
-        except Exception:  # pragma: no cover - interpreter shutdown
-            pass
 
     def __repr__(self) -> str:
         if self._handle is None:

@@ -100,7 +100,6 @@ class AllocationPoint(_PoolChild):
         check(res, "AllocationPoint.frame_pop")
 
 
-
 class AllocationCache(_PoolChild):
     """A segregated allocation cache over a manual pool."""
 

@@ -207,8 +207,6 @@ class Format(_ArenaChild):
         return f"header_size={self._header_size} pools={len(self.pools)}"
 
 
-
-
 # ---- chains ------------------------------------------------------------------------
 
 
@@ -280,7 +278,11 @@ class CollectedPool(Pool):
     finalization keeps alive are reclaimed."""
 
     def __init__(
-        self, arena: Arena, handle: Any, fmt: Format, chain: Chain | None,
+        self,
+        arena: Arena,
+        handle: Any,
+        fmt: Format,
+        chain: Chain | None,
         keepalive: tuple[Any, ...] = (),
     ) -> None:
         super().__init__(arena, handle, keepalive=(fmt, chain, *keepalive))
@@ -312,8 +314,12 @@ class CollectedPool(Pool):
             rank_value = _rank_value(rank)
             keys.have |= lib.GCP_PY_HAVE_RANK
         handle = self._create_child(
-            "mps_ap_t *", f"{self.class_name}.allocation_point",
-            lib.gcp_py_collected_ap_create, flag, rank_value, keys.have,
+            "mps_ap_t *",
+            f"{self.class_name}.allocation_point",
+            lib.gcp_py_collected_ap_create,
+            flag,
+            rank_value,
+            keys.have,
         )
         return CollectedAllocationPoint(self, handle)
 
@@ -338,8 +344,13 @@ class LOPool(CollectedPool):
 
 
 def _amc_handle(
-    arena: Arena, zero: bool, fmt: Format, chain: Chain | None, interior: bool | None,
-    extend_by: int | None, large_size: int | None,
+    arena: Arena,
+    zero: bool,
+    fmt: Format,
+    chain: Chain | None,
+    interior: bool | None,
+    extend_by: int | None,
+    large_size: int | None,
 ) -> Any:
     keys = Keywords()
     if chain is not None:
@@ -359,8 +370,12 @@ def _amc_handle(
 
 
 def amc_pool(
-    arena: Arena, format: Format, chain: Chain | None = None, interior: bool | None = None,
-    extend_by: int | None = None, large_size: int | None = None,
+    arena: Arena,
+    format: Format,
+    chain: Chain | None = None,
+    interior: bool | None = None,
+    extend_by: int | None = None,
+    large_size: int | None = None,
 ) -> AMCPool:
     """An AMC pool of ``format`` objects (None: the core's default)."""
     handle = _amc_handle(arena, False, format, chain, interior, extend_by, large_size)
@@ -368,8 +383,12 @@ def amc_pool(
 
 
 def amcz_pool(
-    arena: Arena, format: Format, chain: Chain | None = None, interior: bool | None = None,
-    extend_by: int | None = None, large_size: int | None = None,
+    arena: Arena,
+    format: Format,
+    chain: Chain | None = None,
+    interior: bool | None = None,
+    extend_by: int | None = None,
+    large_size: int | None = None,
 ) -> AMCZPool:
     """An AMCZ pool of leaf ``format`` objects."""
     handle = _amc_handle(arena, True, format, chain, interior, extend_by, large_size)
@@ -473,8 +492,11 @@ class Thread(_ArenaChild):
         else:
             cold_value = _calls.address_value(cold, "cold")
         handle = self._arena._create_child(
-            "mps_root_t *", "Thread.stack_root", lib.mps_root_create_thread,
-            self._live(), _calls.as_ptr(cold_value),
+            "mps_root_t *",
+            "Thread.stack_root",
+            lib.mps_root_create_thread,
+            self._live(),
+            _calls.as_ptr(cold_value),
         )
         root = ThreadRoot(self._arena, handle, self, cold_value)
         self._roots.add(root)
@@ -531,8 +553,13 @@ class RootTable(Root):
         r = Rank(rank)
         array = ffi.new("mps_addr_t[]", max(n, 1))  # zeroed: NULL before registering
         handle = arena._create_child(
-            "mps_root_t *", "RootTable", lib.mps_root_create_table,
-            _rank_value(r), 0, array, n,
+            "mps_root_t *",
+            "RootTable",
+            lib.mps_root_create_table,
+            _rank_value(r),
+            0,
+            array,
+            n,
         )
         super().__init__(arena, handle, r)
         self._array = array
@@ -630,8 +657,6 @@ def collections(arena: Arena) -> int:
 def busy(arena: Arena) -> bool:
     """Whether some thread holds the arena's lock."""
     return bool(lib.mps_arena_busy(_arena_handle(arena)))
-
-
 
 
 # ---- location dependency ------------------------------------------------------------------

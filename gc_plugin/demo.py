@@ -32,7 +32,9 @@ def render_table(
         right = [isinstance(v, (int, float)) for v in (rows[0] if rows else headers)]
 
     def line(row: Sequence[str]) -> str:
-        parts = [c.rjust(w) if r else c.ljust(w) for c, w, r in zip(row, widths, right)]
+        parts = [
+            c.rjust(w) if r else c.ljust(w) for c, w, r in zip(row, widths, right, strict=False)
+        ]
         return "  ".join(parts).rstrip()
 
     rule = "  ".join("-" * w for w in widths)
@@ -71,8 +73,9 @@ def pool_table(pools: Sequence[PoolStats]) -> str:
     """Per-pool accounting, with a total row."""
     rows: list[tuple[object, ...]] = []
     for p in pools:
-        rows.append((p.class_name, p.total_size, p.free_size, p.total_size - p.free_size,
-                     p.alignment))
+        rows.append(
+            (p.class_name, p.total_size, p.free_size, p.total_size - p.free_size, p.alignment)
+        )
     total = sum(p.total_size for p in pools)
     free = sum(p.free_size for p in pools)
     rows.append(("total", total, free, total - free, ""))
@@ -145,15 +148,19 @@ def run_demo(out: TextIO | None = None) -> int:
             mfs.free(block)
         for block in small:
             segfit.free_block(block)
-        say(f"freed every block ({cached_bytes:,} bytes were cached before the cache was "
-            f"destroyed); arena consistent: {arena.check()}")
+        say(
+            f"freed every block ({cached_bytes:,} bytes were cached before the cache was "
+            f"destroyed); arena consistent: {arena.check()}"
+        )
         say()
         say(pool_table(arena.stats().pools))
         for pool in (mfs, mvff, debug, mvt, segfit):
             pool.destroy()
         say()
-        say(f"pools destroyed; committed {arena.committed:,} bytes, "
-            f"{arena.spare_committed:,} of them spare")
+        say(
+            f"pools destroyed; committed {arena.committed:,} bytes, "
+            f"{arena.spare_committed:,} of them spare"
+        )
     say("arena destroyed")
     say()
     _collector_demo(say)
@@ -164,8 +171,19 @@ def _collector_demo(say: Callable[[str], None]) -> None:
     """A list of objects held by one exact root, garbage around it, and
     the collector at work (docs/design/trace.md)."""
     from gc_plugin import (
-        Chain, GraphFormat, MessageType, RootTable, amc_pool, collect, collections,
-        enable_messages, finalize, formatted_objects, release, take_messages, teardown,
+        Chain,
+        GraphFormat,
+        MessageType,
+        RootTable,
+        amc_pool,
+        collect,
+        collections,
+        enable_messages,
+        finalize,
+        formatted_objects,
+        release,
+        take_messages,
+        teardown,
     )
 
     say("the collector: an AMC pool with a two-generation chain (1 MB, 4 MB)\n")
@@ -174,11 +192,11 @@ def _collector_demo(say: Callable[[str], None]) -> None:
         fmt = GraphFormat(arena)
         pool = amc_pool(arena, fmt, Chain(arena, [(1024, 0.8), (4096, 0.5)]))
         ap = pool.allocation_point()
-        root = RootTable(arena, 1)            # the list's head; updated when it moves
+        root = RootTable(arena, 1)  # the list's head; updated when it moves
         enable_messages(arena, MessageType.GC, MessageType.FINALIZATION)
         length, garbage = 20_000, 100_000
         for i in range(length):
-            obj = fmt.alloc(ap, 1, 2, i)      # one reference slot, id i
+            obj = fmt.alloc(ap, 1, 2, i)  # one reference slot, id i
             fmt.set_ref(obj, 0, root[0] or None)
             root[0] = obj
             for j in range(garbage // length):
@@ -186,7 +204,7 @@ def _collector_demo(say: Callable[[str], None]) -> None:
                 if i % 5000 == 0 and j == 0:
                     finalize(arena, dead)
         by_allocation = collections(arena)
-        collect(arena)                         # a full collection; leaves the arena parked
+        collect(arena)  # a full collection; leaves the arena parked
         live = sum(fmt.kind(o.address) == "object" for o in formatted_objects(arena))
         release(arena)
         ids = []

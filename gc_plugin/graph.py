@@ -58,9 +58,7 @@ class GraphFormat(Format):
         h = size_value(header_size, "header_size")
         if not lib.gcp_graph_header_ok(h):
             invalid(f"header_size {h} is not 0, 8 or 16")
-        handle = arena._create_child(
-            "mps_fmt_t *", "GraphFormat", lib.gcp_graph_format_create, h
-        )
+        handle = arena._create_child("mps_fmt_t *", "GraphFormat", lib.gcp_graph_format_create, h)
         super().__init__(arena, handle, h, int(lib.GCP_GRAPH_ALIGN))
 
     # ---- sizes and allocation -------------------------------------------------
@@ -72,8 +70,9 @@ class GraphFormat(Format):
         if n > lib.GCP_GRAPH_MAX_REFS:
             invalid(f"nrefs {n} is more than {lib.GCP_GRAPH_MAX_REFS}")
         if m < lib.GCP_GRAPH_MIN_DATA or m > lib.GCP_GRAPH_MAX_DATA:
-            invalid(f"ndata {m} is not between {lib.GCP_GRAPH_MIN_DATA} and "
-                    f"{lib.GCP_GRAPH_MAX_DATA}")
+            invalid(
+                f"ndata {m} is not between {lib.GCP_GRAPH_MIN_DATA} and {lib.GCP_GRAPH_MAX_DATA}"
+            )
         return n, m
 
     @staticmethod
@@ -147,9 +146,7 @@ class GraphFormat(Format):
     def _intact(self, obj: int) -> Any:
         ptr = self._obj(obj)
         if not lib.gcp_graph_valid(ptr, self._header_size):
-            raise CorruptObjectError(
-                f"no intact object at {obj:#x} (kind {self.kind(obj)})"
-            )
+            raise CorruptObjectError(f"no intact object at {obj:#x} (kind {self.kind(obj)})")
         return ptr
 
     def ident(self, obj: int) -> int:
@@ -185,8 +182,10 @@ class GraphFormat(Format):
         """Every reference slot (0 for NULL)."""
         ptr = self._intact(obj)
         h = self._header_size
-        return [_calls.as_int(lib.gcp_graph_ref(ptr, h, i))
-                for i in range(int(lib.gcp_graph_nrefs(ptr, h)))]
+        return [
+            _calls.as_int(lib.gcp_graph_ref(ptr, h, i))
+            for i in range(int(lib.gcp_graph_nrefs(ptr, h)))
+        ]
 
     def set_ref(self, obj: int, index: int, target: int | None) -> None:
         """Store ``target`` (an object of this format, or None / 0 for NULL)
@@ -264,7 +263,12 @@ class GraphFormat(Format):
         return CorruptObjectError(f"{what}: the path meets a damaged object")
 
     def alloc_into(
-        self, ap: AllocationPoint, table: RootTable, index: int, nrefs: int, ndata: int,
+        self,
+        ap: AllocationPoint,
+        table: RootTable,
+        index: int,
+        nrefs: int,
+        ndata: int,
         ident: int,
     ) -> None:
         """Allocate an object and store it in ``table[index]`` in one call (the
@@ -279,8 +283,13 @@ class GraphFormat(Format):
         check(res, f"GraphFormat.alloc_into({n}, {m})")
 
     def path_link(
-        self, table: RootTable, src: int, src_path: Sequence[int], slot: int,
-        dst: int | None, dst_path: Sequence[int] = (),
+        self,
+        table: RootTable,
+        src: int,
+        src_path: Sequence[int],
+        slot: int,
+        dst: int | None,
+        dst_path: Sequence[int] = (),
     ) -> None:
         """Set slot ``slot`` of the object reached from ``table[src]`` along
         ``src_path`` (slot numbers) to the object reached from ``table[dst]``
@@ -292,8 +301,15 @@ class GraphFormat(Format):
             d, dpath = self._table_args(table, dst, dst_path)
             ddepth = len(dst_path)
         code = lib.gcp_graph_path_link(
-            self._header_size, table._array_live(), s, spath, len(src_path),
-            size_value(slot, "slot"), d, dpath, ddepth,
+            self._header_size,
+            table._array_live(),
+            s,
+            spath,
+            len(src_path),
+            size_value(slot, "slot"),
+            d,
+            dpath,
+            ddepth,
         )
         if code != 0:
             raise self._path_error(int(code), "GraphFormat.path_link")
@@ -307,9 +323,11 @@ class GraphFormat(Format):
         id_o = ffi.new("unsigned long *")
         cap = 64
         ref_ids = ffi.new("unsigned long[]", cap)
-        n = int(lib.gcp_graph_path_read(
-            self._header_size, table._array_live(), i, cpath, len(path), id_o, ref_ids, cap
-        ))
+        n = int(
+            lib.gcp_graph_path_read(
+                self._header_size, table._array_live(), i, cpath, len(path), id_o, ref_ids, cap
+            )
+        )
         if n < 0:
             raise self._path_error(n, "GraphFormat.path_read")
         if n > cap:

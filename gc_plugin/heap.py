@@ -161,12 +161,12 @@ def _record_struct() -> struct.Struct:
     fields = ffi.typeof("gcp_heap_record").fields
     assert [name for name, _ in fields] == ["address", "size", "domain", "object", "type"]
     fmt, at = "=", 0
-    for _, field in fields:
-        if field.offset > at:
-            fmt += f"{field.offset - at}x"
-        size = ffi.sizeof(field.type)
+    for _, member in fields:
+        if member.offset > at:
+            fmt += f"{member.offset - at}x"
+        size = ffi.sizeof(member.type)
         fmt += codes[size]
-        at = field.offset + size
+        at = member.offset + size
     total = ffi.sizeof("gcp_heap_record")
     if total > at:
         fmt += f"{total - at}x"

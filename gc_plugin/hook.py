@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import _thread
 import _tracemalloc  # not threading: importing it at start-up (GC_PLUGIN_MANAGE) changes programs
+import contextlib
 import importlib.machinery
 import os
 import sys
@@ -265,10 +266,8 @@ def deactivate() -> bool:
     hook such as tracemalloc's sits above it)."""
     with _state.lock:
         if _state.finder is not None:
-            try:
+            with contextlib.suppress(ValueError):
                 sys.meta_path.remove(_state.finder)
-            except ValueError:
-                pass
             _state.finder = None
         lib.gcp_hook_unmanage_all()
         _state.names.clear()

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from gc_plugin import _calls
 from gc_plugin._calls import check, check_misuse, ffi, lib
-from gc_plugin.collector import _ArenaChild, _arena_handle
+from gc_plugin.collector import _arena_handle, _ArenaChild
 
 if TYPE_CHECKING:
     from gc_plugin.arena import Arena
@@ -149,8 +149,10 @@ class Message(_ArenaChild):
             return FinalizationInfo(self.finalization_ref())
         if self._type is MessageType.GC:
             return GCInfo(
-                self.gc_live_size(), self.gc_condemned_size(),
-                self.gc_not_condemned_size(), self.clock,
+                self.gc_live_size(),
+                self.gc_condemned_size(),
+                self.gc_not_condemned_size(),
+                self.clock,
             )
         return GCStartInfo(self.gc_start_why(), self.clock)
 
@@ -204,9 +206,7 @@ def get_message(arena: Arena, type: MessageType) -> Message | None:
     return Message(arena, msg_o[0])
 
 
-def take_messages(
-    arena: Arena, type: MessageType
-) -> list[FinalizationInfo | GCInfo | GCStartInfo]:
+def take_messages(arena: Arena, type: MessageType) -> list[FinalizationInfo | GCInfo | GCStartInfo]:
     """Take every queued message of ``type``, read its values, discard it."""
     found: list[FinalizationInfo | GCInfo | GCStartInfo] = []
     while (message := get_message(arena, type)) is not None:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from gc_plugin import _calls
 from gc_plugin._calls import Keywords, check, check_misuse, ffi, invalid, lib
 from gc_plugin.collector import Chain, CollectedAllocationPoint, CollectedPool, Format
 from gc_plugin.pools import DebugPool, Pool
@@ -27,8 +26,16 @@ if TYPE_CHECKING:
     from gc_plugin.arena import Arena
 
 __all__ = [
-    "AMSPool", "AMSDebugPool", "AWLPool", "SNCPool", "SNCAllocationPoint", "Frame",
-    "ams_pool", "ams_debug_pool", "awl_pool", "snc_pool",
+    "AMSPool",
+    "AMSDebugPool",
+    "AWLPool",
+    "SNCPool",
+    "SNCAllocationPoint",
+    "Frame",
+    "ams_pool",
+    "ams_debug_pool",
+    "awl_pool",
+    "snc_pool",
 ]
 
 
@@ -47,8 +54,13 @@ class AWLPool(CollectedPool):
 
 
 def _ams_handle(
-    arena: Arena, debug: bool, options: Any, fmt: Format, chain: Chain | None,
-    gen: int | None, support_ambiguous: bool | None,
+    arena: Arena,
+    debug: bool,
+    options: Any,
+    fmt: Format,
+    chain: Chain | None,
+    gen: int | None,
+    support_ambiguous: bool | None,
 ) -> Any:
     keys = Keywords()
     if chain is not None:
@@ -70,7 +82,10 @@ def _ams_handle(
 
 
 def ams_pool(
-    arena: Arena, format: Format, chain: Chain | None = None, gen: int | None = None,
+    arena: Arena,
+    format: Format,
+    chain: Chain | None = None,
+    gen: int | None = None,
     support_ambiguous: bool | None = None,
 ) -> AMSPool:
     """An AMS pool of ``format`` objects (``gen``: MPS_KEY_GEN;
@@ -80,8 +95,12 @@ def ams_pool(
 
 
 def ams_debug_pool(
-    arena: Arena, format: Format, fence_template: bytes | None = None,
-    free_template: bytes | None = None, chain: Chain | None = None, gen: int | None = None,
+    arena: Arena,
+    format: Format,
+    fence_template: bytes | None = None,
+    free_template: bytes | None = None,
+    chain: Chain | None = None,
+    gen: int | None = None,
 ) -> AMSDebugPool:
     """An AMS debug pool.  Without templates the core's defaults apply
     ("POST", "FREE"); with either, both are passed (b"" or None disables
@@ -178,8 +197,12 @@ class SNCPool(Pool):
     def allocation_point(self) -> SNCAllocationPoint:
         """A new allocation point (exact rank) with its own frame stack."""
         handle = self._create_child(
-            "mps_ap_t *", "SNC.allocation_point", lib.gcp_py_collected_ap_create,
-            0, 0, 0,
+            "mps_ap_t *",
+            "SNC.allocation_point",
+            lib.gcp_py_collected_ap_create,
+            0,
+            0,
+            0,
         )
         return SNCAllocationPoint(self, handle)
 

@@ -9,8 +9,8 @@ The lifetime protocol is _NativeObject's (_lifetime.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 import weakref
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 

@@ -37,8 +37,11 @@ class WeakTableFormat(Format):
     def pool(self, chain: Chain | None = None) -> AWLPool:
         """An AWL pool for tables, with the tables' find-dependent method."""
         handle = self.arena._create_child(
-            "mps_pool_t *", "WeakTableFormat.pool", lib.gcp_wtable_pool_create,
-            self._live(), chain._live() if chain is not None else ffi.NULL,
+            "mps_pool_t *",
+            "WeakTableFormat.pool",
+            lib.gcp_wtable_pool_create,
+            self._live(),
+            chain._live() if chain is not None else ffi.NULL,
         )
         return AWLPool(self.arena, handle, self, chain)
 
@@ -54,8 +57,13 @@ class WeakTable(_PoolChild):
             raise TypeError("a WeakTable needs a pool made by WeakTableFormat.pool")
         out = ffi.new("gcp_wtable_t *")
         check(
-            lib.gcp_wtable_create(out, pool.arena._live(), pool._live(), int(bool(weak_keys)),
-                                  size_value(capacity, "capacity")),
+            lib.gcp_wtable_create(
+                out,
+                pool.arena._live(),
+                pool._live(),
+                int(bool(weak_keys)),
+                size_value(capacity, "capacity"),
+            ),
             "WeakTable",
         )
         super().__init__(pool, out[0])

@@ -36,4 +36,3 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.slow)
         if path.parent.name == "integration" or path.name in SUBPROCESS_FILES:
             item.add_marker(pytest.mark.subprocess)
-

@@ -98,7 +98,9 @@ def native_library(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], 
                 env=_env(),
             )
             if result.returncode != 0:
-                pytest.fail(f"building the {variety} library failed\n" + _show(result), pytrace=False)
+                pytest.fail(
+                    f"building the {variety} library failed\n" + _show(result), pytrace=False
+                )
             library = out / "libgcp.a"
             if not library.is_file():
                 pytest.fail(f"make did not produce {library}\n" + _show(result), pytrace=False)
@@ -122,9 +124,19 @@ def test_native_program(
         pytest.fail(f"the C compiler {compiler!r} is not installed")
     exe = tmp_path / f"{program.stem}-{variety}"
     compile_cmd = [
-        compiler, "-std=c11", "-O1", "-g", "-I", str(NATIVE / "include"),
+        compiler,
+        "-std=c11",
+        "-O1",
+        "-g",
+        "-I",
+        str(NATIVE / "include"),
         *LINK_FLAGS.get(variety, []),
-        str(program), str(library), "-o", str(exe), "-lpthread", "-lm",
+        str(program),
+        str(library),
+        "-o",
+        str(exe),
+        "-lpthread",
+        "-lm",
     ]
     _compile_and_run(compile_cmd, exe, f"{program.name} ({variety})", tmp_path)
 
@@ -145,8 +157,18 @@ def test_register_roots(
     library = native_library(variety)
     exe = tmp_path / f"test_registers-{build}-{variety}"
     compile_cmd = [
-        compiler, "-std=c11", *flags, "-g", "-I", str(NATIVE / "include"),
-        str(REGISTER_PROGRAM), str(library), "-o", str(exe), "-lpthread", "-lm",
+        compiler,
+        "-std=c11",
+        *flags,
+        "-g",
+        "-I",
+        str(NATIVE / "include"),
+        str(REGISTER_PROGRAM),
+        str(library),
+        "-o",
+        str(exe),
+        "-lpthread",
+        "-lm",
     ]
     _compile_and_run(compile_cmd, exe, f"{REGISTER_PROGRAM.name} ({build}, {variety})", tmp_path)
 
@@ -160,19 +182,50 @@ def test_register_roots_aarch64(build: str, tmp_path: Path) -> None:
         pytest.skip(f"{' and '.join(missing)} not installed (.ci/run installs them on Debian)")
     core = tmp_path / "mps-aarch64.o"
     result = subprocess.run(
-        [AARCH64_CC, "-std=c11", "-O1", "-g", "-DCONFIG_VAR_COOL", "-I", str(NATIVE / "include"),
-         "-I", str(NATIVE / "src"), "-c", str(NATIVE / "src" / "mps.c"), "-o", str(core)],
-        capture_output=True, text=True, env=_env(),
+        [
+            AARCH64_CC,
+            "-std=c11",
+            "-O1",
+            "-g",
+            "-DCONFIG_VAR_COOL",
+            "-I",
+            str(NATIVE / "include"),
+            "-I",
+            str(NATIVE / "src"),
+            "-c",
+            str(NATIVE / "src" / "mps.c"),
+            "-o",
+            str(core),
+        ],
+        capture_output=True,
+        text=True,
+        env=_env(),
     )
     if result.returncode != 0:
         pytest.fail("compiling the core for AArch64 failed\n" + _show(result), pytrace=False)
     exe = tmp_path / f"test_registers-aarch64-{build}"
     compile_cmd = [
-        AARCH64_CC, "-std=c11", *AARCH64_BUILDS[build], "-g", "-I", str(NATIVE / "include"),
-        str(REGISTER_PROGRAM), str(core), "-o", str(exe), "-static", "-lpthread", "-lm",
+        AARCH64_CC,
+        "-std=c11",
+        *AARCH64_BUILDS[build],
+        "-g",
+        "-I",
+        str(NATIVE / "include"),
+        str(REGISTER_PROGRAM),
+        str(core),
+        "-o",
+        str(exe),
+        "-static",
+        "-lpthread",
+        "-lm",
     ]
-    _compile_and_run(compile_cmd, exe, f"{REGISTER_PROGRAM.name} (AArch64 {build})", tmp_path,
-                     runner=[AARCH64_RUN])
+    _compile_and_run(
+        compile_cmd,
+        exe,
+        f"{REGISTER_PROGRAM.name} (AArch64 {build})",
+        tmp_path,
+        runner=[AARCH64_RUN],
+    )
 
 
 @pytest.mark.parametrize("variety", STRESS_RUNS)
@@ -186,15 +239,31 @@ def test_thread_stress_repeated(
     compiler = os.environ.get("CC", "cc")
     exe = tmp_path / f"{STRESS_PROGRAM.stem}-{variety}"
     _compile(
-        [compiler, "-std=c11", "-O1", "-g", "-I", str(NATIVE / "include"),
-         *LINK_FLAGS.get(variety, []), str(STRESS_PROGRAM), str(native_library(variety)),
-         "-o", str(exe), "-lpthread", "-lm"],
+        [
+            compiler,
+            "-std=c11",
+            "-O1",
+            "-g",
+            "-I",
+            str(NATIVE / "include"),
+            *LINK_FLAGS.get(variety, []),
+            str(STRESS_PROGRAM),
+            str(native_library(variety)),
+            "-o",
+            str(exe),
+            "-lpthread",
+            "-lm",
+        ],
         f"{STRESS_PROGRAM.name} ({variety})",
     )
     first = int.from_bytes(os.urandom(4), "little")
     for run in range(STRESS_RUNS[variety]):
-        _run(exe, f"{STRESS_PROGRAM.name} ({variety}, run {run + 1})", tmp_path,
-             args=[str(first + run)])
+        _run(
+            exe,
+            f"{STRESS_PROGRAM.name} ({variety}, run {run + 1})",
+            tmp_path,
+            args=[str(first + run)],
+        )
 
 
 def _compile(compile_cmd: list[str], label: str) -> None:
@@ -211,7 +280,10 @@ def _compile_and_run(
 
 
 def _run(
-    exe: Path, label: str, tmp_path: Path, runner: list[str] | None = None,
+    exe: Path,
+    label: str,
+    tmp_path: Path,
+    runner: list[str] | None = None,
     args: list[str] | None = None,
 ) -> None:
     try:

@@ -77,8 +77,19 @@ def test_demo_prints_the_table() -> None:
     )
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
-    for text in ("committed", "reserved", "spare", "pool class", "total", "free",
-                 "MFS", "MVFF", "MVFF debug", "MVT", "arena destroyed"):
+    for text in (
+        "committed",
+        "reserved",
+        "spare",
+        "pool class",
+        "total",
+        "free",
+        "MFS",
+        "MVFF",
+        "MVFF debug",
+        "MVT",
+        "arena destroyed",
+    ):
         assert text in out, f"{text!r} missing from the demo's output:\n{out}"
     # The collector part: the list survived the collections intact, every
     # registered object was finalized, and only the list (and the four
@@ -114,17 +125,15 @@ def test_stub_matches_the_compiled_module() -> None:
 
     stub = ast.parse((REPO_ROOT / "stubs" / "gc_plugin" / "_native.pyi").read_text())
     body = next(n for n in stub.body if isinstance(n, ast.ClassDef) and n.name == "_Lib").body
-    stub_functions = {
-        n.name: len(n.args.args) - 1 for n in body if isinstance(n, ast.FunctionDef)
-    }
+    stub_functions = {n.name: len(n.args.args) - 1 for n in body if isinstance(n, ast.FunctionDef)}
     stub_values = {
-        n.target.id for n in body
-        if isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name)
+        n.target.id for n in body if isinstance(n, ast.AnnAssign) and isinstance(n.target, ast.Name)
     }
     compiled = set(dir(lib))
     functions = {
         name: len(ffi.typeof(getattr(lib, name)).args)
-        for name in compiled if callable(getattr(lib, name))
+        for name in compiled
+        if callable(getattr(lib, name))
     }
     values = compiled - set(functions)
     assert set(stub_functions) == set(functions), (
@@ -135,8 +144,9 @@ def test_stub_matches_the_compiled_module() -> None:
         f"values only in the stub: {sorted(stub_values - values)}; "
         f"only in the cdef: {sorted(values - stub_values)}"
     )
-    wrong = {n: (stub_functions[n], functions[n]) for n in functions
-             if stub_functions[n] != functions[n]}
+    wrong = {
+        n: (stub_functions[n], functions[n]) for n in functions if stub_functions[n] != functions[n]
+    }
     assert not wrong, f"parameter counts differ (stub, C): {wrong}"
 
 
@@ -152,11 +162,18 @@ def test_extension_builds_warning_free(compiler: str, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("CFLAGS", "CC")}
     env["CC"] = compiler
     build = subprocess.run(
-        [sys.executable, "-c",
-         "from gc_plugin._build import ffibuilder, _WARNINGS\n"
-         "assert '-Werror' in _WARNINGS and '-Wextra' in _WARNINGS\n"
-         f"print(ffibuilder.compile(tmpdir={str(tmp_path)!r}))"],
-        cwd=REPO_ROOT, capture_output=True, text=True, env=env, timeout=600,
+        [
+            sys.executable,
+            "-c",
+            "from gc_plugin._build import ffibuilder, _WARNINGS\n"
+            "assert '-Werror' in _WARNINGS and '-Wextra' in _WARNINGS\n"
+            f"print(ffibuilder.compile(tmpdir={str(tmp_path)!r}))",
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=600,
     )
     assert build.returncode == 0, build.stdout[-4000:] + build.stderr[-4000:]
     assert Path(build.stdout.strip().splitlines()[-1]).is_file()
@@ -177,12 +194,28 @@ def test_native_python_files_compile_alone(source: str) -> None:
 
     compiler = os.environ.get("CC", "cc")
     result = subprocess.run(
-        [compiler, "-std=c11", "-fsyntax-only", "-Wall", "-Wextra", "-Wno-unused-function",
-         "-Werror=implicit-function-declaration", "-Werror=int-conversion",
-         "-Werror=incompatible-pointer-types", "-DCONFIG_VAR_HOT", "-D_GNU_SOURCE",
-         f"-I{sysconfig.get_paths()['include']}", "-Inative/include", "-Inative/src",
-         "-Inative", source],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=120,
+        [
+            compiler,
+            "-std=c11",
+            "-fsyntax-only",
+            "-Wall",
+            "-Wextra",
+            "-Wno-unused-function",
+            "-Werror=implicit-function-declaration",
+            "-Werror=int-conversion",
+            "-Werror=incompatible-pointer-types",
+            "-DCONFIG_VAR_HOT",
+            "-D_GNU_SOURCE",
+            f"-I{sysconfig.get_paths()['include']}",
+            "-Inative/include",
+            "-Inative/src",
+            "-Inative",
+            source,
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     # (a warning that a core function is "used but never defined" is the
     # unity build's and expected here)

@@ -109,7 +109,9 @@ def run_child(ext_dir: Path, tmp_path: Path) -> RunChild:
         child_env = {
             k: v
             for k, v in os.environ.items()
-            if not k.startswith(("GC_PLUGIN_", "PYTHONMALLOC", "PYTHONTRACEMALLOC", "PYTHONDEVMODE"))
+            if not k.startswith(
+                ("GC_PLUGIN_", "PYTHONMALLOC", "PYTHONTRACEMALLOC", "PYTHONDEVMODE")
+            )
         }
         child_env["PYTHONPATH"] = os.pathsep.join([str(ext_dir), str(tmp_path)])
         for k, v in (env or {}).items():

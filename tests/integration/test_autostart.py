@@ -103,8 +103,18 @@ def test_run_command_reports_json(run_child: RunChild, tmp_path: Path, how: str)
     out = tmp_path / "report.json"
     target = ["workload.py", "arg1"] if how == "script" else ["-m", "workload", "arg1"]
     child = run_child(
-        args=["-m", "gc_plugin", "run", "--manage", "gcp_testext_a", "--report", "json",
-              "-o", str(out), *target],
+        args=[
+            "-m",
+            "gc_plugin",
+            "run",
+            "--manage",
+            "gcp_testext_a",
+            "--report",
+            "json",
+            "-o",
+            str(out),
+            *target,
+        ],
     )
     child.assert_clean()
     expected = json.loads((tmp_path / "expected.json").read_text())
@@ -118,8 +128,18 @@ def test_run_command_passes_the_exit_status(run_child: RunChild, tmp_path: Path)
     )
     out = tmp_path / "report.json"
     child = run_child(
-        args=["-m", "gc_plugin", "run", "--manage", "gcp_testext_a", "--report", "json",
-              "-o", str(out), "exits.py"],
+        args=[
+            "-m",
+            "gc_plugin",
+            "run",
+            "--manage",
+            "gcp_testext_a",
+            "--report",
+            "json",
+            "-o",
+            str(out),
+            "exits.py",
+        ],
     )
     assert child.returncode == 3, child.describe()
     report = json.loads(out.read_text())

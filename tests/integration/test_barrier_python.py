@@ -69,7 +69,9 @@ pool = gc.amc_pool(arena, fmt, chain)
 gc.enable_messages(arena, gc.MessageType.GC)
 """
 
-MAIN = COMMON + r"""
+MAIN = (
+    COMMON
+    + r"""
 SEED, BARRIER = int(sys.argv[1]), sys.argv[2] == "on"
 NA, NH, HS = 6, 12, 8            # anchors (table slots), holders each, slots each
 WORKER_ANCHOR, MAIN_SCRATCH, WORKER_SCRATCH = NA - 1, NA, NA + 1
@@ -253,8 +255,11 @@ take_gc()
 counts["objects"] = len(reachable)
 emit(counts)
 """
+)
 
-WINDOW = COMMON + r"""
+WINDOW = (
+    COMMON
+    + r"""
 MODE = sys.argv[1]
 thread = gc.Thread.register(arena)
 table = gc.RootTable(arena, 3)
@@ -276,8 +281,11 @@ for j in range(64):
 assert fmt.path_read(table, 0) == (1, [2] * 64)
 emit("ok")
 """
+)
 
-CRASH = COMMON + r"""
+CRASH = (
+    COMMON
+    + r"""
 MODE = sys.argv[1]
 thread = gc.Thread.register(arena)
 table = gc.RootTable(arena, 3)
@@ -300,6 +308,7 @@ assert fmt.path_read(table, 0)[1][5] == 2
 print("crashing", flush=True)
 ctypes.string_at(0)                          # a real crash: faulthandler's
 """
+)
 
 
 @pytest.mark.parametrize("barrier", ["on", "off"])
@@ -311,9 +320,9 @@ def test_graph_under_faulthandler(run_child: RunChild, barrier: str) -> None:
     counts = child.result()
     assert isinstance(counts, dict)
     assert counts["gcs"] > 20, counts
-    assert counts["partial"] > 10, counts            # the generations engaged
+    assert counts["partial"] > 10, counts  # the generations engaged
     if barrier == "on":
-        assert counts["protected"] > 0, counts       # the barrier engaged
+        assert counts["protected"] > 0, counts  # the barrier engaged
     else:
         assert counts["protected"] == 0, counts
 

@@ -135,7 +135,7 @@ def _run_both(module: str, tmp_path: Path) -> tuple[Run, Run]:
         name = "plugin" if plugin else "baseline"
         work = tmp_path / name
         work.mkdir()
-        out = open(work / "output.txt", "w+")
+        out = open(work / "output.txt", "w+")  # noqa: SIM115 - closed when the run is read
         junit = work / "junit.xml"
         cmd = [sys.executable, "-c", WRAPPER, name, *REGRTEST_OPTIONS]
         cmd += ["--junit-xml", str(junit), module]

@@ -91,7 +91,9 @@ def test_unregistered_threads_stacks_are_ambiguous_roots(run_child: RunChild) ->
         release = ffi.new("int *")
         # A thread that never registers holds the only references on its C
         # stack (the GIL is released while it waits in C).
-        t = threading.Thread(target=lib.gcp_graph_hold_until, args=(refs, N, after, holding, release))
+        t = threading.Thread(
+            target=lib.gcp_graph_hold_until, args=(refs, N, after, holding, release)
+        )
         t.start()
         while not holding[0]:
             pass
@@ -104,10 +106,12 @@ def test_unregistered_threads_stacks_are_ambiguous_roots(run_child: RunChild) ->
         t.join()
         held = [int(ffi.cast("uintptr_t", after[i])) for i in range(N)]
         alive = [o not in gone for o in objs]
+        default = arena is gc_plugin.default_arena()
         return {"alive": sum(alive),
                 "unmoved": sum(a == o for a, o in zip(held, objs)),
-                "intact": sum(1 for i, o in enumerate(objs) if alive[i] and fmt.ident(o) == 500 + i),
-                "unstoppable": gc_plugin.unstoppable_threads(arena) if arena is gc_plugin.default_arena() else 0}
+                "intact": sum(1 for i, o in enumerate(objs)
+                              if alive[i] and fmt.ident(o) == 500 + i),
+                "unstoppable": gc_plugin.unstoppable_threads(arena) if default else 0}
 
     emit({"with": scenario(gc_plugin.default_arena()), "without": scenario(gc_plugin.Arena())})
     """

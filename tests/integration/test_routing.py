@@ -61,7 +61,8 @@ def test_routed_blocks_have_exact_size_domain_and_module(run_child: RunChild) ->
         assert [(m.module, m.blocks, m.bytes) for m in s.by_module] == want_modules, s.by_module
         types = {t.type: (t.blocks, t.bytes) for t in s.by_type}
         n_things = sum(1 for addr in live if blocks[addr].type_name == "gcp_testext_a.Thing")
-        assert types.get("gcp_testext_a.Thing", (0, 0)) == (n_things, n_things * a.Thing.__basicsize__), types
+        want_things = (n_things, n_things * a.Thing.__basicsize__)
+        assert types.get("gcp_testext_a.Thing", (0, 0)) == want_things, types
         return blocks
 
     blocks = check_exact()
@@ -146,7 +147,8 @@ def test_zero_size_allocations_are_distinct_blocks(run_child: RunChild) -> None:
         + """
     ps = []
     for kind in ("mem", "obj", "calloc", "ocalloc"):
-        ps += [(a.alloc(kind, 0), "obj" if kind in ("obj", "ocalloc") else "mem") for _ in range(50)]
+        domain = "obj" if kind in ("obj", "ocalloc") else "mem"
+        ps += [(a.alloc(kind, 0), domain) for _ in range(50)]
     ps += [(a.calloc("mem", 0, 8), "mem"), (a.calloc("obj", 8, 0), "obj")]
     addrs = [p for p, _ in ps]
     assert 0 not in addrs

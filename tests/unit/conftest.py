@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 from collections.abc import Iterator
@@ -34,14 +35,10 @@ def destroy_quietly(arena: gc_plugin.Arena) -> None:
                 alloc = int(gc_plugin._calls.as_int(handle.alloc))
                 if init != alloc:
                     child.commit(init, alloc - init)
-            try:
+            with contextlib.suppress(gc_plugin.MPSError):
                 child.destroy()
-            except gc_plugin.MPSError:
-                pass
-        try:
+        with contextlib.suppress(gc_plugin.MPSError):
             pool.destroy()
-        except gc_plugin.MPSError:
-            pass
     arena.destroy()
 
 

@@ -78,9 +78,7 @@ class HeapModel:
         """Record a freshly allocated block and fill it with known bytes."""
         assert isinstance(block, gc_plugin.Block)
         assert block.size >= 1
-        assert block.address % self.alignment == 0, (
-            f"{block} is not aligned to {self.alignment}"
-        )
+        assert block.address % self.alignment == 0, f"{block} is not aligned to {self.alignment}"
         assert block.address not in self.blocks, f"{block} handed out twice"
         live = LiveBlock(block, free_size, round_up(block.size, self.alignment), route)
         data = payload(seed, block.size)
@@ -122,14 +120,16 @@ class HeapModel:
             previous = live
 
     def check_contents(self) -> None:
-        for address, live in self.blocks.items():
+        for _address, live in self.blocks.items():
             actual = live.block.read()
             if actual != bytes(live.content):
-                bad = next(i for i, (a, b) in enumerate(zip(actual, live.content)) if a != b)
+                bad = next(
+                    i for i, (a, b) in enumerate(zip(actual, live.content, strict=False)) if a != b
+                )
                 raise AssertionError(
                     f"contents of {live.block} (route {live.route}) changed at offset {bad}: "
-                    f"expected {bytes(live.content[bad:bad + 16]).hex()} "
-                    f"found {actual[bad:bad + 16].hex()}"
+                    f"expected {bytes(live.content[bad : bad + 16]).hex()} "
+                    f"found {actual[bad : bad + 16].hex()}"
                 )
 
     def check_accounting(self, pool: gc_plugin.Pool, also_allocated: int = 0) -> None:

@@ -218,7 +218,7 @@ def test_growth_with_every_pool_class(rng: random.Random) -> None:
                 blocks.append((debug, debug.alloc(rng.randrange(1, 2000))))
             assert arena.chunk_count > 1
             assert arena.check() is True
-            for pool, block in blocks:
+            for _pool, block in blocks:
                 block.write(b"\xee" * block.size)
             rng.shuffle(blocks)
             for pool, block in blocks:
@@ -374,23 +374,24 @@ def test_context_managers_destroy_on_exceptions() -> None:
     class Boom(Exception):
         pass
 
-    with pytest.raises(Boom):
-        with gc_plugin.Arena() as arena:
-            with arena.mvff() as pool:
-                with pool.allocation_point() as ap:
-                    ap.alloc(64)
-                    raise Boom()
+    with (
+        pytest.raises(Boom),
+        gc_plugin.Arena() as arena,
+        arena.mvff() as pool,
+        pool.allocation_point() as ap,
+    ):
+        ap.alloc(64)
+        raise Boom()
     assert ap.destroyed and pool.destroyed and arena.destroyed
 
     # A body that raises while the pool cannot be destroyed (its AP is alive):
     # the body's exception wins, and nothing crashes.
-    with pytest.raises(Boom):
-        with gc_plugin.Arena() as arena2:
-            pool2 = arena2.mvt()
-            ap2 = pool2.allocation_point()
-            ap2.alloc(64)
-            with pool2:
-                raise Boom()
+    with pytest.raises(Boom), gc_plugin.Arena() as arena2:
+        pool2 = arena2.mvt()
+        ap2 = pool2.allocation_point()
+        ap2.alloc(64)
+        with pool2:
+            raise Boom()
     assert not pool2.destroyed  # the core refused: the AP was alive
     ap2.destroy()
     pool2.destroy()

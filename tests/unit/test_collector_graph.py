@@ -182,7 +182,10 @@ class GraphMachine(RuleBasedStateMachine):
         lo_gen=st.sampled_from([None, 0, 1]),
     )
     def setup(
-        self, header: int, interior: bool | None, gens: list[tuple[int, float]] | None,
+        self,
+        header: int,
+        interior: bool | None,
+        gens: list[tuple[int, float]] | None,
         lo_gen: int | None,
     ) -> None:
         arena = self.arena
@@ -217,11 +220,11 @@ class GraphMachine(RuleBasedStateMachine):
         assert self.table is not None
         return self.table
 
-    def _known(self, kinds: tuple[str, ...] | None = None, with_refs: bool = False
-               ) -> list[int]:
+    def _known(self, kinds: tuple[str, ...] | None = None, with_refs: bool = False) -> list[int]:
         kinds = self.KINDS if kinds is None else kinds
         return sorted(
-            i for i in self.addr
+            i
+            for i in self.addr
             if self.objs[i].kind in kinds and (not with_refs or self.objs[i].nrefs > 0)
         )
 
@@ -241,8 +244,14 @@ class GraphMachine(RuleBasedStateMachine):
         assert address % 8 == 0
         assert self.f.ident(address) == ident and self.f.nrefs(address) == nrefs
         assert self.f.refs(address) == [0] * nrefs
-        self.objs[ident] = Obj(kind, nrefs, ndata, self.f.size(nrefs, ndata), [None] * nrefs,
-                               self.RANK.get(kind, "exact"))
+        self.objs[ident] = Obj(
+            kind,
+            nrefs,
+            ndata,
+            self.f.size(nrefs, ndata),
+            [None] * nrefs,
+            self.RANK.get(kind, "exact"),
+        )
         self.addr[ident] = address
         assert self.arena.addr_pool(address) is self.pools[self.POOL[kind]]
         return ident
@@ -393,8 +402,7 @@ class GraphMachine(RuleBasedStateMachine):
     def collect_holding(self, data: st.DataObject) -> None:
         known = self._known()
         chosen = data.draw(
-            st.lists(st.sampled_from(known), min_size=1, max_size=min(8, len(known)),
-                     unique=True),
+            st.lists(st.sampled_from(known), min_size=1, max_size=min(8, len(known)), unique=True),
             label="held",
         )
         self._collection({i: self.addr[i] for i in chosen})
@@ -421,7 +429,9 @@ class GraphMachine(RuleBasedStateMachine):
         swept = {
             name: (
                 self.pools[name].total_size - self.pools[name].free_size,
-                sum(o.size for i, o in self.objs.items() if i in live and self.POOL[o.kind] == name),
+                sum(
+                    o.size for i, o in self.objs.items() if i in live and self.POOL[o.kind] == name
+                ),
                 any(i not in live for i, o in self.objs.items() if self.POOL[o.kind] == name),
             )
             for name in self.SWEPT_POOLS
@@ -576,8 +586,7 @@ class GraphMachine(RuleBasedStateMachine):
         # ---- what moved
         for ident, address in held.items():
             assert addr[ident] == address, (
-                f"object {ident} was held ambiguously at {address:#x} but moved to "
-                f"{addr[ident]:#x}"
+                f"object {ident} was held ambiguously at {address:#x} but moved to {addr[ident]:#x}"
             )
         for ident, address in addr.items():
             kind = self.objs[ident].kind
@@ -641,7 +650,9 @@ class GraphMachine(RuleBasedStateMachine):
         for pool in self.pools.values():
             assert pool.check() is True
         count, where, header = self.fmt.errors() if self.fmt else (0, 0, 0)
-        assert count == 0, f"format methods met {count} bad headers, first {header:#x} at {where:#x}"
+        assert count == 0, (
+            f"format methods met {count} bad headers, first {header:#x} at {where:#x}"
+        )
 
     @invariant()
     def known_objects_intact(self) -> None:
@@ -698,15 +709,16 @@ class Heap:
     def close(self) -> None:
         gc.teardown(self.arena)
 
-    def chain_of(self, pool: gc.CollectedPool, n: int, first_id: int = 1, nrefs: int = 1,
-                 ndata: int = 3) -> list[int]:
+    def chain_of(
+        self, pool: gc.CollectedPool, n: int, first_id: int = 1, nrefs: int = 1, ndata: int = 3
+    ) -> list[int]:
         """n objects linked through slot 0, allocated on a fresh allocation
         point that is destroyed afterwards (the segments are then free to
         move); returns their addresses."""
         with pool.allocation_point() as ap:
             objs = [self.fmt.alloc(ap, nrefs, ndata, first_id + i) for i in range(n)]
         if nrefs:
-            for a, b in zip(objs, objs[1:]):
+            for a, b in zip(objs, objs[1:], strict=False):
                 self.fmt.set_ref(a, 0, b)
         return objs
 
@@ -777,8 +789,11 @@ def test_ambiguously_held_objects_do_not_move(heap: Heap) -> None:
     # Once nothing holds the pinned objects, a collection reclaims them
     # (except the one the table holds).
     gc.collect(heap.arena)
-    ids = {fmt.ident(o.address) for o in gc.formatted_objects(heap.arena)
-           if fmt.kind(o.address) == "object"}
+    ids = {
+        fmt.ident(o.address)
+        for o in gc.formatted_objects(heap.arena)
+        if fmt.kind(o.address) == "object"
+    }
     assert ids == set(range(100, 110)) | {4}
 
 
@@ -790,8 +805,11 @@ def test_interior_pointers_pin_only_when_interior(heap: Heap) -> None:
     [loose_obj] = heap.chain_of(heap.amc, 1, first_id=1, nrefs=0, ndata=8)
     [strict_obj] = heap.chain_of(strict, 1, first_id=2, nrefs=0, ndata=8)
     fmt.collect_holding(heap.thread, [loose_obj + 24, strict_obj + 24])
-    ids = {fmt.ident(o.address) for o in gc.formatted_objects(heap.arena)
-           if fmt.kind(o.address) == "object"}
+    ids = {
+        fmt.ident(o.address)
+        for o in gc.formatted_objects(heap.arena)
+        if fmt.kind(o.address) == "object"
+    }
     assert 1 in ids, "an interior pointer did not keep the object of an interior AMC pool"
     assert 2 not in ids, "an interior pointer kept an object of a non-interior AMC pool"
     assert fmt.valid(loose_obj) and fmt.ident(loose_obj) == 1
@@ -815,10 +833,12 @@ def test_garbage_is_reclaimed_and_free_space_grows(heap: Heap, kind: str) -> Non
     assert in_use - now >= garbage // 2, (
         f"{kind}: in use went {in_use} -> {now} after dropping {garbage} bytes"
     )
-    assert [fmt.ident(heap.table[i]) for i in range(len(keep))] == [1 + 100 * i for i in
-                                                                    range(len(keep))]
-    assert len([o for o in gc.formatted_objects(heap.arena)
-                if fmt.kind(o.address) == "object"]) == len(keep)
+    assert [fmt.ident(heap.table[i]) for i in range(len(keep))] == [
+        1 + 100 * i for i in range(len(keep))
+    ]
+    assert len(
+        [o for o in gc.formatted_objects(heap.arena) if fmt.kind(o.address) == "object"]
+    ) == len(keep)
     assert heap.arena.check() and pool.check()
 
 
@@ -839,13 +859,8 @@ def test_walks_agree_and_skip_padding() -> None:
 def test_walks_agree_with_headers() -> None:
     """The same with in-band headers, in a subprocess (a walker that gets
     client pointers where the spec promises base pointers can crash)."""
-    code = (
-        "import runpy\n"
-        f"runpy.run_path({__file__!r})['walks_agree'](16)\n"
-        "print('WALK OK')\n"
-    )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=60)
+    code = f"import runpy\nrunpy.run_path({__file__!r})['walks_agree'](16)\nprint('WALK OK')\n"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and "WALK OK" in done.stdout, (
         f"exit {done.returncode}\n{done.stdout}\n{done.stderr[-2000:]}"
     )
@@ -855,7 +870,7 @@ def _walks_agree(heap: Heap) -> None:
     fmt = heap.fmt
     amc = heap.chain_of(heap.amc, 30)
     leaves = heap.chain_of(heap.lo, 5, first_id=100, nrefs=0)
-    for a, leaf in zip(amc, leaves):
+    for a, leaf in zip(amc, leaves, strict=False):
         fmt.set_ref(a, 0, leaf)  # the chain is cut into pieces ending at leaves
     for i in range(5):
         heap.table[i] = amc[i]

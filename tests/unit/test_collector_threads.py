@@ -39,9 +39,9 @@ import pytest
 import gc_plugin
 from gc_plugin import collector as gc
 
-ROUNDS = 1200          # at least this many operations per worker
+ROUNDS = 1200  # at least this many operations per worker
 MIN_COLLECTIONS = 150  # ... and on until this many collections ran
-MAX_SECONDS = 4.0      # ... or this long
+MAX_SECONDS = 4.0  # ... or this long
 SLOTS = 24
 JOIN_TIMEOUT = 120.0
 
@@ -64,8 +64,9 @@ class WorkerModel:
                 stack.extend(r for r in self.refs[i] if r is not None)
         return seen
 
-    def random_path(self, rng: random.Random, index: int, max_depth: int = 3) -> tuple[
-            list[int], int]:
+    def random_path(
+        self, rng: random.Random, index: int, max_depth: int = 3
+    ) -> tuple[list[int], int]:
         """A path of slot numbers from table[index] along non-NULL edges; the
         id it reaches."""
         ident = self.table[index]
@@ -84,8 +85,14 @@ class WorkerModel:
 
 
 def worker(
-    arena: gc_plugin.Arena, fmt: gc.GraphFormat, amc: gc.AMCPool, amcz: gc.AMCZPool,
-    model: WorkerModel, seed: int, tables: dict[int, gc.RootTable], errors: list[BaseException],
+    arena: gc_plugin.Arena,
+    fmt: gc.GraphFormat,
+    amc: gc.AMCPool,
+    amcz: gc.AMCZPool,
+    model: WorkerModel,
+    seed: int,
+    tables: dict[int, gc.RootTable],
+    errors: list[BaseException],
     counts: dict[str, int],
 ) -> None:
     rng = random.Random(seed)
@@ -98,8 +105,9 @@ def worker(
         ap, leaf_ap = amc.allocation_point(), amcz.allocation_point()
         counter = 0
         rounds = 0
-        while rounds < ROUNDS or (counts["collections"] < MIN_COLLECTIONS
-                                  and time.monotonic() < until):
+        while rounds < ROUNDS or (
+            counts["collections"] < MIN_COLLECTIONS and time.monotonic() < until
+        ):
             rounds += 1
             op = rng.random()
             filled = [i for i, x in enumerate(model.table) if x is not None]
@@ -160,8 +168,11 @@ def worker(
 
 
 def collector_loop(
-    arena: gc_plugin.Arena, stop: threading.Event, counts: dict[str, int],
-    errors: list[BaseException], seed: int,
+    arena: gc_plugin.Arena,
+    stop: threading.Event,
+    counts: dict[str, int],
+    errors: list[BaseException],
+    seed: int,
 ) -> None:
     rng = random.Random(seed)
     try:
@@ -186,8 +197,9 @@ def collector_loop(
 
 @pytest.mark.parametrize("header", [0, 16])
 @pytest.mark.parametrize("workers", [2, 4])
-def test_threads_mutate_while_another_collects(workers: int, header: int, rng: random.Random
-                                               ) -> None:
+def test_threads_mutate_while_another_collects(
+    workers: int, header: int, rng: random.Random
+) -> None:
     arena = gc_plugin.Arena()
     try:
         main = gc.Thread.register(arena)
@@ -202,7 +214,8 @@ def test_threads_mutate_while_another_collects(workers: int, header: int, rng: r
         stop = threading.Event()
         counts = {"collections": 0}
         collector = threading.Thread(
-            target=collector_loop, args=(arena, stop, counts, errors, rng.randrange(1 << 30)),
+            target=collector_loop,
+            args=(arena, stop, counts, errors, rng.randrange(1 << 30)),
             daemon=True,
         )
         threads = [
@@ -226,7 +239,14 @@ def test_threads_mutate_while_another_collects(workers: int, header: int, rng: r
         if errors:
             raise errors[0]
         assert counts["collections"] > 0
-        print("collections run:", counts["collections"], "epoch", gc.collections(arena), "objects", sum(len(m.refs) for m in models))
+        print(
+            "collections run:",
+            counts["collections"],
+            "epoch",
+            gc.collections(arena),
+            "objects",
+            sum(len(m.refs) for m in models),
+        )
 
         # Every worker's graph, through its exact table, after one more
         # collection with no ambiguous root left.
@@ -261,15 +281,20 @@ def test_threads_mutate_while_another_collects(workers: int, header: int, rng: r
                     assert addr[target] == refs[slot]
             assert set(addr) == m.reachable()
             everything |= set(addr)
-        walked = [fmt.ident(o.address) for o in gc.formatted_objects(arena)
-                  if fmt.kind(o.address) == "object"]
+        walked = [
+            fmt.ident(o.address)
+            for o in gc.formatted_objects(arena)
+            if fmt.kind(o.address) == "object"
+        ]
         assert len(walked) == len(set(walked)), "an object appears twice in the walk"
         assert set(walked) == everything, (
             f"walk: {len(set(walked) - everything)} unreachable objects left, "
             f"{len(everything - set(walked))} reachable ones missing"
         )
         count, where, header_word = fmt.errors()
-        assert count == 0, f"bad headers met by the format: {count}, first {header_word:#x} at {where:#x}"
+        assert count == 0, (
+            f"bad headers met by the format: {count}, first {header_word:#x} at {where:#x}"
+        )
         del main
     finally:
         gc.teardown(arena)
@@ -316,7 +341,9 @@ def test_thread_exiting_registered_does_not_hang_collection(count: int) -> None:
     try:
         done = subprocess.run(
             [sys.executable, "-c", _EXITING_THREAD, str(count)],
-            capture_output=True, text=True, timeout=30,
+            capture_output=True,
+            text=True,
+            timeout=30,
         )
     except subprocess.TimeoutExpired as e:
         out = e.stdout.decode() if isinstance(e.stdout, bytes) else e.stdout

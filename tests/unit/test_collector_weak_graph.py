@@ -99,19 +99,29 @@ WEAK_SETTINGS = settings(
 
 
 class WeakGraphMachine(GraphMachine):
-    KINDS: ClassVar[tuple[str, ...]] = (
-        "amc", "amcz", "lo", "ams", "ams_ambig", "awl", "awl_weak"
-    )
+    KINDS: ClassVar[tuple[str, ...]] = ("amc", "amcz", "lo", "ams", "ams_ambig", "awl", "awl_weak")
     POOL: ClassVar[dict[str, str]] = {
-        "amc": "amc", "amcz": "amcz", "lo": "lo",
-        "ams": "ams", "ams_ambig": "ams", "awl": "awl", "awl_weak": "awl",
+        "amc": "amc",
+        "amcz": "amcz",
+        "lo": "lo",
+        "ams": "ams",
+        "ams_ambig": "ams",
+        "awl": "awl",
+        "awl_weak": "awl",
     }
     RANK: ClassVar[dict[str, str]] = {"ams": "exact", "ams_ambig": "ambig", "awl_weak": "weak"}
     SCANNED: ClassVar[tuple[str, ...]] = ("amc", "ams", "ams_ambig", "awl", "awl_weak")
     LEAF_KINDS: ClassVar[tuple[str, ...]] = ("amcz", "lo")
     MOVING: ClassVar[tuple[str, ...]] = ("amc", "amcz")
     STRUCTURE_KINDS: ClassVar[tuple[str, ...]] = (
-        "amc", "amc", "ams", "ams_ambig", "awl", "awl_weak", "amcz", "lo"
+        "amc",
+        "amc",
+        "ams",
+        "ams_ambig",
+        "awl",
+        "awl_weak",
+        "amcz",
+        "lo",
     )
     SWEPT_POOLS: ClassVar[tuple[str, ...]] = ("lo", "ams", "awl")
 
@@ -126,8 +136,12 @@ class WeakGraphMachine(GraphMachine):
         support_ambiguous=st.sampled_from([None, True, False]),
     )
     def setup(
-        self, header: int, interior: bool | None, gens: list[tuple[int, float]] | None,
-        gen: tuple[int | None, int | None, int | None], debug: bool,
+        self,
+        header: int,
+        interior: bool | None,
+        gens: list[tuple[int, float]] | None,
+        gen: tuple[int | None, int | None, int | None],
+        debug: bool,
         support_ambiguous: bool | None,
     ) -> None:
         arena = self.arena
@@ -137,7 +151,8 @@ class WeakGraphMachine(GraphMachine):
             None if chain is None or g is None or g >= len(chain.generations) else g for g in gen
         )
         ams = (
-            ams_debug_pool(arena, self.fmt, chain=chain, gen=ams_gen) if debug
+            ams_debug_pool(arena, self.fmt, chain=chain, gen=ams_gen)
+            if debug
             else ams_pool(arena, self.fmt, chain, gen=ams_gen, support_ambiguous=support_ambiguous)
         )
         self.pools = {
@@ -148,7 +163,11 @@ class WeakGraphMachine(GraphMachine):
             "awl": awl_pool(arena, self.fmt, chain, gen=awl_gen),
         }
         assert [p.class_name for p in self.pools.values()] == [
-            "AMC", "AMCZ", "LO", "AMS debug" if debug else "AMS", "AWL"
+            "AMC",
+            "AMCZ",
+            "LO",
+            "AMS debug" if debug else "AMS",
+            "AWL",
         ]
         for pool in self.pools.values():
             assert pool.alignment == 8 and pool.format is self.fmt
@@ -217,8 +236,13 @@ class WeakGraphMachine(GraphMachine):
     def _collection(self, held: dict[int, int]) -> None:
         live = closure(self.objs, self._strong(held) | self.registered)
         candidates = self.registered - self._strong(held)
-        weak = [(i, t) for i, o in self.objs.items() if i in live and o.rank == "weak"
-                for t in o.refs if t is not None]
+        weak = [
+            (i, t)
+            for i, o in self.objs.items()
+            if i in live and o.rank == "weak"
+            for t in o.refs
+            if t is not None
+        ]
         if any(t not in live for _, t in weak):
             event("a weak reference is splatted")
         if any(t in candidates for _, t in weak):
@@ -227,9 +251,12 @@ class WeakGraphMachine(GraphMachine):
             event("a weak reference to a finalized object is splatted after its message")
         for c in candidates:
             event(f"a {self.objs[c].kind} object is a finalization candidate")
-        if any(o.rank == "ambig" and i in live and any(
-                t is not None and self.objs[t].kind == "amc" and t in self.addr for t in o.refs)
-               for i, o in self.objs.items()):
+        if any(
+            o.rank == "ambig"
+            and i in live
+            and any(t is not None and self.objs[t].kind == "amc" and t in self.addr for t in o.refs)
+            for i, o in self.objs.items()
+        ):
             event("an AMC object is pinned by a live ambiguous-rank AMS object")
         old = {i: a for i, a in self.addr.items() if self.objs[i].kind == "amc"}
         super()._collection(held)
@@ -260,15 +287,20 @@ class NonMovingHeap(Heap):
     """Heap (AMC, AMCZ, LO, an exact root table) with an AMS (or AMS debug)
     pool and an AWL pool too."""
 
-    def __init__(self, header: int = 0, interior: bool | None = None, debug: bool = False
-                 ) -> None:
+    def __init__(self, header: int = 0, interior: bool | None = None, debug: bool = False) -> None:
         super().__init__(header=header, interior=interior)
         self.ams = ams_debug_pool(self.arena, self.fmt) if debug else ams_pool(self.arena, self.fmt)
         self.awl = awl_pool(self.arena, self.fmt)
         gc.enable_messages(self.arena, MessageType.FINALIZATION)
 
-    def alloc(self, pool: gc.CollectedPool, ident: int, nrefs: int = 1, rank: str | None = None,
-              ndata: int = 3) -> int:
+    def alloc(
+        self,
+        pool: gc.CollectedPool,
+        ident: int,
+        nrefs: int = 1,
+        rank: str | None = None,
+        ndata: int = 3,
+    ) -> int:
         """One object on a fresh allocation point of ``rank``, destroyed
         afterwards (nothing is attached to its segment in a collection),
         followed there by a garbage object: AMC keeps a segment of one
@@ -279,12 +311,17 @@ class NonMovingHeap(Heap):
             return address
 
     def ids(self) -> set[int]:
-        return {self.fmt.ident(o.address) for o in gc.formatted_objects(self.arena)
-                if self.fmt.kind(o.address) == "object"}
+        return {
+            self.fmt.ident(o.address)
+            for o in gc.formatted_objects(self.arena)
+            if self.fmt.kind(o.address) == "object"
+        }
 
 
-@pytest.fixture(params=[(0, None, False), (16, None, True), (8, False, False)],
-                ids=["no-header", "header16-debug", "header8-not-interior"])
+@pytest.fixture(
+    params=[(0, None, False), (16, None, True), (8, False, False)],
+    ids=["no-header", "header16-debug", "header8-not-interior"],
+)
 def nm_heap(request: pytest.FixtureRequest) -> Iterator[NonMovingHeap]:
     header, interior, debug = request.param
     h = NonMovingHeap(header=header, interior=interior, debug=debug)
@@ -373,9 +410,13 @@ def test_weak_references_splat_only_the_dead(nm_heap: NonMovingHeap, kind: str) 
     reclaimed.  An exact AWL object E keeps its reference to K."""
     h, fmt = nm_heap, nm_heap.fmt
     pool, rank = {
-        "amc": (h.amc, None), "amcz": (h.amcz, None), "lo": (h.lo, None),
-        "ams": (h.ams, "exact"), "ams_ambig": (h.ams, "ambig"),
-        "awl": (h.awl, None), "awl_weak": (h.awl, "weak"),
+        "amc": (h.amc, None),
+        "amcz": (h.amcz, None),
+        "lo": (h.lo, None),
+        "ams": (h.ams, "exact"),
+        "ams_ambig": (h.ams, "ambig"),
+        "awl": (h.awl, None),
+        "awl_weak": (h.awl, "weak"),
     }[kind]
     nrefs = 0 if kind in ("amcz", "lo") else 1
     w = h.alloc(h.awl, 1, nrefs=3, rank="weak")

@@ -36,7 +36,10 @@ table[0] = obj
 def _run(body: str) -> subprocess.CompletedProcess[str]:
     script = textwrap.dedent(PRELUDE) + textwrap.dedent(body)
     return subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
         stdin=subprocess.DEVNULL,
     )
 

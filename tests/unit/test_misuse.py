@@ -267,7 +267,7 @@ def test_double_free_of_a_small_block_among_many(arena: gc_plugin.Arena, kind: s
     for block in blocks[::2]:
         pool.free(block)
     for block in blocks[::2][:5]:
-        raises_misuse(lambda: pool.free(block), "free")
+        raises_misuse(lambda block=block: pool.free(block), "free")
         assert pool.check() is True
     for block in blocks[1::2]:
         pool.free(block)
@@ -621,7 +621,9 @@ def test_destroy_arena_with_live_pools() -> None:
 # ---- the commit limit ----------------------------------------------------------------------
 
 
-def _fill_until_limit(alloc: Callable[[], gc_plugin.Block], arena: gc_plugin.Arena) -> list[gc_plugin.Block]:
+def _fill_until_limit(
+    alloc: Callable[[], gc_plugin.Block], arena: gc_plugin.Arena
+) -> list[gc_plugin.Block]:
     blocks: list[gc_plugin.Block] = []
     with pytest.raises(gc_plugin.CommitLimitError) as info:
         for _ in range(100_000):
@@ -751,12 +753,12 @@ def test_segfit_double_free(segfit: gc_plugin.SegfitPool, size: int) -> None:
     block = _tagged(segfit, size, 2)
     segfit.free_block(block)
     state = SegfitState(segfit)
-    raises_misuse(lambda: segfit.free_block(block), "free")
+    raises_misuse(lambda block=block: segfit.free_block(block), "free")
     if size <= segfit.SMALL_MAX:
         raises_misuse(lambda: segfit.free_block(block.address), "double free")
     state.assert_unchanged(segfit)
     if size > 0:
-        raises_misuse(lambda: segfit.free(block), "free")  # mps_free
+        raises_misuse(lambda block=block: segfit.free(block), "free")  # mps_free
         state.assert_unchanged(segfit)
     _segfit_usable(segfit, keep)
     segfit.free_block(keep)
@@ -786,8 +788,8 @@ def test_segfit_double_free_in_an_emptied_run(segfit: gc_plugin.SegfitPool) -> N
         segfit.free_block(block)
     state = SegfitState(segfit)
     for block in blocks[::37]:
-        raises_misuse(lambda: segfit.free_block(block), "free")
-        raises_misuse(lambda: segfit.free(block), "free")
+        raises_misuse(lambda block=block: segfit.free_block(block), "free")
+        raises_misuse(lambda block=block: segfit.free(block), "free")
     state.assert_unchanged(segfit)
     _segfit_usable(segfit, keep)
     segfit.free_block(keep)
@@ -801,9 +803,9 @@ def test_segfit_interior_pointer(segfit: gc_plugin.SegfitPool, size: int) -> Non
     for offset in sorted(o for o in {1, 8, 16, usable // 2, usable - 1} if 0 < o < usable):
         address = block.address + offset
         assert segfit.block_info(address) is None
-        raises_misuse(lambda: segfit.free_block(address), "not the start")
+        raises_misuse(lambda a=address: segfit.free_block(a), "not the start")
         if size > 0:
-            raises_misuse(lambda: segfit.free_address(address, size), "")
+            raises_misuse(lambda a=address: segfit.free_address(a, size), "")
     state.assert_unchanged(segfit)
     _segfit_usable(segfit, block)
     segfit.free_block(block)
@@ -825,7 +827,7 @@ def test_segfit_foreign_pointers(arena: gc_plugin.Arena, segfit: gc_plugin.Segfi
         state = SegfitState(segfit)
         for address in (outside, theirs.address, sibling.address, elsewhere.address):
             assert segfit.block_info(address) is None
-            raises_misuse(lambda: segfit.free_block(address), "not in this SEGFIT pool")
+            raises_misuse(lambda a=address: segfit.free_block(a), "not in this SEGFIT pool")
         raises_misuse(lambda: segfit.free_address(outside, 64), "foreign")
         raises_misuse(lambda: segfit.free(theirs), "another pool")
         raises_misuse(lambda: segfit.free(sibling), "another pool")
@@ -848,9 +850,14 @@ def test_segfit_foreign_pointers(arena: gc_plugin.Arena, segfit: gc_plugin.Segfi
 def test_segfit_wrong_size(segfit: gc_plugin.SegfitPool, size: int) -> None:
     block = _tagged(segfit, size, 10)
     state = SegfitState(segfit)
-    wrong = {size + 1, size - 1, segfit.usable_size(size), segfit.usable_size(size) + 16} - {0, size}
+    wrong = {size + 1, size - 1, segfit.usable_size(size), segfit.usable_size(size) + 16} - {
+        0,
+        size,
+    }
     for other in sorted(wrong):
-        raises_misuse(lambda: segfit.free_address(block.address, other), "does not match")
+        raises_misuse(
+            lambda other=other: segfit.free_address(block.address, other), "does not match"
+        )
     state.assert_unchanged(segfit)
     _segfit_usable(segfit, block)
     segfit.free(block)  # the exact size is right
@@ -893,8 +900,13 @@ def test_segfit_calls_on_a_destroyed_pool(arena: gc_plugin.Arena) -> None:
     block = pool.alloc_tagged(16, 1)
     pool.free_block(block)
     pool.destroy()
-    for call in (lambda: pool.alloc_tagged(16, 1), lambda: pool.free_block(block),
-                 pool.walk, pool.live, lambda: pool.block_info(block.address)):
+    for call in (
+        lambda: pool.alloc_tagged(16, 1),
+        lambda: pool.free_block(block),
+        pool.walk,
+        pool.live,
+        lambda: pool.block_info(block.address),
+    ):
         with pytest.raises(gc_plugin.InvalidArgumentError, match="destroyed"):
             call()
 
@@ -972,7 +984,9 @@ def test_allocation_larger_than_the_address_space(route: str, size: int) -> None
     try:
         done = subprocess.run(
             [sys.executable, "-c", _HUGE_ALLOC, route, str(size)],
-            capture_output=True, text=True, timeout=5,
+            capture_output=True,
+            text=True,
+            timeout=5,
         )
     except subprocess.TimeoutExpired:
         pytest.fail(f"{route} allocation of {size:#x} bytes did not return within 5 s")

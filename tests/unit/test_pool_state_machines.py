@@ -46,6 +46,7 @@ the machines found.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from typing import Any
@@ -238,14 +239,10 @@ class PoolMachine(RuleBasedStateMachine):
         """Best effort: leave nothing behind, whatever happened."""
         for obj in [self.cache, *self.aps, self.pool]:
             if obj is not None:
-                try:
+                with contextlib.suppress(gc_plugin.MPSError):
                     obj.destroy()
-                except gc_plugin.MPSError:
-                    pass
-        try:
+        with contextlib.suppress(gc_plugin.MPSError):
             self.arena.destroy()
-        except gc_plugin.MPSError:
-            pass
 
 
 # ---- MFS ----------------------------------------------------------------------
@@ -519,9 +516,7 @@ class CacheMachine(PoolMachine):
 
 def _classes(align: int, top: int) -> st.SearchStrategy[list[tuple[int, int, int]]]:
     """Up to 8 increasing class sizes (multiples of ``align``, at most ``top``)."""
-    multiples = st.lists(
-        st.integers(1, max(1, top // align)), min_size=1, max_size=8, unique=True
-    )
+    multiples = st.lists(st.integers(1, max(1, top // align)), min_size=1, max_size=8, unique=True)
     return multiples.flatmap(
         lambda ms: st.tuples(
             *[

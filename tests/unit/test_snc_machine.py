@@ -53,15 +53,15 @@ class Obj:
     ident: int
     addr: int
     size: int
-    target: int | None = None      # ident of what slot 0 refers to (AMC or SNC)
+    target: int | None = None  # ident of what slot 0 refers to (AMC or SNC)
 
 
 @dataclass
 class Level:
-    frame: Frame | None             # None: the base frame
+    frame: Frame | None  # None: the base frame
     objects: list[Obj] = field(default_factory=list)
-    start: int | None = None        # where its first object went
-    pushed_at: int = 0              # the allocation point's init at the push (0: no buffer)
+    start: int | None = None  # where its first object went
+    pushed_at: int = 0  # the allocation point's init at the push (0: no buffer)
 
 
 class SNCMachine(RuleBasedStateMachine):
@@ -74,11 +74,11 @@ class SNCMachine(RuleBasedStateMachine):
         self.amc = gc.amc_pool(self.arena, self.fmt)
         self.aps: list[SNCAllocationPoint] = [self.pool.allocation_point() for _ in range(2)]
         self.stacks: list[list[Level]] = [[Level(None)], [Level(None)]]
-        self.popped: list[tuple[int, Frame]] = []     # (ap index, frame) no longer valid
+        self.popped: list[tuple[int, Frame]] = []  # (ap index, frame) no longer valid
         # after a pop: (address, size) -- an object up to that size goes there next
         self.expect_at: list[tuple[int, int] | None] = [None, None]
         self.reused = 0
-        self.targets: dict[int, int] = {}              # AMC ident -> SNC ident holding it
+        self.targets: dict[int, int] = {}  # AMC ident -> SNC ident holding it
         self.next_ident = 1
 
     def teardown(self) -> None:
@@ -92,7 +92,9 @@ class SNCMachine(RuleBasedStateMachine):
         init = _calls.as_int(self.aps[ap]._live().init)
         self.stacks[ap].append(Level(self.aps[ap].push(), pushed_at=init))
 
-    @rule(ap=st.integers(0, 1), ndata=st.integers(2, 40), link=st.sampled_from(["none", "amc", "snc"]))
+    @rule(
+        ap=st.integers(0, 1), ndata=st.integers(2, 40), link=st.sampled_from(["none", "amc", "snc"])
+    )
     def alloc(self, ap: int, ndata: int, link: str) -> None:
         ident = self.next_ident
         self.next_ident += 1
@@ -105,7 +107,7 @@ class SNCMachine(RuleBasedStateMachine):
         if link == "amc":
             amc_ap = self.amc.allocation_point()
             target = self.fmt.alloc(amc_ap, 0, 2, self.next_ident)
-            amc_ap.destroy()            # its segment can be evacuated
+            amc_ap.destroy()  # its segment can be evacuated
             obj.target = self.next_ident
             self.targets[self.next_ident] = ident
             self.next_ident += 1
@@ -113,7 +115,8 @@ class SNCMachine(RuleBasedStateMachine):
         elif link == "snc":
             # only objects that outlive this one (same AP below it, or the base frames)
             older = [o for o in self.stacks[ap][-1].objects] + [
-                o for o in self.stacks[ap][0].objects]
+                o for o in self.stacks[ap][0].objects
+            ]
             if older:
                 other = older[len(older) // 2]
                 self.fmt.set_ref(addr, 0, other.addr)
@@ -151,7 +154,7 @@ class SNCMachine(RuleBasedStateMachine):
         for ap in (0, 1):
             for level in self.stacks[ap][1:]:
                 assert level.frame is not None
-                choices.append((1 - ap, level.frame))    # a frame of the other AP
+                choices.append((1 - ap, level.frame))  # a frame of the other AP
         if not choices:
             return
         ap, frame = data.draw(st.sampled_from(choices))
@@ -215,7 +218,8 @@ class SNCMachine(RuleBasedStateMachine):
         if expected is not None and size <= expected[1]:
             assert addr == expected[0], (
                 f"after a pop the next object went to {addr:#x}, not where the popped "
-                f"frame began ({expected[0]:#x})")
+                f"frame began ({expected[0]:#x})"
+            )
             self.reused += 1
 
     @invariant()
@@ -230,11 +234,11 @@ class SNCMachine(RuleBasedStateMachine):
         # limit 0 until its next reserve: its unused part is out of sight,
         # and the sizes give only a lower bound.
         handles = [ap._live() for ap in self.aps]
-        trapped = any(
-            _calls.as_int(h.limit) == 0 and _calls.as_int(h.init) != 0 for h in handles
-        )
+        trapped = any(_calls.as_int(h.limit) == 0 and _calls.as_int(h.init) != 0 for h in handles)
         unused = sum(
-            _calls.as_int(h.limit) - _calls.as_int(h.init) for h in handles if _calls.as_int(h.limit)
+            _calls.as_int(h.limit) - _calls.as_int(h.init)
+            for h in handles
+            if _calls.as_int(h.limit)
         )
         allocated = self.pool.total_size - self.pool.free_size
         committed = sum(o.size for o in live)
@@ -247,8 +251,12 @@ class SNCMachine(RuleBasedStateMachine):
 def test_snc_machine() -> None:
     run_state_machine_as_test(
         SNCMachine,
-        settings=settings(max_examples=EXAMPLES, stateful_step_count=80, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow]),
+        settings=settings(
+            max_examples=EXAMPLES,
+            stateful_step_count=80,
+            deadline=None,
+            suppress_health_check=[HealthCheck.too_slow],
+        ),
     )
 
 
@@ -264,14 +272,15 @@ def test_popped_space_is_reused() -> None:
     fmt.alloc(ap, 1, 2, 0)
     for round_ in range(5):
         frame = ap.push()
-        first = [fmt.alloc(ap, 1, 2 + (i % 7), i) for i in range(2000)]   # several segments
+        first = [fmt.alloc(ap, 1, 2 + (i % 7), i) for i in range(2000)]  # several segments
         total = pool.total_size
         frame.pop()
         frame = ap.push()
         again = [fmt.alloc(ap, 1, 2 + (i % 7), i) for i in range(2000)]
         # the objects that went into the frame's own segment, back to back
-        same = next(i for i in range(1, 2000)
-                    if first[i] != first[i - 1] + fmt.size(1, 2 + ((i - 1) % 7)))
+        same = next(
+            i for i in range(1, 2000) if first[i] != first[i - 1] + fmt.size(1, 2 + ((i - 1) % 7))
+        )
         assert same > 10
         assert again[:same] == first[:same], f"round {round_}: popped space not reused"
         assert pool.total_size == total, f"round {round_}: the pool grew after a pop"

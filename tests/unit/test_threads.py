@@ -47,8 +47,11 @@ def test_threads_share_pools(arena: gc_plugin.Arena, rng: random.Random) -> None
         # (how to free it, block, serial)
         live: list[tuple[Callable[[gc_plugin.Block], None], gc_plugin.Block, int]] = []
         try:
-            with mvff.allocation_point() as ap, mvt.allocation_point() as mvt_ap, \
-                    mvff.cache([(16, 20, 1), (64, 20, 1), (256, 10, 1)]) as cache:
+            with (
+                mvff.allocation_point() as ap,
+                mvt.allocation_point() as mvt_ap,
+                mvff.cache([(16, 20, 1), (64, 20, 1), (256, 10, 1)]) as cache,
+            ):
                 for serial in range(ROUNDS):
                     choice = local.randrange(4)
                     size = 8 * local.randint(1, 40)

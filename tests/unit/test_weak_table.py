@@ -45,7 +45,6 @@ from hypothesis.stateful import (
     RuleBasedStateMachine,
     initialize,
     invariant,
-    precondition,
     rule,
     run_state_machine_as_test,
 )
@@ -64,9 +63,9 @@ EXAMPLES = int(os.environ.get("GCP_TEST_EXAMPLES", "60"))
 
 @dataclass
 class Entry:
-    key: int          # ident of the key object
-    value: int        # ident of the value object
-    weak_keys: bool   # which table
+    key: int  # ident of the key object
+    value: int  # ident of the value object
+    weak_keys: bool  # which table
 
 
 class WeakTableMachine(RuleBasedStateMachine):
@@ -86,11 +85,11 @@ class WeakTableMachine(RuleBasedStateMachine):
         self.wk = WeakTable(self.awl, weak_keys=True, capacity=4)
         self.wv = WeakTable(self.awl, weak_keys=False, capacity=4)
         self.next_ident = 1
-        self.slot_of: dict[int, int] = {}          # ident -> root slot holding it
-        self.entries: dict[int, Entry] = {}        # key ident -> entry (both tables)
-        self.registered: set[int] = set()          # key idents registered, no message yet
+        self.slot_of: dict[int, int] = {}  # ident -> root slot holding it
+        self.entries: dict[int, Entry] = {}  # key ident -> entry (both tables)
+        self.registered: set[int] = set()  # key idents registered, no message yet
         self.pending: dict[int, Message | None] = {}  # finalized key idents -> taken message
-        self.splats = {True: 0, False: 0}          # deletions the model expects
+        self.splats = {True: 0, False: 0}  # deletions the model expects
 
     def teardown(self) -> None:
         for message in self.pending.values():
@@ -179,9 +178,14 @@ class WeakTableMachine(RuleBasedStateMachine):
 
     @rule(data=st.data(), drop=st.booleans())
     def register(self, data: st.DataObject, drop: bool) -> None:
-        keys = [k for k, e in self.entries.items()
-                if e.weak_keys and k in self.slot_of and k not in self.registered
-                and k not in self.pending]
+        keys = [
+            k
+            for k, e in self.entries.items()
+            if e.weak_keys
+            and k in self.slot_of
+            and k not in self.registered
+            and k not in self.pending
+        ]
         if not keys:
             return
         key = data.draw(st.sampled_from(sorted(keys)))
@@ -208,8 +212,7 @@ class WeakTableMachine(RuleBasedStateMachine):
             self.detach()
         # what the model expects this collection to do
         finalized = {k for k in self.registered if k not in self.slot_of}
-        dying = [e for e in self.entries.values()
-                 if not self._kept(e) and not (e.key in finalized)]
+        dying = [e for e in self.entries.values() if not self._kept(e) and e.key not in finalized]
         gc.collect(self.arena)
         for entry in dying:
             self.splats[entry.weak_keys] += 1
@@ -218,7 +221,9 @@ class WeakTableMachine(RuleBasedStateMachine):
         got = set()
         while (message := get_message(self.arena, MessageType.FINALIZATION)) is not None:
             ident = self.fmt.ident(message.finalization_ref())
-            assert ident in finalized, f"finalization message for {ident}, not a dead registered key"
+            assert ident in finalized, (
+                f"finalization message for {ident}, not a dead registered key"
+            )
             assert ident not in got, f"two messages for {ident}"
             got.add(ident)
             self.pending[ident] = message
@@ -239,9 +244,11 @@ class WeakTableMachine(RuleBasedStateMachine):
             expect = {k: e for k, e in self.entries.items() if e.weak_keys == weak_keys}
             assert len(table) == len(expect), (
                 f"{'weak-key' if weak_keys else 'weak-value'} table has {len(table)} entries, "
-                f"model {len(expect)}")
+                f"model {len(expect)}"
+            )
             assert table.splatted == self.splats[weak_keys], (
-                f"table counted {table.splatted} deletions, model {self.splats[weak_keys]}")
+                f"table counted {table.splatted} deletions, model {self.splats[weak_keys]}"
+            )
             seen = {}
             for key_addr, value_addr in table.items():
                 seen[self.fmt.ident(key_addr)] = self.fmt.ident(value_addr)
@@ -266,7 +273,9 @@ def test_weak_table_machine() -> None:
     run_state_machine_as_test(
         WeakTableMachine,
         settings=settings(
-            max_examples=EXAMPLES, stateful_step_count=60, deadline=None,
+            max_examples=EXAMPLES,
+            stateful_step_count=60,
+            deadline=None,
             suppress_health_check=[HealthCheck.too_slow],
         ),
     )
@@ -290,7 +299,7 @@ def test_moved_keys_rehash() -> None:
         table.put(key, fmt.alloc(ap, 0, 2, 1000 + i))
         roots[i] = key
     before = [roots[i] for i in range(40)]
-    ap.destroy()                   # its segment is no longer buffered: objects may move
+    ap.destroy()  # its segment is no longer buffered: objects may move
     gc.collect(arena)
     moved = sum(roots[i] != before[i] for i in range(40))
     assert moved > 0, "nothing moved: the test cannot see rehashing"
