@@ -77,12 +77,13 @@ static mps_arena_t make_arena(double spare)
 {
   mps_arena_t arena;
   mps_res_t res;
-  MPS_ARGS_BEGIN(args) {
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_ARENA_SIZE, ARENA_SIZE);
-    if (spare >= 0)
-      MPS_ARGS_ADD(args, MPS_KEY_SPARE, spare);
+    if (spare >= 0) MPS_ARGS_ADD(args, MPS_KEY_SPARE, spare);
     res = mps_arena_create_k(&arena, mps_arena_class_vm(), args);
-  } MPS_ARGS_END(args);
+  }
+  MPS_ARGS_END(args);
   if (res != MPS_RES_OK) die("mps_arena_create_k", res);
   return arena;
 }
@@ -99,10 +100,12 @@ static mps_pool_t make_mfs(mps_arena_t arena, size_t unit)
 {
   mps_pool_t pool;
   mps_res_t res;
-  MPS_ARGS_BEGIN(args) {
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_MFS_UNIT_SIZE, unit);
     res = mps_pool_create_k(&pool, arena, mps_class_mfs(), args);
-  } MPS_ARGS_END(args);
+  }
+  MPS_ARGS_END(args);
   if (res != MPS_RES_OK) die("mps_pool_create_k(mfs)", res);
   return pool;
 }
@@ -154,8 +157,10 @@ static int churn(const char *impl, long ops, long live, size_t cached)
     size_t size = fixed ? 64 : rnd_range(16, 256);
     void *p;
     if (pool) {
-      if (sac) { MPS_SAC_ALLOC_FAST(res, p, sac, size, 0); }
-      else res = mps_alloc(&p, pool, size);
+      if (sac) {
+        MPS_SAC_ALLOC_FAST(res, p, sac, size, 0);
+      } else
+        res = mps_alloc(&p, pool, size);
       if (res != MPS_RES_OK) die("initial alloc", res);
     } else {
       p = malloc(size);
@@ -168,20 +173,21 @@ static int churn(const char *impl, long ops, long live, size_t cached)
 
   /* The timed loops: one per impl so that no dispatch is timed. */
 #define CHURN_LOOP(SIZE_EXPR, FREE_STMT, ALLOC_STMT) \
-  t0 = now_ns(); \
-  for (i = 0; i < ops; ++i) { \
-    size_t s_ = slot[i]; \
-    void *p; \
-    size_t size = (SIZE_EXPR); \
-    void *old = blk[s_]; \
-    size_t oldsize = bsz[s_]; \
-    (void)oldsize; (void)old; \
-    FREE_STMT; \
-    ALLOC_STMT; \
-    *(size_t *)p = (size_t)i; \
-    blk[s_] = p; \
-    bsz[s_] = (uint16_t)size; \
-  } \
+  t0 = now_ns();                                     \
+  for (i = 0; i < ops; ++i) {                        \
+    size_t s_ = slot[i];                             \
+    void *p;                                         \
+    size_t size = (SIZE_EXPR);                       \
+    void *old = blk[s_];                             \
+    size_t oldsize = bsz[s_];                        \
+    (void)oldsize;                                   \
+    (void)old;                                       \
+    FREE_STMT;                                       \
+    ALLOC_STMT;                                      \
+    *(size_t *)p = (size_t)i;                        \
+    blk[s_] = p;                                     \
+    bsz[s_] = (uint16_t)size;                        \
+  }                                                  \
   t1 = now_ns();
 
   if (!strcmp(impl, "none")) {
@@ -192,17 +198,18 @@ static int churn(const char *impl, long ops, long live, size_t cached)
   } else if (!strcmp(impl, "malloc64")) {
     CHURN_LOOP(64u, free(old), p = malloc(size); if (!p) die("malloc", 0))
   } else if (!strcmp(impl, "mvff")) {
-    CHURN_LOOP(16u + szx[i], mps_free(pool, old, oldsize),
-               res = mps_alloc(&p, pool, size); if (res != MPS_RES_OK) die("mps_alloc", res))
+    CHURN_LOOP(16u + szx[i], mps_free(pool, old, oldsize), res = mps_alloc(&p, pool, size);
+               if (res != MPS_RES_OK) die("mps_alloc", res))
   } else if (!strcmp(impl, "mfs")) {
-    CHURN_LOOP(64u, mps_free(pool, old, 64),
-               res = mps_alloc(&p, pool, 64); if (res != MPS_RES_OK) die("mps_alloc", res))
+    CHURN_LOOP(64u, mps_free(pool, old, 64), res = mps_alloc(&p, pool, 64);
+               if (res != MPS_RES_OK) die("mps_alloc", res))
   } else if (!strcmp(impl, "sac")) {
     CHURN_LOOP(16u + szx[i], MPS_SAC_FREE_FAST(sac, old, oldsize),
-               MPS_SAC_ALLOC_FAST(res, p, sac, size, 0); if (res != MPS_RES_OK) die("sac alloc", res))
+               MPS_SAC_ALLOC_FAST(res, p, sac, size, 0);
+               if (res != MPS_RES_OK) die("sac alloc", res))
   } else if (!strcmp(impl, "sac64")) {
-    CHURN_LOOP(64u, MPS_SAC_FREE_FAST(sac, old, oldsize),
-               MPS_SAC_ALLOC_FAST(res, p, sac, size, 0); if (res != MPS_RES_OK) die("sac alloc", res))
+    CHURN_LOOP(64u, MPS_SAC_FREE_FAST(sac, old, oldsize), MPS_SAC_ALLOC_FAST(res, p, sac, size, 0);
+               if (res != MPS_RES_OK) die("sac alloc", res))
   } else {
     fprintf(stderr, "unknown churn impl %s\n", impl);
     return 1;
@@ -218,14 +225,20 @@ static int churn(const char *impl, long ops, long live, size_t cached)
 
   /* Teardown (untimed). */
   for (i = 0; i < live; ++i) {
-    if (sac) MPS_SAC_FREE_FAST(sac, blk[i], bsz[i]);
-    else if (pool) mps_free(pool, blk[i], bsz[i]);
-    else free(blk[i]);
+    if (sac)
+      MPS_SAC_FREE_FAST(sac, blk[i], bsz[i]);
+    else if (pool)
+      mps_free(pool, blk[i], bsz[i]);
+    else
+      free(blk[i]);
   }
   if (sac) mps_sac_destroy(sac);
   if (pool) mps_pool_destroy(pool);
   if (arena) mps_arena_destroy(arena);
-  free(slot); free(szx); free(blk); free(bsz);
+  free(slot);
+  free(szx);
+  free(blk);
+  free(bsz);
   return 0;
 }
 
@@ -270,7 +283,7 @@ static int ap_bench(const char *impl, long allocs, long round)
     if (!buf) die("malloc", 0);
     memset(buf, 0, cap);
     for (r = 0; r <= rounds; ++r) {
-      char *volatile vbuf = buf;   /* hide the buffer from the optimiser */
+      char *volatile vbuf = buf; /* hide the buffer from the optimiser */
       char *cur = vbuf, *limit = vbuf + cap;
       t0 = now_ns();
       for (j = 0; j < round; ++j) {
@@ -304,8 +317,8 @@ static int ap_bench(const char *impl, long allocs, long round)
     fprintf(stderr, "unknown ap impl %s\n", impl);
     return 1;
   }
-  printf("test=ap impl=%s allocs=%ld round=%ld ns_per_alloc=%.3f", impl,
-         rounds * round, round, total / (double)(rounds * round));
+  printf("test=ap impl=%s allocs=%ld round=%ld ns_per_alloc=%.3f", impl, rounds * round, round,
+         total / (double)(rounds * round));
   if (arena_c) printf(" arena_committed=%zu", arena_c);
   if (sink == 1) printf(" sink");
   printf("\n");
@@ -368,16 +381,16 @@ static int frag(const char *impl, long n)
     pool = make_mvff(arena);
   }
 
-#define FRAG_ALLOC(P, SIZE) \
-  do { \
-    if (mvff) { \
+#define FRAG_ALLOC(P, SIZE)                           \
+  do {                                                \
+    if (mvff) {                                       \
       mps_res_t res_ = mps_alloc(&(P), pool, (SIZE)); \
       if (res_ != MPS_RES_OK) die("mps_alloc", res_); \
-    } else { \
-      (P) = malloc(SIZE); \
-      if (!(P)) die("malloc", 0); \
-    } \
-    *(size_t *)(P) = (SIZE); \
+    } else {                                          \
+      (P) = malloc(SIZE);                             \
+      if (!(P)) die("malloc", 0);                     \
+    }                                                 \
+    *(size_t *)(P) = (SIZE);                          \
   } while (0)
 
   /* Phase 1: n blocks of 16..128 B. */
@@ -386,7 +399,9 @@ static int frag(const char *impl, long n)
     size_t size = rnd_range(16, 128);
     void *p;
     FRAG_ALLOC(p, size);
-    blk[count] = p; bsz[count] = (uint32_t)size; ++count;
+    blk[count] = p;
+    bsz[count] = (uint32_t)size;
+    ++count;
     live += size;
   }
   t_alloc1 = now_ns() - t0;
@@ -394,17 +409,23 @@ static int frag(const char *impl, long n)
   if (mvff) {
     ctl1 = gcp_arena_control_committed(arena);
     held1 = gcp_arena_pools_committed(arena) + ctl1;
+  } else {
+    held1 = glibc_held();
+    extra1 = rss_bytes() - rss0;
   }
-  else { held1 = glibc_held(); extra1 = rss_bytes() - rss0; }
 
   /* Phase 2: free a random 90 % in random order (Fisher-Yates prefix). */
   t0 = now_ns();
   for (k = 0; k < n * 9 / 10; ++k) {
     long j = k + (long)(rnd() % (uint64_t)(n - k)), idx;
-    long tmp = perm[k]; perm[k] = perm[j]; perm[j] = tmp;
+    long tmp = perm[k];
+    perm[k] = perm[j];
+    perm[j] = tmp;
     idx = perm[k];
-    if (mvff) mps_free(pool, blk[idx], bsz[idx]);
-    else free(blk[idx]);
+    if (mvff)
+      mps_free(pool, blk[idx], bsz[idx]);
+    else
+      free(blk[idx]);
     live -= bsz[idx];
     blk[idx] = NULL;
   }
@@ -418,7 +439,9 @@ static int frag(const char *impl, long n)
     void *p;
     if (count == cap) die("frag capacity", 0);
     FRAG_ALLOC(p, size);
-    blk[count] = p; bsz[count] = (uint32_t)size; ++count;
+    blk[count] = p;
+    bsz[count] = (uint32_t)size;
+    ++count;
     live += size;
   }
   t_alloc3 = now_ns() - t0;
@@ -433,9 +456,9 @@ static int frag(const char *impl, long n)
            " spare_committed=%zu pool_total=%zu pool_free=%zu"
            " control_after_phase1=%zu control_after_phase2=%zu"
            " ratio=%.4f ratio_arena_committed=%.4f",
-           pc, cc, ac, mps_arena_spare_committed(arena),
-           mps_pool_total_size(pool), mps_pool_free_size(pool), ctl1, ctl2,
-           (double)held / (double)live, (double)ac / (double)live);
+           pc, cc, ac, mps_arena_spare_committed(arena), mps_pool_total_size(pool),
+           mps_pool_free_size(pool), ctl1, ctl2, (double)held / (double)live,
+           (double)ac / (double)live);
   } else {
     struct mallinfo2 mi = mallinfo2();
     size_t rss = rss_bytes() - rss0;
@@ -447,9 +470,8 @@ static int frag(const char *impl, long n)
            (double)extra1 / (double)target);
   }
   printf(" phase1_ratio=%.4f blocks_phase3=%ld ns_alloc1=%.1f ns_free=%.1f ns_alloc3=%.1f\n",
-         (double)held1 / (double)target, count - n,
-         t_alloc1 / (double)n, t_free / (double)(n * 9 / 10),
-         t_alloc3 / (double)(count - n));
+         (double)held1 / (double)target, count - n, t_alloc1 / (double)n,
+         t_free / (double)(n * 9 / 10), t_alloc3 / (double)(count - n));
 
   if (mvff) {
     for (i = 0; i < count; ++i)
@@ -469,20 +491,20 @@ int main(int argc, char **argv)
 {
   if (argc < 3) {
     fprintf(stderr,
-            "usage: %s churn <none|sac|mvff|mfs|malloc|malloc64|sac64> [ops] [live] [sac_cached_count]\n"
+            "usage: %s churn <none|sac|mvff|mfs|malloc|malloc64|sac64> [ops] [live] "
+            "[sac_cached_count]\n"
             "       %s ap <apcommit|bump|malloc> [allocs] [round]\n"
-            "       %s frag <mvff|malloc> [blocks]\n", argv[0], argv[0], argv[0]);
+            "       %s frag <mvff|malloc> [blocks]\n",
+            argv[0], argv[0], argv[0]);
     return 1;
   }
   if (!strcmp(argv[1], "churn"))
-    return churn(argv[2], argc > 3 ? atol(argv[3]) : 10000000L,
-                 argc > 4 ? atol(argv[4]) : 10000L,
+    return churn(argv[2], argc > 3 ? atol(argv[3]) : 10000000L, argc > 4 ? atol(argv[4]) : 10000L,
                  argc > 5 ? (size_t)atol(argv[5]) : 64);
   if (!strcmp(argv[1], "ap"))
     return ap_bench(argv[2], argc > 3 ? atol(argv[3]) : 100000000L,
                     argc > 4 ? atol(argv[4]) : 1L << 20);
-  if (!strcmp(argv[1], "frag"))
-    return frag(argv[2], argc > 3 ? atol(argv[3]) : 1000000L);
+  if (!strcmp(argv[1], "frag")) return frag(argv[2], argc > 3 ? atol(argv[3]) : 1000000L);
   fprintf(stderr, "unknown test %s\n", argv[1]);
   return 1;
 }

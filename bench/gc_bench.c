@@ -54,7 +54,7 @@
 #include "mpscawl.h"
 
 #ifdef WITH_BOEHM
-#define GC_THREADS              /* declares GC_get_parallel; no thread is created */
+#define GC_THREADS /* declares GC_get_parallel; no thread is created */
 #include <gc.h>
 #endif
 
@@ -62,7 +62,7 @@
 #error "gc_bench.c assumes 64-bit words"
 #endif
 
-#define NOINLINE __attribute__((noinline))
+#define NOINLINE   __attribute__((noinline))
 #define ARENA_SIZE ((size_t)2 << 30)
 
 typedef mps_word_t word;
@@ -116,39 +116,38 @@ static __attribute__((unused)) int cmp_double(const void *a, const void *b)
 /* ------------------------------------------------------------------ */
 /* The object format                                                   */
 
-#define TAG_MASK ((word)3)
-#define TAG_OBJ ((word)1)
-#define TAG_FWD ((word)2)
-#define TAG_PAD ((word)3)
-#define HDR_MAGIC ((word)0x2c)          /* bits 2-7 */
-#define HDR(tag, size, nrefs) \
-  (((word)(size) << 32) | ((word)(nrefs) << 8) | HDR_MAGIC | (tag))
-#define HDR_TAG(h) ((h) & TAG_MASK)
-#define HDR_SIZE(h) ((size_t)((h) >> 32))
-#define HDR_NREFS(h) ((size_t)(((h) >> 8) & 0xffffff))
-#define HDR_MAGIC_OK(h) (((h) & 0xfc) == HDR_MAGIC)
+#define TAG_MASK              ((word)3)
+#define TAG_OBJ               ((word)1)
+#define TAG_FWD               ((word)2)
+#define TAG_PAD               ((word)3)
+#define HDR_MAGIC             ((word)0x2c) /* bits 2-7 */
+#define HDR(tag, size, nrefs) (((word)(size) << 32) | ((word)(nrefs) << 8) | HDR_MAGIC | (tag))
+#define HDR_TAG(h)            ((h)&TAG_MASK)
+#define HDR_SIZE(h)           ((size_t)((h) >> 32))
+#define HDR_NREFS(h)          ((size_t)(((h) >> 8) & 0xffffff))
+#define HDR_MAGIC_OK(h)       (((h)&0xfc) == HDR_MAGIC)
 
 /* The 32-byte object of the allocation benchmark. */
 typedef struct obj_s {
-  word hdr;                     /* HDR(TAG_OBJ, 32, 1) */
-  void *ref;                    /* the shared descriptor object */
-  word index;                   /* allocation number */
-  word check;                   /* index * CHECK_MUL */
+  word hdr;   /* HDR(TAG_OBJ, 32, 1) */
+  void *ref;  /* the shared descriptor object */
+  word index; /* allocation number */
+  word check; /* index * CHECK_MUL */
 } obj_s;
-#define OBJ_HDR HDR(TAG_OBJ, sizeof(obj_s), 1)
+#define OBJ_HDR   HDR(TAG_OBJ, sizeof(obj_s), 1)
 #define CHECK_MUL 0x9e3779b97f4a7c15ULL
 
 /* A tree node: 32 bytes in every variant. */
 typedef struct node_s {
-  word hdr;                     /* HDR(TAG_OBJ, 32, 2) */
+  word hdr; /* HDR(TAG_OBJ, 32, 2) */
   struct node_s *left, *right;
-  word height;                  /* 0 for a leaf */
+  word height; /* 0 for a leaf */
 } node_s;
 #define NODE_HDR HDR(TAG_OBJ, sizeof(node_s), 2)
 
 /* The long-lived array of doubles (no references). */
 typedef struct darray_s {
-  word hdr;                     /* HDR(TAG_OBJ, 8 + 8 * n, 0) */
+  word hdr; /* HDR(TAG_OBJ, 8 + 8 * n, 0) */
   double a[];
 } darray_s;
 
@@ -165,7 +164,8 @@ typedef struct gnode_s {
 
 static mps_res_t fmt_scan(mps_ss_t ss, mps_addr_t base, mps_addr_t limit)
 {
-  MPS_SCAN_BEGIN(ss) {
+  MPS_SCAN_BEGIN(ss)
+  {
     word *p = base;
     while (p < (word *)limit) {
       word h = p[0];
@@ -175,22 +175,19 @@ static mps_res_t fmt_scan(mps_ss_t ss, mps_addr_t base, mps_addr_t limit)
           mps_addr_t ref = (mps_addr_t)p[k];
           if (MPS_FIX1(ss, ref)) {
             mps_res_t res = MPS_FIX2(ss, &ref);
-            if (res != MPS_RES_OK)
-              return res;
+            if (res != MPS_RES_OK) return res;
             p[k] = (word)ref;
           }
         }
       }
       p = (word *)((char *)p + HDR_SIZE(h));
     }
-  } MPS_SCAN_END(ss);
+  }
+  MPS_SCAN_END(ss);
   return MPS_RES_OK;
 }
 
-static mps_addr_t fmt_skip(mps_addr_t addr)
-{
-  return (char *)addr + HDR_SIZE(*(word *)addr);
-}
+static mps_addr_t fmt_skip(mps_addr_t addr) { return (char *)addr + HDR_SIZE(*(word *)addr); }
 
 static void fmt_fwd(mps_addr_t old, mps_addr_t new_addr)
 {
@@ -205,15 +202,12 @@ static mps_addr_t fmt_isfwd(mps_addr_t addr)
   return HDR_TAG(p[0]) == TAG_FWD ? (mps_addr_t)p[1] : NULL;
 }
 
-static void fmt_pad(mps_addr_t addr, size_t size)
-{
-  *(word *)addr = HDR(TAG_PAD, size, 0);
-}
+static void fmt_pad(mps_addr_t addr, size_t size) { *(word *)addr = HDR(TAG_PAD, size, 0); }
 
 /* ------------------------------------------------------------------ */
 /* Arena, format, chain, pool, allocation point, thread and its root   */
 
-static void *stack_cold;        /* set by main() */
+static void *stack_cold; /* set by main() */
 
 /* Counting collections.  mps_collections() counts only the collections
  * that moved something, so the benchmarks count GC messages
@@ -224,10 +218,10 @@ static void *stack_cold;        /* set by main() */
  * buffer fill.  The collector keeps one GC message pending at a time, so
  * two collections in one fill would count as one. */
 static mps_arena_t msg_arena;
-static long gc_messages;        /* collections finished */
-static double gc_condemned, gc_live;    /* bytes, summed over them */
-static double gc_last_live;     /* bytes preserved by the last one */
-static long fills;              /* calls of the reserve slow path */
+static long gc_messages;             /* collections finished */
+static double gc_condemned, gc_live; /* bytes, summed over them */
+static double gc_last_live;          /* bytes preserved by the last one */
+static long fills;                   /* calls of the reserve slow path */
 
 static void drain_messages(void)
 {
@@ -253,7 +247,7 @@ static NOINLINE mps_res_t counting_fill(mps_addr_t *p_o, mps_ap_t ap, size_t siz
 typedef struct gc_s {
   mps_arena_t arena;
   mps_fmt_t fmt;
-  mps_chain_t chain;            /* NULL: the arena's default chain */
+  mps_chain_t chain; /* NULL: the arena's default chain */
   mps_pool_t pool;
   mps_ap_t ap;
   mps_thr_t thr;
@@ -273,13 +267,16 @@ static void gc_open(gc_s *gc, size_t nursery_kb, void **table, size_t count)
   int ams = gc_pool_class == mps_class_ams;
   mps_res_t res;
   memset(gc, 0, sizeof *gc);
-  MPS_ARGS_BEGIN(args) {
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_ARENA_SIZE, ARENA_SIZE);
     res = mps_arena_create_k(&gc->arena, mps_arena_class_vm(), args);
-  } MPS_ARGS_END(args);
+  }
+  MPS_ARGS_END(args);
   if (res != MPS_RES_OK) die("mps_arena_create_k", res);
 
-  MPS_ARGS_BEGIN(args) {
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_FMT_ALIGN, (mps_align_t)sizeof(word));
     MPS_ARGS_ADD(args, MPS_KEY_FMT_SCAN, fmt_scan);
     MPS_ARGS_ADD(args, MPS_KEY_FMT_SKIP, fmt_skip);
@@ -287,7 +284,8 @@ static void gc_open(gc_s *gc, size_t nursery_kb, void **table, size_t count)
     MPS_ARGS_ADD(args, MPS_KEY_FMT_ISFWD, fmt_isfwd);
     MPS_ARGS_ADD(args, MPS_KEY_FMT_PAD, fmt_pad);
     res = mps_fmt_create_k(&gc->fmt, gc->arena, args);
-  } MPS_ARGS_END(args);
+  }
+  MPS_ARGS_END(args);
   if (res != MPS_RES_OK) die("mps_fmt_create_k", res);
 
   if (nursery_kb > 0) {
@@ -296,20 +294,19 @@ static void gc_open(gc_s *gc, size_t nursery_kb, void **table, size_t count)
     gens[0].mps_mortality = 0.9;
     gens[1].mps_capacity = 4 * nursery_kb;
     gens[1].mps_mortality = 0.5;
-    if (ams)
-      gens[0].mps_mortality = 0.5;
+    if (ams) gens[0].mps_mortality = 0.5;
     res = mps_chain_create(&gc->chain, gc->arena, ams ? 1 : 2, gens);
     if (res != MPS_RES_OK) die("mps_chain_create", res);
   }
 
-  MPS_ARGS_BEGIN(args) {
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_FORMAT, gc->fmt);
-    if (gc->chain)
-      MPS_ARGS_ADD(args, MPS_KEY_CHAIN, gc->chain);
-    if (gc->chain && ams)
-      MPS_ARGS_ADD(args, MPS_KEY_GEN, 0);
+    if (gc->chain) MPS_ARGS_ADD(args, MPS_KEY_CHAIN, gc->chain);
+    if (gc->chain && ams) MPS_ARGS_ADD(args, MPS_KEY_GEN, 0);
     res = mps_pool_create_k(&gc->pool, gc->arena, gc_pool_class(), args);
-  } MPS_ARGS_END(args);
+  }
+  MPS_ARGS_END(args);
   if (res != MPS_RES_OK) die(ams ? "mps_pool_create_k(ams)" : "mps_pool_create_k(amc)", res);
 
   msg_arena = gc->arena;
@@ -327,11 +324,11 @@ static void gc_open(gc_s *gc, size_t nursery_kb, void **table, size_t count)
 
   /* The table must hold only null or valid references from now on. */
   memset(table, 0, count * sizeof *table);
-  res = mps_root_create_area(&gc->table_root, gc->arena, mps_rank_exact(), 0,
-                             table, table + count, mps_scan_area, NULL);
+  res = mps_root_create_area(&gc->table_root, gc->arena, mps_rank_exact(), 0, table, table + count,
+                             mps_scan_area, NULL);
   if (res != MPS_RES_OK) die("mps_root_create_area", res);
 
-  mps_arena_release(gc->arena);   /* unclamped: the chain triggers collections */
+  mps_arena_release(gc->arena); /* unclamped: the chain triggers collections */
 }
 
 static void gc_close(gc_s *gc)
@@ -342,8 +339,7 @@ static void gc_close(gc_s *gc)
   mps_thread_dereg(gc->thr);
   mps_ap_destroy(gc->ap);
   mps_pool_destroy(gc->pool);
-  if (gc->chain)
-    mps_chain_destroy(gc->chain);
+  if (gc->chain) mps_chain_destroy(gc->chain);
   mps_fmt_destroy(gc->fmt);
   mps_arena_destroy(gc->arena);
 }
@@ -353,16 +349,15 @@ static void gc_close(gc_s *gc)
 /* ------------------------------------------------------------------ */
 /* 1. Allocation rate                                                  */
 
-#define RING 1024               /* live window; a power of two */
+#define RING 1024 /* live window; a power of two */
 enum { R_DESC = RING, R_COUNT };
-static void *ring[R_COUNT];     /* ring[0..RING-1] and the descriptor */
+static void *ring[R_COUNT]; /* ring[0..RING-1] and the descriptor */
 
 static void check_obj(const obj_s *o, word i, const void *desc)
 {
   if (o == NULL || o->hdr != OBJ_HDR || o->ref != desc || o->index != i ||
       o->check != i * CHECK_MUL)
-    verify_failed("object %llu of the ring is damaged (header %#llx)",
-                  (unsigned long long)i,
+    verify_failed("object %llu of the ring is damaged (header %#llx)", (unsigned long long)i,
                   o ? (unsigned long long)o->hdr : 0ull);
 }
 
@@ -373,19 +368,17 @@ static void check_ring(word n)
   word i;
   if (d == NULL || d->hdr != OBJ_HDR || d->ref != NULL || d->index != ~(word)0)
     verify_failed("the descriptor object is damaged (%#llx, %#llx)",
-                  d ? (unsigned long long)d->hdr : 0ull,
-                  d ? (unsigned long long)d->index : 0ull);
-  for (i = n >= RING ? n - RING : 0; i < n; ++i)
-    check_obj(ring[i & (RING - 1)], i, d);
+                  d ? (unsigned long long)d->hdr : 0ull, d ? (unsigned long long)d->index : 0ull);
+  for (i = n >= RING ? n - RING : 0; i < n; ++i) check_obj(ring[i & (RING - 1)], i, d);
 }
 
-static void alloc_report(const char *impl, word n, double dt, double dcpu,
-                         size_t nursery_kb, const char *extra)
+static void alloc_report(const char *impl, word n, double dt, double dcpu, size_t nursery_kb,
+                         const char *extra)
 {
   printf("bench=alloc impl=%s allocs=%lu nursery_kb=%lu ns_per_obj=%.3f "
          "seconds=%.4f cpu_seconds=%.4f%s verified=1\n",
-         impl, (unsigned long)n, (unsigned long)nursery_kb, dt / (double)n,
-         dt / 1e9, dcpu / 1e9, extra);
+         impl, (unsigned long)n, (unsigned long)nursery_kb, dt / (double)n, dt / 1e9, dcpu / 1e9,
+         extra);
 }
 
 static NOINLINE int alloc_malloc(word n)
@@ -394,10 +387,14 @@ static NOINLINE int alloc_malloc(word n)
   double t0, t1, c0, c1;
   word i;
   if (!d) die("malloc", 0);
-  d->hdr = OBJ_HDR; d->ref = NULL; d->index = ~(word)0; d->check = ~(word)0 * CHECK_MUL;
+  d->hdr = OBJ_HDR;
+  d->ref = NULL;
+  d->index = ~(word)0;
+  d->check = ~(word)0 * CHECK_MUL;
   memset(ring, 0, sizeof ring);
   ring[R_DESC] = d;
-  t0 = now_ns(); c0 = cpu_ns();
+  t0 = now_ns();
+  c0 = cpu_ns();
   for (i = 0; i < n; ++i) {
     obj_s *o;
     free(ring[i & (RING - 1)]);
@@ -409,7 +406,8 @@ static NOINLINE int alloc_malloc(word n)
     o->check = i * CHECK_MUL;
     ring[i & (RING - 1)] = o;
   }
-  t1 = now_ns(); c1 = cpu_ns();
+  t1 = now_ns();
+  c1 = cpu_ns();
   check_ring(n);
   for (i = 0; i < RING; ++i) free(ring[i]);
   free(d);
@@ -433,7 +431,7 @@ static NOINLINE int alloc_amc(const char *impl, word n, size_t nursery_kb)
   gc_open(&gc, nursery_kb, ring, R_COUNT);
   ap = gc.ap;
 
-  do {                                  /* the descriptor */
+  do { /* the descriptor */
     MPS_RESERVE_BLOCK(res, p, ap, sizeof(obj_s));
     if (res != MPS_RES_OK) die("mps_reserve", res);
     ((obj_s *)p)->hdr = OBJ_HDR;
@@ -447,7 +445,8 @@ static NOINLINE int alloc_amc(const char *impl, word n, size_t nursery_kb)
   coll0 = seen = gc_messages;
   fills0 = fills;
   moved0 = mps_collections(gc.arena);
-  t0 = now_ns(); c0 = cpu_ns();
+  t0 = now_ns();
+  c0 = cpu_ns();
   for (i = 0; i < n; ++i) {
     for (;;) {
       MPS_RESERVE_BLOCK(res, p, ap, sizeof(obj_s));
@@ -456,8 +455,7 @@ static NOINLINE int alloc_amc(const char *impl, word n, size_t nursery_kb)
       ((obj_s *)p)->ref = ring[R_DESC];
       ((obj_s *)p)->index = i;
       ((obj_s *)p)->check = i * CHECK_MUL;
-      if (mps_commit(ap, p, sizeof(obj_s)))
-        break;
+      if (mps_commit(ap, p, sizeof(obj_s))) break;
       ++retries;
     }
     ring[i & (RING - 1)] = p;
@@ -469,14 +467,15 @@ static NOINLINE int alloc_amc(const char *impl, word n, size_t nursery_kb)
       ++checks;
     }
   }
-  t1 = now_ns(); c1 = cpu_ns();
+  t1 = now_ns();
+  c1 = cpu_ns();
   check_ring(n);
   snprintf(extra, sizeof extra,
            " collections=%ld moving_collections=%ld fills=%ld ring_checks=%ld "
            "commit_retries=%ld condemned_mb=%.1f survived_mb=%.3f committed_mb=%.1f",
-           gc_messages - coll0, (long)(mps_collections(gc.arena) - moved0),
-           fills - fills0, checks + 1, retries, gc_condemned / 1048576.0,
-           gc_live / 1048576.0, (double)mps_arena_committed(gc.arena) / 1048576.0);
+           gc_messages - coll0, (long)(mps_collections(gc.arena) - moved0), fills - fills0,
+           checks + 1, retries, gc_condemned / 1048576.0, gc_live / 1048576.0,
+           (double)mps_arena_committed(gc.arena) / 1048576.0);
   alloc_report(impl, n, t1 - t0, c1 - c0, nursery_kb, extra);
   gc_close(&gc);
   return 0;
@@ -484,12 +483,12 @@ static NOINLINE int alloc_amc(const char *impl, word n, size_t nursery_kb)
 #endif
 
 /* ------------------------------------------------------------------ */
-#include "gc_bench_trees.c"    /* 2. binary trees (GCBench-like) */
+#include "gc_bench_trees.c" /* 2. binary trees (GCBench-like) */
 /* ------------------------------------------------------------------ */
 /* 3. Pause time of a full collection                                  */
 
 #ifndef WITHOUT_MPS
-static void *groot[1];          /* exact root: the graph's node 0 */
+static void *groot[1]; /* exact root: the graph's node 0 */
 
 /* Node i has children 2i+1 and 2i+2 (when < n) and a cross reference to
  * a random node j < i (node 0: none). */
@@ -534,8 +533,8 @@ static NOINLINE int pause_amc(double live_mb, int collects)
    * table, null-filled before it is registered. */
   nodes = calloc(n, sizeof *nodes);
   if (!nodes || !ms || !cms) die("calloc", 0);
-  res = mps_root_create_area(&nodes_root, gc.arena, mps_rank_exact(), 0,
-                             nodes, nodes + n, mps_scan_area, NULL);
+  res = mps_root_create_area(&nodes_root, gc.arena, mps_rank_exact(), 0, nodes, nodes + n,
+                             mps_scan_area, NULL);
   if (res != MPS_RES_OK) die("mps_root_create_area(nodes)", res);
   rng_state = 42;
   t0 = now_ns();
@@ -548,16 +547,18 @@ static NOINLINE int pause_amc(double live_mb, int collects)
       g = p;
       g->hdr = GNODE_HDR;
       g->left = g->right = NULL;
-      g->cross = i ? nodes[j] : NULL;   /* re-read on a retry: it may have moved */
+      g->cross = i ? nodes[j] : NULL; /* re-read on a retry: it may have moved */
       g->index = i;
-      if (mps_commit(gc.ap, p, sizeof(gnode_s)))
-        break;
+      if (mps_commit(gc.ap, p, sizeof(gnode_s))) break;
       ++retries;
     }
     nodes[i] = g;
     if (i > 0) {
       gnode_s *parent = nodes[(i - 1) / 2];
-      if (i & 1) parent->left = g; else parent->right = g;
+      if (i & 1)
+        parent->left = g;
+      else
+        parent->right = g;
     }
   }
   groot[0] = nodes[0];
@@ -575,7 +576,8 @@ static NOINLINE int pause_amc(double live_mb, int collects)
   if (res != MPS_RES_OK) die("mps_arena_collect", res);
   for (k = 0; k < collects; ++k) {
     mps_arena_park(gc.arena);
-    t0 = now_ns(); c0 = cpu_ns();
+    t0 = now_ns();
+    c0 = cpu_ns();
     res = mps_arena_collect(gc.arena);
     ms[k] = (now_ns() - t0) / 1e6;
     cms[k] = (cpu_ns() - c0) / 1e6;
@@ -591,19 +593,17 @@ static NOINLINE int pause_amc(double live_mb, int collects)
   printf("bench=pause impl=amc live_mb=%.1f nodes=%lu live_bytes=%lu collects=%d "
          "first_ms=%.3f",
          live_mb, (unsigned long)n, (unsigned long)(n * sizeof(gnode_s)), collects, first_ms);
-  for (k = 0; k < collects; ++k)
-    printf(" ms%d=%.3f", k, ms[k]);
+  for (k = 0; k < collects; ++k) printf(" ms%d=%.3f", k, ms[k]);
   qsort(ms, (size_t)collects, sizeof *ms, cmp_double);
   qsort(cms, (size_t)collects, sizeof *cms, cmp_double);
-  printf(" pause_cpu_ms=%.3f", collects % 2 ? cms[collects / 2]
-                               : (cms[collects / 2 - 1] + cms[collects / 2]) / 2);
+  printf(" pause_cpu_ms=%.3f",
+         collects % 2 ? cms[collects / 2] : (cms[collects / 2 - 1] + cms[collects / 2]) / 2);
   printf(" pause_ms=%.3f pause_min_ms=%.3f pause_max_ms=%.3f build_s=%.4f "
          "collections=%ld moving_collections=%ld commit_retries=%ld committed_mb=%.1f "
          "last_live_mb=%.1f verified=1\n",
-         collects % 2 ? ms[collects / 2] : (ms[collects / 2 - 1] + ms[collects / 2]) / 2,
-         ms[0], ms[collects - 1], build_s,
-         gc_messages, (long)(mps_collections(gc.arena) - moved0), retries,
-         committed / 1048576.0, gc_last_live / 1048576.0);
+         collects % 2 ? ms[collects / 2] : (ms[collects / 2 - 1] + ms[collects / 2]) / 2, ms[0],
+         ms[collects - 1], build_s, gc_messages, (long)(mps_collections(gc.arena) - moved0),
+         retries, committed / 1048576.0, gc_last_live / 1048576.0);
   free(ms);
   free(cms);
   gc_close(&gc);
@@ -612,7 +612,7 @@ static NOINLINE int pause_amc(double live_mb, int collects)
 #endif
 
 /* ------------------------------------------------------------------ */
-#include "gc_bench_weak.c"     /* 4. a weak-key table of 10^6 entries under churn */
+#include "gc_bench_weak.c" /* 4. a weak-key table of 10^6 entries under churn */
 
 /* ------------------------------------------------------------------ */
 
@@ -640,13 +640,10 @@ static NOINLINE int run(int argc, char **argv)
   if (!strcmp(argv[1], "alloc")) {
     word n = (word)arg_long(argc, argv, 3, 50000000L);
     size_t nursery = (size_t)arg_long(argc, argv, 4, 4096);
-    if (!strcmp(impl, "malloc"))
-      return alloc_malloc(n);
+    if (!strcmp(impl, "malloc")) return alloc_malloc(n);
 #ifndef WITHOUT_MPS
-    if (!strcmp(impl, "amc"))
-      return alloc_amc(impl, n, nursery);
-    if (!strcmp(impl, "amcdef"))
-      return alloc_amc(impl, n, 0);
+    if (!strcmp(impl, "amc")) return alloc_amc(impl, n, nursery);
+    if (!strcmp(impl, "amcdef")) return alloc_amc(impl, n, 0);
 #endif
     (void)nursery;
     usage();

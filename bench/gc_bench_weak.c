@@ -42,27 +42,31 @@
  *           collection (untimed), so it preserves the same keys as "weak".
  */
 #ifndef WITHOUT_MPS
-typedef struct wkey_s { word hdr, id, held; } wkey_s;
-typedef struct wval_s { word hdr, id; } wval_s;
+typedef struct wkey_s {
+  word hdr, id, held;
+} wkey_s;
+typedef struct wval_s {
+  word hdr, id;
+} wval_s;
 #define WKEY_HDR HDR(TAG_OBJ, sizeof(wkey_s), 0)
 #define WVAL_HDR HDR(TAG_OBJ, sizeof(wval_s), 0)
 
-#define WT_ARRAY ((word)0x41)
-#define WT_DELETED ((word)0x7)
+#define WT_ARRAY        ((word)0x41)
+#define WT_DELETED      ((word)0x7)
 #define WT_HEADER_WORDS 3
 enum { WK_WEAKKEYS = 1, WK_KEYS = 2, WK_VALUES = 3 };
 
-static word *wt_arr[2];         /* exact root: the keys and values arrays */
-static size_t wt_len;           /* slots per array, a power of two */
-static size_t wt_used;          /* slots not 0 */
-static size_t wt_count;         /* live entries */
+static word *wt_arr[2]; /* exact root: the keys and values arrays */
+static size_t wt_len;   /* slots per array, a power of two */
+static size_t wt_used;  /* slots not 0 */
+static size_t wt_count; /* live entries */
 static mps_ld_s wt_ld;
 static mps_arena_t wt_arena;
 static long wt_rehashes;
 /* Counted by the scan method. */
-static unsigned long long wt_refs[4];   /* reference slots scanned, by kind */
-static unsigned long long wt_slots;     /* slots of the arrays scanned */
-static unsigned long long wt_splats;    /* entries deleted by the scan */
+static unsigned long long wt_refs[4]; /* reference slots scanned, by kind */
+static unsigned long long wt_slots;   /* slots of the arrays scanned */
+static unsigned long long wt_splats;  /* entries deleted by the scan */
 
 static size_t wt_length(const word *a) { return (size_t)(a[0] >> 8); }
 static word *wt_slots_of(word *a) { return a + WT_HEADER_WORDS; }
@@ -76,7 +80,8 @@ static mps_addr_t wt_skip(mps_addr_t addr)
 
 static mps_res_t wt_scan(mps_ss_t ss, mps_addr_t base, mps_addr_t limit)
 {
-  MPS_SCAN_BEGIN(ss) {
+  MPS_SCAN_BEGIN(ss)
+  {
     word *a;
     for (a = base; (mps_addr_t)a < limit; a = wt_skip(a)) {
       word *slots = wt_slots_of(a), *partner = (word *)(a[1] & ~(word)1);
@@ -84,20 +89,16 @@ static mps_res_t wt_scan(mps_ss_t ss, mps_addr_t base, mps_addr_t limit)
       unsigned long long refs = 0, splats = 0;
       for (i = 0; i < n; ++i) {
         mps_addr_t r = (mps_addr_t)slots[i];
-        if (!wt_isref(slots[i]))
-          continue;
+        if (!wt_isref(slots[i])) continue;
         ++refs;
-        if (!MPS_FIX1(ss, r))
-          continue;
+        if (!MPS_FIX1(ss, r)) continue;
         {
           mps_res_t res = MPS_FIX2(ss, &r);
-          if (res != MPS_RES_OK)
-            return res;
+          if (res != MPS_RES_OK) return res;
         }
-        if (r == NULL) {        /* a weak key whose object died */
+        if (r == NULL) { /* a weak key whose object died */
           slots[i] = WT_DELETED;
-          if (partner != NULL)
-            wt_slots_of(partner)[i] = WT_DELETED;
+          if (partner != NULL) wt_slots_of(partner)[i] = WT_DELETED;
           ++splats;
         } else {
           slots[i] = (word)r;
@@ -107,7 +108,8 @@ static mps_res_t wt_scan(mps_ss_t ss, mps_addr_t base, mps_addr_t limit)
       wt_slots += n;
       wt_splats += splats;
     }
-  } MPS_SCAN_END(ss);
+  }
+  MPS_SCAN_END(ss);
   return MPS_RES_OK;
 }
 
@@ -126,7 +128,7 @@ static word *wt_array_alloc(mps_ap_t ap, size_t length, int kind)
     if (res != MPS_RES_OK) die("mps_reserve(awl)", res);
     memset(p, 0, size);
     ((word *)p)[0] = WT_ARRAY | (word)length << 8;
-    ((word *)p)[1] = 1;                         /* no partner yet */
+    ((word *)p)[1] = 1; /* no partner yet */
     ((word *)p)[2] = (word)kind << 1 | 1;
   } while (!mps_commit(ap, p, size));
   return p;
@@ -144,8 +146,7 @@ static size_t wt_find(const void *key, int *found)
   size_t i = wt_hash(key), probes, first_deleted = (size_t)-1;
   *found = 0;
   for (probes = 0; probes < wt_len; ++probes, i = (i + 1) & (wt_len - 1)) {
-    if (keys[i] == 0)
-      return first_deleted != (size_t)-1 ? first_deleted : i;
+    if (keys[i] == 0) return first_deleted != (size_t)-1 ? first_deleted : i;
     if (keys[i] == WT_DELETED) {
       if (first_deleted == (size_t)-1) first_deleted = i;
       continue;
@@ -200,7 +201,7 @@ static void wt_put(wkey_s *key, wval_s *val)
     i = wt_find(key, &found);
   }
   if (!found) {
-    if (2 * (wt_used + 1) > wt_len) {   /* too many deleted slots */
+    if (2 * (wt_used + 1) > wt_len) { /* too many deleted slots */
       wt_rehash();
       if (2 * (wt_used + 1) > wt_len) die("weak table: too full", 0);
       i = wt_find(key, &found);
@@ -221,8 +222,7 @@ static wval_s *wt_get(const wkey_s *key)
     wt_rehash();
     i = wt_find(key, &found);
   }
-  return found && wt_isref(wt_slots_of(wt_arr[1])[i]) ? (wval_s *)wt_slots_of(wt_arr[1])[i]
-                                                       : NULL;
+  return found && wt_isref(wt_slots_of(wt_arr[1])[i]) ? (wval_s *)wt_slots_of(wt_arr[1])[i] : NULL;
 }
 
 /* Delete every entry whose key strong[] does not hold (what the weak
@@ -241,7 +241,7 @@ static size_t wt_prune(void)
   return n;
 }
 
-static mps_ap_t obj_ap;         /* AMC: keys and values */
+static mps_ap_t obj_ap; /* AMC: keys and values */
 static word wt_next_id;
 
 static void *obj_alloc(size_t size, word hdr, word id)
@@ -253,8 +253,7 @@ static void *obj_alloc(size_t size, word hdr, word id)
     if (res != MPS_RES_OK) die("mps_reserve", res);
     ((word *)p)[0] = hdr;
     ((word *)p)[1] = id;
-    if (size > 2 * sizeof(word))
-      ((word *)p)[2] = 0;
+    if (size > 2 * sizeof(word)) ((word *)p)[2] = 0;
   } while (!mps_commit(obj_ap, p, size));
   return p;
 }
@@ -286,13 +285,13 @@ static size_t wt_verify(wkey_s **strong, size_t half)
         verify_failed("weak table: key slot %llu holds %#llx", (unsigned long long)i,
                       (unsigned long long)keys[i]);
       if (wt_isref(vals[i]))
-        verify_failed("weak table: slot %llu has a value but no key (%#llx)",
-                      (unsigned long long)i, (unsigned long long)vals[i]);
+        verify_failed("weak table: slot %llu has a value but no key (%#llx)", (unsigned long long)i,
+                      (unsigned long long)vals[i]);
       continue;
     }
     if (!wt_isref(vals[i]))
-      verify_failed("weak table: slot %llu has a key but no value (%#llx)",
-                    (unsigned long long)i, (unsigned long long)vals[i]);
+      verify_failed("weak table: slot %llu has a key but no value (%#llx)", (unsigned long long)i,
+                    (unsigned long long)vals[i]);
     if (k->hdr != WKEY_HDR || v->hdr != WVAL_HDR || k->id != v->id || k->held > 1)
       verify_failed("weak table: entry damaged (key header %#llx, value header %#llx)",
                     (unsigned long long)k->hdr, (unsigned long long)v->hdr);
@@ -342,29 +341,35 @@ static NOINLINE int weak_bench(const char *mode, long entries, int cycles, int c
   drop = half * (size_t)churn_pct / 100;
 
   gc_open(&gc, 0, (void **)wt_arr, 2);
-  mps_arena_park(gc.arena);     /* only mps_arena_collect collects */
+  mps_arena_park(gc.arena); /* only mps_arena_collect collects */
   wt_arena = gc.arena;
   obj_ap = gc.ap;
-  res = mps_root_create_area(&strong_root, gc.arena, mps_rank_exact(), 0,
-                             (void *)strong, (void *)(strong + half), mps_scan_area, NULL);
+  res = mps_root_create_area(&strong_root, gc.arena, mps_rank_exact(), 0, (void *)strong,
+                             (void *)(strong + half), mps_scan_area, NULL);
   if (res != MPS_RES_OK) die("mps_root_create_area(strong)", res);
-  MPS_ARGS_BEGIN(args) {
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_FMT_ALIGN, (mps_align_t)sizeof(word));
     MPS_ARGS_ADD(args, MPS_KEY_FMT_SCAN, wt_scan);
     MPS_ARGS_ADD(args, MPS_KEY_FMT_SKIP, wt_skip);
     res = mps_fmt_create_k(&wfmt, gc.arena, args);
-  } MPS_ARGS_END(args);
+  }
+  MPS_ARGS_END(args);
   if (res != MPS_RES_OK) die("mps_fmt_create_k(awl)", res);
-  MPS_ARGS_BEGIN(args) {
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_FORMAT, wfmt);
     MPS_ARGS_ADD(args, MPS_KEY_AWL_FIND_DEPENDENT, wt_dependent);
     res = mps_pool_create_k(&wpool, gc.arena, mps_class_awl(), args);
-  } MPS_ARGS_END(args);
+  }
+  MPS_ARGS_END(args);
   if (res != MPS_RES_OK) die("mps_pool_create_k(awl)", res);
-  MPS_ARGS_BEGIN(args) {
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_RANK, weak ? mps_rank_weak() : mps_rank_exact());
     res = mps_ap_create_k(&key_ap, wpool, args);
-  } MPS_ARGS_END(args);
+  }
+  MPS_ARGS_END(args);
   if (res != MPS_RES_OK) die("mps_ap_create_k(awl keys)", res);
   res = mps_ap_create_k(&val_ap, wpool, mps_args_none);
   if (res != MPS_RES_OK) die("mps_ap_create_k(awl values)", res);
@@ -380,8 +385,7 @@ static NOINLINE int weak_bench(const char *mode, long entries, int cycles, int c
   /* Build: N entries, the even ones held. */
   rng_state = 7;
   t0 = now_ns();
-  for (i = 0; i < n; ++i)
-    wt_new_entry(i % 2 == 0 ? &strong[i / 2] : NULL);
+  for (i = 0; i < n; ++i) wt_new_entry(i % 2 == 0 ? &strong[i / 2] : NULL);
   build_s = (now_ns() - t0) / 1e9;
 
   /* cycle -1 is the first collection (of the freshly built heap, timed
@@ -392,7 +396,7 @@ static NOINLINE int weak_bench(const char *mode, long entries, int cycles, int c
     unsigned long long s0 = wt_slots, sp0 = wt_splats;
     double dt, dc;
     if (c >= 0) {
-      if (!weak && !pruned) {   /* strong: delete what "weak" lost */
+      if (!weak && !pruned) { /* strong: delete what "weak" lost */
         t0 = now_ns();
         unheld = wt_prune();
         prune_s += (now_ns() - t0) / 1e9;
@@ -402,13 +406,13 @@ static NOINLINE int weak_bench(const char *mode, long entries, int cycles, int c
       }
       /* rehash (the keys moved in the last collection), then verify */
       t0 = now_ns();
-      if (mps_ld_isstale_any(&wt_ld, gc.arena))
-        wt_rehash();
+      if (mps_ld_isstale_any(&wt_ld, gc.arena)) wt_rehash();
       rehash_s += (now_ns() - t0) / 1e9;
       unheld = wt_verify(strong, half);
       if (weak ? unheld > 1000 : unheld != 0)
         verify_failed("weak table: %llu entries with keys not held after the collection "
-                      "(of %llu)", (unsigned long long)unheld, (unsigned long long)wt_count);
+                      "(of %llu)",
+                      (unsigned long long)unheld, (unsigned long long)wt_count);
       /* churn */
       t0 = now_ns();
       for (i = 0; i < drop; ++i) {
@@ -416,11 +420,10 @@ static NOINLINE int weak_bench(const char *mode, long entries, int cycles, int c
         strong[j]->held = 0;
         wt_new_entry(&strong[j]);
       }
-      while (wt_count < n)
-        wt_new_entry(NULL);
+      while (wt_count < n) wt_new_entry(NULL);
       churn_s += (now_ns() - t0) / 1e9;
     }
-    if (pruned) {               /* pruned: delete them before the collection */
+    if (pruned) { /* pruned: delete them before the collection */
       t0 = now_ns();
       (void)wt_prune();
       prune_s += (now_ns() - t0) / 1e9;
@@ -428,7 +431,8 @@ static NOINLINE int weak_bench(const char *mode, long entries, int cycles, int c
     before = wt_count;
     drain_messages();
     mps_arena_park(gc.arena);
-    t0 = now_ns(); c0 = cpu_ns();
+    t0 = now_ns();
+    c0 = cpu_ns();
     res = mps_arena_collect(gc.arena);
     dt = (now_ns() - t0) / 1e6;
     dc = (cpu_ns() - c0) / 1e6;
@@ -460,8 +464,7 @@ static NOINLINE int weak_bench(const char *mode, long entries, int cycles, int c
                     (unsigned long long)(before - after), (unsigned long long)before);
     }
   }
-  if (mps_ld_isstale_any(&wt_ld, gc.arena))
-    wt_rehash();
+  if (mps_ld_isstale_any(&wt_ld, gc.arena)) wt_rehash();
   (void)wt_verify(strong, half);
   condemned_mb = gc_condemned / 1048576.0;
 
@@ -469,8 +472,7 @@ static NOINLINE int weak_bench(const char *mode, long entries, int cycles, int c
          "cycles=%d table_slots=%lu build_s=%.4f first_ms=%.3f first_splats=%llu",
          mode, (unsigned long)n, (unsigned long)half, churn_pct, (unsigned long)drop, cycles,
          (unsigned long)wt_len, build_s, first_ms, splats_first);
-  for (c = 0; c < cycles; ++c)
-    printf(" ms%d=%.3f", c, ms[c]);
+  for (c = 0; c < cycles; ++c) printf(" ms%d=%.3f", c, ms[c]);
   {
     double med_ms, med_cms, refs = (double)refs_keys / cycles;
     qsort(ms, (size_t)cycles, sizeof *ms, cmp_double);
@@ -484,9 +486,8 @@ static NOINLINE int weak_bench(const char *mode, long entries, int cycles, int c
            "collections=%ld committed_mb=%.1f verified=1\n",
            med_ms, ms[0], ms[cycles - 1], med_cms, refs, (double)refs_vals / cycles,
            (double)slots / cycles, weak ? refs : 0.0, refs > 0 ? med_ms / (refs / 1e6) : 0.0,
-           (double)splats / cycles, (unsigned long)extra_max, live_mb, condemned_mb,
-           churn_s, rehash_s, prune_s, wt_rehashes, gc_messages,
-           mps_arena_committed(gc.arena) / 1048576.0);
+           (double)splats / cycles, (unsigned long)extra_max, live_mb, condemned_mb, churn_s,
+           rehash_s, prune_s, wt_rehashes, gc_messages, mps_arena_committed(gc.arena) / 1048576.0);
   }
 
   mps_arena_park(gc.arena);

@@ -28,13 +28,17 @@
  * object that allocated it (objects.c) below. */
 enum { HOOK_TAG_RAW = 0, HOOK_TAG_MEM = 1, HOOK_TAG_OBJ = 2 };
 #define HOOK_DOMAIN_SHIFT 14
-#define HOOK_ID_MASK 0x3FFFu
+#define HOOK_ID_MASK      0x3FFFu
 
 /* ---- objects.c ---------------------------------------------------------- */
 
 /* A loaded segment of a loaded object: [lo, hi), its object's id, and
  * whether it holds code. */
-typedef struct ObjRange { uintptr_t lo, hi; unsigned id; Bool code; } ObjRange;
+typedef struct ObjRange {
+  uintptr_t lo, hi;
+  unsigned id;
+  Bool code;
+} ObjRange;
 
 /* Rebuild the table of loaded segments if objects were loaded or unloaded
  * since it was built (always, with force); FALSE if it could not be. */

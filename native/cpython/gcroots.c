@@ -19,7 +19,10 @@
 #include "cpython/cpython.h"
 #include "gcp_ext.h"
 
-typedef struct GCRootsWalk { mps_ss_t ss; Res res; } GCRootsWalk;
+typedef struct GCRootsWalk {
+  mps_ss_t ss;
+  Res res;
+} GCRootsWalk;
 
 static void gcRootsVisitBlock(mps_addr_t block, size_t size, unsigned tag, void *closure)
 {
@@ -52,7 +55,8 @@ static Res gcRootsScanPages(mps_ss_t ss)
 static mps_res_t gcRootsScanRouted(mps_ss_t ss, void *p, size_t s)
 {
   GCRootsWalk w;
-  UNUSED(p); UNUSED(s);
+  UNUSED(p);
+  UNUSED(s);
   if (HookPool() == NULL) return MPS_RES_OK;
   if (mps_arena_busy(HookArena())) return gcRootsScanPages(ss);
   w.ss = ss;

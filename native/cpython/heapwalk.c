@@ -24,15 +24,15 @@
 typedef struct gcp_heap_record {
   uintptr_t address;
   size_t size;
-  unsigned domain;      /* 1 MEM, 2 OBJ */
-  unsigned object;      /* id of the loaded object that allocated it, or 0 */
-  uintptr_t type;       /* the object's type, or 0 */
+  unsigned domain; /* 1 MEM, 2 OBJ */
+  unsigned object; /* id of the loaded object that allocated it, or 0 */
+  uintptr_t type;  /* the object's type, or 0 */
 } gcp_heap_record;
 
 typedef struct HeapWalk {
   gcp_heap_record *out;
   size_t capacity, count;
-  const uintptr_t *types;   /* sorted */
+  const uintptr_t *types; /* sorted */
   size_t typeCount;
 } HeapWalk;
 
@@ -42,7 +42,10 @@ static Bool heapIsType(const HeapWalk *w, uintptr_t t)
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
     if (w->types[mid] == t) return TRUE;
-    if (w->types[mid] < t) lo = mid + 1; else hi = mid;
+    if (w->types[mid] < t)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   return FALSE;
 }
@@ -55,7 +58,7 @@ static Size heapPreHeader(const PyTypeObject *tp)
 #else
   if (tp->tp_flags & Py_TPFLAGS_MANAGED_DICT) pre += 16;
 #endif
-  if (tp->tp_flags & Py_TPFLAGS_HAVE_GC) pre += 16;   /* sizeof(PyGC_Head) */
+  if (tp->tp_flags & Py_TPFLAGS_HAVE_GC) pre += 16; /* sizeof(PyGC_Head) */
   return pre;
 }
 
@@ -70,7 +73,7 @@ static Size heapMinSize(const PyTypeObject *tp)
 
 static uintptr_t heapTypeOf(const HeapWalk *w, Addr block, Size size)
 {
-  static const Size offsets[] = {0, 16, 32};
+  static const Size offsets[] = { 0, 16, 32 };
   Index k;
   for (k = 0; k < NELEMS(offsets); ++k) {
     Size off = offsets[k];
@@ -104,8 +107,8 @@ static void heapVisit(mps_addr_t block, size_t size, unsigned tag, void *closure
 /* Fill out with up to capacity records; returns the number of live
  * blocks (call again with more room if that is larger than capacity).
  * types: the addresses of all live type objects, sorted. */
-static size_t gcp_heap_walk(gcp_heap_record *out, size_t capacity,
-                            const uintptr_t *types, size_t type_count)
+static size_t gcp_heap_walk(gcp_heap_record *out, size_t capacity, const uintptr_t *types,
+                            size_t type_count)
 {
   HeapWalk w = { out, capacity, 0, types, type_count };
   PyGILState_STATE g;
@@ -125,8 +128,8 @@ typedef struct gcp_heap_group {
 } gcp_heap_group;
 
 typedef struct HeapSummary {
-  HeapWalk walk;            /* for the type list */
-  gcp_heap_group *table;    /* open addressing; blocks == 0 marks empty */
+  HeapWalk walk;         /* for the type list */
+  gcp_heap_group *table; /* open addressing; blocks == 0 marks empty */
   size_t slots, used;
   Bool full;
 } HeapSummary;
@@ -147,8 +150,13 @@ static void heapSummaryVisit(mps_addr_t block, size_t size, unsigned tag, void *
   for (;;) {
     gcp_heap_group *g = &s->table[i];
     if (g->blocks == 0) {
-      if (2 * (s->used + 1) > s->slots) { s->full = TRUE; return; }
-      g->domain = domain; g->object = object; g->type = type;
+      if (2 * (s->used + 1) > s->slots) {
+        s->full = TRUE;
+        return;
+      }
+      g->domain = domain;
+      g->object = object;
+      g->type = type;
       ++s->used;
     }
     if (g->domain == domain && g->object == object && g->type == type) {
@@ -164,8 +172,8 @@ static void heapSummaryVisit(mps_addr_t block, size_t size, unsigned tag, void *
  * power of two, at least twice the groups expected); returns the number
  * of groups, packed at the start of out, or (size_t)-1 if out was too
  * small. */
-static size_t gcp_heap_summary(gcp_heap_group *out, size_t capacity,
-                               const uintptr_t *types, size_t type_count)
+static size_t gcp_heap_summary(gcp_heap_group *out, size_t capacity, const uintptr_t *types,
+                               size_t type_count)
 {
   HeapSummary s;
   PyGILState_STATE g;
@@ -173,9 +181,15 @@ static size_t gcp_heap_summary(gcp_heap_group *out, size_t capacity,
   if (capacity == 0 || (capacity & (capacity - 1)) != 0) return (size_t)-1;
   memset(out, 0, capacity * sizeof *out);
   if (HookPool() == NULL) return 0;
-  s.walk.out = NULL; s.walk.capacity = 0; s.walk.count = 0;
-  s.walk.types = types; s.walk.typeCount = type_count;
-  s.table = out; s.slots = capacity; s.used = 0; s.full = FALSE;
+  s.walk.out = NULL;
+  s.walk.capacity = 0;
+  s.walk.count = 0;
+  s.walk.types = types;
+  s.walk.typeCount = type_count;
+  s.table = out;
+  s.slots = capacity;
+  s.used = 0;
+  s.full = FALSE;
   g = PyGILState_Ensure();
   gcp_segfit_walk(HookPool(), heapSummaryVisit, &s);
   PyGILState_Release(g);

@@ -30,18 +30,18 @@
 #include "mpsavm.h"
 #include "cpython/cpython.h"
 
-#define HOOK_RESERVE ((Size)64 << 30)     /* address space of the pool's arena, */
+#define HOOK_RESERVE     ((Size)64 << 30)  /* address space of the pool's arena, */
 #define HOOK_RESERVE_MIN ((Size)256 << 20) /* or less under an address-space limit */
-#define HOOK_MAX_MANAGED 64               /* ranges of managed code */
+#define HOOK_MAX_MANAGED 64                /* ranges of managed code */
 
 enum { HOOK_OFF = 0, HOOK_MANAGED = 1, HOOK_ALL = 2 };
 
 typedef struct HookDomain {
   PyMemAllocatorDomain domain;
-  unsigned domainTag;           /* HOOK_TAG_*: what routed blocks record */
-  PyMemAllocatorEx wrapped;     /* the allocator we forward to */
+  unsigned domainTag;       /* HOOK_TAG_*: what routed blocks record */
+  PyMemAllocatorEx wrapped; /* the allocator we forward to */
   PyMemAllocatorEx ours;
-  PyMemAllocatorEx *spliced;    /* tracemalloc's saved allocator we replaced */
+  PyMemAllocatorEx *spliced; /* tracemalloc's saved allocator we replaced */
 } HookDomain;
 
 static HookDomain hookDomains[3];
@@ -50,17 +50,20 @@ static Pool hookPool;
 
 INTERN Arena HookArena(void) { return hookArena; }
 INTERN Pool HookPool(void) { return hookPool; }
-static Word hookBase, hookSpan;   /* the arena's chunk; span 0 before it exists */
+static Word hookBase, hookSpan; /* the arena's chunk; span 0 before it exists */
 static int hookMode = HOOK_OFF;
-static Bool hookRouting;          /* whether malloc must decide: see hookRoutingUpdate */
+static Bool hookRouting; /* whether malloc must decide: see hookRoutingUpdate */
 static Bool hookInstalled;
 /* The managed code ranges, published whole: a table is never changed once
  * published (a reader on the malloc path may still be reading one), and
  * never freed (a table per manage call, a few KiB in a process's life).
  * Writers hold the objects lock.  Reusing the slots of one array let a
  * reader see a range half rewritten after gcp_hook_unmanage_all. */
-typedef struct HookManagedTable { unsigned count; ObjRange ranges[HOOK_MAX_MANAGED]; } HookManagedTable;
-static HookManagedTable *hookManaged;   /* NULL: none */
+typedef struct HookManagedTable {
+  unsigned count;
+  ObjRange ranges[HOOK_MAX_MANAGED];
+} HookManagedTable;
+static HookManagedTable *hookManaged; /* NULL: none */
 
 static unsigned hookManagedCount(void)
 {
@@ -72,7 +75,8 @@ static __thread Bool hookProbing __attribute__((tls_model("initial-exec")));
 
 INLINE Bool hookOwns(const void *p) { return (Word)p - hookBase < hookSpan; }
 
-static NOINLINE __attribute__((noreturn)) void hookFatal(const char *fn, const void *p, const char *what)
+static NOINLINE __attribute__((noreturn)) void hookFatal(const char *fn, const void *p,
+                                                         const char *what)
 {
   char msg[1200], why[1024];
   if (!gcp_py_take_misuse(why, sizeof why)) (void)snprintf(why, sizeof why, "%s", what);
@@ -129,8 +133,8 @@ static inline __attribute__((always_inline)) Seg hookSegOf(const char *fn, void 
 {
   Index i = (Index)(((Word)p - hookBase) >> hookPages.shift);
   Seg seg;
-  if (UNLIKELY(i < hookPages.allocBase || !BTGet(hookPages.allocTable, i))
-      || UNLIKELY((seg = hookPages.pageTable[i]) == NULL || seg->pool != hookPool))
+  if (UNLIKELY(i < hookPages.allocBase || !BTGet(hookPages.allocTable, i)) ||
+      UNLIKELY((seg = hookPages.pageTable[i]) == NULL || seg->pool != hookPool))
     hookFatal(fn, p, "the pointer is inside gc_plugin's heap but not in an allocated block");
   return seg;
 }
@@ -147,8 +151,7 @@ static NOINLINE void hookPoolFree(const char *fn, void *p)
 static void hookRoutingUpdate(void)
 {
   int mode = __atomic_load_n(&hookMode, __ATOMIC_ACQUIRE);
-  Bool routing = mode == HOOK_ALL
-                 || (mode == HOOK_MANAGED && hookManagedCount() > 0);
+  Bool routing = mode == HOOK_ALL || (mode == HOOK_MANAGED && hookManagedCount() > 0);
   __atomic_store_n(&hookRouting, routing, __ATOMIC_RELEASE);
 }
 
@@ -170,8 +173,7 @@ static void *hookMalloc(void *ctx, size_t size)
   return d->wrapped.malloc(d->wrapped.ctx, size);
 }
 
-static NOINLINE void *hookCallocRouting(HookDomain *d, size_t nelem, size_t elsize,
-                                        const void *ra)
+static NOINLINE void *hookCallocRouting(HookDomain *d, size_t nelem, size_t elsize, const void *ra)
 {
   unsigned tag;
   if (hookRoute(d, ra, &tag)) {
@@ -201,8 +203,8 @@ static void *hookReallocOurs(HookDomain *d, void *p, size_t size, Bool routed, u
   void *q;
   if (!SegfitBlockInSeg(&old, &oldTag, seg, p))
     hookFatal("realloc", p, "the block is not live (freed already?)");
-  if (!routed && __atomic_load_n(&hookMode, __ATOMIC_RELAXED) != HOOK_OFF
-      && d->domainTag != HOOK_TAG_RAW) {
+  if (!routed && __atomic_load_n(&hookMode, __ATOMIC_RELAXED) != HOOK_OFF &&
+      d->domainTag != HOOK_TAG_RAW) {
     /* a pool block stays in the pool while the hook routes; it keeps its
      * module unless a routed call site takes it over */
     routed = TRUE;
@@ -248,7 +250,10 @@ static void *hookRealloc(void *ctx, void *p, size_t size)
 static void hookFree(void *ctx, void *p)
 {
   HookDomain *d = ctx;
-  if (UNLIKELY(hookOwns(p))) { hookPoolFree("free", p); return; }
+  if (UNLIKELY(hookOwns(p))) {
+    hookPoolFree("free", p);
+    return;
+  }
   d->wrapped.free(d->wrapped.ctx, p);
 }
 
@@ -263,16 +268,21 @@ static Res hookCreatePool(void)
   if (hookPool != NULL) return RES_OK;
   /* as much as the address-space limit allows, down to HOOK_RESERVE_MIN */
   for (reserve = HOOK_RESERVE;; reserve /= 2) {
-    MPS_ARGS_BEGIN(args) {
+    MPS_ARGS_BEGIN(args)
+    {
       MPS_ARGS_ADD(args, MPS_KEY_ARENA_SIZE, reserve);
       res = mps_arena_create_k(&arena, mps_arena_class_vm(), args);
-    } MPS_ARGS_END(args);
+    }
+    MPS_ARGS_END(args);
     if (res == RES_OK || reserve <= HOOK_RESERVE_MIN) break;
   }
   if (res != RES_OK) return res;
   ArenaDisableGrowth(arena);
   res = mps_pool_create_k(&pool, arena, mps_class_segfit(), mps_args_none);
-  if (res != RES_OK) { mps_arena_destroy(arena); return res; }
+  if (res != RES_OK) {
+    mps_arena_destroy(arena);
+    return res;
+  }
   hookArena = arena;
   hookPool = pool;
   ArenaPrimaryPages(&hookPages, arena);
@@ -340,8 +350,10 @@ static Bool hookUninstall(void)
     if (d->spliced != NULL) {
       /* tracemalloc may have been stopped since (then its saved copy was
        * reinstalled as the domain's allocator, and that copy is ours) */
-      if (hookIsTop(d)) PyMem_SetAllocator(d->domain, &d->wrapped);
-      else *d->spliced = d->wrapped;
+      if (hookIsTop(d))
+        PyMem_SetAllocator(d->domain, &d->wrapped);
+      else
+        *d->spliced = d->wrapped;
     } else {
       PyMem_SetAllocator(d->domain, &d->wrapped);
     }
@@ -355,8 +367,8 @@ static Bool hookUninstall(void)
  * touches allocators takes it. */
 
 #define GCP_HOOK_INSTALLED 1
-#define GCP_HOOK_ROUTING 2
-#define GCP_HOOK_ALL 4
+#define GCP_HOOK_ROUTING   2
+#define GCP_HOOK_ALL       4
 
 /* Install (if needed) and start routing: all != 0 for the whole heap.
  * Returns an MPS result code. */
@@ -408,7 +420,10 @@ static int gcp_hook_manage(unsigned id)
   objLockClaim();
   old = __atomic_load_n(&hookManaged, __ATOMIC_ACQUIRE);
   t = malloc(sizeof *t);
-  if (t == NULL) { objLockRelease(); return -1; }
+  if (t == NULL) {
+    objLockRelease();
+    return -1;
+  }
   t->count = old == NULL ? 0 : old->count;
   if (t->count > 0) memcpy(t->ranges, old->ranges, t->count * sizeof t->ranges[0]);
   n = objCodeRangesOf(found, NELEMS(found), id);
@@ -417,12 +432,18 @@ static int gcp_hook_manage(unsigned id)
     Bool known = FALSE;
     for (k = 0; k < t->count; ++k)
       if (t->ranges[k].lo == found[i].lo && t->ranges[k].id == id) known = TRUE;
-    if (known) { ++added; continue; }
-    if (t->count == HOOK_MAX_MANAGED) { added = -1; break; }
+    if (known) {
+      ++added;
+      continue;
+    }
+    if (t->count == HOOK_MAX_MANAGED) {
+      added = -1;
+      break;
+    }
     t->ranges[t->count++] = found[i];
     ++added;
   }
-  __atomic_store_n(&hookManaged, t, __ATOMIC_RELEASE);   /* the old one stays readable */
+  __atomic_store_n(&hookManaged, t, __ATOMIC_RELEASE); /* the old one stays readable */
   objLockRelease();
   hookRoutingUpdate();
   return added;

@@ -18,10 +18,10 @@
 #include <unistd.h>
 #include "cpython/cpython.h"
 
-#define OBJ_MAX_ID 16383u     /* ids fit in the 14 bits a block tag has */
+#define OBJ_MAX_ID 16383u /* ids fit in the 14 bits a block tag has */
 
 typedef struct ObjTable {
-  unsigned long long adds, subs;  /* the loader's counters when built */
+  unsigned long long adds, subs; /* the loader's counters when built */
   size_t count;
   ObjRange ranges[];
 } ObjTable;
@@ -82,7 +82,10 @@ static int objCollect(struct dl_phdr_info *info, size_t size, void *closure)
     if (b->count == b->capacity) {
       size_t cap = b->capacity == 0 ? 64 : 2 * b->capacity;
       ObjRange *r = realloc(b->ranges, cap * sizeof *r);
-      if (r == NULL) { b->failed = TRUE; return 1; }
+      if (r == NULL) {
+        b->failed = TRUE;
+        return 1;
+      }
       b->ranges = r;
       b->capacity = cap;
     }
@@ -116,7 +119,7 @@ INTERN Bool objRefresh(Bool force)
 {
   ObjBuild b = { NULL, 0, 0, 0, 0, FALSE };
   ObjTable *t, *old;
-  unsigned long long counters[2] = {0, 0};
+  unsigned long long counters[2] = { 0, 0 };
   Bool ok = TRUE;
 
   (void)pthread_mutex_lock(&objLock);
@@ -149,9 +152,14 @@ static Bool objSearch(ObjRange *hit, uintptr_t addr)
   hi = t->count;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
-    if (addr < t->ranges[mid].lo) hi = mid;
-    else if (addr >= t->ranges[mid].hi) lo = mid + 1;
-    else { *hit = t->ranges[mid]; return TRUE; }
+    if (addr < t->ranges[mid].lo)
+      hi = mid;
+    else if (addr >= t->ranges[mid].hi)
+      lo = mid + 1;
+    else {
+      *hit = t->ranges[mid];
+      return TRUE;
+    }
   }
   return FALSE;
 }

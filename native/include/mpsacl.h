@@ -15,7 +15,7 @@ extern "C" {
 #endif
 
 extern const struct mps_key_s _mps_key_ARENA_CL_BASE;
-#define MPS_KEY_ARENA_CL_BASE (&_mps_key_ARENA_CL_BASE)
+#define MPS_KEY_ARENA_CL_BASE       (&_mps_key_ARENA_CL_BASE)
 #define MPS_KEY_ARENA_CL_BASE_FIELD addr
 
 extern mps_arena_class_t mps_arena_class_cl(void);

@@ -17,7 +17,7 @@ extern "C" {
 #endif
 
 extern const struct mps_key_s _mps_key_AMS_SUPPORT_AMBIGUOUS;
-#define MPS_KEY_AMS_SUPPORT_AMBIGUOUS (&_mps_key_AMS_SUPPORT_AMBIGUOUS)
+#define MPS_KEY_AMS_SUPPORT_AMBIGUOUS       (&_mps_key_AMS_SUPPORT_AMBIGUOUS)
 #define MPS_KEY_AMS_SUPPORT_AMBIGUOUS_FIELD b
 
 extern mps_pool_class_t mps_class_ams(void);

@@ -15,7 +15,7 @@ extern "C" {
 
 /* Size of every unit; required at pool creation. */
 extern const struct mps_key_s _mps_key_MFS_UNIT_SIZE;
-#define MPS_KEY_MFS_UNIT_SIZE (&_mps_key_MFS_UNIT_SIZE)
+#define MPS_KEY_MFS_UNIT_SIZE       (&_mps_key_MFS_UNIT_SIZE)
 #define MPS_KEY_MFS_UNIT_SIZE_FIELD size
 
 extern mps_pool_class_t mps_class_mfs(void);

@@ -30,23 +30,20 @@ extern mps_pool_class_t mps_class_segfit(void);
 /* Allocate size bytes (zero is allowed and gives a distinct block) with a
  * client tag of 16 bits.  Lock-free unless the thread's cache must be
  * refilled.  Blocks are aligned to 16 bytes. */
-extern mps_res_t gcp_segfit_alloc(mps_addr_t *p_o, mps_pool_t pool, size_t size,
-                                  unsigned tag);
+extern mps_res_t gcp_segfit_alloc(mps_addr_t *p_o, mps_pool_t pool, size_t size, unsigned tag);
 /* Free a block from any thread, without its size.  Foreign pointers,
  * pointers into a block and double frees are reported and ignored. */
 extern void gcp_segfit_free(mps_pool_t pool, mps_addr_t p);
 /* Whether p is the start of a live block of the pool; if so its requested
  * size and tag are stored where the pointers are not NULL. */
-extern mps_bool_t gcp_segfit_block(mps_pool_t pool, mps_addr_t p, size_t *size_o,
-                                   unsigned *tag_o);
+extern mps_bool_t gcp_segfit_block(mps_pool_t pool, mps_addr_t p, size_t *size_o, unsigned *tag_o);
 /* The usable size of a block requested with size bytes (its class size). */
 extern size_t gcp_segfit_usable_size(size_t size);
 
 /* Call visit once for every live block: its address, requested size and
  * tag.  The arena lock is held during the walk: visit must not call into
  * the arena (allocating from this pool's fast path is allowed). */
-typedef void (*gcp_segfit_visit_t)(mps_addr_t block, size_t size, unsigned tag,
-                                   void *closure);
+typedef void (*gcp_segfit_visit_t)(mps_addr_t block, size_t size, unsigned tag, void *closure);
 extern void gcp_segfit_walk(mps_pool_t pool, gcp_segfit_visit_t visit, void *closure);
 
 /* Live blocks and the sum of their requested sizes. */

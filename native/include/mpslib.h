@@ -43,7 +43,7 @@ extern mps_lib_assert_fail_t mps_lib_assert_fail_install(mps_lib_assert_fail_t);
  * same name cannot rewrite the declarations. */
 extern void *(mps_lib_memset)(void *, int, size_t);
 extern void *(mps_lib_memcpy)(void *, const void *, size_t);
-extern int (mps_lib_memcmp)(const void *, const void *, size_t);
+extern int(mps_lib_memcmp)(const void *, const void *, size_t);
 
 /* Processor time and its units per second. */
 extern mps_clock_t mps_clock(void);

@@ -26,7 +26,7 @@
 #include "mpsacl.h"
 
 #define ARENA_DEFAULT_SIZE ((Size)1 << 28)
-#define ARENA_MAX_SIZE SIZE_LIMIT
+#define ARENA_MAX_SIZE     SIZE_LIMIT
 /* Growth never reserves more than this at once unless a single request
  * needs it: a chunk's bit tables are committed with it (1/16384 of it). */
 #define ARENA_GROWTH_MAX ((Size)1 << 40)
@@ -34,7 +34,7 @@
 /* ---- chunks ---------------------------------------------------------- */
 
 typedef struct ChunkLayout {
-  Size extraOffset;   /* where the caller's extra structure goes */
+  Size extraOffset; /* where the caller's extra structure goes */
   Size allocOffset, committedOffset;
   Count pages;
   Index ptBase, allocBase;
@@ -91,7 +91,10 @@ static Res chunkCreate(Chunk *chunkReturn, Addr clientBase, Size size, Shift shi
   }
   headBytes = l.ptBase << shift;
   res = memCommit(client, base, AddrAdd(base, headBytes));
-  if (res != RES_OK) { VMRelease(base, size); return res; }
+  if (res != RES_OK) {
+    VMRelease(base, size);
+    return res;
+  }
   chunk = (Chunk)base;
   chunk->arena = NULL;
   chunk->base = base;
@@ -130,8 +133,7 @@ static void chunkPublish(Arena arena, Chunk chunk)
   if (arena->lowest == NULL || chunk->base < arena->lowest) arena->lowest = chunk->base;
   if (chunk->limit > arena->highest) arena->highest = chunk->limit;
   __atomic_store_n(&arena->chunks[i], chunk, __ATOMIC_RELEASE);
-  if (i == arena->chunkCount)
-    __atomic_store_n(&arena->chunkCount, i + 1, __ATOMIC_RELEASE);
+  if (i == arena->chunkCount) __atomic_store_n(&arena->chunkCount, i + 1, __ATOMIC_RELEASE);
   arena->reserved += AddrOffset(chunk->base, chunk->limit);
   /* The primary chunk is announced once the arena is made (ArenaAnnounce). */
   if (arena->extended != NULL && chunk != arena->primary)
@@ -153,13 +155,13 @@ static void chunkRelease(Arena arena, Chunk chunk)
   Index i;
   Size size = AddrOffset(chunk->base, chunk->limit);
   Size committed = BTCountSet(chunk->committedTable, 0, chunk->pages) << arena->grainShift;
-  Size spare = (BTCountSet(chunk->committedTable, chunk->allocBase, chunk->pages)
-                - chunk->allocated) << arena->grainShift;
+  Size spare =
+      (BTCountSet(chunk->committedTable, chunk->allocBase, chunk->pages) - chunk->allocated)
+      << arena->grainShift;
   AVER(chunk != arena->primary);
   AVER(chunk->allocated == 0);
   for (i = 0; i < arena->chunkCount; ++i)
-    if (arena->chunks[i] == chunk)
-      __atomic_store_n(&arena->chunks[i], NULL, __ATOMIC_RELEASE);
+    if (arena->chunks[i] == chunk) __atomic_store_n(&arena->chunks[i], NULL, __ATOMIC_RELEASE);
   arena->committed -= committed;
   arena->overheadCommitted -= committed - spare - (chunk->allocated << arena->grainShift);
   arena->spareCommitted -= spare;
@@ -192,8 +194,7 @@ INTERN Res ArenaCreate(Arena *arenaReturn, ArgList args, Bool client)
       return MISUSE("mps_arena_create_k: MPS_KEY_ARENA_GRAIN_SIZE %zu is not a power of two",
                     arg.val.size);
     if (arg.val.size > ((Size)1 << 30))
-      return MISUSE("mps_arena_create_k: MPS_KEY_ARENA_GRAIN_SIZE %zu is too large",
-                    arg.val.size);
+      return MISUSE("mps_arena_create_k: MPS_KEY_ARENA_GRAIN_SIZE %zu is too large", arg.val.size);
     if (arg.val.size > grain) grain = arg.val.size;
   }
   shift = SizeLog2(grain);
@@ -215,18 +216,16 @@ INTERN Res ArenaCreate(Arena *arenaReturn, ArgList args, Bool client)
       return MISUSE("mps_arena_create_k: MPS_KEY_PAUSE_TIME %g is negative", arg.val.d);
     pauseTime = arg.val.d;
   }
-  if (ArgPick(&arg, args, MPS_KEY_ARENA_EXTENDED))
-    extended = (mps_arena_extended_t)arg.val.fun;
+  if (ArgPick(&arg, args, MPS_KEY_ARENA_EXTENDED)) extended = (mps_arena_extended_t)arg.val.fun;
   if (ArgPick(&arg, args, MPS_KEY_ARENA_CONTRACTED))
     contracted = (mps_arena_contracted_t)arg.val.fun;
-  (void)ArgPick(&arg, args, MPS_KEY_ARENA_ZONED);  /* accepted; placement is not zoned */
+  (void)ArgPick(&arg, args, MPS_KEY_ARENA_ZONED); /* accepted; placement is not zoned */
   (void)ArgPick(&arg, args, MPS_KEY_VMW3_TOP_DOWN);
 
   if (client) {
     /* The client's memory: its grain-aligned part holds the arena. */
     Addr base;
-    if (!sizeGiven)
-      return MISUSE("mps_arena_create_k: a client arena needs MPS_KEY_ARENA_SIZE");
+    if (!sizeGiven) return MISUSE("mps_arena_create_k: a client arena needs MPS_KEY_ARENA_SIZE");
     if (!ArgPick(&arg, args, MPS_KEY_ARENA_CL_BASE) || arg.val.addr == NULL)
       return MISUSE("mps_arena_create_k: a client arena needs MPS_KEY_ARENA_CL_BASE");
     base = AddrAlignUp(arg.val.addr, grain);
@@ -247,7 +246,7 @@ INTERN Res ArenaCreate(Arena *arenaReturn, ArgList args, Bool client)
   arena->grainSize = grain;
   arena->grainShift = shift;
   arena->client = client;
-  arena->growthDisabled = client;   /* a client arena grows only by mps_arena_extend */
+  arena->growthDisabled = client; /* a client arena grows only by mps_arena_extend */
   arena->primary = chunk;
   arena->commitLimit = commitLimit;
   arena->spare = spare;
@@ -301,15 +300,15 @@ INTERN Res ArenaExtend(Arena arena, Addr base, Size size)
   Chunk chunk;
   Index i;
   Res res;
-  if (!arena->client) return RES_UNIMPL;   /* as in the MPS: VM arenas grow by themselves */
+  if (!arena->client) return RES_UNIMPL; /* as in the MPS: VM arenas grow by themselves */
   if (base == NULL) return MISUSE("mps_arena_extend: base is NULL");
   if (AddrOffset(base, aligned) >= size) return RES_MEMORY;
   size = SizeAlignDown(size - AddrOffset(base, aligned), arena->grainSize);
   for (i = 0; i < arena->chunkCount; ++i) {
     Chunk c = arena->chunks[i];
     if (c != NULL && aligned < c->limit && c->base < AddrAdd(aligned, size))
-      return MISUSE("mps_arena_extend: [%p, %p) overlaps the arena's memory",
-                    (void *)base, (void *)AddrAdd(aligned, size));
+      return MISUSE("mps_arena_extend: [%p, %p) overlaps the arena's memory", (void *)base,
+                    (void *)AddrAdd(aligned, size));
   }
   for (i = 0; i < arena->chunkCount && arena->chunks[i] != NULL; ++i)
     ;
@@ -379,8 +378,8 @@ INTERN Bool ArenaConsistent(Arena arena)
       if (arena->chunks[i] != NULL) inPages += arena->chunks[i]->allocated << arena->grainShift;
     if (committed != arena->spareCommitted + arena->overheadCommitted + inPages) return FALSE;
   }
-  return committed == arena->committed && spare == arena->spareCommitted
-      && reserved == arena->reserved;
+  return committed == arena->committed && spare == arena->spareCommitted &&
+         reserved == arena->reserved;
 }
 
 /* ---- committing and purging ------------------------------------------ */
@@ -391,8 +390,11 @@ INTERN Bool ArenaConsistent(Arena arena)
  * use one); arenaReleaseEmpty gives back the ones that hold nothing. */
 /* A run of pages that a purge must leave alone (the run an allocation is
  * about to use); chunk NULL for none. */
-typedef struct PurgeExclusion { Chunk chunk; Index base, limit; } PurgeExclusion;
-static const PurgeExclusion purgeNothing = {NULL, 0, 0};
+typedef struct PurgeExclusion {
+  Chunk chunk;
+  Index base, limit;
+} PurgeExclusion;
+static const PurgeExclusion purgeNothing = { NULL, 0, 0 };
 
 /* The highest run of spare (committed, unallocated) pages outside `ex`,
  * in the last chunk that has one. */
@@ -409,13 +411,21 @@ static Bool arenaHighestSpare(Chunk *cReturn, Index *sReturn, Index *eReturn, Ar
     while (i < c->pages) {
       Index s = BTFindNext(c->committedTable, i, c->pages, TRUE), e, e2;
       if (s >= c->pages) break;
-      if (BTGet(c->allocTable, s)) { i = BTFindNext(c->allocTable, s, c->pages, FALSE); continue; }
-      if (c == ex.chunk && s >= ex.base && s < ex.limit) { i = ex.limit; continue; }
+      if (BTGet(c->allocTable, s)) {
+        i = BTFindNext(c->allocTable, s, c->pages, FALSE);
+        continue;
+      }
+      if (c == ex.chunk && s >= ex.base && s < ex.limit) {
+        i = ex.limit;
+        continue;
+      }
       e = BTFindNext(c->committedTable, s, c->pages, FALSE);
       e2 = BTFindNext(c->allocTable, s, e, TRUE);
       e = e2 < e ? e2 : e;
       if (c == ex.chunk && s < ex.base && e > ex.base) e = ex.base;
-      *cReturn = c; *sReturn = s; *eReturn = e;
+      *cReturn = c;
+      *sReturn = s;
+      *eReturn = e;
       found = TRUE;
       i = e;
     }
@@ -443,8 +453,8 @@ static void arenaReleaseEmpty(Arena arena)
   Index ci;
   for (ci = 0; ci < arena->chunkCount; ++ci) {
     Chunk c = arena->chunks[ci];
-    if (c != NULL && c != arena->primary && !arena->client && c->allocated == 0
-        && BTIsResRange(c->committedTable, c->allocBase, c->pages))
+    if (c != NULL && c != arena->primary && !arena->client && c->allocated == 0 &&
+        BTIsResRange(c->committedTable, c->allocBase, c->pages))
       chunkRelease(arena, c);
   }
 }
@@ -472,14 +482,12 @@ static void arenaPurgeToAllowance(Arena arena)
  * helps. */
 static Res arenaMayCommit(Arena arena, Size need, PurgeExclusion ex)
 {
-  if (need <= arena->commitLimit && arena->committed <= arena->commitLimit - need)
-    return RES_OK;
+  if (need <= arena->commitLimit && arena->committed <= arena->commitLimit - need) return RES_OK;
   if (arena->spareCommitted > 0) {
     Size over = arena->committed + need - arena->commitLimit;
     arenaPurge(arena, arena->spareCommitted > over ? arena->spareCommitted - over : 0, ex);
   }
-  if (need <= arena->commitLimit && arena->committed <= arena->commitLimit - need)
-    return RES_OK;
+  if (need <= arena->commitLimit && arena->committed <= arena->commitLimit - need) return RES_OK;
   return RES_COMMIT_LIMIT;
 }
 
@@ -575,8 +583,8 @@ static Res arenaGrow(Arena arena, Count n)
   /* Smallest chunk whose allocatable part holds n pages: start from the
    * overhead estimate (a page-table word and two bits a page, plus the
    * head) and step up the few grains rounding may need. */
-  minimum = SizeAlignUp(need + n * sizeof(Seg) + 2 * BTSize(n) + sizeof(ChunkStruct),
-                        arena->grainSize);
+  minimum =
+      SizeAlignUp(need + n * sizeof(Seg) + 2 * BTSize(n) + sizeof(ChunkStruct), arena->grainSize);
   for (;;) {
     (void)chunkLayout(&l, minimum, shift, 0);
     if (l.pages > l.allocBase && l.pages - l.allocBase >= n) break;

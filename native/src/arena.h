@@ -28,30 +28,30 @@
  * them (used from the collector issue on). */
 struct SegStruct {
   Sig sig;
-  Pool pool;            /* owner; NULL for arena control pages */
-  Addr base, limit;     /* grain-aligned */
-  RingStruct poolRing;  /* in the pool's list of segments */
-  Size descSize;        /* bytes of this descriptor (for freeing) */
-  Buffer buffer;        /* attached allocation point, if any */
-  unsigned white, grey, nailed;  /* collector state (gc.h) */
-  unsigned protectedRO;  /* made read-only by the barrier (prot_linux.c) */
-  int dirty;             /* written since: set by the barrier's handler */
-  Word summary;         /* zones its references point into, when last scanned */
-  unsigned rank;        /* of the references its objects hold (pool.h RANK_*):
+  Pool pool;                    /* owner; NULL for arena control pages */
+  Addr base, limit;             /* grain-aligned */
+  RingStruct poolRing;          /* in the pool's list of segments */
+  Size descSize;                /* bytes of this descriptor (for freeing) */
+  Buffer buffer;                /* attached allocation point, if any */
+  unsigned white, grey, nailed; /* collector state (gc.h) */
+  unsigned protectedRO;         /* made read-only by the barrier (prot_linux.c) */
+  int dirty;                    /* written since: set by the barrier's handler */
+  Word summary;                 /* zones its references point into, when last scanned */
+  unsigned rank;                /* of the references its objects hold (pool.h RANK_*):
                            the trace scans it in that rank's phase */
 };
 
 struct ChunkStruct {
   Sig sig;
   Arena arena;
-  Addr base, limit;     /* the reserved address range */
-  Count pages;          /* (limit - base) >> pageShift */
-  Index ptBase;         /* first page of the page table */
-  Index allocBase;      /* first page that may belong to a segment */
-  Count allocated;      /* pages at or above allocBase in use */
-  BT allocTable;        /* one bit per page: in use */
-  BT committedTable;    /* one bit per page: backed by memory */
-  Seg *pageTable;       /* page index -> owning segment */
+  Addr base, limit;  /* the reserved address range */
+  Count pages;       /* (limit - base) >> pageShift */
+  Index ptBase;      /* first page of the page table */
+  Index allocBase;   /* first page that may belong to a segment */
+  Count allocated;   /* pages at or above allocBase in use */
+  BT allocTable;     /* one bit per page: in use */
+  BT committedTable; /* one bit per page: backed by memory */
+  Seg *pageTable;    /* page index -> owning segment */
 };
 
 #define CONTROL_CLASSES 7 /* 16, 32, ..., 1024 bytes */
@@ -64,35 +64,35 @@ typedef struct ControlStruct {
 
 #define ARENA_MAX_CHUNKS 256
 
-typedef struct GCStruct GCStruct;   /* the collector's state: gc.h */
+typedef struct GCStruct GCStruct; /* the collector's state: gc.h */
 
 struct mps_arena_s {
   Sig sig;
   LockStruct lock;
   Size grainSize;
   Shift grainShift;
-  Chunk primary;                 /* holds this structure */
-  Chunk chunks[ARENA_MAX_CHUNKS];/* slots [0, chunkCount); NULL = hole */
-  Count chunkCount;              /* high-water mark of used slots */
-  Addr lowest, highest;          /* span of all chunks, for quick rejects */
+  Chunk primary;                  /* holds this structure */
+  Chunk chunks[ARENA_MAX_CHUNKS]; /* slots [0, chunkCount); NULL = hole */
+  Count chunkCount;               /* high-water mark of used slots */
+  Addr lowest, highest;           /* span of all chunks, for quick rejects */
   Size reserved, committed, commitLimit, spareCommitted;
-  Size overheadCommitted;        /* chunk heads and page tables */
+  Size overheadCommitted; /* chunk heads and page tables */
   double spare;
-  Bool purgeDeferred;            /* inside a collection: purge once, at its end */
+  Bool purgeDeferred; /* inside a collection: purge once, at its end */
   Size growthDesired, growthMinimum;
-  Bool growthSet;                /* mps_arena_vm_growth was called */
-  Bool growthDisabled;           /* never reserve another chunk */
-  Bool client;                   /* a client arena: chunks in the client's memory */
-  Bool announced;                /* made: MPS_KEY_ARENA_EXTENDED saw the primary chunk */
+  Bool growthSet;      /* mps_arena_vm_growth was called */
+  Bool growthDisabled; /* never reserve another chunk */
+  Bool client;         /* a client arena: chunks in the client's memory */
+  Bool announced;      /* made: MPS_KEY_ARENA_EXTENDED saw the primary chunk */
   double pauseTime;
   mps_arena_extended_t extended;
   mps_arena_contracted_t contracted;
   RingStruct poolRing;
   ControlStruct control;
-  SegStruct controlSeg;          /* page-table owner of control pages */
-  GCStruct *gc;                  /* in control memory */
-  mps_word_t epoch;              /* flips that may have moved objects */
-  int state;                     /* ARENA_UNCLAMPED etc. (§2.3) */
+  SegStruct controlSeg; /* page-table owner of control pages */
+  GCStruct *gc;         /* in control memory */
+  mps_word_t epoch;     /* flips that may have moved objects */
+  int state;            /* ARENA_UNCLAMPED etc. (§2.3) */
 };
 
 enum { ARENA_UNCLAMPED, ARENA_CLAMPED, ARENA_PARKED, ARENA_POSTMORTEM };
@@ -120,7 +120,10 @@ INLINE Bool ArenaEnterRecursive(Arena arena)
   ArenaEnter(arena);
   return TRUE;
 }
-INLINE void ArenaLeaveRecursive(Arena arena, Bool claimed) { if (claimed) ArenaLeave(arena); }
+INLINE void ArenaLeaveRecursive(Arena arena, Bool claimed)
+{
+  if (claimed) ArenaLeave(arena);
+}
 
 /* Pages.  size is a multiple of the grain.  The pages are committed and
  * recorded as belonging to `owner`. */

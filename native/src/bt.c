@@ -17,7 +17,10 @@ static void btRangeOp(BT bt, Index base, Index limit, int set)
     Index w = base >> WORD_SHIFT, lo = base & (WORD_WIDTH - 1);
     Index hi = (limit - (w << WORD_SHIFT)) < WORD_WIDTH ? limit - (w << WORD_SHIFT) : WORD_WIDTH;
     Word m = btBitMask(lo, hi);
-    if (set) bt[w] |= m; else bt[w] &= ~m;
+    if (set)
+      bt[w] |= m;
+    else
+      bt[w] &= ~m;
     base = (w << WORD_SHIFT) + hi;
   }
 }
@@ -80,18 +83,20 @@ static Bool btFindPrev(Index *found, BT bt, Index base, Index i, Bool set)
   return FALSE;
 }
 
-INTERN Bool BTFindResRange(Index *baseReturn, BT bt, Index searchBase,
-                           Index searchLimit, Count length, Bool high)
+INTERN Bool BTFindResRange(Index *baseReturn, BT bt, Index searchBase, Index searchLimit,
+                           Count length, Bool high)
 {
-  if (length == 0 || searchLimit < searchBase || searchLimit - searchBase < length)
-    return FALSE;
+  if (length == 0 || searchLimit < searchBase || searchLimit - searchBase < length) return FALSE;
   if (!high) {
     Index i = searchBase;
     for (;;) {
       Index start = BTFindNext(bt, i, searchLimit, FALSE), end;
       if (start >= searchLimit || searchLimit - start < length) return FALSE;
       end = BTFindNext(bt, start, start + length, TRUE);
-      if (end == start + length) { *baseReturn = start; return TRUE; }
+      if (end == start + length) {
+        *baseReturn = start;
+        return TRUE;
+      }
       i = end;
     }
   } else {

@@ -10,7 +10,7 @@
 typedef Word *BT;
 
 #define BTWords(bits) (((bits) + WORD_WIDTH - 1) / WORD_WIDTH)
-#define BTSize(bits) (BTWords(bits) * sizeof(Word))
+#define BTSize(bits)  (BTWords(bits) * sizeof(Word))
 
 INLINE Bool BTGet(BT bt, Index i) { return (bt[i >> WORD_SHIFT] >> (i & (WORD_WIDTH - 1))) & 1; }
 INLINE void BTSet(BT bt, Index i) { bt[i >> WORD_SHIFT] |= (Word)1 << (i & (WORD_WIDTH - 1)); }
@@ -31,9 +31,16 @@ INTERN Bool BTIsResRangeSlow(BT bt, Index base, Index limit);
 INLINE Bool btSmallMasks(Index base, Index limit, Word *m0, Word *m1)
 {
   Index w0 = base >> WORD_SHIFT, lo = base & (WORD_WIDTH - 1);
-  Index span = limit - (w0 << WORD_SHIFT);   /* bits from the start of word w0 */
-  if (limit <= base) { *m0 = *m1 = 0; return TRUE; }
-  if (span <= WORD_WIDTH) { *m0 = BT_WORD_MASK(lo, span); *m1 = 0; return TRUE; }
+  Index span = limit - (w0 << WORD_SHIFT); /* bits from the start of word w0 */
+  if (limit <= base) {
+    *m0 = *m1 = 0;
+    return TRUE;
+  }
+  if (span <= WORD_WIDTH) {
+    *m0 = BT_WORD_MASK(lo, span);
+    *m1 = 0;
+    return TRUE;
+  }
   if (span <= 2 * WORD_WIDTH) {
     *m0 = BT_WORD_MASK(lo, WORD_WIDTH);
     *m1 = BT_WORD_MASK(0, span - WORD_WIDTH);
@@ -48,7 +55,8 @@ INLINE void BTSetRange(BT bt, Index base, Index limit)
   if (btSmallMasks(base, limit, &m0, &m1)) {
     bt[base >> WORD_SHIFT] |= m0;
     if (m1 != 0) bt[(base >> WORD_SHIFT) + 1] |= m1;
-  } else BTSetRangeSlow(bt, base, limit);
+  } else
+    BTSetRangeSlow(bt, base, limit);
 }
 INLINE void BTResRange(BT bt, Index base, Index limit)
 {
@@ -56,30 +64,31 @@ INLINE void BTResRange(BT bt, Index base, Index limit)
   if (btSmallMasks(base, limit, &m0, &m1)) {
     bt[base >> WORD_SHIFT] &= ~m0;
     if (m1 != 0) bt[(base >> WORD_SHIFT) + 1] &= ~m1;
-  } else BTResRangeSlow(bt, base, limit);
+  } else
+    BTResRangeSlow(bt, base, limit);
 }
 INLINE Bool BTIsSetRange(BT bt, Index base, Index limit)
 {
   Word m0, m1;
   if (btSmallMasks(base, limit, &m0, &m1))
-    return (bt[base >> WORD_SHIFT] & m0) == m0
-        && (m1 == 0 || (bt[(base >> WORD_SHIFT) + 1] & m1) == m1);
+    return (bt[base >> WORD_SHIFT] & m0) == m0 &&
+           (m1 == 0 || (bt[(base >> WORD_SHIFT) + 1] & m1) == m1);
   return BTIsSetRangeSlow(bt, base, limit);
 }
 INLINE Bool BTIsResRange(BT bt, Index base, Index limit)
 {
   Word m0, m1;
   if (btSmallMasks(base, limit, &m0, &m1))
-    return (bt[base >> WORD_SHIFT] & m0) == 0
-        && (m1 == 0 || (bt[(base >> WORD_SHIFT) + 1] & m1) == 0);
+    return (bt[base >> WORD_SHIFT] & m0) == 0 &&
+           (m1 == 0 || (bt[(base >> WORD_SHIFT) + 1] & m1) == 0);
   return BTIsResRangeSlow(bt, base, limit);
 }
 
 INTERN Count BTCountSet(BT bt, Index base, Index limit);
 /* Find a run of `length` reset bits in [searchBase, searchLimit): the
  * lowest one, or with `high` the highest one. */
-INTERN Bool BTFindResRange(Index *baseReturn, BT bt, Index searchBase,
-                           Index searchLimit, Count length, Bool high);
+INTERN Bool BTFindResRange(Index *baseReturn, BT bt, Index searchBase, Index searchLimit,
+                           Count length, Bool high);
 /* Next set (or reset) bit at or after i, or limit if none. */
 INTERN Index BTFindNext(BT bt, Index i, Index limit, Bool set);
 

@@ -7,11 +7,10 @@
 INTERN Bool BufferCheck(Buffer buf)
 {
   if (!CHECKS(Buffer, buf) || !CHECKS(Pool, buf->pool)) return FALSE;
-  if (buf->base == NULL)
-    return buf->ap.init == NULL && buf->ap.alloc == NULL;
-  return buf->base <= (Addr)buf->ap.init && buf->ap.init <= buf->ap.alloc
-      && (Addr)buf->ap.alloc <= buf->poolLimit
-      && (buf->ap.limit == NULL || (Addr)buf->ap.limit == buf->poolLimit);
+  if (buf->base == NULL) return buf->ap.init == NULL && buf->ap.alloc == NULL;
+  return buf->base <= (Addr)buf->ap.init && buf->ap.init <= buf->ap.alloc &&
+         (Addr)buf->ap.alloc <= buf->poolLimit &&
+         (buf->ap.limit == NULL || (Addr)buf->ap.limit == buf->poolLimit);
 }
 
 INTERN Res BufferCreate(Buffer *bufReturn, Pool pool, ArgList args)
@@ -26,8 +25,8 @@ INTERN Res BufferCreate(Buffer *bufReturn, Pool pool, ArgList args)
 
   if (ArgPick(&arg, args, MPS_KEY_RANK)) {
     rank = arg.val.rank;
-    if (rank > RANK_WEAK || rank == RANK_FINAL || !(pool->klass->attr & POOL_ATTR_AP)
-        || !(pool->klass->apRanks & RANK_SET(rank)))
+    if (rank > RANK_WEAK || rank == RANK_FINAL || !(pool->klass->attr & POOL_ATTR_AP) ||
+        !(pool->klass->apRanks & RANK_SET(rank)))
       return MISUSE("mps_ap_create_k: allocation points of %s pools cannot have rank %u",
                     pool->klass->name, (unsigned)rank);
   }
@@ -63,7 +62,10 @@ INTERN void BufferSetRamps(Buffer buf, Count rampDepth, Count collectAllDepth)
   Pool pool = buf->pool;
   Bool was = buf->rampDepth + buf->rampCollectAllDepth > 0;
   Bool is = rampDepth + collectAllDepth > 0;
-  if (was && !is) { AVER(pool->ramps > 0); --pool->ramps; }
+  if (was && !is) {
+    AVER(pool->ramps > 0);
+    --pool->ramps;
+  }
   if (is && !was) ++pool->ramps;
   if (buf->rampCollectAllDepth > 0 && collectAllDepth == 0 && (pool->klass->attr & POOL_ATTR_GC))
     pool->arena->gc->fullWanted = TRUE;
@@ -74,7 +76,7 @@ INTERN void BufferSetRamps(Buffer buf, Count rampDepth, Count collectAllDepth)
 INTERN void BufferDestroy(Buffer buf)
 {
   Arena arena = buf->pool->arena;
-  BufferSetRamps(buf, 0, 0);   /* its ramps end with it */
+  BufferSetRamps(buf, 0, 0); /* its ramps end with it */
   BufferDetach(buf);
   if (buf->pool->klass->bufferFinish != NULL) buf->pool->klass->bufferFinish(buf->pool, buf);
   RingRemove(&buf->poolRing);
@@ -87,8 +89,8 @@ INTERN void BufferDestroy(Buffer buf)
 static Bool bufferMayCollect(Pool pool)
 {
   Arena arena = pool->arena;
-  return (pool->klass->attr & POOL_ATTR_GC) && arena->state == ARENA_UNCLAMPED
-      && !arena->gc->trace.busy;
+  return (pool->klass->attr & POOL_ATTR_GC) && arena->state == ARENA_UNCLAMPED &&
+         !arena->gc->trace.busy;
 }
 
 INTERN Res BufferFill(Addr *pReturn, Buffer buf, Size size)
@@ -99,8 +101,8 @@ INTERN Res BufferFill(Addr *pReturn, Buffer buf, Size size)
 
   AVER(buf->ap.init == buf->ap.alloc);
   /* Trapped but with room: untrap and reserve in place. */
-  if (buf->base != NULL && alloc + size > alloc && alloc + size <= buf->poolLimit
-      && !(pool->klass->attr & POOL_ATTR_EXACT_BUFFERS)) {
+  if (buf->base != NULL && alloc + size > alloc && alloc + size <= buf->poolLimit &&
+      !(pool->klass->attr & POOL_ATTR_EXACT_BUFFERS)) {
     buf->ap.limit = buf->poolLimit;
     buf->flipped = FALSE;
     buf->ap.alloc = alloc + size;

@@ -12,17 +12,17 @@
 #include "pool.h"
 
 struct BufferStruct {
-  struct mps_ap_s ap;   /* init, alloc, limit: touched by the inline macros */
+  struct mps_ap_s ap; /* init, alloc, limit: touched by the inline macros */
   Sig sig;
   Pool pool;
   RingStruct poolRing;
-  Addr base;            /* start of the attached buffer, or NULL */
-  Addr poolLimit;       /* its real end; ap.limit may be 0 when trapped */
-  Addr initAtFlip;      /* ap.init when a flip trapped the buffer */
-  Bool flipped;         /* trapped by a flip since the last fill */
+  Addr base;       /* start of the attached buffer, or NULL */
+  Addr poolLimit;  /* its real end; ap.limit may be 0 when trapped */
+  Addr initAtFlip; /* ap.init when a flip trapped the buffer */
+  Bool flipped;    /* trapped by a flip since the last fill */
   mps_rank_t rank;
   Count rampDepth, rampCollectAllDepth;
-  Bool hashArrays;      /* MPS_KEY_AP_HASH_ARRAYS: not counted towards collection */
+  Bool hashArrays; /* MPS_KEY_AP_HASH_ARRAYS: not counted towards collection */
 };
 
 /* Set an allocation point's ramp depths (mps_ap_alloc_pattern_*), keeping
@@ -31,7 +31,7 @@ struct BufferStruct {
 INTERN void BufferSetRamps(Buffer buf, Count rampDepth, Count collectAllDepth);
 
 #define BufferOfAP(ap) ((Buffer)(void *)(ap))
-#define BufferAP(buf) (&(buf)->ap)
+#define BufferAP(buf)  (&(buf)->ap)
 
 INTERN Res BufferCreate(Buffer *bufReturn, Pool pool, ArgList args);
 INTERN void BufferDestroy(Buffer buf);

@@ -9,8 +9,8 @@
 struct CBSNodeStruct {
   CBSNode left, right, parent;
   Addr base, limit;
-  Size maxSize;       /* largest range in this subtree */
-  unsigned prio;      /* max-heap order */
+  Size maxSize;  /* largest range in this subtree */
+  unsigned prio; /* max-heap order */
 };
 
 static Size cbsNodeSize(CBSNode n) { return AddrOffset(n->base, n->limit); }
@@ -42,16 +42,21 @@ static void cbsUpdateUp(CBSNode n)
 static unsigned cbsNextPrio(CBS cbs)
 {
   unsigned x = cbs->seed;
-  x ^= x << 13; x ^= x >> 17; x ^= x << 5;
+  x ^= x << 13;
+  x ^= x >> 17;
+  x ^= x << 5;
   cbs->seed = x;
   return x;
 }
 
 static void cbsReplaceChild(CBS cbs, CBSNode parent, CBSNode old, CBSNode new)
 {
-  if (parent == NULL) cbs->root = new;
-  else if (parent->left == old) parent->left = new;
-  else parent->right = new;
+  if (parent == NULL)
+    cbs->root = new;
+  else if (parent->left == old)
+    parent->left = new;
+  else
+    parent->right = new;
   if (new != NULL) new->parent = parent;
 }
 
@@ -74,7 +79,11 @@ static void cbsRotateUp(CBS cbs, CBSNode n)
   (void)cbsFixup(n);
 }
 
-static CBSNode cbsLeftmost(CBSNode t) { while (t != NULL && t->left != NULL) t = t->left; return t; }
+static CBSNode cbsLeftmost(CBSNode t)
+{
+  while (t != NULL && t->left != NULL) t = t->left;
+  return t;
+}
 
 static Res cbsNodeNew(CBSNode *nReturn, CBS cbs, Addr base, Addr limit)
 {
@@ -113,9 +122,12 @@ static void cbsLink(CBS cbs, CBSNode n)
     t = left ? t->left : t->right;
   }
   n->parent = parent;
-  if (parent == NULL) cbs->root = n;
-  else if (left) parent->left = n;
-  else parent->right = n;
+  if (parent == NULL)
+    cbs->root = n;
+  else if (left)
+    parent->left = n;
+  else
+    parent->right = n;
   cbsUpdateUp(parent);
   while (n->parent != NULL && n->parent->prio < n->prio) cbsRotateUp(cbs, n);
   ++cbs->count;
@@ -127,9 +139,12 @@ static void cbsUnlink(CBS cbs, CBSNode n)
   CBSNode parent;
   while (n->left != NULL || n->right != NULL) {
     CBSNode c;
-    if (n->left == NULL) c = n->right;
-    else if (n->right == NULL) c = n->left;
-    else c = n->left->prio > n->right->prio ? n->left : n->right;
+    if (n->left == NULL)
+      c = n->right;
+    else if (n->right == NULL)
+      c = n->left;
+    else
+      c = n->left->prio > n->right->prio ? n->left : n->right;
     cbsRotateUp(cbs, c);
   }
   parent = n->parent;
@@ -148,8 +163,13 @@ static void cbsNeighbours(CBS cbs, Addr addr, CBSNode *pred, CBSNode *succ)
   CBSNode t = cbs->root;
   *pred = *succ = NULL;
   while (t != NULL) {
-    if (t->base < addr) { *pred = t; t = t->right; }
-    else { *succ = t; t = t->left; }
+    if (t->base < addr) {
+      *pred = t;
+      t = t->right;
+    } else {
+      *succ = t;
+      t = t->left;
+    }
   }
 }
 
@@ -180,8 +200,7 @@ INTERN Res CBSInsert(Range coalescedReturn, CBS cbs, Addr base, Addr limit)
 
   AVER(base < limit);
   cbsNeighbours(cbs, base, &pred, &succ);
-  if ((pred != NULL && pred->limit > base) || (succ != NULL && succ->base < limit))
-    return RES_FAIL;
+  if ((pred != NULL && pred->limit > base) || (succ != NULL && succ->base < limit)) return RES_FAIL;
   joinPred = cbs->coalesce && pred != NULL && pred->limit == base;
   joinSucc = cbs->coalesce && succ != NULL && succ->base == limit;
   if (joinPred && joinSucc) {
@@ -214,8 +233,11 @@ static CBSNode cbsContaining(CBS cbs, Addr addr)
 {
   CBSNode t = cbs->root, best = NULL;
   while (t != NULL) {
-    if (t->base <= addr) { best = t; t = t->right; }
-    else t = t->left;
+    if (t->base <= addr) {
+      best = t;
+      t = t->right;
+    } else
+      t = t->left;
   }
   return best != NULL && best->limit > addr ? best : NULL;
 }
@@ -247,16 +269,24 @@ INTERN Res CBSDelete(CBS cbs, Addr base, Addr limit)
   return RES_OK;
 }
 
-static void cbsRangeOf(Range r, CBSNode n) { r->base = n->base; r->limit = n->limit; }
+static void cbsRangeOf(Range r, CBSNode n)
+{
+  r->base = n->base;
+  r->limit = n->limit;
+}
 
 INTERN Bool CBSFindFirst(Range rangeReturn, CBS cbs, Size size)
 {
   CBSNode t = cbs->root;
   if (cbsMaxOf(t) < size) return FALSE;
   for (;;) {
-    if (cbsMaxOf(t->left) >= size) t = t->left;
-    else if (cbsNodeSize(t) >= size) { cbsRangeOf(rangeReturn, t); return TRUE; }
-    else t = t->right;
+    if (cbsMaxOf(t->left) >= size)
+      t = t->left;
+    else if (cbsNodeSize(t) >= size) {
+      cbsRangeOf(rangeReturn, t);
+      return TRUE;
+    } else
+      t = t->right;
   }
 }
 
@@ -265,9 +295,13 @@ INTERN Bool CBSFindLast(Range rangeReturn, CBS cbs, Size size)
   CBSNode t = cbs->root;
   if (cbsMaxOf(t) < size) return FALSE;
   for (;;) {
-    if (cbsMaxOf(t->right) >= size) t = t->right;
-    else if (cbsNodeSize(t) >= size) { cbsRangeOf(rangeReturn, t); return TRUE; }
-    else t = t->left;
+    if (cbsMaxOf(t->right) >= size)
+      t = t->right;
+    else if (cbsNodeSize(t) >= size) {
+      cbsRangeOf(rangeReturn, t);
+      return TRUE;
+    } else
+      t = t->left;
   }
 }
 
@@ -276,7 +310,10 @@ INTERN Bool CBSFindLargest(Range rangeReturn, CBS cbs)
   CBSNode t = cbs->root;
   if (t == NULL) return FALSE;
   for (;;) {
-    if (cbsNodeSize(t) == t->maxSize) { cbsRangeOf(rangeReturn, t); return TRUE; }
+    if (cbsNodeSize(t) == t->maxSize) {
+      cbsRangeOf(rangeReturn, t);
+      return TRUE;
+    }
     t = cbsMaxOf(t->left) == t->maxSize ? t->left : t->right;
   }
 }
@@ -301,15 +338,15 @@ INTERN Bool CBSFindBelow(Range rangeReturn, CBS cbs, Addr addr)
 INTERN Bool CBSOverlaps(CBS cbs, Addr base, Addr limit)
 {
   CBSNode pred, succ;
-  cbsNeighbours(cbs, limit, &pred, &succ);   /* pred: last range starting below limit */
+  cbsNeighbours(cbs, limit, &pred, &succ); /* pred: last range starting below limit */
   return pred != NULL && pred->limit > base;
 }
 
 static Bool cbsIterate(CBSNode t, CBSVisitor visit, void *closure)
 {
   if (t == NULL) return TRUE;
-  return cbsIterate(t->left, visit, closure) && visit(t->base, t->limit, closure)
-      && cbsIterate(t->right, visit, closure);
+  return cbsIterate(t->left, visit, closure) && visit(t->base, t->limit, closure) &&
+         cbsIterate(t->right, visit, closure);
 }
 
 INTERN Bool CBSIterate(CBS cbs, CBSVisitor visit, void *closure)
@@ -333,8 +370,8 @@ static Bool cbsConsistent(CBSNode t, Addr lo, Addr hi, Bool strict, Count *count
   if (m != t->maxSize) return FALSE;
   ++*count;
   *size += cbsNodeSize(t);
-  return cbsConsistent(t->left, lo, t->base, strict, count, size)
-      && cbsConsistent(t->right, t->limit, hi, strict, count, size);
+  return cbsConsistent(t->left, lo, t->base, strict, count, size) &&
+         cbsConsistent(t->right, t->limit, hi, strict, count, size);
 }
 
 INTERN Bool CBSConsistent(CBS cbs)
@@ -345,7 +382,7 @@ INTERN Bool CBSConsistent(CBS cbs)
   /* strict bounds (lo, hi) make touching ranges, which should have
    * coalesced, fail the check */
   if (cbs->root != NULL && cbs->root->parent != NULL) return FALSE;
-  if (!cbsConsistent(cbs->root, (Addr)0, (Addr)~(Word)0, cbs->coalesce, &count, &size))
+  if (!cbsConsistent(cbs->root, (Addr)0, (Addr) ~(Word)0, cbs->coalesce, &count, &size))
     return FALSE;
   return count == cbs->count && size == cbs->size;
 }

@@ -18,13 +18,15 @@ typedef struct CBSStruct {
   Sig sig;
   Arena arena;
   CBSNode root;
-  Count count;      /* ranges */
-  Size size;        /* bytes in all ranges */
-  unsigned seed;    /* for treap priorities */
-  Bool coalesce;    /* merge touching ranges (free lists); FALSE for maps of blocks */
+  Count count;   /* ranges */
+  Size size;     /* bytes in all ranges */
+  unsigned seed; /* for treap priorities */
+  Bool coalesce; /* merge touching ranges (free lists); FALSE for maps of blocks */
 } CBSStruct, *CBS;
 
-typedef struct RangeStruct { Addr base, limit; } RangeStruct, *Range;
+typedef struct RangeStruct {
+  Addr base, limit;
+} RangeStruct, *Range;
 
 INTERN void CBSInit(CBS cbs, Arena arena, Bool coalesce);
 INTERN void CBSFinish(CBS cbs);

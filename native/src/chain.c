@@ -18,7 +18,8 @@
 #define DEFAULT_GEN0 ((Size)8192 << 10)
 #define DEFAULT_GEN1 ((Size)36864 << 10)
 
-INTERN Res ChainCreate(Chain *chainReturn, Arena arena, Count genCount, const mps_gen_param_s *params)
+INTERN Res ChainCreate(Chain *chainReturn, Arena arena, Count genCount,
+                       const mps_gen_param_s *params)
 {
   Chain chain;
   void *p;
@@ -29,8 +30,8 @@ INTERN Res ChainCreate(Chain *chainReturn, Arena arena, Count genCount, const mp
     return MISUSE("mps_chain_create: gen_count %zu is not between 1 and 64", (size_t)genCount);
   for (i = 0; i < genCount; ++i) {
     if (params[i].mps_capacity == 0 || params[i].mps_capacity > (SIZE_LIMIT >> 10))
-      return MISUSE("mps_chain_create: generation %zu has capacity %zu KB (must be > 0)",
-                    (size_t)i, params[i].mps_capacity);
+      return MISUSE("mps_chain_create: generation %zu has capacity %zu KB (must be > 0)", (size_t)i,
+                    params[i].mps_capacity);
     if (!(params[i].mps_mortality >= 0.0 && params[i].mps_mortality <= 1.0))
       return MISUSE("mps_chain_create: generation %zu has mortality %g (must be in [0, 1])",
                     (size_t)i, params[i].mps_mortality);
@@ -39,7 +40,10 @@ INTERN Res ChainCreate(Chain *chainReturn, Arena arena, Count genCount, const mp
   if (res != RES_OK) return res;
   chain = p;
   res = ControlAlloc(&p, arena, genCount * sizeof(GenStruct));
-  if (res != RES_OK) { ControlFree(arena, chain, sizeof(ChainStruct)); return res; }
+  if (res != RES_OK) {
+    ControlFree(arena, chain, sizeof(ChainStruct));
+    return res;
+  }
   chain->gens = p;
   for (i = 0; i < genCount; ++i) {
     chain->gens[i].capacity = chain->gens[i].trigger = params[i].mps_capacity << 10;
@@ -66,7 +70,7 @@ INTERN void ChainDestroy(Chain chain)
 
 INTERN Res ChainCreateDefault(Arena arena)
 {
-  mps_gen_param_s params[2] = {{DEFAULT_GEN0 >> 10, 0.85}, {DEFAULT_GEN1 >> 10, 0.45}};
+  mps_gen_param_s params[2] = { { DEFAULT_GEN0 >> 10, 0.85 }, { DEFAULT_GEN1 >> 10, 0.45 } };
   return ChainCreate(&arena->gc->defaultChain, arena, 2, params);
 }
 
@@ -117,8 +121,8 @@ INTERN Bool ChainCondemn(Arena arena, Bool full, const char **whyReturn)
       any |= chain->gens[i].condemned;
     }
   }
-  gc->topGen.condemned = full
-      || (gc->topGen.newSize > gc->topGen.capacity && gc->topGen.newSize > chainCapacity);
+  gc->topGen.condemned =
+      full || (gc->topGen.newSize > gc->topGen.capacity && gc->topGen.newSize > chainCapacity);
   if (gc->topGen.condemned) {
     /* The top generation holds the oldest objects: condemn everything. */
     RING_FOR(node, &gc->chainRing, next) {
@@ -130,8 +134,9 @@ INTERN Bool ChainCondemn(Arena arena, Bool full, const char **whyReturn)
   }
   if (whyReturn != NULL)
     *whyReturn = full ? "Client requests: immediate full collection."
-        : gc->topGen.condemned ? "The whole heap has grown past its target: full collection."
-        : "A generation of a chain has exceeded its capacity.";
+                 : gc->topGen.condemned
+                     ? "The whole heap has grown past its target: full collection."
+                     : "A generation of a chain has exceeded its capacity.";
   return any;
 }
 
@@ -154,8 +159,10 @@ INTERN void ChainTraceDone(Arena arena, Size condemned, Size live)
          * generation holds survives, collecting it often only copies the
          * same objects again, so its trigger grows (up to 8x); it comes
          * back down as mortality recovers. */
-        if (g->mortality < 0.5 && g->trigger < 8 * g->capacity) g->trigger *= 2;
-        else if (g->mortality > 0.8 && g->trigger > g->capacity) g->trigger /= 2;
+        if (g->mortality < 0.5 && g->trigger < 8 * g->capacity)
+          g->trigger *= 2;
+        else if (g->mortality > 0.8 && g->trigger > g->capacity)
+          g->trigger /= 2;
       }
       g->condemned = FALSE;
     }
@@ -186,7 +193,8 @@ INTERN Bool ChainCondemnWanted(Arena arena, const char **whyReturn)
     }
   }
   if (gc->topGen.newSize > gc->topGen.capacity && gc->topGen.newSize > chainCapacity) {
-    if (whyReturn != NULL) *whyReturn = "The whole heap has grown past its target: full collection.";
+    if (whyReturn != NULL)
+      *whyReturn = "The whole heap has grown past its target: full collection.";
     return TRUE;
   }
   return FALSE;

@@ -16,7 +16,7 @@ INTERN void CheckFail(const char *file, unsigned line, const char *cond)
 /* The message is formatted into a per-thread buffer: the handler may keep
  * the pointer until the same thread reports again. */
 static _Thread_local char misuseMessage[512];
-static gcp_misuse_handler_t misuseHandler;   /* NULL: the assertion handler */
+static gcp_misuse_handler_t misuseHandler; /* NULL: the assertion handler */
 
 gcp_misuse_handler_t gcp_misuse_handler_install(gcp_misuse_handler_t handler)
 {
@@ -30,7 +30,9 @@ INTERN Res MisuseReport(const char *file, unsigned line, const char *fmt, ...)
   va_start(ap, fmt);
   (void)vsnprintf(misuseMessage, sizeof misuseMessage, fmt, ap);
   va_end(ap);
-  if (handler != NULL) handler(file, line, misuseMessage);
-  else mps_lib_assert_fail(file, line, misuseMessage);
+  if (handler != NULL)
+    handler(file, line, misuseMessage);
+  else
+    mps_lib_assert_fail(file, line, misuseMessage);
   return RES_PARAM;
 }

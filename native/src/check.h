@@ -23,11 +23,10 @@ INTERN Res MisuseReport(const char *file, unsigned line, const char *fmt, ...)
 #define MISUSE(...) MisuseReport(__FILE__, __LINE__, __VA_ARGS__)
 
 #if CHECK_LEVEL >= 1
-#define AVER(cond) \
-  (LIKELY(cond) ? (void)0 : CheckFail(__FILE__, __LINE__, #cond))
+#define AVER(cond)      (LIKELY(cond) ? (void)0 : CheckFail(__FILE__, __LINE__, #cond))
 #define CHECKS(type, p) ((p) != NULL && (p)->sig == type##Sig)
 #else
-#define AVER(cond) ((void)0)
+#define AVER(cond)      ((void)0)
 #define CHECKS(type, p) ((p) != NULL)
 #endif
 
@@ -42,14 +41,14 @@ INTERN Res MisuseReport(const char *file, unsigned line, const char *fmt, ...)
 #endif
 
 /* Signatures: distinctive words written at init and cleared at finish. */
-#define ArenaSig ((Sig)0x519A7E4AUL)
-#define ChunkSig ((Sig)0x519C4C2BUL)
-#define PoolSig ((Sig)0x519B0011UL)
+#define ArenaSig     ((Sig)0x519A7E4AUL)
+#define ChunkSig     ((Sig)0x519C4C2BUL)
+#define PoolSig      ((Sig)0x519B0011UL)
 #define PoolClassSig ((Sig)0x519C1A55UL)
-#define SegSig ((Sig)0x5195E9AAUL)
-#define BufferSig ((Sig)0x519B0FFEUL)
-#define SACSig ((Sig)0x5195AC00UL)
-#define CBSSig ((Sig)0x519CB599UL)
-#define SigInvalid ((Sig)0x51915BADUL)
+#define SegSig       ((Sig)0x5195E9AAUL)
+#define BufferSig    ((Sig)0x519B0FFEUL)
+#define SACSig       ((Sig)0x5195AC00UL)
+#define CBSSig       ((Sig)0x519CB599UL)
+#define SigInvalid   ((Sig)0x51915BADUL)
 
 #endif /* GCP_CHECK_H */

@@ -15,18 +15,21 @@
 #define CONTROL_MIN_SHIFT 4 /* 16 bytes */
 
 typedef struct SlabStruct {
-  RingStruct ring;      /* in the class's partial ring while it has a free slot */
+  RingStruct ring; /* in the class's partial ring while it has a free slot */
   Count used, capacity;
   Index cls;
-  void *free;           /* free slots, linked through their first word */
-  Addr bump, limit;     /* never-used slots */
+  void *free;       /* free slots, linked through their first word */
+  Addr bump, limit; /* never-used slots */
 } SlabStruct, *Slab;
 
 static Index controlSizeClass(Size size)
 {
   Index cls = 0;
   Size s = (Size)1 << CONTROL_MIN_SHIFT;
-  while (s < size) { s <<= 1; ++cls; }
+  while (s < size) {
+    s <<= 1;
+    ++cls;
+  }
   return cls;
 }
 
@@ -92,7 +95,8 @@ INTERN Res ControlAlloc(void **pReturn, Arena arena, Size size)
     slab->cls = cls;
     slab->used = 0;
     slab->free = NULL;
-    slab->bump = AddrAlignUp(AddrAdd(base, sizeof(SlabStruct)), controlClassSize(cls) < 64 ? controlClassSize(cls) : 64);
+    slab->bump = AddrAlignUp(AddrAdd(base, sizeof(SlabStruct)),
+                             controlClassSize(cls) < 64 ? controlClassSize(cls) : 64);
     slab->limit = AddrAdd(base, arena->grainSize);
     slab->capacity = AddrOffset(slab->bump, slab->limit) / controlClassSize(cls);
     RingAppend(head, &slab->ring);
@@ -135,9 +139,8 @@ INTERN void ControlFree(Arena arena, void *p, Size size)
   --slab->used;
   /* An empty slab is kept only as its class's one partial slab, and only
    * in the primary chunk, so that control memory never pins a chunk. */
-  if (slab->used == 0
-      && (!(head->next == &slab->ring && head->prev == &slab->ring)
-          || ArenaChunkOf(arena, (Addr)slab) != arena->primary)) {
+  if (slab->used == 0 && (!(head->next == &slab->ring && head->prev == &slab->ring) ||
+                          ArenaChunkOf(arena, (Addr)slab) != arena->primary)) {
     RingRemove(&slab->ring);
     --arena->control.slabs;
     ArenaFreePages(arena, (Addr)slab, arena->grainSize);

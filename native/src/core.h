@@ -19,18 +19,18 @@
 /* Varieties.  COOL: every check including consistency walks.  HOT (the
  * default): cheap checks, none on allocation fast paths.  RASH: none. */
 #if defined(CONFIG_VAR_COOL)
-#define CHECK_LEVEL 2
+#define CHECK_LEVEL  2
 #define VARIETY_NAME "cool"
 #elif defined(CONFIG_VAR_RASH)
-#define CHECK_LEVEL 0
+#define CHECK_LEVEL  0
 #define VARIETY_NAME "rash"
 #else
-#define CHECK_LEVEL 1
+#define CHECK_LEVEL  1
 #define VARIETY_NAME "hot"
 #endif
 
-#define INTERN static __attribute__((unused))
-#define INLINE static inline __attribute__((unused))
+#define INTERN   static __attribute__((unused))
+#define INLINE   static inline __attribute__((unused))
 #define NOINLINE __attribute__((noinline))
 /* For the functions that scan memory conservatively (stacks, registers
  * saved in signal frames, areas): they read words that are not allocated
@@ -39,8 +39,8 @@
  * another thread's stack frame (ThreadSanitizer).  A stale or torn word
  * read there is harmless: it can only keep something alive. */
 #define CONSERVATIVE_READS __attribute__((no_sanitize("address", "thread")))
-#define LIKELY(e) __builtin_expect(!!(e), 1)
-#define UNLIKELY(e) __builtin_expect(!!(e), 0)
+#define LIKELY(e)          __builtin_expect(!!(e), 1)
+#define UNLIKELY(e)        __builtin_expect(!!(e), 0)
 
 typedef uintptr_t Word;
 typedef unsigned char *Addr;
@@ -54,26 +54,26 @@ typedef unsigned long Sig;
 
 enum { FALSE = 0, TRUE = 1 };
 
-#define RES_OK MPS_RES_OK
-#define RES_FAIL MPS_RES_FAIL
-#define RES_RESOURCE MPS_RES_RESOURCE
-#define RES_MEMORY MPS_RES_MEMORY
-#define RES_LIMIT MPS_RES_LIMIT
-#define RES_UNIMPL MPS_RES_UNIMPL
+#define RES_OK           MPS_RES_OK
+#define RES_FAIL         MPS_RES_FAIL
+#define RES_RESOURCE     MPS_RES_RESOURCE
+#define RES_MEMORY       MPS_RES_MEMORY
+#define RES_LIMIT        MPS_RES_LIMIT
+#define RES_UNIMPL       MPS_RES_UNIMPL
 #define RES_COMMIT_LIMIT MPS_RES_COMMIT_LIMIT
-#define RES_PARAM MPS_RES_PARAM
+#define RES_PARAM        MPS_RES_PARAM
 
 #define WORD_WIDTH (sizeof(Word) * CHAR_BIT)
 #define WORD_SHIFT 6
-#define PF_ALIGN ((Size)8)
+#define PF_ALIGN   ((Size)8)
 /* No block or arena may be larger than this (64 TiB): requests beyond it
  * fail with MPS_RES_RESOURCE before any size arithmetic can overflow. */
 #define SIZE_LIMIT ((Size)1 << 46)
 
-#define AddrAdd(a, s) ((Addr)(a) + (s))
-#define AddrSub(a, s) ((Addr)(a) - (s))
+#define AddrAdd(a, s)    ((Addr)(a) + (s))
+#define AddrSub(a, s)    ((Addr)(a) - (s))
 #define AddrOffset(b, l) ((Size)((Addr)(l) - (Addr)(b)))
-#define AddrWord(a) ((Word)(a))
+#define AddrWord(a)      ((Word)(a))
 
 INLINE Bool SizeIsP2(Size s) { return s != 0 && (s & (s - 1)) == 0; }
 INLINE Size SizeAlignUp(Size s, Size a) { return (s + a - 1) & ~(a - 1); }
@@ -84,10 +84,10 @@ INLINE Bool AddrIsAligned(Addr p, Size a) { return ((Word)p & (a - 1)) == 0; }
 INLINE Shift SizeLog2(Size s) { return (Shift)__builtin_ctzl((unsigned long)s); }
 INLINE Bool SizeAddOverflows(Size a, Size b) { return a > SIZE_MAX - b; }
 
-#define PointerAdd(p, s) ((void *)((char *)(p) + (s)))
-#define PARENT(type, field, p) ((type *)(void *)((char *)(p) - offsetof(type, field)))
-#define NELEMS(a) (sizeof(a) / sizeof((a)[0]))
-#define UNUSED(x) ((void)(x))
+#define PointerAdd(p, s)       ((void *)((char *)(p) + (s)))
+#define PARENT(type, field, p) ((type *)(void *)((char *)(p)-offsetof(type, field)))
+#define NELEMS(a)              (sizeof(a) / sizeof((a)[0]))
+#define UNUSED(x)              ((void)(x))
 
 typedef struct mps_arena_s ArenaStruct, *Arena;
 typedef struct mps_pool_s PoolStruct, *Pool;

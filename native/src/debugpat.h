@@ -15,7 +15,7 @@
 
 typedef struct DebugPatternsStruct {
   unsigned char fence[DEBUG_TEMPLATE_MAX], free[DEBUG_TEMPLATE_MAX];
-  Size fenceLength, freeLength;   /* 0 disables the feature */
+  Size fenceLength, freeLength; /* 0 disables the feature */
 } DebugPatternsStruct, *DebugPatterns;
 
 INLINE void DebugPatternWrite(const unsigned char *t, Size len, Addr base, Addr limit)
@@ -45,9 +45,10 @@ INLINE Res DebugOptionsCheck(const mps_pool_debug_option_s **optReturn, ArgList 
   if (opt == NULL) return MISUSE("mps_pool_create_k: MPS_KEY_POOL_DEBUG_OPTIONS is NULL");
   if (opt->fence_size > DEBUG_TEMPLATE_MAX || opt->free_size > DEBUG_TEMPLATE_MAX)
     return MISUSE("mps_pool_create_k: debug templates longer than %d bytes are not "
-                  "supported", DEBUG_TEMPLATE_MAX);
-  if ((opt->fence_size > 0 && opt->fence_template == NULL)
-      || (opt->free_size > 0 && opt->free_template == NULL))
+                  "supported",
+                  DEBUG_TEMPLATE_MAX);
+  if ((opt->fence_size > 0 && opt->fence_template == NULL) ||
+      (opt->free_size > 0 && opt->free_template == NULL))
     return MISUSE("mps_pool_create_k: a debug template with a size has no bytes");
   *optReturn = opt;
   return RES_OK;
@@ -56,8 +57,8 @@ INLINE Res DebugOptionsCheck(const mps_pool_debug_option_s **optReturn, ArgList 
 /* The templates of opt, or the defaults when opt is NULL. */
 INLINE void DebugPatternsInit(DebugPatterns pat, const mps_pool_debug_option_s *opt)
 {
-  static const unsigned char defaultFence[4] = {'P', 'O', 'S', 'T'};
-  static const unsigned char defaultFree[4] = {'F', 'R', 'E', 'E'};
+  static const unsigned char defaultFence[4] = { 'P', 'O', 'S', 'T' };
+  static const unsigned char defaultFree[4] = { 'F', 'R', 'E', 'E' };
   const unsigned char *fence = defaultFence, *free = defaultFree;
   Size i;
   pat->fenceLength = pat->freeLength = 4;

@@ -19,13 +19,15 @@ INTERN Res FormatCreate(Format *fmtReturn, Arena arena, ArgList args)
 
   if (ArgPick(&arg, args, MPS_KEY_FMT_ALIGN)) align = arg.val.align;
   if (!SizeIsP2(align) || align > arena->grainSize)
-    return MISUSE("mps_fmt_create_k: MPS_KEY_FMT_ALIGN %zu is not a power of two up to the grain size",
-                  align);
+    return MISUSE(
+        "mps_fmt_create_k: MPS_KEY_FMT_ALIGN %zu is not a power of two up to the grain size",
+        align);
   if (align < sizeof(Word)) align = sizeof(Word);
   if (ArgPick(&arg, args, MPS_KEY_FMT_HEADER_SIZE)) header = arg.val.size;
   if (header > 1024 || (header & (sizeof(Word) - 1)) != 0)
-    return MISUSE("mps_fmt_create_k: MPS_KEY_FMT_HEADER_SIZE %zu is not a small multiple of the word size",
-                  header);
+    return MISUSE(
+        "mps_fmt_create_k: MPS_KEY_FMT_HEADER_SIZE %zu is not a small multiple of the word size",
+        header);
   res = ControlAlloc(&p, arena, sizeof(FormatStruct));
   if (res != RES_OK) return res;
   fmt = p;

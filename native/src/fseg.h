@@ -16,17 +16,17 @@
 
 typedef struct FSegStruct {
   SegStruct segStruct;
-  Index gen;              /* in the pool's chain; genCount = the top generation */
-  Addr end;               /* end of the objects (AMC: bump end; LO: limit) */
-  Addr scanned;           /* to-space: objects below this have been scanned */
-  BT marks, starts;       /* during a trace, or NULL */
-  Count bits;             /* entries in marks and starts */
-  Size padded;            /* dead bytes padded in place (counted free) */
-  Bool all;               /* every object preserved (no marks could be had) */
+  Index gen;        /* in the pool's chain; genCount = the top generation */
+  Addr end;         /* end of the objects (AMC: bump end; LO: limit) */
+  Addr scanned;     /* to-space: objects below this have been scanned */
+  BT marks, starts; /* during a trace, or NULL */
+  Count bits;       /* entries in marks and starts */
+  Size padded;      /* dead bytes padded in place (counted free) */
+  Bool all;         /* every object preserved (no marks could be had) */
 } FSegStruct, *FSeg;
 
 #define FSegOfSeg(seg) ((FSeg)(void *)(seg))
-#define FSegSeg(fseg) (&(fseg)->segStruct)
+#define FSegSeg(fseg)  (&(fseg)->segStruct)
 
 INLINE Index FSegIndex(FSeg fseg, Addr base, Size align)
 {
@@ -41,7 +41,10 @@ INLINE void FSegMarksCreate(FSeg fseg, Size align)
   void *p;
   if (fseg->marks != NULL || fseg->all) return;
   fseg->bits = SegSize(FSegSeg(fseg)) / align;
-  if (ControlAlloc(&p, arena, BTSize(fseg->bits)) != RES_OK) { fseg->all = TRUE; return; }
+  if (ControlAlloc(&p, arena, BTSize(fseg->bits)) != RES_OK) {
+    fseg->all = TRUE;
+    return;
+  }
   fseg->marks = p;
 }
 

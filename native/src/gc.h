@@ -47,7 +47,7 @@ typedef struct mps_fmt_s {
   mps_fmt_isfwd_t isfwd;
   mps_fmt_pad_t pad;
   mps_fmt_class_t klass;
-  Count poolCount;            /* pools using it */
+  Count poolCount; /* pools using it */
 } FormatStruct, *Format;
 
 #define FormatSig ((Sig)0x519F0A4AUL)
@@ -55,12 +55,12 @@ typedef struct mps_fmt_s {
 /* ---- chains and generations (chain.c) ------------------------------ */
 
 typedef struct GenStruct {
-  Size capacity;              /* bytes, as the client gave it */
-  Size trigger;               /* new size that triggers a collection */
-  double mortality;           /* moving average of the dead fraction */
-  Size newSize;               /* allocated or promoted in since last condemned */
-  Size size;                  /* bytes of segments currently in this generation */
-  Bool condemned;             /* in the current trace */
+  Size capacity;    /* bytes, as the client gave it */
+  Size trigger;     /* new size that triggers a collection */
+  double mortality; /* moving average of the dead fraction */
+  Size newSize;     /* allocated or promoted in since last condemned */
+  Size size;        /* bytes of segments currently in this generation */
+  Bool condemned;   /* in the current trace */
 } GenStruct, *Gen;
 
 typedef struct mps_chain_s {
@@ -68,7 +68,7 @@ typedef struct mps_chain_s {
   Arena arena;
   RingStruct arenaRing;
   Count genCount;
-  GenStruct *gens;            /* genCount entries */
+  GenStruct *gens; /* genCount entries */
   Count poolCount;
 } ChainStruct, *Chain;
 
@@ -87,14 +87,15 @@ typedef struct mps_root_s {
   mps_rank_t rank;
   mps_rm_t mode;
   int kind;
-  Addr base, limit;           /* AREA, FMT, THREAD (limit = cold end) */
-  mps_area_scan_t areaScan;   /* AREA, THREAD */
-  void *closure;              /* AREA, THREAD */
-  mps_scan_tag_s tag;         /* closure of the tagged variants */
-  mps_root_scan_t funScan;    /* FUN */
-  void *p; size_t s;          /* FUN */
-  mps_fmt_scan_t fmtScan;     /* FMT */
-  Thread thread;              /* THREAD */
+  Addr base, limit;         /* AREA, FMT, THREAD (limit = cold end) */
+  mps_area_scan_t areaScan; /* AREA, THREAD */
+  void *closure;            /* AREA, THREAD */
+  mps_scan_tag_s tag;       /* closure of the tagged variants */
+  mps_root_scan_t funScan;  /* FUN */
+  void *p;
+  size_t s;               /* FUN */
+  mps_fmt_scan_t fmtScan; /* FMT */
+  Thread thread;          /* THREAD */
 } RootStruct, *Root;
 
 #define RootSig ((Sig)0x519A0075UL)
@@ -107,19 +108,19 @@ struct mps_thr_s {
   Sig sig;
   Arena arena;
   RingStruct arenaRing;
-  int tid;                    /* kernel thread id */
-  RingStruct registryRing;    /* in the process-wide list (thread_linux.c) */
-  volatile int exited;        /* the thread ended without deregistering */
-  volatile int suspended;     /* set by the signal handler */
-  Thread stoppedAs;           /* during a stop: the descriptor whose handler
+  int tid;                 /* kernel thread id */
+  RingStruct registryRing; /* in the process-wide list (thread_linux.c) */
+  volatile int exited;     /* the thread ended without deregistering */
+  volatile int suspended;  /* set by the signal handler */
+  Thread stoppedAs;        /* during a stop: the descriptor whose handler
                                * holds this thread's context (itself, or an
                                * earlier registration of the same thread) */
-  Addr sp;                    /* stack pointer when suspended */
-  Word regs[THREAD_REGS];     /* integer registers when suspended */
+  Addr sp;                 /* stack pointer when suspended */
+  Word regs[THREAD_REGS];  /* integer registers when suspended */
   Count nregs;
-  Addr vecBase;               /* vector/FP registers when suspended: the */
-  Size vecSize;               /*   state the kernel saved in the signal frame */
-  Addr cold;                  /* anonymous threads: the end of their stack */
+  Addr vecBase; /* vector/FP registers when suspended: the */
+  Size vecSize; /*   state the kernel saved in the signal frame */
+  Addr cold;    /* anonymous threads: the end of their stack */
 };
 
 #define ThreadSig ((Sig)0x519DEAD5UL)
@@ -133,11 +134,11 @@ typedef struct mps_message_s {
   RingStruct queueRing;
   mps_message_type_t type;
   mps_clock_t clock;
-  Addr ref;                   /* FINALIZATION: the object (an exact root) */
+  Addr ref;                                       /* FINALIZATION: the object (an exact root) */
   Size liveSize, condemnedSize, notCondemnedSize; /* GC */
-  const char *why;            /* GC_START */
-  Bool queued;                /* on the arena's queue */
-  Bool taken;                 /* got by the client, not yet discarded */
+  const char *why;                                /* GC_START */
+  Bool queued;                                    /* on the arena's queue */
+  Bool taken;                                     /* got by the client, not yet discarded */
 } MessageStruct, *Message;
 
 #define MessageSig ((Sig)0x5193E55AUL)
@@ -162,58 +163,58 @@ typedef struct RootsWalkStruct {
 } RootsWalkStruct, *RootsWalk;
 
 typedef struct ScanStateStruct {
-  struct mps_ss_s ss;         /* first: mps_ss_t converts by a cast */
+  struct mps_ss_s ss; /* first: mps_ss_t converts by a cast */
   Sig sig;
   Arena arena;
   mps_rank_t rank;
-  RootsWalk rootsWalk;        /* non-NULL only in mps_arena_roots_walk */
-  Word fixed;                 /* zones of the new addresses fixes stored */
-  Bool nailOnly;              /* ambiguous heap pre-pass: nail, preserve nothing */
-  struct mps_transform_s *transform;  /* being applied (transform.c), or NULL */
+  RootsWalk rootsWalk;               /* non-NULL only in mps_arena_roots_walk */
+  Word fixed;                        /* zones of the new addresses fixes stored */
+  Bool nailOnly;                     /* ambiguous heap pre-pass: nail, preserve nothing */
+  struct mps_transform_s *transform; /* being applied (transform.c), or NULL */
 } ScanStateStruct, *ScanState;
 
-#define ScanStateSig ((Sig)0x5195C455UL)
+#define ScanStateSig     ((Sig)0x5195C455UL)
 #define ScanStateOf(mss) ((ScanState)(void *)(mss))
 
 typedef struct TraceStruct {
   Bool busy;
-  Word white;                 /* zones of white segments */
-  Word moved;                 /* zones from which objects moved */
-  Bool mayMove;               /* a moving pool condemned something */
+  Word white;   /* zones of white segments */
+  Word moved;   /* zones from which objects moved */
+  Bool mayMove; /* a moving pool condemned something */
   Size condemned, notCondemned, preserved, copied;
-  Addr *grey;                 /* stack of objects (client pointers) to scan */
+  Addr *grey; /* stack of objects (client pointers) to scan */
   Count greyTop, greyMax;
-  Bool emergency;             /* out of memory: pin instead of copying */
+  Bool emergency; /* out of memory: pin instead of copying */
   const char *why;
 } TraceStruct, *Trace;
 
-typedef struct mps_transform_s *Transform;   /* transform.c */
+typedef struct mps_transform_s *Transform; /* transform.c */
 
 /* Everything the collector keeps per arena (arena->gc). */
 struct GCStruct {
   RingStruct formatRing, chainRing, rootRing, threadRing;
   Chain defaultChain;
-  GenStruct topGen;           /* survivors of every chain's last generation */
+  GenStruct topGen; /* survivors of every chain's last generation */
   TraceStruct trace;
   /* Messages. */
-  unsigned enabled;           /* bit per message type */
+  unsigned enabled; /* bit per message type */
   RingStruct messageQueue;
-  Count finalMessages;        /* finalization messages on the queue */
-  Message gcStart, gcDone;    /* preallocated for the next collection */
-  Final finals;               /* registrations */
+  Count finalMessages;     /* finalization messages on the queue */
+  Message gcStart, gcDone; /* preallocated for the next collection */
+  Final finals;            /* registrations */
   /* Location dependency: moved-zone history indexed by epoch. */
   Word history[LD_HISTORY];
-  Bool fullWanted;            /* a ramp-collect-all ended: collect everything next */
+  Bool fullWanted; /* a ramp-collect-all ended: collect everything next */
   /* Every thread of the process counts as registered (thread_linux.c). */
   Bool allThreads;
-  Thread *anon;               /* descriptors of the unregistered ones: */
-  Count anonCount, anonMade, anonMax;  /* in use, allocated, table size */
-  Addr selfCold;              /* the end of the collecting thread's stack */
-  Count unstoppable;          /* threads that could not be stopped, ever */
-  Count collections;          /* collections so far (mps_collections) */
-  Transform transform;        /* being applied by the current collection */
-  Bool barrier;               /* protect old segments (prot_linux.c) */
-  Bool barrierInUse;          /* registered with the barrier's handler */
+  Thread *anon;                       /* descriptors of the unregistered ones: */
+  Count anonCount, anonMade, anonMax; /* in use, allocated, table size */
+  Addr selfCold;                      /* the end of the collecting thread's stack */
+  Count unstoppable;                  /* threads that could not be stopped, ever */
+  Count collections;                  /* collections so far (mps_collections) */
+  Transform transform;                /* being applied by the current collection */
+  Bool barrier;                       /* protect old segments (prot_linux.c) */
+  Bool barrierInUse;                  /* registered with the barrier's handler */
 };
 
 /* Collector entry points used by the rest of the core. */

@@ -12,11 +12,11 @@
 
 #include "mps.h"
 
-#define KeySig ((unsigned long)0x519A6E40UL)   /* SIGnature KEY */
+#define KeySig ((unsigned long)0x519A6E40UL) /* SIGnature KEY */
 
 struct mps_key_s {
-  unsigned long sig;            /* KeySig */
-  const char *name;             /* e.g. "MPS_KEY_ARENA_SIZE" */
+  unsigned long sig; /* KeySig */
+  const char *name;  /* e.g. "MPS_KEY_ARENA_SIZE" */
 };
 
 #endif /* keys_h */

@@ -42,7 +42,8 @@ mps_bool_t mps_ld_isstale_any(mps_ld_t ld, mps_arena_t arena)
   mps_word_t now = __atomic_load_n(&arena->epoch, __ATOMIC_ACQUIRE), e;
   Word moved = 0;
   if (ld->_rs == 0 || ld->_epoch == now) return 0;
-  if (now - ld->_epoch > LD_HISTORY) moved = ~(Word)0;  /* older than the window */
+  if (now - ld->_epoch > LD_HISTORY)
+    moved = ~(Word)0; /* older than the window */
   else
     for (e = ld->_epoch; e < now; ++e)
       moved |= __atomic_load_n(&gc->history[e % LD_HISTORY], __ATOMIC_ACQUIRE);

@@ -28,11 +28,15 @@ static _Thread_local char lockThreadToken;
 
 typedef struct LockStruct {
   int state;
-  const void *owner;    /* LOCK_SELF of the holder, NULL when free; read by
+  const void *owner; /* LOCK_SELF of the holder, NULL when free; read by
                            other threads (LockIsMine) while it changes */
 } LockStruct, *Lock;
 
-INLINE void LockInit(Lock lock) { lock->state = 0; lock->owner = NULL; }
+INLINE void LockInit(Lock lock)
+{
+  lock->state = 0;
+  lock->owner = NULL;
+}
 INLINE void LockFinish(Lock lock) { UNUSED(lock); }
 
 /* Wait while the lock is held with waiters (state 2).  ThreadSanitizer
@@ -43,7 +47,7 @@ INLINE void LockFinish(Lock lock) { UNUSED(lock); }
 INLINE void lockWait(Lock lock)
 {
 #if defined(__SANITIZE_THREAD__)
-  struct timespec pause = {0, 50 * 1000};
+  struct timespec pause = { 0, 50 * 1000 };
   UNUSED(lock);
   (void)nanosleep(&pause, NULL);
 #else
@@ -63,8 +67,8 @@ static NOINLINE void LockClaimSlow(Lock lock)
 INLINE void LockClaim(Lock lock)
 {
   int expected = 0;
-  if (!__atomic_compare_exchange_n(&lock->state, &expected, 1, FALSE,
-                                   __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+  if (!__atomic_compare_exchange_n(&lock->state, &expected, 1, FALSE, __ATOMIC_ACQUIRE,
+                                   __ATOMIC_RELAXED))
     LockClaimSlow(lock);
   __atomic_store_n(&lock->owner, LOCK_SELF, __ATOMIC_RELAXED);
 }
@@ -110,9 +114,16 @@ INLINE void LockClaim(Lock lock)
   lock->owner = pthread_self();
   lock->held = TRUE;
 }
-INLINE void LockRelease(Lock lock) { lock->held = FALSE; (void)pthread_mutex_unlock(&lock->mutex); }
+INLINE void LockRelease(Lock lock)
+{
+  lock->held = FALSE;
+  (void)pthread_mutex_unlock(&lock->mutex);
+}
 INLINE Bool LockIsHeld(Lock lock) { return lock->held; }
-INLINE Bool LockIsMine(Lock lock) { return lock->held && pthread_equal(lock->owner, pthread_self()); }
+INLINE Bool LockIsMine(Lock lock)
+{
+  return lock->held && pthread_equal(lock->owner, pthread_self());
+}
 
 #endif
 

@@ -59,8 +59,14 @@ INTERN void MessagesFinish(Arena arena)
     gc->finals = f->next;
     ControlFree(arena, f, sizeof(FinalStruct));
   }
-  if (gc->gcStart != NULL) { messageFree(arena, gc->gcStart); gc->gcStart = NULL; }
-  if (gc->gcDone != NULL) { messageFree(arena, gc->gcDone); gc->gcDone = NULL; }
+  if (gc->gcStart != NULL) {
+    messageFree(arena, gc->gcStart);
+    gc->gcStart = NULL;
+  }
+  if (gc->gcDone != NULL) {
+    messageFree(arena, gc->gcDone);
+    gc->gcDone = NULL;
+  }
 }
 
 INTERN void MessagePost(Arena arena, Message msg)
@@ -110,8 +116,14 @@ INTERN void MessageDiscard(Arena arena, Message msg)
     if (msg->type == _mps_MESSAGE_TYPE_FINALIZATION) --gc->finalMessages;
   }
   msg->queued = msg->taken = FALSE;
-  if (msg->type == _mps_MESSAGE_TYPE_GC_START && gc->gcStart == NULL) { gc->gcStart = msg; return; }
-  if (msg->type == _mps_MESSAGE_TYPE_GC && gc->gcDone == NULL) { gc->gcDone = msg; return; }
+  if (msg->type == _mps_MESSAGE_TYPE_GC_START && gc->gcStart == NULL) {
+    gc->gcStart = msg;
+    return;
+  }
+  if (msg->type == _mps_MESSAGE_TYPE_GC && gc->gcDone == NULL) {
+    gc->gcDone = msg;
+    return;
+  }
   messageFree(arena, msg);
 }
 
@@ -120,7 +132,7 @@ INTERN void MessageDiscard(Arena arena, Message msg)
 INTERN Res MessagesScan(Arena arena, ScanState ss)
 {
   Ring node, next;
-  if (arena->gc->finalMessages == 0) return RES_OK;   /* GC messages hold nothing */
+  if (arena->gc->finalMessages == 0) return RES_OK; /* GC messages hold nothing */
   RING_FOR(node, &arena->gc->messageQueue, next) {
     Message msg = RING_ELT(MessageStruct, queueRing, node);
     if (msg->type == _mps_MESSAGE_TYPE_FINALIZATION) {
@@ -220,7 +232,9 @@ INTERN void FinalsForgetPool(Arena arena, Pool pool)
     Message msg = RING_ELT(MessageStruct, queueRing, node);
     if (msg->type != _mps_MESSAGE_TYPE_FINALIZATION || msg->ref == NULL) continue;
     if (!ArenaSegOf(&seg, arena, msg->ref) || seg->pool != pool) continue;
-    if (msg->taken) msg->ref = NULL;
-    else MessageDiscard(arena, msg);
+    if (msg->taken)
+      msg->ref = NULL;
+    else
+      MessageDiscard(arena, msg);
   }
 }

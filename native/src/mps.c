@@ -4,7 +4,7 @@
  * Python extension that compiles it.  Design: docs/design/core.md.
  */
 #ifndef _GNU_SOURCE
-#define _GNU_SOURCE 1  /* before any system header: mmap flags */
+#define _GNU_SOURCE 1 /* before any system header: mmap flags */
 #endif
 #include "check.c"
 #include "bt.c"

@@ -83,7 +83,7 @@ KEY_DEFINE(MVT_FRAG_LIMIT, MVT_FRAG_LIMIT);
 /* The list to pass when there are no optional arguments.  It must be
  * writable because _k functions remove the entries they use; having only
  * the terminator, it never changes in practice. */
-mps_arg_s mps_args_none[1] = {{ MPS_KEY_ARGS_END, { 0 } }};
+mps_arg_s mps_args_none[1] = { { MPS_KEY_ARGS_END, { 0 } } };
 
 
 void _mps_args_set_key(mps_arg_s args[MPS_ARGS_MAX], unsigned i, mps_key_t key)
@@ -105,6 +105,4 @@ void _mps_args_set_key(mps_arg_s args[MPS_ARGS_MAX], unsigned i, mps_key_t key)
  * client's compiler lacks GNU inline assembly (see mps.h).  A call to a
  * function the compiler cannot see into already orders memory accesses
  * around it; the body has nothing to do. */
-void _mps_compiler_barrier(void)
-{
-}
+void _mps_compiler_barrier(void) {}

@@ -47,8 +47,7 @@ static Bool poolOK(Pool pool, const char *fn)
 
 /* ---- arenas ------------------------------------------------------------ */
 
-mps_res_t mps_arena_create_k(mps_arena_t *arena_o, mps_arena_class_t arena_class,
-                             mps_arg_s args[])
+mps_res_t mps_arena_create_k(mps_arena_t *arena_o, mps_arena_class_t arena_class, mps_arg_s args[])
 {
   Arena arena = NULL;
   Res res;
@@ -61,7 +60,10 @@ mps_res_t mps_arena_create_k(mps_arena_t *arena_o, mps_arena_class_t arena_class
   ArenaEnter(arena);
   res = GCInit(arena);
   ArenaLeave(arena);
-  if (res != RES_OK) { ArenaDestroy(arena); return res; }
+  if (res != RES_OK) {
+    ArenaDestroy(arena);
+    return res;
+  }
   ArenaAnnounce(arena);
   *arena_o = arena;
   return RES_OK;
@@ -71,12 +73,14 @@ mps_res_t mps_arena_create_v(mps_arena_t *arena_o, mps_arena_class_t arena_class
 {
   mps_res_t res;
   /* VM: (size); client: (size, base). */
-  MPS_ARGS_BEGIN(args) {
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_ARENA_SIZE, va_arg(varargs, size_t));
     if (arena_class == &arenaClassCL)
       MPS_ARGS_ADD(args, MPS_KEY_ARENA_CL_BASE, va_arg(varargs, mps_addr_t));
     res = mps_arena_create_k(arena_o, arena_class, args);
-  } MPS_ARGS_END(args);
+  }
+  MPS_ARGS_END(args);
   return res;
 }
 
@@ -100,14 +104,14 @@ void mps_arena_destroy(mps_arena_t arena)
                  (size_t)RingLength(&arena->poolRing));
     return;
   }
-  if (!RingIsSingle(&arena->gc->rootRing) || !RingIsSingle(&arena->gc->threadRing)
-      || !RingIsSingle(&arena->gc->formatRing) || RingLength(&arena->gc->chainRing) != 1) {
+  if (!RingIsSingle(&arena->gc->rootRing) || !RingIsSingle(&arena->gc->threadRing) ||
+      !RingIsSingle(&arena->gc->formatRing) || RingLength(&arena->gc->chainRing) != 1) {
     ArenaLeave(arena);
-    (void)MISUSE("mps_arena_destroy: the arena still has %zu root(s), %zu registered thread(s), "
-                 "%zu format(s) and %zu chain(s); destroy them first",
-                 (size_t)RingLength(&arena->gc->rootRing), (size_t)RingLength(&arena->gc->threadRing),
-                 (size_t)RingLength(&arena->gc->formatRing),
-                 (size_t)RingLength(&arena->gc->chainRing) - 1);
+    (void)MISUSE(
+        "mps_arena_destroy: the arena still has %zu root(s), %zu registered thread(s), "
+        "%zu format(s) and %zu chain(s); destroy them first",
+        (size_t)RingLength(&arena->gc->rootRing), (size_t)RingLength(&arena->gc->threadRing),
+        (size_t)RingLength(&arena->gc->formatRing), (size_t)RingLength(&arena->gc->chainRing) - 1);
     return;
   }
   GCFinish(arena);
@@ -244,7 +248,10 @@ mps_bool_t mps_addr_pool(mps_pool_t *pool_o, mps_arena_t arena, mps_addr_t addr)
   Bool claimed, found;
   Pool pool = NULL;
   if (!arenaOK(arena, "mps_addr_pool")) return 0;
-  if (pool_o == NULL) { (void)MISUSE("mps_addr_pool: pool_o is NULL"); return 0; }
+  if (pool_o == NULL) {
+    (void)MISUSE("mps_addr_pool: pool_o is NULL");
+    return 0;
+  }
   claimed = ArenaEnterRecursive(arena);
   found = ArenaSegOf(&seg, arena, (Addr)addr);
   if (found) pool = seg->pool;
@@ -270,8 +277,8 @@ mps_word_t mps_collections(mps_arena_t arena)
 
 /* ---- pools --------------------------------------------------------------- */
 
-mps_res_t mps_pool_create_k(mps_pool_t *pool_o, mps_arena_t arena,
-                            mps_pool_class_t pool_class, mps_arg_s args[])
+mps_res_t mps_pool_create_k(mps_pool_t *pool_o, mps_arena_t arena, mps_pool_class_t pool_class,
+                            mps_arg_s args[])
 {
   Pool pool = NULL;
   Res res;
@@ -289,8 +296,8 @@ mps_res_t mps_pool_create_k(mps_pool_t *pool_o, mps_arena_t arena,
   return RES_OK;
 }
 
-mps_res_t mps_pool_create_v(mps_pool_t *pool_o, mps_arena_t arena,
-                            mps_pool_class_t pool_class, va_list varargs)
+mps_res_t mps_pool_create_v(mps_pool_t *pool_o, mps_arena_t arena, mps_pool_class_t pool_class,
+                            va_list varargs)
 {
   ArgStruct args[MPS_ARGS_MAX];
   if (pool_class == NULL || pool_class->sig != PoolClassSig)
@@ -319,8 +326,8 @@ void mps_pool_destroy(mps_pool_t pool)
   if (!RingIsSingle(&pool->bufferRing) || pool->sacCount != 0) {
     ArenaLeave(arena);
     (void)MISUSE("mps_pool_destroy: pool %p still has %zu allocation point(s) and %zu "
-                 "allocation cache(s)", (void *)pool, (size_t)RingLength(&pool->bufferRing),
-                 (size_t)pool->sacCount);
+                 "allocation cache(s)",
+                 (void *)pool, (size_t)RingLength(&pool->bufferRing), (size_t)pool->sacCount);
     return;
   }
   if (pool->klass->attr & POOL_ATTR_GC) FinalsForgetPool(arena, pool);
@@ -373,8 +380,14 @@ void mps_free(mps_pool_t pool, mps_addr_t addr, size_t size)
     (void)MISUSE("mps_free: pools of class %s do not support mps_free", pool->klass->name);
     return;
   }
-  if (addr == NULL) { (void)MISUSE("mps_free: address is NULL"); return; }
-  if (size == 0) { (void)MISUSE("mps_free: size is zero"); return; }
+  if (addr == NULL) {
+    (void)MISUSE("mps_free: address is NULL");
+    return;
+  }
+  if (size == 0) {
+    (void)MISUSE("mps_free: size is zero");
+    return;
+  }
   if (size > SIZE_LIMIT) {
     (void)MISUSE("mps_free: size %zu is larger than any block can be", size);
     return;
@@ -415,9 +428,21 @@ static void telemetryInit(void)
   }
 }
 
-void mps_telemetry_set(mps_word_t set_mask) { telemetryInit(); telemetryFilter |= set_mask; }
-void mps_telemetry_reset(mps_word_t reset_mask) { telemetryInit(); telemetryFilter &= ~reset_mask; }
-mps_word_t mps_telemetry_get(void) { telemetryInit(); return telemetryFilter; }
+void mps_telemetry_set(mps_word_t set_mask)
+{
+  telemetryInit();
+  telemetryFilter |= set_mask;
+}
+void mps_telemetry_reset(mps_word_t reset_mask)
+{
+  telemetryInit();
+  telemetryFilter &= ~reset_mask;
+}
+mps_word_t mps_telemetry_get(void)
+{
+  telemetryInit();
+  return telemetryFilter;
+}
 
 mps_label_t mps_telemetry_intern(const char *label)
 {
@@ -428,7 +453,11 @@ mps_label_t mps_telemetry_intern(const char *label)
   return h == 0 ? 1 : h;
 }
 
-void mps_telemetry_label(mps_addr_t addr, mps_label_t label) { UNUSED(addr); UNUSED(label); }
+void mps_telemetry_label(mps_addr_t addr, mps_label_t label)
+{
+  UNUSED(addr);
+  UNUSED(label);
+}
 void mps_telemetry_flush(void) {}
 
 /* ---- gc_plugin extensions (gcp_ext.h) ------------------------------------ */
@@ -499,8 +528,8 @@ size_t gcp_arena_pools_committed(mps_arena_t arena)
   size_t size;
   if (!arenaOK(arena, "gcp_arena_pools_committed")) return 0;
   ArenaEnter(arena);
-  size = arena->committed - arena->spareCommitted - arena->overheadCommitted
-         - ControlCommitted(arena);
+  size =
+      arena->committed - arena->spareCommitted - arena->overheadCommitted - ControlCommitted(arena);
   ArenaLeave(arena);
   return size;
 }
@@ -601,7 +630,10 @@ mps_bool_t mps_addr_fmt(mps_fmt_t *fmt_o, mps_arena_t arena, mps_addr_t addr)
   Seg seg;
   Bool found, claimed;
   if (!arenaOK(arena, "mps_addr_fmt")) return 0;
-  if (fmt_o == NULL) { (void)MISUSE("mps_addr_fmt: fmt_o is NULL"); return 0; }
+  if (fmt_o == NULL) {
+    (void)MISUSE("mps_addr_fmt: fmt_o is NULL");
+    return 0;
+  }
   claimed = ArenaEnterRecursive(arena);
   found = ArenaSegOf(&seg, arena, (Addr)addr) && seg->pool->format != NULL;
   if (found) *fmt_o = seg->pool->format;
@@ -618,8 +650,9 @@ mps_res_t mps_addr_object(mps_addr_t *p_o, mps_arena_t arena, mps_addr_t addr)
   if (p_o == NULL) return MISUSE("mps_addr_object: p_o is NULL");
   ArenaEnter(arena);
   if (ArenaSegOf(&seg, arena, (Addr)addr))
-    res = seg->pool->klass->addrObject == NULL ? RES_UNIMPL
-        : seg->pool->klass->addrObject(&base, seg->pool, seg, (Addr)addr);
+    res = seg->pool->klass->addrObject == NULL
+              ? RES_UNIMPL
+              : seg->pool->klass->addrObject(&base, seg->pool, seg, (Addr)addr);
   ArenaLeave(arena);
   if (res == RES_OK) *p_o = base;
   return res;

@@ -55,7 +55,7 @@ mps_res_t mps_ap_create_v(mps_ap_t *ap_o, mps_pool_t pool, va_list varargs)
 {
   mps_arg_s args[2];
   if (pool != NULL && pool->sig == PoolSig && (pool->klass->attr & POOL_ATTR_RANKED_APS)) {
-    args[0].key = MPS_KEY_RANK;          /* AMS, AWL and SNC read a rank */
+    args[0].key = MPS_KEY_RANK; /* AMS, AWL and SNC read a rank */
     args[0].val.rank = va_arg(varargs, mps_rank_t);
     args[1].key = MPS_KEY_ARGS_END;
     return mps_ap_create_k(ap_o, pool, args);
@@ -127,7 +127,7 @@ mps_bool_t mps_ap_trip(mps_ap_t ap, mps_addr_t p, size_t size)
   return ok ? 1 : 0;
 }
 
-mps_res_t (mps_reserve)(mps_addr_t *p_o, mps_ap_t ap, size_t size)
+mps_res_t(mps_reserve)(mps_addr_t *p_o, mps_ap_t ap, size_t size)
 {
   char *next;
   if (!apOK(ap, "mps_reserve")) return RES_PARAM;
@@ -146,7 +146,7 @@ mps_res_t (mps_reserve)(mps_addr_t *p_o, mps_ap_t ap, size_t size)
   return mps_ap_fill(p_o, ap, size);
 }
 
-mps_bool_t (mps_commit)(mps_ap_t ap, mps_addr_t p, size_t size)
+mps_bool_t(mps_commit)(mps_ap_t ap, mps_addr_t p, size_t size)
 {
   if (!apOK(ap, "mps_commit")) return 0;
   if (p != ap->init || (char *)p + size != (char *)ap->alloc) {
@@ -162,7 +162,7 @@ mps_bool_t (mps_commit)(mps_ap_t ap, mps_addr_t p, size_t size)
 /* Frames: the classes that give them meaning (SNC) have frame methods;
  * elsewhere a frame is the AP's init pointer and popping is a hint that is
  * ignored. */
-mps_res_t (mps_ap_frame_push)(mps_frame_t *frame_o, mps_ap_t ap)
+mps_res_t(mps_ap_frame_push)(mps_frame_t *frame_o, mps_ap_t ap)
 {
   Buffer buf;
   Pool pool;
@@ -182,7 +182,7 @@ mps_res_t (mps_ap_frame_push)(mps_frame_t *frame_o, mps_ap_t ap)
   return res;
 }
 
-mps_res_t (mps_ap_frame_pop)(mps_ap_t ap, mps_frame_t frame)
+mps_res_t(mps_ap_frame_pop)(mps_ap_t ap, mps_frame_t frame)
 {
   Buffer buf;
   Pool pool;
@@ -204,7 +204,9 @@ mps_res_t (mps_ap_frame_pop)(mps_ap_t ap, mps_frame_t frame)
  * chain (poolamc.c), so that what the ramp made is collected soon after
  * it ends; collections go on as usual meanwhile.  The end of the last
  * ramp-collect-all makes the next collection a full one. */
-static struct mps_alloc_pattern_s { int kind; } patternRamp = { 1 }, patternRampCollectAll = { 2 };
+static struct mps_alloc_pattern_s {
+  int kind;
+} patternRamp = { 1 }, patternRampCollectAll = { 2 };
 
 mps_alloc_pattern_t mps_alloc_pattern_ramp(void) { return &patternRamp; }
 mps_alloc_pattern_t mps_alloc_pattern_ramp_collect_all(void) { return &patternRampCollectAll; }
@@ -224,11 +226,10 @@ mps_res_t mps_ap_alloc_pattern_begin(mps_ap_t ap, mps_alloc_pattern_t pattern)
   Buffer buf;
   if (!apOK(ap, "mps_ap_alloc_pattern_begin")) return RES_PARAM;
   buf = BufferOfAP(ap);
-  if (pattern == &patternRamp)
-    return apSetRamps(buf, buf->rampDepth + 1, buf->rampCollectAllDepth);
+  if (pattern == &patternRamp) return apSetRamps(buf, buf->rampDepth + 1, buf->rampCollectAllDepth);
   if (pattern == &patternRampCollectAll)
     return apSetRamps(buf, buf->rampDepth, buf->rampCollectAllDepth + 1);
-  return RES_OK;   /* an unknown pattern is only a hint */
+  return RES_OK; /* an unknown pattern is only a hint */
 }
 
 /* RES_FAIL for the end of a ramp that did not begin. */
@@ -309,8 +310,14 @@ void mps_sac_empty(mps_sac_t esac, mps_addr_t p, size_t size)
 {
   SAC sac;
   if (!sacOK(esac, "mps_sac_free")) return;
-  if (p == NULL) { (void)MISUSE("mps_sac_free: address is NULL"); return; }
-  if (size == 0) { (void)MISUSE("mps_sac_free: size is zero"); return; }
+  if (p == NULL) {
+    (void)MISUSE("mps_sac_free: address is NULL");
+    return;
+  }
+  if (size == 0) {
+    (void)MISUSE("mps_sac_free: size is zero");
+    return;
+  }
   if (size > SIZE_LIMIT) {
     (void)MISUSE("mps_sac_free: size %zu is larger than any block can be", size);
     return;
@@ -333,8 +340,14 @@ mps_res_t mps_sac_alloc(mps_addr_t *p_o, mps_sac_t sac, size_t size, mps_bool_t 
 void mps_sac_free(mps_sac_t sac, mps_addr_t p, size_t size)
 {
   if (!sacOK(sac, "mps_sac_free")) return;
-  if (p == NULL) { (void)MISUSE("mps_sac_free: address is NULL"); return; }
-  if (size == 0) { (void)MISUSE("mps_sac_free: size is zero"); return; }
+  if (p == NULL) {
+    (void)MISUSE("mps_sac_free: address is NULL");
+    return;
+  }
+  if (size == 0) {
+    (void)MISUSE("mps_sac_free: size is zero");
+    return;
+  }
   if (size > SIZE_LIMIT) {
     (void)MISUSE("mps_sac_free: size %zu is larger than any block can be", size);
     return;

@@ -9,7 +9,8 @@
 #include "gcp_ext.h"
 #include "mpscsnc.h"
 
-INTERN Res ChainCreate(Chain *chainReturn, Arena arena, Count genCount, const mps_gen_param_s *params);
+INTERN Res ChainCreate(Chain *chainReturn, Arena arena, Count genCount,
+                       const mps_gen_param_s *params);
 INTERN void ChainDestroy(Chain chain);
 INTERN Res RootCreate(Root *rootReturn, Arena arena, const RootStruct *model);
 INTERN void RootDestroy(Root root);
@@ -52,7 +53,8 @@ void mps_fmt_destroy(mps_fmt_t fmt)
   arena = fmt->arena;
   ArenaEnter(arena);
   if (fmt->poolCount != 0)
-    (void)MISUSE("mps_fmt_destroy: the format is still used by %zu pool(s)", (size_t)fmt->poolCount);
+    (void)MISUSE("mps_fmt_destroy: the format is still used by %zu pool(s)",
+                 (size_t)fmt->poolCount);
   else
     FormatDestroy(fmt);
   ArenaLeave(arena);
@@ -64,7 +66,8 @@ static mps_res_t fmtCreateLegacy(mps_fmt_t *fmt_o, mps_arena_t arena, mps_align_
                                  mps_fmt_class_t klass)
 {
   mps_res_t res;
-  MPS_ARGS_BEGIN(args) {
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_FMT_ALIGN, align);
     MPS_ARGS_ADD(args, MPS_KEY_FMT_HEADER_SIZE, header);
     if (scan != NULL) MPS_ARGS_ADD(args, MPS_KEY_FMT_SCAN, scan);
@@ -74,14 +77,16 @@ static mps_res_t fmtCreateLegacy(mps_fmt_t *fmt_o, mps_arena_t arena, mps_align_
     if (pad != NULL) MPS_ARGS_ADD(args, MPS_KEY_FMT_PAD, pad);
     if (klass != NULL) MPS_ARGS_ADD(args, MPS_KEY_FMT_CLASS, klass);
     res = mps_fmt_create_k(fmt_o, arena, args);
-  } MPS_ARGS_END(args);
+  }
+  MPS_ARGS_END(args);
   return res;
 }
 
 mps_res_t mps_fmt_create_A(mps_fmt_t *fmt_o, mps_arena_t arena, mps_fmt_A_s *f)
 {
   if (f == NULL) return MISUSE("mps_fmt_create_A: the format structure is NULL");
-  return fmtCreateLegacy(fmt_o, arena, f->align, 0, f->scan, f->skip, f->fwd, f->isfwd, f->pad, NULL);
+  return fmtCreateLegacy(fmt_o, arena, f->align, 0, f->scan, f->skip, f->fwd, f->isfwd, f->pad,
+                         NULL);
 }
 
 mps_res_t mps_fmt_create_B(mps_fmt_t *fmt_o, mps_arena_t arena, mps_fmt_B_s *f)
@@ -136,7 +141,12 @@ mps_res_t mps_root_create(mps_root_t *root_o, mps_arena_t arena, mps_rank_t rank
   RootStruct m;
   memset(&m, 0, sizeof m);
   if (root_scan == NULL) return MISUSE("mps_root_create: the scan function is NULL");
-  m.rank = rank; m.mode = rm; m.kind = ROOT_FUN; m.funScan = root_scan; m.p = p; m.s = s;
+  m.rank = rank;
+  m.mode = rm;
+  m.kind = ROOT_FUN;
+  m.funScan = root_scan;
+  m.p = p;
+  m.s = s;
   return rootMake(root_o, arena, &m, "mps_root_create");
 }
 
@@ -151,9 +161,17 @@ static mps_res_t rootArea(mps_root_t *root_o, mps_arena_t arena, mps_rank_t rank
   if (!AddrIsAligned(base, sizeof(Word)) || !AddrIsAligned(limit, sizeof(Word)))
     return MISUSE("%s: the area [%p, %p) is not word-aligned", fn, base, limit);
   if (scan == NULL) return MISUSE("%s: the area scanner is NULL", fn);
-  m.rank = rank; m.mode = rm; m.kind = ROOT_AREA;
-  m.base = base; m.limit = limit; m.areaScan = scan; m.closure = closure;
-  if (tag != NULL) { m.tag = *tag; m.closure = &m.tag; }
+  m.rank = rank;
+  m.mode = rm;
+  m.kind = ROOT_AREA;
+  m.base = base;
+  m.limit = limit;
+  m.areaScan = scan;
+  m.closure = closure;
+  if (tag != NULL) {
+    m.tag = *tag;
+    m.closure = &m.tag;
+  }
   return rootMake(root_o, arena, &m, fn);
 }
 
@@ -167,10 +185,12 @@ mps_res_t mps_root_create_area(mps_root_t *root_o, mps_arena_t arena, mps_rank_t
 
 mps_res_t mps_root_create_area_tagged(mps_root_t *root_o, mps_arena_t arena, mps_rank_t rank,
                                       mps_rm_t rm, void *base, void *limit,
-                                      mps_area_scan_t scan_area, mps_word_t mask, mps_word_t pattern)
+                                      mps_area_scan_t scan_area, mps_word_t mask,
+                                      mps_word_t pattern)
 {
   mps_scan_tag_s tag;
-  tag.mask = mask; tag.pattern = pattern;
+  tag.mask = mask;
+  tag.pattern = pattern;
   return rootArea(root_o, arena, rank, rm, base, limit, scan_area, NULL, &tag,
                   "mps_root_create_area_tagged");
 }
@@ -190,7 +210,8 @@ mps_res_t mps_root_create_table_masked(mps_root_t *root_o, mps_arena_t arena, mp
   mps_scan_tag_s tag;
   if (count == 0 || count > SIZE_LIMIT / sizeof(mps_addr_t))
     return MISUSE("mps_root_create_table_masked: count %zu is out of range", count);
-  tag.mask = mask; tag.pattern = 0;
+  tag.mask = mask;
+  tag.pattern = 0;
   return rootArea(root_o, arena, rank, rm, base, base + count, mps_scan_area_tagged, NULL, &tag,
                   "mps_root_create_table_masked");
 }
@@ -203,7 +224,12 @@ mps_res_t mps_root_create_fmt(mps_root_t *root_o, mps_arena_t arena, mps_rank_t 
   if (fmt_scan == NULL) return MISUSE("mps_root_create_fmt: the scan method is NULL");
   if (base == NULL || (Addr)limit <= (Addr)base)
     return MISUSE("mps_root_create_fmt: [%p, %p) is not an area", base, limit);
-  m.rank = rank; m.mode = rm; m.kind = ROOT_FMT; m.fmtScan = fmt_scan; m.base = base; m.limit = limit;
+  m.rank = rank;
+  m.mode = rm;
+  m.kind = ROOT_FMT;
+  m.fmtScan = fmt_scan;
+  m.base = base;
+  m.limit = limit;
   return rootMake(root_o, arena, &m, "mps_root_create_fmt");
 }
 
@@ -214,14 +240,19 @@ mps_res_t mps_root_create_thread_scanned(mps_root_t *root_o, mps_arena_t arena, 
   RootStruct m;
   memset(&m, 0, sizeof m);
   if (thr == NULL || thr->sig != ThreadSig || thr->arena != arena)
-    return MISUSE("mps_root_create_thread: %p is not a thread registered with this arena", (void *)thr);
+    return MISUSE("mps_root_create_thread: %p is not a thread registered with this arena",
+                  (void *)thr);
   if (rank != RANK_AMBIG) return MISUSE("mps_root_create_thread: thread roots must be ambiguous");
   if (rm != 0) return MISUSE("mps_root_create_thread: thread roots take mode 0");
   if (cold == NULL || !AddrIsAligned(cold, sizeof(Word)))
     return MISUSE("mps_root_create_thread: the cold end %p is not a word-aligned address", cold);
   if (scan_area == NULL) return MISUSE("mps_root_create_thread: the area scanner is NULL");
-  m.rank = rank; m.kind = ROOT_THREAD; m.thread = thr; m.limit = cold;
-  m.areaScan = scan_area; m.closure = closure;
+  m.rank = rank;
+  m.kind = ROOT_THREAD;
+  m.thread = thr;
+  m.limit = cold;
+  m.areaScan = scan_area;
+  m.closure = closure;
   return rootMake(root_o, arena, &m, "mps_root_create_thread");
 }
 
@@ -352,7 +383,8 @@ void mps_chain_destroy(mps_chain_t chain)
   arena = chain->arena;
   ArenaEnter(arena);
   if (chain->poolCount != 0)
-    (void)MISUSE("mps_chain_destroy: the chain is still used by %zu pool(s)", (size_t)chain->poolCount);
+    (void)MISUSE("mps_chain_destroy: the chain is still used by %zu pool(s)",
+                 (size_t)chain->poolCount);
   else
     ChainDestroy(chain);
   ArenaLeave(arena);
@@ -369,7 +401,8 @@ static Bool messageTypeOK(mps_message_type_t type, const char *fn)
 
 void mps_message_type_enable(mps_arena_t arena, mps_message_type_t type)
 {
-  if (!gcArenaOK(arena, "mps_message_type_enable") || !messageTypeOK(type, "mps_message_type_enable"))
+  if (!gcArenaOK(arena, "mps_message_type_enable") ||
+      !messageTypeOK(type, "mps_message_type_enable"))
     return;
   ArenaEnter(arena);
   arena->gc->enabled |= 1u << type;
@@ -379,7 +412,8 @@ void mps_message_type_enable(mps_arena_t arena, mps_message_type_t type)
 void mps_message_type_disable(mps_arena_t arena, mps_message_type_t type)
 {
   Ring node, next;
-  if (!gcArenaOK(arena, "mps_message_type_disable") || !messageTypeOK(type, "mps_message_type_disable"))
+  if (!gcArenaOK(arena, "mps_message_type_disable") ||
+      !messageTypeOK(type, "mps_message_type_disable"))
     return;
   ArenaEnter(arena);
   arena->gc->enabled &= ~(1u << type);
@@ -413,7 +447,10 @@ mps_bool_t mps_message_poll(mps_arena_t arena)
 mps_bool_t mps_message_queue_type(mps_message_type_t *type_o, mps_arena_t arena)
 {
   Message msg;
-  if (type_o == NULL) { (void)MISUSE("mps_message_queue_type: type_o is NULL"); return 0; }
+  if (type_o == NULL) {
+    (void)MISUSE("mps_message_queue_type: type_o is NULL");
+    return 0;
+  }
   if (!gcArenaOK(arena, "mps_message_queue_type")) return 0;
   ArenaEnter(arena);
   msg = messageFirst(arena, TRUE, 0);
@@ -425,13 +462,20 @@ mps_bool_t mps_message_queue_type(mps_message_type_t *type_o, mps_arena_t arena)
 mps_bool_t mps_message_get(mps_message_t *message_o, mps_arena_t arena, mps_message_type_t type)
 {
   Message msg;
-  if (message_o == NULL) { (void)MISUSE("mps_message_get: message_o is NULL"); return 0; }
+  if (message_o == NULL) {
+    (void)MISUSE("mps_message_get: message_o is NULL");
+    return 0;
+  }
   if (!gcArenaOK(arena, "mps_message_get") || !messageTypeOK(type, "mps_message_get")) return 0;
   ArenaEnter(arena);
   msg = messageFirst(arena, FALSE, type);
   if (msg != NULL) {
-    if (msg->type == _mps_MESSAGE_TYPE_FINALIZATION) msg->taken = TRUE;  /* still holds its object */
-    else { RingRemove(&msg->queueRing); msg->queued = FALSE; }
+    if (msg->type == _mps_MESSAGE_TYPE_FINALIZATION)
+      msg->taken = TRUE; /* still holds its object */
+    else {
+      RingRemove(&msg->queueRing);
+      msg->queued = FALSE;
+    }
     *message_o = msg;
   }
   ArenaLeave(arena);
@@ -476,8 +520,12 @@ static Bool messageOfType(Arena arena, Message msg, mps_message_type_t type, con
 
 void mps_message_finalization_ref(mps_addr_t *ref_o, mps_arena_t arena, mps_message_t message)
 {
-  if (ref_o == NULL) { (void)MISUSE("mps_message_finalization_ref: ref_o is NULL"); return; }
-  if (!messageOfType(arena, message, _mps_MESSAGE_TYPE_FINALIZATION, "mps_message_finalization_ref"))
+  if (ref_o == NULL) {
+    (void)MISUSE("mps_message_finalization_ref: ref_o is NULL");
+    return;
+  }
+  if (!messageOfType(arena, message, _mps_MESSAGE_TYPE_FINALIZATION,
+                     "mps_message_finalization_ref"))
     return;
   ArenaEnter(arena);
   *ref_o = message->ref;
@@ -492,7 +540,8 @@ size_t mps_message_gc_live_size(mps_arena_t arena, mps_message_t message)
 
 size_t mps_message_gc_condemned_size(mps_arena_t arena, mps_message_t message)
 {
-  if (!messageOfType(arena, message, _mps_MESSAGE_TYPE_GC, "mps_message_gc_condemned_size")) return 0;
+  if (!messageOfType(arena, message, _mps_MESSAGE_TYPE_GC, "mps_message_gc_condemned_size"))
+    return 0;
   return message->condemnedSize;
 }
 
@@ -515,9 +564,12 @@ const char *mps_message_gc_start_why(mps_arena_t arena, mps_message_t message)
 static Bool finalRefOK(Arena arena, mps_addr_t *ref_p, const char *fn)
 {
   Seg seg;
-  if (ref_p == NULL) { (void)MISUSE("%s: ref_p is NULL", fn); return FALSE; }
-  if (!ArenaSegOf(&seg, arena, (Addr)*ref_p) || !(seg->pool->klass->attr & POOL_ATTR_GC)
-      || seg->pool->klass == mps_class_snc()) {   /* scanned, but manually managed */
+  if (ref_p == NULL) {
+    (void)MISUSE("%s: ref_p is NULL", fn);
+    return FALSE;
+  }
+  if (!ArenaSegOf(&seg, arena, (Addr)*ref_p) || !(seg->pool->klass->attr & POOL_ATTR_GC) ||
+      seg->pool->klass == mps_class_snc()) { /* scanned, but manually managed */
     (void)MISUSE("%s: %p is not in a collected pool of this arena", fn, *ref_p);
     return FALSE;
   }
@@ -566,9 +618,11 @@ mps_res_t mps_pool_walk(mps_pool_t pool, mps_area_scan_t scan_area, void *closur
   PoolWalkClosure c;
   Arena arena;
   Res res;
-  if (pool == NULL || pool->sig != PoolSig) return MISUSE("mps_pool_walk: %p is not a live pool", (void *)pool);
+  if (pool == NULL || pool->sig != PoolSig)
+    return MISUSE("mps_pool_walk: %p is not a live pool", (void *)pool);
   if (!(pool->klass->attr & POOL_ATTR_GC))
-    return MISUSE("mps_pool_walk: pools of class %s are not automatically managed", pool->klass->name);
+    return MISUSE("mps_pool_walk: pools of class %s are not automatically managed",
+                  pool->klass->name);
   if (scan_area == NULL) return MISUSE("mps_pool_walk: the area scanner is NULL");
   arena = pool->arena;
   ArenaEnter(arena);
@@ -608,14 +662,19 @@ static Res objectsWalkVisit(Pool pool, Addr base, Addr limit, void *closure)
   return RES_OK;
 }
 
-void mps_arena_formatted_objects_walk(mps_arena_t arena, mps_formatted_objects_stepper_t f,
-                                      void *p, size_t s)
+void mps_arena_formatted_objects_walk(mps_arena_t arena, mps_formatted_objects_stepper_t f, void *p,
+                                      size_t s)
 {
   ObjectsWalkClosure c;
   Ring node, next;
   if (!gcArenaOK(arena, "mps_arena_formatted_objects_walk")) return;
-  if (f == NULL) { (void)MISUSE("mps_arena_formatted_objects_walk: the stepper is NULL"); return; }
-  c.f = f; c.p = p; c.s = s;
+  if (f == NULL) {
+    (void)MISUSE("mps_arena_formatted_objects_walk: the stepper is NULL");
+    return;
+  }
+  c.f = f;
+  c.p = p;
+  c.s = s;
   ArenaEnter(arena);
   RING_FOR(node, &arena->poolRing, next) {
     Pool pool = RING_ELT(PoolStruct, arenaRing, node);
@@ -641,17 +700,22 @@ void mps_arena_roots_walk(mps_arena_t arena, mps_roots_stepper_t f, void *p, siz
   ScanStateStruct ss;
   Ring node, next;
   if (!gcArenaOK(arena, "mps_arena_roots_walk")) return;
-  if (f == NULL) { (void)MISUSE("mps_arena_roots_walk: the stepper is NULL"); return; }
+  if (f == NULL) {
+    (void)MISUSE("mps_arena_roots_walk: the stepper is NULL");
+    return;
+  }
   ArenaEnter(arena);
   if (arena->state != ARENA_PARKED) {
     ArenaLeave(arena);
     (void)MISUSE("mps_arena_roots_walk: the arena must be parked");
     return;
   }
-  w.f = f; w.p = p; w.s = s;
+  w.f = f;
+  w.p = p;
+  w.s = s;
   ScanStateInit(&ss, arena, ~(Word)0, RANK_AMBIG);
   ss.rootsWalk = &w;
-  if (ThreadsSuspend(arena) == RES_OK) {   /* else the threads were not stopped: walk nothing */
+  if (ThreadsSuspend(arena) == RES_OK) { /* else the threads were not stopped: walk nothing */
     RING_FOR(node, &arena->gc->rootRing, next) {
       w.root = RING_ELT(RootStruct, arenaRing, node);
       ss.rank = w.root->rank;

@@ -18,7 +18,7 @@ int mps_lib_fputs(const char *s, mps_lib_FILE *stream) { return fputs(s, (FILE *
 
 void *(mps_lib_memset)(void *s, int c, size_t n) { return memset(s, c, n); }
 void *(mps_lib_memcpy)(void *d, const void *s, size_t n) { return memcpy(d, s, n); }
-int (mps_lib_memcmp)(const void *a, const void *b, size_t n) { return memcmp(a, b, n); }
+int(mps_lib_memcmp)(const void *a, const void *b, size_t n) { return memcmp(a, b, n); }
 
 mps_clock_t mps_clock(void) { return (mps_clock_t)clock(); }
 mps_clock_t mps_clocks_per_sec(void) { return (mps_clock_t)CLOCKS_PER_SEC; }
@@ -34,8 +34,8 @@ unsigned long mps_lib_telemetry_control(void)
 static void defaultAssertFail(const char *file, unsigned line, const char *condition)
 {
   fflush(stdout);
-  fprintf(stderr, "gc_plugin (%s variety): assertion failed: %s\n  at %s:%u\n",
-          VARIETY_NAME, condition, file, line);
+  fprintf(stderr, "gc_plugin (%s variety): assertion failed: %s\n  at %s:%u\n", VARIETY_NAME,
+          condition, file, line);
   fflush(stderr);
 #if CHECK_LEVEL >= 1
   abort();
@@ -58,7 +58,9 @@ mps_lib_assert_fail_t mps_lib_assert_fail_install(mps_lib_assert_fail_t handler)
 
 /* Telemetry output: events go to the file named by MPS_TELEMETRY_FILENAME,
  * or mpsio.log.  Nothing writes events yet. */
-struct mps_io_s { FILE *file; };
+struct mps_io_s {
+  FILE *file;
+};
 
 mps_res_t mps_io_create(mps_io_t *io_o)
 {
@@ -70,7 +72,11 @@ mps_res_t mps_io_create(mps_io_t *io_o)
   return MPS_RES_OK;
 }
 
-void mps_io_destroy(mps_io_t io) { (void)fclose(io->file); io->file = NULL; }
+void mps_io_destroy(mps_io_t io)
+{
+  (void)fclose(io->file);
+  io->file = NULL;
+}
 
 mps_res_t mps_io_write(mps_io_t io, void *buf, size_t size)
 {

@@ -38,11 +38,11 @@ INTERN void PendingPush(Pending pending, Addr base, Addr limit)
 INTERN void PendingFlush(Pending pending, CBS cbs, PendingRestore restore, void *closure)
 {
   while (pending->head != NULL) {
-    RangeStruct r = {NULL, NULL};
+    RangeStruct r = { NULL, NULL };
     Size size;
     Addr p = pending->head, next = pendingNext(p, &size);
     Res res = CBSInsert(&r, cbs, p, AddrAdd(p, size));
-    AVER(res != RES_FAIL);   /* pending ranges never overlap the tree */
+    AVER(res != RES_FAIL); /* pending ranges never overlap the tree */
     if (res != RES_OK) return;
     if (restore != NULL) restore(p, AddrAdd(p, size), closure);
     pending->head = next;
@@ -51,7 +51,10 @@ INTERN void PendingFlush(Pending pending, CBS cbs, PendingRestore restore, void 
   }
 }
 
-typedef struct PendingOverlapClosure { Addr base, limit; Range found; } PendingOverlapClosure;
+typedef struct PendingOverlapClosure {
+  Addr base, limit;
+  Range found;
+} PendingOverlapClosure;
 
 static Bool pendingOverlapVisit(Addr base, Addr limit, void *p)
 {
@@ -71,8 +74,8 @@ INTERN Bool PendingOverlap(Range rangeReturn, Pending pending, Addr base, Addr l
   c.base = base;
   c.limit = limit;
   c.found = rangeReturn;
-  return pending->head != NULL && !PendingIterate(pending, pendingOverlapVisit, &c)
-      && rangeReturn->base != NULL;
+  return pending->head != NULL && !PendingIterate(pending, pendingOverlapVisit, &c) &&
+         rangeReturn->base != NULL;
 }
 
 INTERN Bool PendingIterate(Pending pending, CBSVisitor visit, void *closure)
@@ -83,7 +86,7 @@ INTERN Bool PendingIterate(Pending pending, CBSVisitor visit, void *closure)
   while (p != NULL) {
     Size size;
     Addr next = pendingNext(p, &size);
-    if (++n > pending->count) return FALSE;   /* a cycle */
+    if (++n > pending->count) return FALSE; /* a cycle */
     total += size;
     if (!visit(p, AddrAdd(p, size), closure)) return FALSE;
     p = next;

@@ -15,8 +15,8 @@
 
 typedef struct PendingStruct {
   Addr head;
-  Size size;      /* bytes on the list */
-  Count count;    /* ranges on the list */
+  Size size;   /* bytes on the list */
+  Count count; /* ranges on the list */
 } PendingStruct, *Pending;
 
 INTERN void PendingInit(Pending pending);

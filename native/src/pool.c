@@ -6,14 +6,14 @@
 
 INTERN Bool PoolClassCheck(PoolClass klass)
 {
-  return CHECKS(PoolClass, klass) && klass->size >= sizeof(PoolStruct)
-      && klass->init != NULL && klass->finish != NULL;
+  return CHECKS(PoolClass, klass) && klass->size >= sizeof(PoolStruct) && klass->init != NULL &&
+         klass->finish != NULL;
 }
 
 INTERN Bool PoolCheck(Pool pool)
 {
-  return CHECKS(Pool, pool) && CHECKS(Arena, pool->arena)
-      && CHECKS(PoolClass, pool->klass) && SizeIsP2(pool->alignment);
+  return CHECKS(Pool, pool) && CHECKS(Arena, pool->arena) && CHECKS(PoolClass, pool->klass) &&
+         SizeIsP2(pool->alignment);
 }
 
 INTERN Res PoolCreate(Pool *poolReturn, Arena arena, PoolClass klass, ArgList args)

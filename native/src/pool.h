@@ -15,14 +15,14 @@
 
 /* Class attributes: which generic operations the class supports. */
 enum {
-  POOL_ATTR_ALLOC = 1 << 0,   /* mps_alloc */
-  POOL_ATTR_FREE = 1 << 1,    /* mps_free */
-  POOL_ATTR_AP = 1 << 2,      /* allocation points */
-  POOL_ATTR_SAC = 1 << 3,     /* segregated allocation caches */
-  POOL_ATTR_GC = 1 << 4,      /* collected: the trace methods below */
-  POOL_ATTR_SCAN = 1 << 5,    /* its objects hold references */
-  POOL_ATTR_MOVES = 1 << 6,   /* collected and moving: ambiguous references must nail */
-  POOL_ATTR_RANKED_APS = 1 << 7, /* mps_ap_create_v reads a rank (spec §1.7) */
+  POOL_ATTR_ALLOC = 1 << 0,        /* mps_alloc */
+  POOL_ATTR_FREE = 1 << 1,         /* mps_free */
+  POOL_ATTR_AP = 1 << 2,           /* allocation points */
+  POOL_ATTR_SAC = 1 << 3,          /* segregated allocation caches */
+  POOL_ATTR_GC = 1 << 4,           /* collected: the trace methods below */
+  POOL_ATTR_SCAN = 1 << 5,         /* its objects hold references */
+  POOL_ATTR_MOVES = 1 << 6,        /* collected and moving: ambiguous references must nail */
+  POOL_ATTR_RANKED_APS = 1 << 7,   /* mps_ap_create_v reads a rank (spec §1.7) */
   POOL_ATTR_EXACT_BUFFERS = 1 << 8 /* a buffer holds the one object it was filled for
                                       (AMS debug: fences around each): never reused */
 };
@@ -36,8 +36,8 @@ typedef void (*PoolFinishMethod)(Pool pool);
 typedef Res (*PoolAllocMethod)(Addr *pReturn, Pool pool, Size size);
 /* seg is the pool's segment containing old (PoolFree found it). */
 typedef Res (*PoolFreeMethod)(Pool pool, Seg seg, Addr old, Size size);
-typedef Res (*PoolBufferFillMethod)(Addr *baseReturn, Addr *limitReturn,
-                                     Pool pool, Buffer buffer, Size size);
+typedef Res (*PoolBufferFillMethod)(Addr *baseReturn, Addr *limitReturn, Pool pool, Buffer buffer,
+                                    Size size);
 typedef void (*PoolBufferEmptyMethod)(Pool pool, Buffer buffer, Addr init, Addr limit);
 typedef Size (*PoolSizeMethod)(Pool pool);
 typedef Bool (*PoolConsistentMethod)(Pool pool);
@@ -80,19 +80,19 @@ typedef void (*PoolVarargsMethod)(ArgStruct *args, va_list varargs);
 struct mps_pool_class_s {
   Sig sig;
   const char *name;
-  Size size;                    /* bytes of the pool descriptor */
+  Size size; /* bytes of the pool descriptor */
   unsigned attr;
   PoolVarargsMethod varargs;
-  PoolInitMethod init;          /* after PoolInit has filled the generic part */
-  PoolFinishMethod finish;      /* before the generic part is finished */
+  PoolInitMethod init;     /* after PoolInit has filled the generic part */
+  PoolFinishMethod finish; /* before the generic part is finished */
   PoolAllocMethod alloc;
   PoolFreeMethod free;
   PoolBufferFillMethod bufferFill;
   PoolBufferEmptyMethod bufferEmpty;
   PoolSizeMethod totalSize, freeSize;
-  PoolConsistentMethod consistent;  /* the expensive structural check */
+  PoolConsistentMethod consistent; /* the expensive structural check */
   PoolDebugCheckMethod checkFenceposts, checkFreeSpace;
-  PoolWhitenMethod whiten;      /* the rest: collected classes only */
+  PoolWhitenMethod whiten; /* the rest: collected classes only */
   PoolFixMethod fix;
   PoolScanSegMethod scanSeg;
   PoolGreyMethod grey;
@@ -100,18 +100,18 @@ struct mps_pool_class_s {
   PoolPreservedMethod preserved;
   PoolWalkMethod walk;
   PoolAddrObjectMethod addrObject;
-  unsigned apRanks;             /* RANK_SET of the ranks its allocation points accept */
-  PoolFramePushMethod framePush;  /* NULL: frames are only hints */
+  unsigned apRanks;              /* RANK_SET of the ranks its allocation points accept */
+  PoolFramePushMethod framePush; /* NULL: frames are only hints */
   PoolFramePopMethod framePop;
-  PoolBufferFinishMethod bufferFinish;  /* an AP is being destroyed (detached), or NULL */
+  PoolBufferFinishMethod bufferFinish; /* an AP is being destroyed (detached), or NULL */
 };
 
 /* Ranks (spec §1.3; the values of the mps_rank_* functions) and sets of
  * them, one bit each.  The trace handles them in this order. */
-#define RANK_AMBIG 0
-#define RANK_EXACT 1
-#define RANK_FINAL 2
-#define RANK_WEAK 3
+#define RANK_AMBIG     0
+#define RANK_EXACT     1
+#define RANK_FINAL     2
+#define RANK_WEAK      3
 #define RANK_SET(rank) (1u << (rank))
 
 
@@ -119,14 +119,14 @@ struct mps_pool_s {
   Sig sig;
   Arena arena;
   PoolClass klass;
-  RingStruct arenaRing;   /* in the arena's pool ring */
-  RingStruct segRing;     /* this pool's segments */
-  RingStruct bufferRing;  /* this pool's allocation points */
-  Count sacCount;         /* live segregated allocation caches */
-  Count ramps;            /* allocation points with an active ramp pattern */
-  Size alignment;         /* of every block handed out */
-  Format format;          /* formatted (collected) classes */
-  Chain chain;            /* collected classes */
+  RingStruct arenaRing;  /* in the arena's pool ring */
+  RingStruct segRing;    /* this pool's segments */
+  RingStruct bufferRing; /* this pool's allocation points */
+  Count sacCount;        /* live segregated allocation caches */
+  Count ramps;           /* allocation points with an active ramp pattern */
+  Size alignment;        /* of every block handed out */
+  Format format;         /* formatted (collected) classes */
+  Chain chain;           /* collected classes */
 };
 
 INTERN Res PoolCreate(Pool *poolReturn, Arena arena, PoolClass klass, ArgList args);

@@ -21,20 +21,20 @@
 #include "arg.h"
 #include "mpscamc.h"
 
-#define AMC_SEG_MAX ((Size)64 << 10)   /* nursery and to-space segments, at most */
+#define AMC_SEG_MAX   ((Size)64 << 10) /* nursery and to-space segments, at most */
 #define AMC_SEG_SHARE 128              /* ... and at most 1/128 of the arena */
-#define AMC_GENS_MAX 65                 /* 64 chain generations + the top */
+#define AMC_GENS_MAX  65               /* 64 chain generations + the top */
 
 typedef struct AMCStruct {
   PoolStruct poolStruct;
-  Bool leaf;              /* AMCZ */
-  Bool interior;          /* ambiguous interior pointers pin */
+  Bool leaf;     /* AMCZ */
+  Bool interior; /* ambiguous interior pointers pin */
   Size extendBy, largeSize;
-  Size segSize;           /* nursery and to-space segments (amcInitCommon) */
-  Size total, tails;      /* bytes of segments; unused tails of unbuffered ones */
-  RingStruct stash;       /* empty nursery segments kept for reuse */
-  Size stashed;           /* their bytes (in total, and free) */
-  Bool finishing;         /* the pool is being destroyed: stash nothing */
+  Size segSize;               /* nursery and to-space segments (amcInitCommon) */
+  Size total, tails;          /* bytes of segments; unused tails of unbuffered ones */
+  RingStruct stash;           /* empty nursery segments kept for reuse */
+  Size stashed;               /* their bytes (in total, and free) */
+  Bool finishing;             /* the pool is being destroyed: stash nothing */
   FSeg forward[AMC_GENS_MAX]; /* to-space segment per generation in a trace */
 } AMCStruct, *AMC;
 
@@ -53,8 +53,8 @@ static Addr amcSegEnd(FSeg fseg)
 static Bool amcSegIsLarge(AMC amc, FSeg fseg)
 {
   Seg seg = FSegSeg(fseg);
-  return seg->buffer == NULL && AddrOffset(seg->base, fseg->end) >= amc->largeSize
-      && FSegNext(amc->poolStruct.format, seg->base) == fseg->end;
+  return seg->buffer == NULL && AddrOffset(seg->base, fseg->end) >= amc->largeSize &&
+         FSegNext(amc->poolStruct.format, seg->base) == fseg->end;
 }
 
 /* The generation that survivors of generation `gen` go to: the next one,
@@ -92,10 +92,11 @@ static Res amcInitCommon(Pool pool, ArgList args, Bool leaf)
   fmt = arg.val.format;
   if (fmt == NULL || fmt->sig != FormatSig || fmt->arena != arena)
     return MISUSE("mps_pool_create_k: %p is not a live format of this arena", (void *)fmt);
-  if ((!leaf && fmt->scan == NULL) || fmt->skip == NULL || fmt->fwd == NULL
-      || fmt->isfwd == NULL || fmt->pad == NULL)
-    return MISUSE("mps_pool_create_k: %s pools need a format with %sskip, fwd, isfwd and pad methods",
-                  name, leaf ? "" : "scan, ");
+  if ((!leaf && fmt->scan == NULL) || fmt->skip == NULL || fmt->fwd == NULL || fmt->isfwd == NULL ||
+      fmt->pad == NULL)
+    return MISUSE(
+        "mps_pool_create_k: %s pools need a format with %sskip, fwd, isfwd and pad methods", name,
+        leaf ? "" : "scan, ");
   if (ArgPick(&arg, args, MPS_KEY_CHAIN)) {
     chain = arg.val.chain;
     if (chain == NULL || chain->sig != ChainSig || chain->arena != arena)
@@ -113,8 +114,8 @@ static Res amcInitCommon(Pool pool, ArgList args, Bool leaf)
    * whole-segment granularity of pinning and of to-space cannot hold most
    * of the arena's memory. */
   amc->segSize = AMC_SEG_MAX;
-  while (amc->segSize > pool->arena->grainSize
-         && amc->segSize * AMC_SEG_SHARE > pool->arena->reserved)
+  while (amc->segSize > pool->arena->grainSize &&
+         amc->segSize * AMC_SEG_SHARE > pool->arena->reserved)
     amc->segSize /= 2;
   if (ArgPick(&arg, args, MPS_KEY_INTERIOR)) amc->interior = arg.val.b != 0;
   if (ArgPick(&arg, args, MPS_KEY_EXTEND_BY)) {
@@ -172,9 +173,9 @@ static void amcSegFree(AMC amc, FSeg fseg)
   if (seg->buffer == NULL) amc->tails -= AddrOffset(fseg->end, seg->limit);
   ProtSet(seg, FALSE);
   FSegTablesFree(fseg);
-  if (size == amc->segSize && (ZoneOf(seg->base) & ChainGenZones(pool->chain, 0)) != 0
-      && amc->stashed + size <= nursery->trigger && amc->stashed + size <= AMC_STASH_MAX
-      && !amc->finishing) {
+  if (size == amc->segSize && (ZoneOf(seg->base) & ChainGenZones(pool->chain, 0)) != 0 &&
+      amc->stashed + size <= nursery->trigger && amc->stashed + size <= AMC_STASH_MAX &&
+      !amc->finishing) {
     RingRemove(&seg->poolRing);
     RingAppend(&amc->stash, &seg->poolRing);
     amc->stashed += size;
@@ -220,10 +221,10 @@ static Res amcSegCreate(FSeg *fsegReturn, AMC amc, Size size, Index gen, Bool co
   FSeg fseg;
   if (gen == 0 && size == amc->segSize && amcStashTake(&fseg, amc)) {
     seg = FSegSeg(fseg);
-    amc->total -= size;   /* counted again below */
+    amc->total -= size; /* counted again below */
   } else {
     Res res = SegCreateZoned(&seg, pool, size, sizeof(FSegStruct), ChainGenZones(pool->chain, gen));
-    if (res != RES_OK && amcStashDrain(amc))   /* the stash is only a cache */
+    if (res != RES_OK && amcStashDrain(amc)) /* the stash is only a cache */
       res = SegCreateZoned(&seg, pool, size, sizeof(FSegStruct), ChainGenZones(pool->chain, gen));
     if (res != RES_OK) return res;
     fseg = FSegOfSeg(seg);
@@ -244,8 +245,9 @@ static Res amcBufferFill(Addr *baseReturn, Addr *limitReturn, Pool pool, Buffer 
 {
   AMC amc = AMCOf(pool);
   Size segSize = size >= amc->largeSize ? size
-      : size > amc->segSize || amc->extendBy > amc->segSize ? (size > amc->extendBy ? size : amc->extendBy)
-      : amc->segSize;
+                 : size > amc->segSize || amc->extendBy > amc->segSize
+                     ? (size > amc->extendBy ? size : amc->extendBy)
+                     : amc->segSize;
   FSeg fseg;
   Res res;
   if (segSize > SIZE_LIMIT) return RES_RESOURCE;
@@ -263,7 +265,10 @@ static void amcBufferEmpty(Pool pool, Buffer buf, Addr init, Addr limit)
   Seg seg;
   FSeg fseg;
   UNUSED(limit);
-  if (!ArenaSegOf(&seg, pool->arena, buf->base)) { NOTREACHED; return; }
+  if (!ArenaSegOf(&seg, pool->arena, buf->base)) {
+    NOTREACHED;
+    return;
+  }
   fseg = FSegOfSeg(seg);
   fseg->end = init;
   seg->buffer = NULL;
@@ -323,7 +328,7 @@ static void amcWhiten(Pool pool)
     if (seg->buffer != NULL || amcSegIsLarge(amc, fseg)) {
       seg->nailed = TRUE;
       FSegMarksCreate(fseg, pool->alignment);
-      if (fseg->all) amcGreyWhole(amc, fseg);   /* kept whole: scanned whole */
+      if (fseg->all) amcGreyWhole(amc, fseg); /* kept whole: scanned whole */
     }
   }
 }
@@ -353,7 +358,10 @@ static Bool amcObjectOf(Addr *baseReturn, Pool pool, FSeg fseg, Addr addr)
   if (!amcStarts(pool, fseg)) {
     /* No memory for the table: walk. */
     for (base = seg->base; base < end; base = FSegNext(pool->format, base))
-      if (addr < FSegNext(pool->format, base)) { *baseReturn = base; return TRUE; }
+      if (addr < FSegNext(pool->format, base)) {
+        *baseReturn = base;
+        return TRUE;
+      }
     return FALSE;
   }
   if (!BTFindPrevSet(&i, fseg->starts, FSegIndex(fseg, addr, pool->alignment))) return FALSE;
@@ -398,7 +406,8 @@ static Res amcCopyAlloc(Addr *pReturn, AMC amc, Index gen, Size size)
     res = amcSegCreate(&fseg, amc, SizeAlignUp(segSize, pool->arena->grainSize), gen, TRUE);
     if (res != RES_OK) return res;
     FSegSeg(fseg)->grey = TRUE;
-    if (amc->forward[gen] != NULL) amc->tails += AddrOffset(amc->forward[gen]->end, FSegSeg(amc->forward[gen])->limit);
+    if (amc->forward[gen] != NULL)
+      amc->tails += AddrOffset(amc->forward[gen]->end, FSegSeg(amc->forward[gen])->limit);
     amc->forward[gen] = fseg;
   }
   *pReturn = fseg->end;
@@ -419,20 +428,31 @@ static Res amcFix(Pool pool, ScanState ss, Seg seg, Addr *refIO)
   if (ss->rank == RANK_AMBIG) {
     if (!amcObjectOf(&base, pool, fseg, ref)) return RES_OK;
     if (!amc->interior && ref != AddrAdd(base, fmt->headerSize)) return RES_OK;
-    if (ss->nailOnly) amcNail(amc, fseg);
-    else amcPreserveInPlace(amc, fseg, base);
+    if (ss->nailOnly)
+      amcNail(amc, fseg);
+    else
+      amcPreserveInPlace(amc, fseg, base);
     return RES_OK;
   }
   moved = (Addr)fmt->isfwd(ref);
-  if (moved != NULL) { *refIO = moved; return RES_OK; }
+  if (moved != NULL) {
+    *refIO = moved;
+    return RES_OK;
+  }
   base = AddrSub(ref, fmt->headerSize);
   if (seg->nailed) {
     if (FSegIsMarked(fseg, base, pool->alignment)) return RES_OK;
-    if (ss->rank == RANK_WEAK) { *refIO = NULL; return RES_OK; }
+    if (ss->rank == RANK_WEAK) {
+      *refIO = NULL;
+      return RES_OK;
+    }
     amcPreserveInPlace(amc, fseg, base);
     return RES_OK;
   }
-  if (ss->rank == RANK_WEAK) { *refIO = NULL; return RES_OK; }
+  if (ss->rank == RANK_WEAK) {
+    *refIO = NULL;
+    return RES_OK;
+  }
   size = AddrOffset(ref, (Addr)fmt->skip(ref));
   gen = amcPromotion(pool, fseg->gen);
   if (trace->emergency || amcCopyAlloc(&copy, amc, gen, size) != RES_OK) {
@@ -445,7 +465,7 @@ static Res amcFix(Pool pool, ScanState ss, Seg seg, Addr *refIO)
   *refIO = AddrAdd(copy, fmt->headerSize);
   trace->copied += size;
   trace->preserved += size;
-  trace->moved |= ZoneOf(base) | ZoneOf(ref);   /* clients add client pointers */
+  trace->moved |= ZoneOf(base) | ZoneOf(ref); /* clients add client pointers */
   return RES_OK;
 }
 
@@ -453,9 +473,13 @@ static Bool amcPreserved(Pool pool, Seg seg, Addr ref, Addr *newReturn)
 {
   Format fmt = pool->format;
   Addr moved = (Addr)fmt->isfwd(ref);
-  if (moved != NULL) { *newReturn = moved; return TRUE; }
+  if (moved != NULL) {
+    *newReturn = moved;
+    return TRUE;
+  }
   *newReturn = ref;
-  return seg->nailed && FSegIsMarked(FSegOfSeg(seg), AddrSub(ref, fmt->headerSize), pool->alignment);
+  return seg->nailed &&
+         FSegIsMarked(FSegOfSeg(seg), AddrSub(ref, fmt->headerSize), pool->alignment);
 }
 
 static Res amcScanRange(Pool pool, ScanState ss, Seg seg, Addr base, Addr limit)
@@ -515,18 +539,25 @@ static Size amcSweepNailed(Pool pool, FSeg fseg)
   Format fmt = pool->format;
   Addr p = FSegSeg(fseg)->base, end = amcSegEnd(fseg), dead = NULL;
   Size live = 0;
-  fseg->padded = 0;   /* recounted: earlier padding is dead space again */
+  fseg->padded = 0; /* recounted: earlier padding is dead space again */
   while (p < end) {
     Addr next = FSegNext(fmt, p);
     if (FSegIsMarked(fseg, p, pool->alignment)) {
-      if (dead != NULL) { fmt->pad(dead, AddrOffset(dead, p)); fseg->padded += AddrOffset(dead, p); dead = NULL; }
+      if (dead != NULL) {
+        fmt->pad(dead, AddrOffset(dead, p));
+        fseg->padded += AddrOffset(dead, p);
+        dead = NULL;
+      }
       live += AddrOffset(p, next);
     } else if (dead == NULL) {
       dead = p;
     }
     p = next;
   }
-  if (dead != NULL) { fmt->pad(dead, AddrOffset(dead, end)); fseg->padded += AddrOffset(dead, end); }
+  if (dead != NULL) {
+    fmt->pad(dead, AddrOffset(dead, end));
+    fseg->padded += AddrOffset(dead, end);
+  }
   return live;
 }
 
@@ -543,9 +574,15 @@ static void amcReclaim(Pool pool)
     seg->grey = FALSE;
     if (toSpace || !seg->white) continue;
     seg->white = FALSE;
-    if (!seg->nailed) { amcSegFree(amc, fseg); continue; }
+    if (!seg->nailed) {
+      amcSegFree(amc, fseg);
+      continue;
+    }
     seg->nailed = FALSE;
-    if (amcSweepNailed(pool, fseg) == 0 && seg->buffer == NULL) { amcSegFree(amc, fseg); continue; }
+    if (amcSweepNailed(pool, fseg) == 0 && seg->buffer == NULL) {
+      amcSegFree(amc, fseg);
+      continue;
+    }
     FSegTablesFree(fseg);
     if (seg->buffer == NULL && amcPromotion(pool, fseg->gen) != fseg->gen) {
       /* Survivors are promoted with their segment. */
@@ -616,7 +653,8 @@ static Bool amcConsistent(Pool pool)
   }
   RING_FOR(node, &amc->stash, next) {
     Seg seg = RING_ELT(SegStruct, poolRing, node);
-    if (!SegCheck(seg) || seg->white || seg->protectedRO || SegSize(seg) != amc->segSize) return FALSE;
+    if (!SegCheck(seg) || seg->white || seg->protectedRO || SegSize(seg) != amc->segSize)
+      return FALSE;
     total += SegSize(seg);
     stashed += SegSize(seg);
   }
@@ -624,12 +662,11 @@ static Bool amcConsistent(Pool pool)
 }
 
 /* What AMC and AMCZ share: all but init, name and attributes. */
-#define AMC_CLASS_METHODS \
-  .varargs = amcVarargs, .finish = amcFinish, \
-  .bufferFill = amcBufferFill, .bufferEmpty = amcBufferEmpty, \
-  .totalSize = amcTotalSize, .freeSize = amcFreeSize, .consistent = amcConsistent, \
-  .whiten = amcWhiten, .fix = amcFix, .scanSeg = amcScanSeg, .grey = amcGrey, \
-  .reclaim = amcReclaim, .preserved = amcPreserved, .walk = amcWalk, \
+#define AMC_CLASS_METHODS                                                                 \
+  .varargs = amcVarargs, .finish = amcFinish, .bufferFill = amcBufferFill,                \
+  .bufferEmpty = amcBufferEmpty, .totalSize = amcTotalSize, .freeSize = amcFreeSize,      \
+  .consistent = amcConsistent, .whiten = amcWhiten, .fix = amcFix, .scanSeg = amcScanSeg, \
+  .grey = amcGrey, .reclaim = amcReclaim, .preserved = amcPreserved, .walk = amcWalk,     \
   .addrObject = amcAddrObject, .apRanks = RANK_SET(RANK_EXACT)
 
 static PoolClassStruct poolClassAMC = {
@@ -667,12 +704,15 @@ static Res amcApplyVisit(Pool pool, Addr base, Addr limit, void *closure)
 void mps_amc_apply(mps_pool_t pool, mps_amc_apply_stepper_t f, void *p, size_t s)
 {
   void *closure[3];
-  if (pool == NULL || pool->sig != PoolSig
-      || (pool->klass != &poolClassAMC && pool->klass != &poolClassAMCZ)) {
+  if (pool == NULL || pool->sig != PoolSig ||
+      (pool->klass != &poolClassAMC && pool->klass != &poolClassAMCZ)) {
     (void)MISUSE("mps_amc_apply: %p is not a live AMC or AMCZ pool", (void *)pool);
     return;
   }
-  if (f == NULL) { (void)MISUSE("mps_amc_apply: the stepper is NULL"); return; }
+  if (f == NULL) {
+    (void)MISUSE("mps_amc_apply: the stepper is NULL");
+    return;
+  }
   closure[0] = (void *)(mps_fun_t)f;
   closure[1] = p;
   closure[2] = &s;

@@ -78,15 +78,16 @@ static Bool amsdFenceIntact(MS ms, Addr fence, Addr object, const char *when)
   if (object == NULL)
     (void)MISUSE("%s: the fencepost at %p in AMS debug pool %p is damaged: something wrote "
                  "past the end of the object below it or before the start of the object "
-                 "above it", when, (void *)fence, (void *)&ms->poolStruct);
+                 "above it",
+                 when, (void *)fence, (void *)&ms->poolStruct);
   else if (fence < object)
     (void)MISUSE("%s: the fencepost before object %p in AMS debug pool %p is damaged: "
-                 "something wrote below the start of the object", when, (void *)object,
-                 (void *)&ms->poolStruct);
+                 "something wrote below the start of the object",
+                 when, (void *)object, (void *)&ms->poolStruct);
   else
     (void)MISUSE("%s: the fencepost after object %p in AMS debug pool %p is damaged: "
-                 "something wrote past the end of the object", when, (void *)object,
-                 (void *)&ms->poolStruct);
+                 "something wrote past the end of the object",
+                 when, (void *)object, (void *)&ms->poolStruct);
   return FALSE;
 }
 
@@ -104,8 +105,8 @@ static Bool amsdFreeIntact(MS ms, Addr base, Addr limit, const char *when)
   bad = DebugPatternCheck(d->pat.free, d->pat.freeLength, base, limit);
   if (bad == limit) return TRUE;
   (void)MISUSE("%s: free space at %p (in free range %p..%p) of AMS debug pool %p was "
-               "written while free", when, (void *)bad, (void *)base, (void *)limit,
-               (void *)&ms->poolStruct);
+               "written while free",
+               when, (void *)bad, (void *)base, (void *)limit, (void *)&ms->poolStruct);
   return FALSE;
 }
 
@@ -137,7 +138,7 @@ static Res amsdInit(Pool pool, ArgList args)
 static Bool amsdVisitFence(MS ms, Addr fence, void *closure)
 {
   (void)amsdFenceIntact(ms, fence, NULL, closure);
-  return TRUE;      /* report every damaged fence */
+  return TRUE; /* report every damaged fence */
 }
 
 static void amsdCheckFenceposts(Pool pool)

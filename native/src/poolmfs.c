@@ -27,9 +27,9 @@ typedef struct MFSStruct {
   Shift unitShift;        /* log2 of unitSize if a power of two, else 0 */
   Size unroundedUnitSize; /* as the client gave it */
   Size extendBy;
-  void *freeList;         /* units: link, then (if room) their extent */
-  Addr bump, bumpLimit;   /* never-used units of the newest extent */
-  Seg bumpSeg;            /* that extent */
+  void *freeList;       /* units: link, then (if room) their extent */
+  Addr bump, bumpLimit; /* never-used units of the newest extent */
+  Seg bumpSeg;          /* that extent */
   Count allocated;
   Size total;
 } MFSStruct, *MFS;
@@ -101,7 +101,10 @@ static Res mfsExtend(MFS mfs)
   res = ControlAlloc(&bt, pool->arena, BTSize(units));
   if (res != RES_OK) return res;
   res = SegCreate(&seg, pool, size, sizeof(MFSSegStruct), FALSE);
-  if (res != RES_OK) { ControlFree(pool->arena, bt, BTSize(units)); return res; }
+  if (res != RES_OK) {
+    ControlFree(pool->arena, bt, BTSize(units));
+    return res;
+  }
   mseg = (MFSSeg)seg;
   mseg->units = units;
   mseg->allocTable = bt;
@@ -137,8 +140,8 @@ static Res mfsAlloc(Addr *pReturn, Pool pool, Size size)
   Addr p;
   Seg seg;
   if (size > mfs->unitSize)
-    return MISUSE("mps_alloc: %zu bytes is larger than this MFS pool's unit size %zu",
-                  size, mfs->unroundedUnitSize);
+    return MISUSE("mps_alloc: %zu bytes is larger than this MFS pool's unit size %zu", size,
+                  mfs->unroundedUnitSize);
   if (mfs->freeList != NULL) {
     p = mfs->freeList;
     seg = mfsUnitSeg(mfs, p);
@@ -167,15 +170,14 @@ static Res mfsFree(Pool pool, Seg seg, Addr old, Size size)
 
   mseg = (MFSSeg)seg;
   if (size > mfs->unitSize)
-    return MISUSE("mps_free: size %zu does not match this MFS pool's unit size %zu",
-                  size, mfs->unroundedUnitSize);
+    return MISUSE("mps_free: size %zu does not match this MFS pool's unit size %zu", size,
+                  mfs->unroundedUnitSize);
   offset = AddrOffset(seg->base, old);
   i = mfsUnitIndex(mfs, offset);
   if (i * mfs->unitSize != offset || i >= mseg->units)
     return MISUSE("mps_free: %p is not the start of a unit of this MFS pool", (void *)old);
   if (!BTGet(mseg->allocTable, i))
-    return MISUSE("mps_free: unit %p of this MFS pool is already free (double free)",
-                  (void *)old);
+    return MISUSE("mps_free: unit %p of this MFS pool is already free (double free)", (void *)old);
   BTRes(mseg->allocTable, i);
   if (mfs->unitSize >= 2 * sizeof(void *)) ((Seg *)(void *)old)[1] = seg;
   *(void **)old = mfs->freeList;
@@ -214,7 +216,7 @@ static Bool mfsConsistent(Pool pool)
     Seg seg;
     if (!ArenaSegOf(&seg, pool->arena, p) || seg->pool != pool) return FALSE;
     if (BTGet(((MFSSeg)seg)->allocTable, AddrOffset(seg->base, p) / mfs->unitSize)) return FALSE;
-    if (++free > units) return FALSE;   /* a cycle */
+    if (++free > units) return FALSE; /* a cycle */
   }
   return set == mfs->allocated && total == mfs->total && set + free == units;
 }

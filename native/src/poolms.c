@@ -26,11 +26,14 @@
 #include "poolms.h"
 #include "arg.h"
 
-#define MS_SEG_MIN ((Size)64 << 10)
+#define MS_SEG_MIN  ((Size)64 << 10)
 #define MS_FILL_MAX ((Size)64 << 10)
 
 static Count msUnits(Pool pool, Size size) { return size / pool->alignment; }
-static Index msIndex(Pool pool, Seg seg, Addr a) { return AddrOffset(seg->base, a) / pool->alignment; }
+static Index msIndex(Pool pool, Seg seg, Addr a)
+{
+  return AddrOffset(seg->base, a) / pool->alignment;
+}
 static Addr msAddr(Pool pool, Seg seg, Index i) { return AddrAdd(seg->base, i * pool->alignment); }
 static Seg msSeg(MSSeg mseg) { return FSegSeg(&mseg->fsegStruct); }
 /* Bytes of each fence: 0 unless the debug class lays fences. */
@@ -71,8 +74,8 @@ INTERN Res MSInit(MS ms, ArgList args, const char *className, Bool needScan)
   gen = chainGiven ? 0 : 1;
   if (ArgPick(&arg, args, MPS_KEY_GEN)) gen = arg.val.u;
   if (gen > chain->genCount)
-    return MISUSE("mps_pool_create_k: MPS_KEY_GEN %u is beyond the chain's %zu generations",
-                  gen, (size_t)chain->genCount);
+    return MISUSE("mps_pool_create_k: MPS_KEY_GEN %u is beyond the chain's %zu generations", gen,
+                  (size_t)chain->genCount);
   ms->gen = gen;
   ms->total = ms->free = 0;
   ms->scans = needScan;
@@ -111,7 +114,8 @@ INTERN void MSFinish(Pool pool)
 {
   MS ms = MSOf(pool);
   Ring node, next;
-  RING_FOR(node, &pool->segRing, next) msSegFree(ms, MSSegOfSeg(RING_ELT(SegStruct, poolRing, node)));
+  RING_FOR(node, &pool->segRing, next)
+    msSegFree(ms, MSSegOfSeg(RING_ELT(SegStruct, poolRing, node)));
   --pool->format->poolCount;
   --pool->chain->poolCount;
 }
@@ -131,7 +135,10 @@ static Res msSegCreate(MSSeg *msegReturn, MS ms, Size size, unsigned rank)
     res = ControlAlloc(&f, pool->arena, BTSize(units));
     if (res != RES_OK) ControlFree(pool->arena, p, BTSize(units));
   }
-  if (res != RES_OK) { SegDestroy(seg); return res; }
+  if (res != RES_OK) {
+    SegDestroy(seg);
+    return res;
+  }
   mseg = MSSegOfSeg(seg);
   mseg->inUse = p;
   mseg->inUseCount = 0;
@@ -142,7 +149,7 @@ static Res msSegCreate(MSSeg *msegReturn, MS ms, Size size, unsigned rank)
   seg->rank = rank;
   ms->total += SegSize(seg);
   ms->free += SegSize(seg);
-  ChainNoteAlloc(pool->chain, ms->gen, SegSize(seg), FALSE);   /* counted per fill */
+  ChainNoteAlloc(pool->chain, ms->gen, SegSize(seg), FALSE); /* counted per fill */
   if (ms->debug != NULL) ms->debug->splat(ms, seg->base, seg->limit);
   *msegReturn = mseg;
   return RES_OK;
@@ -172,8 +179,10 @@ static void msSetInUse(MS ms, MSSeg mseg, Addr base, Addr limit, Bool inUse)
 static void msNoteNew(MS ms, Size size, Bool add)
 {
   Gen gen = ChainGen(ms->poolStruct.arena, ms->poolStruct.chain, ms->gen);
-  if (add) gen->newSize += size;
-  else gen->newSize -= size < gen->newSize ? size : gen->newSize;
+  if (add)
+    gen->newSize += size;
+  else
+    gen->newSize -= size < gen->newSize ? size : gen->newSize;
 }
 
 /* A segment of rank `rank` with a free run of `want` units (*iReturn),
@@ -186,16 +195,16 @@ static MSSeg msSegWithRoom(Index *iReturn, MS ms, unsigned rank, Count want)
   if (hint != NULL) {
     Seg seg = msSeg(hint);
     Count units = msUnits(pool, SegSize(seg));
-    if (seg->buffer == NULL && seg->rank == rank && units - hint->inUseCount >= want
-        && BTFindResRange(iReturn, hint->inUse, 0, units, want, FALSE))
+    if (seg->buffer == NULL && seg->rank == rank && units - hint->inUseCount >= want &&
+        BTFindResRange(iReturn, hint->inUse, 0, units, want, FALSE))
       return hint;
   }
   RING_FOR(node, &pool->segRing, next) {
     Seg seg = RING_ELT(SegStruct, poolRing, node);
     MSSeg cand = MSSegOfSeg(seg);
     Count units = msUnits(pool, SegSize(seg));
-    if (seg->buffer == NULL && seg->rank == rank && units - cand->inUseCount >= want
-        && BTFindResRange(iReturn, cand->inUse, 0, units, want, FALSE))
+    if (seg->buffer == NULL && seg->rank == rank && units - cand->inUseCount >= want &&
+        BTFindResRange(iReturn, cand->inUse, 0, units, want, FALSE))
       return cand;
   }
   return NULL;
@@ -249,7 +258,10 @@ INTERN void MSBufferEmpty(Pool pool, Buffer buf, Addr init, Addr limit)
 {
   MS ms = MSOf(pool);
   Seg seg;
-  if (!ArenaSegOf(&seg, pool->arena, buf->base)) { NOTREACHED; return; }
+  if (!ArenaSegOf(&seg, pool->arena, buf->base)) {
+    NOTREACHED;
+    return;
+  }
   if (init < limit) {
     MSSeg mseg = MSSegOfSeg(seg);
     Size fence = msFence(ms);
@@ -288,8 +300,14 @@ static Bool msObjectsWalk(MS ms, MSSeg mseg, MSObjectVisitor visit, void *closur
       p = msAddr(pool, seg, BTFindNext(mseg->inUse, i, units, TRUE));
       continue;
     }
-    if (buf != NULL && p == (Addr)buf->ap.init && p < buf->poolLimit) { p = buf->poolLimit; continue; }
-    if (mseg->fences != NULL && BTGet(mseg->fences, i)) { p = AddrAdd(p, msFence(ms)); continue; }
+    if (buf != NULL && p == (Addr)buf->ap.init && p < buf->poolLimit) {
+      p = buf->poolLimit;
+      continue;
+    }
+    if (mseg->fences != NULL && BTGet(mseg->fences, i)) {
+      p = AddrAdd(p, msFence(ms));
+      continue;
+    }
     next = FSegNext(pool->format, p);
     if (!visit(ms, mseg, p, next, closure)) return FALSE;
     p = next;
@@ -299,7 +317,8 @@ static Bool msObjectsWalk(MS ms, MSSeg mseg, MSObjectVisitor visit, void *closur
 
 static Bool msRecordStart(MS ms, MSSeg mseg, Addr base, Addr next, void *closure)
 {
-  UNUSED(next); UNUSED(closure);
+  UNUSED(next);
+  UNUSED(closure);
   BTSet(mseg->fsegStruct.starts, FSegIndex(&mseg->fsegStruct, base, ms->poolStruct.alignment));
   return TRUE;
 }
@@ -333,7 +352,7 @@ static Bool msObjectOf(Addr *baseReturn, MS ms, MSSeg mseg, Addr addr)
   if (fseg->starts == NULL) {
     void *t;
     if (ControlAlloc(&t, pool->arena, BTSize(fseg->bits)) != RES_OK) {
-      msKeepAll(ms, mseg);   /* cannot find objects: keep them all */
+      msKeepAll(ms, mseg); /* cannot find objects: keep them all */
       return FALSE;
     }
     fseg->starts = t;
@@ -410,7 +429,7 @@ INTERN Bool MSGrey(Res *resReturn, Pool pool, ScanState ss)
       Res res = RES_OK;
       seg->grey = FALSE;
       worked = TRUE;
-      if (fseg->all) {                /* no tables: everything is preserved */
+      if (fseg->all) { /* no tables: everything is preserved */
         MSScanClosure c;
         c.ss = ss;
         c.res = RES_OK;
@@ -420,14 +439,18 @@ INTERN Bool MSGrey(Res *resReturn, Pool pool, ScanState ss)
         /* objects greyed meanwhile above i are met in this pass; below it
          * they turn the segment grey again */
         Index i = 0;
-        while (res == RES_OK && (i = BTFindNext(mseg->greyBits, i, fseg->bits, TRUE)) < fseg->bits) {
+        while (res == RES_OK &&
+               (i = BTFindNext(mseg->greyBits, i, fseg->bits, TRUE)) < fseg->bits) {
           Addr base = msAddr(pool, seg, i);
           BTRes(mseg->greyBits, i);
           res = msScanObject(ms, ss, seg, base, FSegNext(pool->format, base));
           ++i;
         }
       }
-      if (res != RES_OK) { *resReturn = res; return TRUE; }
+      if (res != RES_OK) {
+        *resReturn = res;
+        return TRUE;
+      }
     }
   }
   return worked;
@@ -446,7 +469,10 @@ INTERN void MSWhiten(Pool pool)
     MSSeg mseg = MSSegOfSeg(seg);
     FSeg fseg = &mseg->fsegStruct;
     Size used = mseg->inUseCount * pool->alignment;
-    if (!condemned) { trace->notCondemned += used; continue; }
+    if (!condemned) {
+      trace->notCondemned += used;
+      continue;
+    }
     seg->white = TRUE;
     trace->white |= ZoneSetOfRange(seg->base, seg->limit);
     trace->condemned += used;
@@ -475,7 +501,10 @@ INTERN Res MSFix(Pool pool, ScanState ss, Seg seg, Addr *refIO)
   } else {
     base = AddrSub(ref, fmt->headerSize);
     if (FSegIsMarked(fseg, base, pool->alignment)) return RES_OK;
-    if (ss->rank == RANK_WEAK) { *refIO = NULL; return RES_OK; }
+    if (ss->rank == RANK_WEAK) {
+      *refIO = NULL;
+      return RES_OK;
+    }
   }
   if (FSegMark(fseg, base, pool->alignment)) {
     pool->arena->gc->trace.preserved += AddrOffset(base, FSegNext(fmt, base));
@@ -506,7 +535,8 @@ static Bool msSweepObject(MS ms, MSSeg mseg, Addr base, Addr next, void *closure
   if (fence > 0) {
     /* [fence][object][fence]: both go with the object (the buffer held it
      * alone, POOL_ATTR_EXACT_BUFFERS); each is checked first. */
-    if (AddrOffset(seg->base, base) >= fence && BTGet(mseg->fences, msIndex(pool, seg, AddrSub(base, fence)))) {
+    if (AddrOffset(seg->base, base) >= fence &&
+        BTGet(mseg->fences, msIndex(pool, seg, AddrSub(base, fence)))) {
       base = AddrSub(base, fence);
       (void)ms->debug->fenceIntact(ms, base, AddrAdd(base, fence), "reclaiming a dead object");
       BTRes(mseg->fences, msIndex(pool, seg, base));
@@ -573,10 +603,13 @@ INTERN void MSReclaim(Pool pool)
     if (!seg->white) continue;
     seg->white = FALSE;
     seg->grey = FALSE;
-    if (mseg->fsegStruct.all) { /* everything was kept */ }
-    else if (msFence(ms) > 0) (void)msObjectsWalk(ms, mseg, msSweepObject, NULL);
-    else msSweepByMarks(ms, mseg);
-    if (mseg->greyBits != NULL) ControlFree(pool->arena, mseg->greyBits, BTSize(mseg->fsegStruct.bits));
+    if (mseg->fsegStruct.all) { /* everything was kept */
+    } else if (msFence(ms) > 0)
+      (void)msObjectsWalk(ms, mseg, msSweepObject, NULL);
+    else
+      msSweepByMarks(ms, mseg);
+    if (mseg->greyBits != NULL)
+      ControlFree(pool->arena, mseg->greyBits, BTSize(mseg->fsegStruct.bits));
     mseg->greyBits = NULL;
     FSegTablesFree(&mseg->fsegStruct);
     if (mseg->inUseCount == 0 && seg->buffer == NULL) {
@@ -618,14 +651,20 @@ INTERN Res MSWalk(Pool pool, PoolAreaVisitor visit, void *closure)
   return RES_OK;
 }
 
-typedef struct MSFindClosure { Addr addr, found; } MSFindClosure;
+typedef struct MSFindClosure {
+  Addr addr, found;
+} MSFindClosure;
 
 static Bool msFindObject(MS ms, MSSeg mseg, Addr base, Addr next, void *closure)
 {
   MSFindClosure *c = closure;
-  UNUSED(ms); UNUSED(mseg);
+  UNUSED(ms);
+  UNUSED(mseg);
   if (c->addr < base) return FALSE;
-  if (c->addr < next) { c->found = base; return FALSE; }
+  if (c->addr < next) {
+    c->found = base;
+    return FALSE;
+  }
   return TRUE;
 }
 

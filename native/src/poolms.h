@@ -22,35 +22,35 @@
 typedef struct MSSegStruct {
   FSegStruct fsegStruct;
   BT inUse;
-  Count inUseCount;       /* set bits of inUse */
-  BT greyBits;            /* during a trace (scanning classes): marked, not yet scanned */
-  BT fences;              /* debug class: the first unit of every fencepost, or NULL */
+  Count inUseCount; /* set bits of inUse */
+  BT greyBits;      /* during a trace (scanning classes): marked, not yet scanned */
+  BT fences;        /* debug class: the first unit of every fencepost, or NULL */
 } MSSegStruct, *MSSeg;
 
 typedef struct MSStruct *MS;
 
 /* The debug class's view of the engine (poolams.c). */
 typedef struct MSDebugHooks {
-  Size fenceSize;                                   /* bytes of each fence, aligned */
-  void (*fenceWrite)(MS ms, Addr base);             /* lay one fence at base */
-  Bool (*fenceIntact)(MS ms, Addr fence, Addr object, const char *when);  /* object: its
+  Size fenceSize;                       /* bytes of each fence, aligned */
+  void (*fenceWrite)(MS ms, Addr base); /* lay one fence at base */
+  Bool (*fenceIntact)(MS ms, Addr fence, Addr object, const char *when); /* object: its
                                                     owner, or NULL if not known */
-  void (*splat)(MS ms, Addr base, Addr limit);      /* space became free */
+  void (*splat)(MS ms, Addr base, Addr limit);                           /* space became free */
   Bool (*freeIntact)(MS ms, Addr base, Addr limit, const char *when);
 } MSDebugHooks;
 
 typedef struct MSStruct {
   PoolStruct poolStruct;
-  Index gen;              /* generation of every segment (never promoted) */
-  Size total, free;       /* bytes of segments; of units not in use */
-  Bool scans;             /* objects hold references (AMS, AWL) */
-  Bool interior;          /* ambiguous interior pointers keep objects (LO) */
-  mps_addr_t (*findDependent)(mps_addr_t);   /* AWL, or NULL */
-  const MSDebugHooks *debug;                 /* AMS debug, or NULL */
-  MSSeg fillHint;         /* the segment the last fill used, or NULL */
+  Index gen;                               /* generation of every segment (never promoted) */
+  Size total, free;                        /* bytes of segments; of units not in use */
+  Bool scans;                              /* objects hold references (AMS, AWL) */
+  Bool interior;                           /* ambiguous interior pointers keep objects (LO) */
+  mps_addr_t (*findDependent)(mps_addr_t); /* AWL, or NULL */
+  const MSDebugHooks *debug;               /* AMS debug, or NULL */
+  MSSeg fillHint;                          /* the segment the last fill used, or NULL */
 } MSStruct;
 
-#define MSOf(pool) PARENT(MSStruct, poolStruct, pool)
+#define MSOf(pool)      PARENT(MSStruct, poolStruct, pool)
 #define MSSegOfSeg(seg) ((MSSeg)(void *)(seg))
 
 /* Parse MPS_KEY_FORMAT, MPS_KEY_CHAIN and MPS_KEY_GEN (spec §3.5: the
@@ -78,11 +78,11 @@ INTERN Res MSAddrObject(Addr *pReturn, Pool pool, Seg seg, Addr addr);
 /* The engine's methods, as the classes built on it (AMS, AMS debug, AWL,
  * LO) name them in their tables; each adds its own init, finish,
  * attributes and allocation-point ranks. */
-#define MS_CLASS_METHODS \
-  .bufferFill = MSBufferFill, .bufferEmpty = MSBufferEmpty, \
-  .totalSize = MSTotalSize, .freeSize = MSFreeSize, .consistent = MSConsistent, \
-  .whiten = MSWhiten, .fix = MSFix, .scanSeg = MSScanSeg, .grey = MSGrey, \
-  .reclaim = MSReclaim, .preserved = MSPreserved, .walk = MSWalk, .addrObject = MSAddrObject
+#define MS_CLASS_METHODS                                                                \
+  .bufferFill = MSBufferFill, .bufferEmpty = MSBufferEmpty, .totalSize = MSTotalSize,   \
+  .freeSize = MSFreeSize, .consistent = MSConsistent, .whiten = MSWhiten, .fix = MSFix, \
+  .scanSeg = MSScanSeg, .grey = MSGrey, .reclaim = MSReclaim, .preserved = MSPreserved, \
+  .walk = MSWalk, .addrObject = MSAddrObject
 
 /* Visit every fence (debug class): FALSE stops. */
 typedef Bool (*MSFenceVisitor)(MS ms, Addr fence, void *closure);

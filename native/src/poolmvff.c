@@ -99,7 +99,7 @@ static Res mvffExtend(MVFF mvff, Size size)
 {
   Pool pool = &mvff->poolStruct;
   Size segSize = size > mvff->extendBy ? size : mvff->extendBy;
-  RangeStruct r = {NULL, NULL};
+  RangeStruct r = { NULL, NULL };
   Count units;
   void *bt;
   Seg seg;
@@ -110,12 +110,18 @@ static Res mvffExtend(MVFF mvff, Size size)
   res = ControlAlloc(&bt, pool->arena, BTSize(units));
   if (res != RES_OK) return res;
   res = SegCreate(&seg, pool, segSize, sizeof(MVFFSegStruct), mvff->arenaHigh);
-  if (res != RES_OK) { ControlFree(pool->arena, bt, BTSize(units)); return res; }
+  if (res != RES_OK) {
+    ControlFree(pool->arena, bt, BTSize(units));
+    return res;
+  }
   ((MVFFSeg)seg)->units = units;
   ((MVFFSeg)seg)->freeTable = bt;
   if (mvff->fresh != NULL) mvff->fresh(mvff, seg->base, seg->limit);
   res = CBSInsert(&r, &mvff->freeCBS, seg->base, seg->limit);
-  if (res != RES_OK) { mvffSegDestroy(mvff, (MVFFSeg)seg); return res; }
+  if (res != RES_OK) {
+    mvffSegDestroy(mvff, (MVFFSeg)seg);
+    return res;
+  }
   BTSetRange(bt, 0, units);
   mvff->total += segSize;
   return RES_OK;
@@ -128,14 +134,13 @@ static void mvffReturnSegments(MVFF mvff, RangeStruct r)
   Pool pool = &mvff->poolStruct;
   Arena arena = pool->arena;
   Addr a = AddrAlignUp(r.base, arena->grainSize);
-  while (a < r.limit
-         && (double)mvff->freeCBS.size > mvff->spare * (double)mvff->total) {
+  while (a < r.limit && (double)mvff->freeCBS.size > mvff->spare * (double)mvff->total) {
     Seg seg;
     Addr next;
     if (!ArenaSegOf(&seg, arena, a) || seg->pool != pool) return;
     next = seg->limit;
-    if (seg->base >= r.base && seg->limit <= r.limit
-        && CBSDelete(&mvff->freeCBS, seg->base, seg->limit) == RES_OK) {
+    if (seg->base >= r.base && seg->limit <= r.limit &&
+        CBSDelete(&mvff->freeCBS, seg->base, seg->limit) == RES_OK) {
       if (mvff->returning != NULL) mvff->returning(mvff, seg->base, seg->limit);
       mvff->total -= SegSize(seg);
       mvffSegDestroy(mvff, (MVFFSeg)seg);
@@ -177,7 +182,7 @@ static Bool mvffFind(Range r, MVFF mvff, Size size)
 
 INTERN Res MVFFAllocRange(Addr *baseReturn, MVFF mvff, Size size)
 {
-  RangeStruct r = {NULL, NULL};
+  RangeStruct r = { NULL, NULL };
   Addr base;
   Res res;
 
@@ -203,15 +208,15 @@ INTERN Res MVFFAllocRange(Addr *baseReturn, MVFF mvff, Size size)
  * if no node can be had; then perhaps give segments back. */
 static void mvffInsertFree(MVFF mvff, Addr base, Addr limit)
 {
-  RangeStruct r = {NULL, NULL};
+  RangeStruct r = { NULL, NULL };
   Res res = CBSInsert(&r, &mvff->freeCBS, base, limit);
-  AVER(res != RES_FAIL);   /* the free bits said it was allocated */
+  AVER(res != RES_FAIL); /* the free bits said it was allocated */
   if (res != RES_OK) {
     PendingPush(&mvff->pending, base, limit);
     return;
   }
-  if ((double)mvff->freeCBS.size > mvff->spare * (double)mvff->total
-      && AddrOffset(r.base, r.limit) >= mvff->poolStruct.arena->grainSize)
+  if ((double)mvff->freeCBS.size > mvff->spare * (double)mvff->total &&
+      AddrOffset(r.base, r.limit) >= mvff->poolStruct.arena->grainSize)
     mvffReturnSegments(mvff, r);
 }
 
@@ -230,22 +235,23 @@ INTERN Res MVFFCheckFreeable(MVFF mvff, Addr base, Size size)
   Ring node, next;
 
   if (!AddrIsAligned(base, pool->alignment))
-    return MISUSE("mps_free: %p is not aligned to this %s pool's alignment %zu",
-                  (void *)base, pool->klass->name, pool->alignment);
+    return MISUSE("mps_free: %p is not aligned to this %s pool's alignment %zu", (void *)base,
+                  pool->klass->name, pool->alignment);
   if (limit < base)
-    return MISUSE("mps_free: block %p of %zu bytes wraps around the address space",
-                  (void *)base, size);
+    return MISUSE("mps_free: block %p of %zu bytes wraps around the address space", (void *)base,
+                  size);
   switch (mvffState(mvff, base, limit)) {
   case MVFF_START_FREE:
     return MISUSE("mps_free: block %p is already free (double free)", (void *)base);
   case MVFF_PART_FREE:
     return MISUSE("mps_free: block %p of %zu bytes overlaps free space (wrong size, or "
-                  "a neighbour was freed twice)", (void *)base, size);
+                  "a neighbour was freed twice)",
+                  (void *)base, size);
   case MVFF_NOT_OURS:
     return MISUSE("mps_free: block %p of %zu bytes runs past the end of this %s pool's "
-                  "memory (wrong size?)", (void *)base, size, pool->klass->name);
-  default:
-    break;
+                  "memory (wrong size?)",
+                  (void *)base, size, pool->klass->name);
+  default: break;
   }
   RING_FOR(node, &pool->bufferRing, next) {
     Buffer buf = RING_ELT(BufferStruct, poolRing, node);
@@ -270,7 +276,7 @@ static Res mvffAlloc(Addr *pReturn, Pool pool, Size size)
       mvff->quickList[i] = *(void **)p;
       --mvff->quickCount[i];
       mvff->quickSize -= size;
-      if (seg != NULL)   /* the block lies in this one segment */
+      if (seg != NULL) /* the block lies in this one segment */
         BTResRange(((MVFFSeg)seg)->freeTable, AddrOffset(seg->base, p) >> mvff->alignShift,
                    (AddrOffset(seg->base, p) + size) >> mvff->alignShift);
       else
@@ -305,8 +311,8 @@ static Res mvffFree(Pool pool, Seg seg, Addr old, Size size)
   limit = AddrAdd(old, size);
   /* The common case, decided on the one segment PoolFree found: a small
    * aligned block, wholly allocated, in a pool with no allocation point. */
-  if (mvff->quick && size <= MVFF_QUICK_MAX && limit <= seg->limit
-      && AddrIsAligned(old, pool->alignment) && RingIsSingle(&pool->bufferRing)) {
+  if (mvff->quick && size <= MVFF_QUICK_MAX && limit <= seg->limit &&
+      AddrIsAligned(old, pool->alignment) && RingIsSingle(&pool->bufferRing)) {
     BT bt = ((MVFFSeg)seg)->freeTable;
     Index i = AddrOffset(seg->base, old) >> mvff->alignShift;
     Index l = AddrOffset(seg->base, limit) >> mvff->alignShift;
@@ -332,7 +338,7 @@ static Res mvffFree(Pool pool, Seg seg, Addr old, Size size)
 INTERN Res MVFFBufferFill(Addr *baseReturn, Addr *limitReturn, Pool pool, Buffer buffer, Size size)
 {
   MVFF mvff = MVFFOf(pool);
-  RangeStruct r = {NULL, NULL};
+  RangeStruct r = { NULL, NULL };
   Res res;
   UNUSED(buffer);
   PendingFlush(&mvff->pending, &mvff->freeCBS, mvffPendingRestore, mvff);
@@ -409,13 +415,12 @@ INTERN Res MVFFInit(Pool pool, ArgList args)
     align = arg.val.align;
     if (!SizeIsP2(align) || align < sizeof(void *) || align > arena->grainSize)
       return MISUSE("mps_pool_create_k: MVFF MPS_KEY_ALIGN %zu must be a power of two "
-                    "between %zu and the arena grain %zu", align, sizeof(void *),
-                    arena->grainSize);
+                    "between %zu and the arena grain %zu",
+                    align, sizeof(void *), arena->grainSize);
   }
   if (ArgPick(&arg, args, MPS_KEY_SPARE)) {
     if (!(arg.val.d >= 0.0 && arg.val.d <= 1.0))
-      return MISUSE("mps_pool_create_k: MVFF MPS_KEY_SPARE %g is not between 0 and 1",
-                    arg.val.d);
+      return MISUSE("mps_pool_create_k: MVFF MPS_KEY_SPARE %g is not between 0 and 1", arg.val.d);
     mvff->spare = arg.val.d;
   }
   if (ArgPick(&arg, args, MPS_KEY_MVFF_ARENA_HIGH)) mvff->arenaHigh = arg.val.b != 0;
@@ -428,8 +433,8 @@ INTERN Res MVFFInit(Pool pool, ArgList args)
   mvff->fresh = mvff->returning = NULL;
   /* Quick lists serve the default placement only: a client that asks for
    * a particular placement gets exactly that. */
-  mvff->quick = mvff->firstFit && !mvff->slotHigh && !mvff->arenaHigh
-                && align <= MVFF_QUICK_MAX / 2;
+  mvff->quick =
+      mvff->firstFit && !mvff->slotHigh && !mvff->arenaHigh && align <= MVFF_QUICK_MAX / 2;
   CBSInit(&mvff->freeCBS, arena, TRUE);
   return RES_OK;
 }
@@ -452,7 +457,10 @@ INTERN Size MVFFFreeSize(Pool pool)
   return mvff->freeCBS.size + mvff->pending.size + mvff->quickSize;
 }
 
-typedef struct MVFFRangeCheckClosure { Pool pool; Bool ok; } MVFFRangeCheckClosure;
+typedef struct MVFFRangeCheckClosure {
+  Pool pool;
+  Bool ok;
+} MVFFRangeCheckClosure;
 
 /* Are all units of [base, limit) marked free? */
 static Bool mvffAllFree(MVFF mvff, Addr base, Addr limit)
@@ -476,10 +484,10 @@ static Bool mvffFreeRangeOK(Addr base, Addr limit, void *p)
   MVFFRangeCheckClosure *c = p;
   Seg seg;
   Ring node, next;
-  if (!ArenaSegOf(&seg, c->pool->arena, base) || seg->pool != c->pool
-      || !ArenaSegOf(&seg, c->pool->arena, AddrSub(limit, 1)) || seg->pool != c->pool
-      || !AddrIsAligned(base, c->pool->alignment) || !AddrIsAligned(limit, c->pool->alignment)
-      || !mvffAllFree(MVFFOf(c->pool), base, limit)) {
+  if (!ArenaSegOf(&seg, c->pool->arena, base) || seg->pool != c->pool ||
+      !ArenaSegOf(&seg, c->pool->arena, AddrSub(limit, 1)) || seg->pool != c->pool ||
+      !AddrIsAligned(base, c->pool->alignment) || !AddrIsAligned(limit, c->pool->alignment) ||
+      !mvffAllFree(MVFFOf(c->pool), base, limit)) {
     c->ok = FALSE;
     return FALSE;
   }
@@ -525,8 +533,8 @@ INTERN Bool MVFFConsistent(Pool pool)
     Count n = 0;
     Addr b;
     for (b = mvff->quickList[i]; b != NULL; b = *(void **)b) {
-      if (!mvffAllFree(mvff, b, AddrAdd(b, size))
-          || CBSOverlaps(&mvff->freeCBS, b, AddrAdd(b, size)) || ++n > mvff->quickCount[i])
+      if (!mvffAllFree(mvff, b, AddrAdd(b, size)) ||
+          CBSOverlaps(&mvff->freeCBS, b, AddrAdd(b, size)) || ++n > mvff->quickCount[i])
         return FALSE;
       quickBytes += size;
     }

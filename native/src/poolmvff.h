@@ -15,30 +15,30 @@ typedef void (*MVFFRangeHook)(MVFF mvff, Addr base, Addr limit);
 
 /* Quick lists: exact-size LIFO lists of freed small blocks in front of the
  * tree, for default placement only (see poolmvff.c). */
-#define MVFF_QUICK_MAX ((Size)512)   /* largest block size kept on them */
+#define MVFF_QUICK_MAX   ((Size)512) /* largest block size kept on them */
 #define MVFF_QUICK_SLOTS (512 / 8 + 1)
-#define MVFF_QUICK_DEPTH 64          /* blocks per list before it is flushed */
+#define MVFF_QUICK_DEPTH 64 /* blocks per list before it is flushed */
 
 typedef struct MVFFSegStruct {
   SegStruct segStruct;
-  Count units;            /* alignment units in the segment */
-  BT freeTable;           /* one bit per unit: free (tree, quick or pending) */
+  Count units;  /* alignment units in the segment */
+  BT freeTable; /* one bit per unit: free (tree, quick or pending) */
 } MVFFSegStruct, *MVFFSeg;
 
 typedef struct MVFFStruct {
   PoolStruct poolStruct;
   Shift alignShift;
-  CBSStruct freeCBS;      /* the free ranges, coalesced */
+  CBSStruct freeCBS; /* the free ranges, coalesced */
   Size extendBy;
-  double spare;           /* free share of total kept before returning segments */
+  double spare; /* free share of total kept before returning segments */
   Bool arenaHigh, slotHigh, firstFit;
-  Size total;             /* bytes of segments */
-  PendingStruct pending;  /* freed blocks whose tree node could not be had */
-  MVFFRangeHook fresh, returning;  /* debug hooks, or NULL */
-  Bool quick;             /* quick lists in use */
-  void *quickList[MVFF_QUICK_SLOTS];  /* by size >> alignShift */
+  Size total;                        /* bytes of segments */
+  PendingStruct pending;             /* freed blocks whose tree node could not be had */
+  MVFFRangeHook fresh, returning;    /* debug hooks, or NULL */
+  Bool quick;                        /* quick lists in use */
+  void *quickList[MVFF_QUICK_SLOTS]; /* by size >> alignShift */
   Count quickCount[MVFF_QUICK_SLOTS];
-  Size quickSize;         /* bytes on quick lists */
+  Size quickSize; /* bytes on quick lists */
 } MVFFStruct;
 
 #define MVFFOf(pool) PARENT(MVFFStruct, poolStruct, pool)

@@ -27,8 +27,8 @@
 typedef struct MVFFDebugStruct {
   MVFFStruct mvffStruct;
   DebugPatternsStruct pat;
-  Size fenceSize;                 /* bytes of each fence: length rounded to alignment */
-  CBSStruct tags;                 /* live blocks: [client, client + requested size) */
+  Size fenceSize; /* bytes of each fence: length rounded to alignment */
+  CBSStruct tags; /* live blocks: [client, client + requested size) */
 } MVFFDebugStruct, *MVFFDebug;
 
 #define DebugOf(pool) PARENT(MVFFDebugStruct, mvffStruct, MVFFOf(pool))
@@ -46,7 +46,8 @@ static Bool debugFreeIntact(MVFFDebug d, Addr base, Addr limit, const char *when
   bad = DebugPatternCheck(d->pat.free, d->pat.freeLength, base, limit);
   if (bad == limit) return TRUE;
   (void)MISUSE("%s: free space at %p (in free range %p..%p) was written after it was "
-               "freed", when, (void *)bad, (void *)base, (void *)limit);
+               "freed",
+               when, (void *)bad, (void *)base, (void *)limit);
   return FALSE;
 }
 
@@ -58,7 +59,7 @@ static void debugHookFresh(MVFF mvff, Addr base, Addr limit)
 static void debugHookReturning(MVFF mvff, Addr base, Addr limit)
 {
   (void)debugFreeIntact(PARENT(MVFFDebugStruct, mvffStruct, mvff), base, limit,
-                   "returning memory to the arena");
+                        "returning memory to the arena");
 }
 
 /* Span of the whole internal block for a client block of `size` bytes. */
@@ -74,12 +75,14 @@ static Bool debugFencesIntact(MVFFDebug d, Addr client, Size size, const char *w
   if (d->pat.fenceLength == 0) return TRUE;
   if (DebugPatternCheck(d->pat.fence, d->pat.fenceLength, base, client) != client) {
     (void)MISUSE("%s: the fencepost before block %p (%zu bytes) is damaged: something "
-                 "wrote below the start of the block", when, (void *)client, size);
+                 "wrote below the start of the block",
+                 when, (void *)client, size);
     return FALSE;
   }
   if (DebugPatternCheck(d->pat.fence, d->pat.fenceLength, AddrAdd(client, size), end) != end) {
     (void)MISUSE("%s: the fencepost after block %p (%zu bytes) is damaged: something "
-                 "wrote past the end of the block", when, (void *)client, size);
+                 "wrote past the end of the block",
+                 when, (void *)client, size);
     return FALSE;
   }
   return TRUE;
@@ -102,14 +105,17 @@ static Res debugInit(Pool pool, ArgList args)
   if (res != RES_OK) return res;
   DebugPatternsInit(&d->pat, opt);
   d->fenceSize = d->pat.fenceLength == 0 ? 0 : SizeAlignUp(d->pat.fenceLength, pool->alignment);
-  d->mvffStruct.quick = FALSE;   /* every free must be checked and splatted */
+  d->mvffStruct.quick = FALSE; /* every free must be checked and splatted */
   d->mvffStruct.fresh = debugHookFresh;
   d->mvffStruct.returning = debugHookReturning;
   CBSInit(&d->tags, pool->arena, FALSE);
   return RES_OK;
 }
 
-typedef struct DebugFenceClosure { MVFFDebug d; const char *when; } DebugFenceClosure;
+typedef struct DebugFenceClosure {
+  MVFFDebug d;
+  const char *when;
+} DebugFenceClosure;
 
 static Bool debugVisitTag(Addr base, Addr limit, void *p)
 {
@@ -151,7 +157,7 @@ static Res debugAlloc(Addr *pReturn, Pool pool, Size size)
   MVFFDebug d = DebugOf(pool);
   Size span = debugBlockSpan(d, size);
   Addr base, client;
-  RangeStruct r = {NULL, NULL};
+  RangeStruct r = { NULL, NULL };
   Res res;
 
   res = MVFFAllocRange(&base, &d->mvffStruct, span);
@@ -175,7 +181,7 @@ static Res debugAlloc(Addr *pReturn, Pool pool, Size size)
 static Res debugFree(Pool pool, Seg seg, Addr old, Size size)
 {
   MVFFDebug d = DebugOf(pool);
-  RangeStruct tag = {NULL, NULL};
+  RangeStruct tag = { NULL, NULL };
   Size tagSize, span;
   Addr base;
   Res res;
@@ -186,34 +192,35 @@ static Res debugFree(Pool pool, Seg seg, Addr old, Size size)
      * point, which the plain MVFF checks apply to. */
     Size aligned = SizeAlignUp(size, pool->alignment);
     Addr end = AddrAdd(old, aligned);
-    RangeStruct below = {NULL, NULL};
+    RangeStruct below = { NULL, NULL };
     /* Fenced extents of tagged blocks are disjoint and ordered, so only the
      * last one starting before end can reach into [old, end). */
-    if (CBSFindBelow(&below, &d->tags, AddrAdd(end, d->fenceSize))
-        && AddrSub(below.base, d->fenceSize) < end
-        && AddrAdd(AddrSub(below.base, d->fenceSize),
-                   debugBlockSpan(d, AddrOffset(below.base, below.limit))) > old)
+    if (CBSFindBelow(&below, &d->tags, AddrAdd(end, d->fenceSize)) &&
+        AddrSub(below.base, d->fenceSize) < end &&
+        AddrAdd(AddrSub(below.base, d->fenceSize),
+                debugBlockSpan(d, AddrOffset(below.base, below.limit))) > old)
       return MISUSE("mps_free: block %p of %zu bytes overlaps allocated block %p or its "
-                    "fenceposts (wrong address or size)", (void *)old, size,
-                    (void *)below.base);
+                    "fenceposts (wrong address or size)",
+                    (void *)old, size, (void *)below.base);
     res = MVFFCheckFreeable(&d->mvffStruct, old, aligned);
     if (res != RES_OK) return res;
     if (CBSOverlaps(&d->mvffStruct.freeCBS, old, AddrAdd(old, aligned)))
       return MISUSE("mps_free: block %p is not allocated in this MVFF debug pool (double "
-                    "free?)", (void *)old);
+                    "free?)",
+                    (void *)old);
     debugSplat(d, old, AddrAdd(old, aligned));
     MVFFFreeRange(&d->mvffStruct, old, AddrAdd(old, aligned));
     return RES_OK;
   }
   if (tag.base != old)
-    return MISUSE("mps_free: %p points into the middle of block %p, not at its start",
-                  (void *)old, (void *)tag.base);
+    return MISUSE("mps_free: %p points into the middle of block %p, not at its start", (void *)old,
+                  (void *)tag.base);
   tagSize = AddrOffset(tag.base, tag.limit);
   if (SizeAlignUp(size, pool->alignment) != SizeAlignUp(tagSize, pool->alignment))
-    return MISUSE("mps_free: size %zu does not match the %zu bytes allocated at %p",
-                  size, tagSize, (void *)old);
+    return MISUSE("mps_free: size %zu does not match the %zu bytes allocated at %p", size, tagSize,
+                  (void *)old);
   if (!debugFencesIntact(d, old, tagSize, "mps_free")) return RES_PARAM;
-  res = CBSDelete(&d->tags, tag.base, tag.limit);   /* a whole node: no new node needed */
+  res = CBSDelete(&d->tags, tag.base, tag.limit); /* a whole node: no new node needed */
   AVER(res == RES_OK);
   span = debugBlockSpan(d, tagSize);
   base = AddrSub(old, d->fenceSize);

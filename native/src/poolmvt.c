@@ -46,20 +46,20 @@
 #include "arg.h"
 #include "mpscmvt.h"
 
-#define MVT_FILL_MAX ((Size)64 << 10)
+#define MVT_FILL_MAX   ((Size)64 << 10)
 #define MVT_EXTEND_MIN ((Size)64 << 10)
 
 typedef struct MVTStruct {
   PoolStruct poolStruct;
-  CBSStruct cbs;          /* free ranges */
+  CBSStruct cbs; /* free ranges */
   Size minSize, meanSize, maxSize;
   Count reserveDepth;
   double fragLimit;
-  Size fillSize;          /* ordinary buffer size */
-  Size extendSize;        /* ordinary segment size */
-  Size reserve;           /* free bytes kept rather than returned */
-  Size total;             /* bytes in segments */
-  PendingStruct pending;  /* ranges waiting for a CBS node (pending.h) */
+  Size fillSize;         /* ordinary buffer size */
+  Size extendSize;       /* ordinary segment size */
+  Size reserve;          /* free bytes kept rather than returned */
+  Size total;            /* bytes in segments */
+  PendingStruct pending; /* ranges waiting for a CBS node (pending.h) */
 } MVTStruct, *MVT;
 
 #define MVTOf(pool) PARENT(MVTStruct, poolStruct, pool)
@@ -78,7 +78,7 @@ static void mvtVarargs(ArgStruct *args, va_list varargs)
   args[2].val.size = va_arg(varargs, size_t);
   args[3].key = MPS_KEY_MVT_RESERVE_DEPTH;
   args[3].val.count = va_arg(varargs, mps_word_t);
-  args[4].key = MPS_KEY_MVT_FRAG_LIMIT;   /* legacy: a percentage */
+  args[4].key = MPS_KEY_MVT_FRAG_LIMIT; /* legacy: a percentage */
   args[4].val.d = (double)va_arg(varargs, mps_word_t) / 100.0;
   args[5].key = MPS_KEY_ARGS_END;
 }
@@ -97,17 +97,26 @@ static Res mvtInit(Pool pool, ArgList args)
     align = arg.val.align;
     if (!SizeIsP2(align) || align < sizeof(void *) || align > arena->grainSize)
       return MISUSE("mps_pool_create_k: MVT alignment %zu is not a power of two between "
-                    "%zu and the arena grain %zu", align, sizeof(void *), arena->grainSize);
+                    "%zu and the arena grain %zu",
+                    align, sizeof(void *), arena->grainSize);
   }
-  if (ArgPick(&arg, args, MPS_KEY_MIN_SIZE)) { minSize = arg.val.size; haveMin = TRUE; }
-  if (ArgPick(&arg, args, MPS_KEY_MEAN_SIZE)) { meanSize = arg.val.size; haveMean = TRUE; }
-  if (ArgPick(&arg, args, MPS_KEY_MAX_SIZE)) { maxSize = arg.val.size; haveMax = TRUE; }
+  if (ArgPick(&arg, args, MPS_KEY_MIN_SIZE)) {
+    minSize = arg.val.size;
+    haveMin = TRUE;
+  }
+  if (ArgPick(&arg, args, MPS_KEY_MEAN_SIZE)) {
+    meanSize = arg.val.size;
+    haveMean = TRUE;
+  }
+  if (ArgPick(&arg, args, MPS_KEY_MAX_SIZE)) {
+    maxSize = arg.val.size;
+    haveMax = TRUE;
+  }
   if (ArgPick(&arg, args, MPS_KEY_MVT_RESERVE_DEPTH)) depth = arg.val.count;
   if (ArgPick(&arg, args, MPS_KEY_MVT_FRAG_LIMIT)) {
     fragLimit = arg.val.d;
     if (!(fragLimit > 0.0 && fragLimit <= 1.0))
-      return MISUSE("mps_pool_create_k: MPS_KEY_MVT_FRAG_LIMIT %g is not in (0.0, 1.0]",
-                    fragLimit);
+      return MISUSE("mps_pool_create_k: MPS_KEY_MVT_FRAG_LIMIT %g is not in (0.0, 1.0]", fragLimit);
   }
   /* A default yields to the sizes the client did give. */
   if (!haveMean) {
@@ -116,8 +125,7 @@ static Res mvtInit(Pool pool, ArgList args)
   }
   if (!haveMin && minSize > meanSize) minSize = meanSize;
   if (!haveMax && maxSize < meanSize) maxSize = meanSize;
-  if (minSize == 0)
-    return MISUSE("mps_pool_create_k: MVT MPS_KEY_MIN_SIZE is zero");
+  if (minSize == 0) return MISUSE("mps_pool_create_k: MVT MPS_KEY_MIN_SIZE is zero");
   if (!(minSize <= meanSize && meanSize <= maxSize))
     return MISUSE("mps_pool_create_k: MVT sizes must satisfy min %zu <= mean %zu <= max %zu",
                   minSize, meanSize, maxSize);
@@ -198,8 +206,8 @@ static void mvtReturnSegments(MVT mvt, Range r)
     if (!found) return;
     size = SegSize(seg);
     p = seg->limit;
-    if (seg->base >= r->base && seg->limit <= r->limit
-        && mvt->cbs.size >= size && mvt->cbs.size - size >= mvt->reserve) {
+    if (seg->base >= r->base && seg->limit <= r->limit && mvt->cbs.size >= size &&
+        mvt->cbs.size - size >= mvt->reserve) {
       if (CBSDelete(&mvt->cbs, seg->base, seg->limit) != RES_OK) return; /* no node */
       mvt->total -= size;
       SegDestroy(seg);
@@ -212,7 +220,7 @@ static void mvtFreeRange(MVT mvt, Addr base, Addr limit)
 {
   RangeStruct r;
   Res res = CBSInsert(&r, &mvt->cbs, base, limit);
-  AVER(res != RES_FAIL);   /* callers checked for overlap */
+  AVER(res != RES_FAIL); /* callers checked for overlap */
   if (res == RES_OK)
     mvtReturnSegments(mvt, &r);
   else
@@ -225,7 +233,7 @@ static void mvtFreeRange(MVT mvt, Addr base, Addr limit)
 static Res mvtTake(Addr *baseReturn, Addr *limitReturn, MVT mvt, Addr base, Size size)
 {
   Res res = CBSDelete(&mvt->cbs, base, AddrAdd(base, size));
-  AVER(res == RES_OK);  /* deleting from a range's base never needs a node */
+  AVER(res == RES_OK); /* deleting from a range's base never needs a node */
   if (res != RES_OK) return res;
   *baseReturn = base;
   *limitReturn = AddrAdd(base, size);
@@ -250,8 +258,7 @@ static Res mvtExtend(Addr *baseReturn, Addr *limitReturn, MVT mvt, Size size, Si
   return RES_OK;
 }
 
-static Res mvtBufferFill(Addr *baseReturn, Addr *limitReturn, Pool pool, Buffer buffer,
-                         Size size)
+static Res mvtBufferFill(Addr *baseReturn, Addr *limitReturn, Pool pool, Buffer buffer, Size size)
 {
   MVT mvt = MVTOf(pool);
   RangeStruct r;
@@ -262,26 +269,25 @@ static Res mvtBufferFill(Addr *baseReturn, Addr *limitReturn, Pool pool, Buffer 
   UNUSED(buffer);
   AVER(size > 0 && SizeAlignUp(size, pool->alignment) == size);
   PendingFlush(&mvt->pending, &mvt->cbs, NULL, NULL);
-  if (size > mvt->fillSize) {                                   /* 1 */
+  if (size > mvt->fillSize) { /* 1 */
     if (CBSFindFirst(&r, &mvt->cbs, size))
       return mvtTake(baseReturn, limitReturn, mvt, r.base, size);
     return mvtExtend(baseReturn, limitReturn, mvt, size, size);
   }
   if (CBSFindLargest(&r, &mvt->cbs) && AddrOffset(r.base, r.limit) >= mvt->fillSize)
-    return mvtTake(baseReturn, limitReturn, mvt, r.base, mvt->fillSize);   /* 2 */
-  fragmented = mvt->total > 0
-      && (double)mvtFreeBytes(mvt) > mvt->fragLimit * (double)mvt->total;
-  if (!fragmented) {                                            /* 3 */
+    return mvtTake(baseReturn, limitReturn, mvt, r.base, mvt->fillSize); /* 2 */
+  fragmented = mvt->total > 0 && (double)mvtFreeBytes(mvt) > mvt->fragLimit * (double)mvt->total;
+  if (!fragmented) { /* 3 */
     res = mvtExtend(baseReturn, limitReturn, mvt, mvt->fillSize, mvt->extendSize);
     if (res == RES_OK) return RES_OK;
     extended = TRUE;
   }
-  if (CBSFindFirst(&r, &mvt->cbs, size)) {                      /* 4 */
+  if (CBSFindFirst(&r, &mvt->cbs, size)) { /* 4 */
     rsize = AddrOffset(r.base, r.limit);
     return mvtTake(baseReturn, limitReturn, mvt, r.base,
                    rsize < mvt->fillSize ? rsize : mvt->fillSize);
   }
-  if (!extended)                                                /* 5 */
+  if (!extended) /* 5 */
     res = mvtExtend(baseReturn, limitReturn, mvt, mvt->fillSize, mvt->extendSize);
   return res;
 }
@@ -308,22 +314,26 @@ static Res mvtFree(Pool pool, Seg seg, Addr old, Size size)
   UNUSED(seg);
   if (!AddrIsAligned(old, align))
     return MISUSE("mps_free: %p is misaligned for this MVT pool (alignment %zu): "
-                  "not the start of a block", (void *)old, align);
+                  "not the start of a block",
+                  (void *)old, align);
   if (SizeAddOverflows(size, align) || (Word)old + SizeAlignUp(size, align) < (Word)old)
     return MISUSE("mps_free: size %zu of block %p is impossibly large", size, (void *)old);
   size = SizeAlignUp(size, align);
   limit = AddrAdd(old, size);
   if (!mvtRangeInPool(pool, old, limit))
     return MISUSE("mps_free: block %p of %zu bytes runs past the end of this MVT pool's "
-                  "memory (wrong size?)", (void *)old, size);
+                  "memory (wrong size?)",
+                  (void *)old, size);
   PendingFlush(&mvt->pending, &mvt->cbs, NULL, NULL);
   if (CBSOverlaps(&mvt->cbs, old, limit) || PendingOverlap(&r, &mvt->pending, old, limit)) {
-    if (CBSFindContaining(&r, &mvt->cbs, old) || PendingOverlap(&r, &mvt->pending, old, AddrAdd(old, 1)))
+    if (CBSFindContaining(&r, &mvt->cbs, old) ||
+        PendingOverlap(&r, &mvt->pending, old, AddrAdd(old, 1)))
       return MISUSE("mps_free: block %p of %zu bytes is already free, in free range "
-                    "[%p, %p) of this MVT pool (double free?)", (void *)old, size,
-                    (void *)r.base, (void *)r.limit);
+                    "[%p, %p) of this MVT pool (double free?)",
+                    (void *)old, size, (void *)r.base, (void *)r.limit);
     return MISUSE("mps_free: block %p of %zu bytes runs into free space of this MVT pool "
-                  "(wrong size: larger than was allocated?)", (void *)old, size);
+                  "(wrong size: larger than was allocated?)",
+                  (void *)old, size);
   }
   buf = mvtBufferOverlapping(pool, old, limit);
   if (buf != NULL)
@@ -343,9 +353,9 @@ static Size mvtFreeSize(Pool pool) { return mvtFreeBytes(MVTOf(pool)); }
  * pool and clear of every attached buffer's unused part. */
 static Bool mvtRangeOK(Pool pool, Addr base, Addr limit)
 {
-  return base < limit && AddrIsAligned(base, pool->alignment)
-      && AddrIsAligned(limit, pool->alignment) && mvtRangeInPool(pool, base, limit)
-      && mvtBufferOverlapping(pool, base, limit) == NULL;
+  return base < limit && AddrIsAligned(base, pool->alignment) &&
+         AddrIsAligned(limit, pool->alignment) && mvtRangeInPool(pool, base, limit) &&
+         mvtBufferOverlapping(pool, base, limit) == NULL;
 }
 
 static Bool mvtVisitRange(Addr base, Addr limit, void *closure)
@@ -385,8 +395,8 @@ static Bool mvtConsistent(Pool pool)
     RING_FOR(node2, &pool->bufferRing, next2) {
       Buffer other = RING_ELT(BufferStruct, poolRing, node2);
       if (other == buf || other->base == NULL) continue;
-      if ((Addr)buf->ap.init < buf->poolLimit && (Addr)other->ap.init < other->poolLimit
-          && (Addr)buf->ap.init < other->poolLimit && buf->poolLimit > (Addr)other->ap.init)
+      if ((Addr)buf->ap.init < buf->poolLimit && (Addr)other->ap.init < other->poolLimit &&
+          (Addr)buf->ap.init < other->poolLimit && buf->poolLimit > (Addr)other->ap.init)
         return FALSE;
     }
   }

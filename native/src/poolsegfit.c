@@ -40,29 +40,27 @@
 #include <sched.h>
 #include "segfit.h"
 
-#define SF_CLASSES 36
-#define SF_SMALL_MAX GCP_SEGFIT_SMALL_MAX
-#define SF_RUN_SIZE ((Size)64 << 10)
+#define SF_CLASSES      36
+#define SF_SMALL_MAX    GCP_SEGFIT_SMALL_MAX
+#define SF_RUN_SIZE     ((Size)64 << 10)
 #define SF_BIG_RUN_SIZE ((Size)256 << 10)
-#define SF_BIG_CLASS 28          /* classes from here (5120 B) use big runs */
-#define SF_BLOCK_ALIGN ((Size)16)
-#define SF_MAGIC_SHIFT 48
-#define SF_LIVE 0x8000u
-#define SF_SIZE_MASK 0x7FFFu
-#define SF_LARGE 0xFFFFu
-#define SF_STASH_MAX 8
+#define SF_BIG_CLASS    28 /* classes from here (5120 B) use big runs */
+#define SF_BLOCK_ALIGN  ((Size)16)
+#define SF_MAGIC_SHIFT  48
+#define SF_LIVE         0x8000u
+#define SF_SIZE_MASK    0x7FFFu
+#define SF_LARGE        0xFFFFu
+#define SF_STASH_MAX    8
 #define SF_THREAD_SLOTS 4
-#define SFCacheSig ((Sig)0x5195FCAEUL)
+#define SFCacheSig      ((Sig)0x5195FCAEUL)
 
 enum { SF_RUN_CURRENT = 1, SF_RUN_PARTIAL, SF_RUN_FULL, SF_RUN_STASHED, SF_RUN_LARGE };
 
-static const uint16_t sfClassSize[SF_CLASSES] = {
-  16, 32, 48, 64, 80, 96, 112, 128,
-  160, 192, 224, 256, 320, 384, 448, 512,
-  640, 768, 896, 1024, 1280, 1536, 1792, 2048,
-  2560, 3072, 3584, 4096, 5120, 6144, 7168, 8192,
-  10240, 12288, 14336, 16384
-};
+static const uint16_t sfClassSize[SF_CLASSES] = { 16,    32,    48,    64,   80,   96,   112,  128,
+                                                  160,   192,   224,   256,  320,  384,  448,  512,
+                                                  640,   768,   896,   1024, 1280, 1536, 1792, 2048,
+                                                  2560,  3072,  3584,  4096, 5120, 6144, 7168, 8192,
+                                                  10240, 12288, 14336, 16384 };
 
 typedef struct SFStruct *SF;
 typedef struct SFRunStruct *SFRun;
@@ -70,40 +68,40 @@ typedef struct SFCacheStruct *SFCache;
 
 typedef struct SFRunStruct {
   SegStruct segStruct;
-  SFCache cache;          /* owner of a small run; NULL if stashed or large */
-  Addr blocks;            /* first block */
-  Size blockSize;         /* class size, or the segment size when large */
-  uint64_t magic;         /* ceil(2^SF_MAGIC_SHIFT / blockSize) */
+  SFCache cache;  /* owner of a small run; NULL if stashed or large */
+  Addr blocks;    /* first block */
+  Size blockSize; /* class size, or the segment size when large */
+  uint64_t magic; /* ceil(2^SF_MAGIC_SHIFT / blockSize) */
   Count capacity, used, words;
-  Index cursor;           /* lowest freeBits word that may be nonzero */
+  Index cursor; /* lowest freeBits word that may be nonzero */
   Word *freeBits, *remoteBits;
   uint32_t *facts;
-  unsigned cls;           /* or SF_LARGE */
-  int state;              /* SF_RUN_* */
-  RingStruct cacheRing;   /* on its cache's partial ring, or the stash */
-  SFRun remoteNext;       /* in the owner cache's remote stack */
-  int remoteQueued;       /* pushed (or being pushed) on that stack */
-  int remoteBusy;         /* remote frees still using the run */
-  Size largeSize;         /* a large block's requested size, */
-  unsigned largeTag;      /* tag */
-  Bool largeLive;         /* and whether it is live */
+  unsigned cls;         /* or SF_LARGE */
+  int state;            /* SF_RUN_* */
+  RingStruct cacheRing; /* on its cache's partial ring, or the stash */
+  SFRun remoteNext;     /* in the owner cache's remote stack */
+  int remoteQueued;     /* pushed (or being pushed) on that stack */
+  int remoteBusy;       /* remote frees still using the run */
+  Size largeSize;       /* a large block's requested size, */
+  unsigned largeTag;    /* tag */
+  Bool largeLive;       /* and whether it is live */
 } SFRunStruct;
 
 typedef struct SFCacheStruct {
   Sig sig;
   SF sf;
-  const void *owner;      /* SF_SELF of the owning thread, or NULL */
-  SFRun remoteRuns;       /* stack of runs with remote frees */
-  RingStruct sfRing;      /* in the pool's list of caches */
+  const void *owner; /* SF_SELF of the owning thread, or NULL */
+  SFRun remoteRuns;  /* stack of runs with remote frees */
+  RingStruct sfRing; /* in the pool's list of caches */
   SFRun current[SF_CLASSES];
   RingStruct partial[SF_CLASSES];
 } SFCacheStruct;
 
 typedef struct SFStruct {
   PoolStruct poolStruct;
-  Word serial;            /* unique for the life of the process */
+  Word serial; /* unique for the life of the process */
   RingStruct caches;
-  RingStruct stash;       /* empty small runs kept for reuse */
+  RingStruct stash; /* empty small runs kept for reuse */
   Count stashCount;
   Size runSize, bigRunSize;
   Size total;
@@ -119,7 +117,10 @@ typedef struct SFStruct {
  * and the fork child handler give caches up; the registry of live pools
  * tells them which caches still exist.  Lock order: arena lock, then the
  * registry lock. */
-typedef struct SFThreadSlot { Word serial; SFCache cache; } SFThreadSlot;
+typedef struct SFThreadSlot {
+  Word serial;
+  SFCache cache;
+} SFThreadSlot;
 static __thread SFThreadSlot sfThreadSlots[SF_THREAD_SLOTS]
     __attribute__((tls_model("initial-exec")));
 #define SF_SELF ((const void *)sfThreadSlots)
@@ -140,10 +141,7 @@ static SF sfRegistered(Word serial)
   return NULL;
 }
 
-static void sfCacheDisown(SFCache c)
-{
-  __atomic_store_n(&c->owner, NULL, __ATOMIC_RELEASE);
-}
+static void sfCacheDisown(SFCache c) { __atomic_store_n(&c->owner, NULL, __ATOMIC_RELEASE); }
 
 static void sfThreadExit(void *unused)
 {
@@ -221,8 +219,8 @@ static SFCache sfCacheAcquire(SF sf)
     RING_FOR(node, &sf->caches, next) {
       SFCache cand = RING_ELT(SFCacheStruct, sfRing, node);
       const void *expected = NULL;
-      if (__atomic_compare_exchange_n(&cand->owner, &expected, SF_SELF, FALSE,
-                                      __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+      if (__atomic_compare_exchange_n(&cand->owner, &expected, SF_SELF, FALSE, __ATOMIC_ACQUIRE,
+                                      __ATOMIC_RELAXED)) {
         found = cand;
         break;
       }
@@ -287,8 +285,7 @@ INLINE uint32_t sfFactLoad(SFRun run, Index i)
 
 static Size sfHeaderSize(Count capacity, Count words)
 {
-  return SizeAlignUp((2 * words + 1) * sizeof(Word) + capacity * sizeof(uint32_t),
-                     SF_BLOCK_ALIGN);
+  return SizeAlignUp((2 * words + 1) * sizeof(Word) + capacity * sizeof(uint32_t), SF_BLOCK_ALIGN);
 }
 
 /* Lay out an empty run for class cls and give it to cache c as current. */
@@ -427,8 +424,7 @@ static Bool sfRunTake(Index *iReturn, SFRun run)
   return FALSE;
 }
 
-static NOINLINE Res sfAllocSmallSlow(Addr *pReturn, SF sf, SFCache c, unsigned cls,
-                                     uint32_t fact)
+static NOINLINE Res sfAllocSmallSlow(Addr *pReturn, SF sf, SFCache c, unsigned cls, uint32_t fact)
 {
   SFRun run;
   Index i;
@@ -475,8 +471,8 @@ static NOINLINE Res sfAllocLarge(Addr *pReturn, SF sf, Size size, Size room, uns
 
   if (room < size) room = size;
   if (room <= SIZE_LIMIT)
-    res = SegCreate(&seg, pool, SizeAlignUp(room, pool->arena->grainSize),
-                    sizeof(SFRunStruct), FALSE);
+    res = SegCreate(&seg, pool, SizeAlignUp(room, pool->arena->grainSize), sizeof(SFRunStruct),
+                    FALSE);
   if (res == RES_OK) {
     run = (SFRun)seg;
     run->cache = NULL;
@@ -498,8 +494,8 @@ static NOINLINE Res sfAllocLarge(Addr *pReturn, SF sf, Size size, Size room, uns
 
 /* Allocate: the fast path takes the lowest free block of the thread's
  * current run for the class, with no lock and no atomic RMW. */
-static inline __attribute__((always_inline))
-Res sfAlloc(Addr *pReturn, SF sf, Size size, unsigned tag)
+static inline __attribute__((always_inline)) Res sfAlloc(Addr *pReturn, SF sf, Size size,
+                                                         unsigned tag)
 {
   SFCache c;
   SFRun run;
@@ -526,8 +522,8 @@ Res sfAlloc(Addr *pReturn, SF sf, Size size, unsigned tag)
 
 /* The block of run at p, if p is the start of a live block: its index and
  * facts.  Reports nothing. */
-static inline __attribute__((always_inline))
-Bool sfBlockAt(Index *iReturn, uint32_t *factReturn, SFRun run, Addr p)
+static inline __attribute__((always_inline)) Bool sfBlockAt(Index *iReturn, uint32_t *factReturn,
+                                                            SFRun run, Addr p)
 {
   Size off;
   Index i;
@@ -558,13 +554,11 @@ static Size sfRequested(SFRun run, uint32_t fact)
 static NOINLINE Res sfFreeRefused(SFRun run, Addr p)
 {
   Size off = p >= run->blocks ? AddrOffset(run->blocks, p) : 0;
-  if (run->cls != SF_LARGE && p >= run->blocks && off % run->blockSize == 0
-      && off / run->blockSize < run->capacity)
-    return MISUSE("free: block %p of this SEGFIT pool is already free (double free)",
-                  (void *)p);
+  if (run->cls != SF_LARGE && p >= run->blocks && off % run->blockSize == 0 &&
+      off / run->blockSize < run->capacity)
+    return MISUSE("free: block %p of this SEGFIT pool is already free (double free)", (void *)p);
   if (run->cls == SF_LARGE && p == run->blocks)
-    return MISUSE("free: block %p of this SEGFIT pool is already free (double free)",
-                  (void *)p);
+    return MISUSE("free: block %p of this SEGFIT pool is already free (double free)", (void *)p);
   return MISUSE("free: %p is not the start of a block of this SEGFIT pool", (void *)p);
 }
 
@@ -588,22 +582,22 @@ static NOINLINE Res sfFreeRemote(SFRun run, Index w, Word bit)
    * empty and give it back: remoteBusy keeps it until we are done. */
   (void)__atomic_fetch_add(&run->remoteBusy, 1, __ATOMIC_SEQ_CST);
   (void)__atomic_fetch_or(&run->remoteBits[w], bit, __ATOMIC_SEQ_CST);
-  if (__atomic_load_n(&run->remoteQueued, __ATOMIC_SEQ_CST) == 0
-      && __atomic_exchange_n(&run->remoteQueued, 1, __ATOMIC_SEQ_CST) == 0) {
+  if (__atomic_load_n(&run->remoteQueued, __ATOMIC_SEQ_CST) == 0 &&
+      __atomic_exchange_n(&run->remoteQueued, 1, __ATOMIC_SEQ_CST) == 0) {
     SFCache owner = run->cache;
     SFRun head = __atomic_load_n(&owner->remoteRuns, __ATOMIC_RELAXED);
     do {
       run->remoteNext = head;
-    } while (!__atomic_compare_exchange_n(&owner->remoteRuns, &head, run, TRUE,
-                                          __ATOMIC_RELEASE, __ATOMIC_RELAXED));
+    } while (!__atomic_compare_exchange_n(&owner->remoteRuns, &head, run, TRUE, __ATOMIC_RELEASE,
+                                          __ATOMIC_RELAXED));
   }
   (void)__atomic_fetch_sub(&run->remoteBusy, 1, __ATOMIC_RELEASE);
   return RES_OK;
 }
 
 /* Free p, which lies in run; checkSize is the client's size or 0 for none. */
-static inline __attribute__((always_inline))
-Res sfFreeBlock(SF sf, SFRun run, Addr p, Size checkSize)
+static inline __attribute__((always_inline)) Res sfFreeBlock(SF sf, SFRun run, Addr p,
+                                                             Size checkSize)
 {
   Index i, w;
   Word bit;
@@ -686,8 +680,7 @@ static void sfFinish(Pool pool)
     c->sig = SigInvalid;
     ControlFree(pool->arena, c, sizeof(SFCacheStruct));
   }
-  RING_FOR(node, &pool->segRing, next)
-    SegDestroy(RING_ELT(SegStruct, poolRing, node));
+  RING_FOR(node, &pool->segRing, next) SegDestroy(RING_ELT(SegStruct, poolRing, node));
 }
 
 static Res sfClassAlloc(Addr *pReturn, Pool pool, Size size)
@@ -720,8 +713,8 @@ static Size sfAllocatedSize(SF sf)
     if (run->state == SF_RUN_LARGE) {
       allocated += run->blockSize;
     } else if (run->state != SF_RUN_STASHED) {
-      Count busy = run->capacity - sfBitsSet(run->freeBits, run->words)
-                   - sfBitsSet(run->remoteBits, run->words);
+      Count busy = run->capacity - sfBitsSet(run->freeBits, run->words) -
+                   sfBitsSet(run->remoteBits, run->words);
       allocated += busy * run->blockSize;
     }
   }
@@ -738,8 +731,8 @@ static Bool sfRunConsistent(SFRun run)
 {
   Index i;
   Count busy = 0;
-  if (run->capacity == 0 || run->blocks < run->segStruct.base
-      || AddrAdd(run->blocks, run->capacity * run->blockSize) > run->segStruct.limit)
+  if (run->capacity == 0 || run->blocks < run->segStruct.base ||
+      AddrAdd(run->blocks, run->capacity * run->blockSize) > run->segStruct.limit)
     return FALSE;
   if (run->freeBits[run->words] != 0) return FALSE;
   for (i = 0; i < run->words * WORD_WIDTH; ++i) {
@@ -776,23 +769,24 @@ static Bool sfConsistent(Pool pool)
     total += SegSize(&run->segStruct);
     switch (run->state) {
     case SF_RUN_LARGE:
-      if (run->cls != SF_LARGE || !run->largeLive || run->blocks != run->segStruct.base
-          || run->largeSize > run->blockSize || run->largeSize <= SF_SMALL_MAX)
+      if (run->cls != SF_LARGE || !run->largeLive || run->blocks != run->segStruct.base ||
+          run->largeSize > run->blockSize || run->largeSize <= SF_SMALL_MAX)
         return FALSE;
       break;
     case SF_RUN_STASHED:
       if (run->cache != NULL || run->used != 0 || !sfRunConsistent(run)) return FALSE;
       ++stashed;
       break;
-    case SF_RUN_CURRENT: case SF_RUN_PARTIAL: case SF_RUN_FULL:
-      if (run->cls >= SF_CLASSES || run->blockSize != sfClassSize[run->cls]
-          || !CHECKS(SFCache, run->cache) || run->cache->sf != sf || !sfRunConsistent(run))
+    case SF_RUN_CURRENT:
+    case SF_RUN_PARTIAL:
+    case SF_RUN_FULL:
+      if (run->cls >= SF_CLASSES || run->blockSize != sfClassSize[run->cls] ||
+          !CHECKS(SFCache, run->cache) || run->cache->sf != sf || !sfRunConsistent(run))
         return FALSE;
       if (run->state == SF_RUN_CURRENT && run->cache->current[run->cls] != run) return FALSE;
       ++owned;
       break;
-    default:
-      return FALSE;
+    default: return FALSE;
     }
   }
   RING_FOR(node, &sf->caches, next) {
@@ -876,8 +870,7 @@ INTERN Bool SegfitResizeInSeg(Seg seg, Addr p, Size size, unsigned tag)
   uint32_t fact;
   if (!sfBlockAt(&i, &fact, run, p)) return FALSE;
   if (run->cls == SF_LARGE) {
-    if (size <= SF_SMALL_MAX || size > run->blockSize || size <= run->blockSize / 2)
-      return FALSE;
+    if (size <= SF_SMALL_MAX || size > run->blockSize || size <= run->blockSize / 2) return FALSE;
     run->largeSize = size;
     run->largeTag = tag & 0xFFFFu;
     return TRUE;
@@ -960,7 +953,10 @@ void gcp_segfit_walk(mps_pool_t pool, gcp_segfit_visit_t visit, void *closure)
 {
   Bool claimed;
   if (!sfPoolOK(pool, "gcp_segfit_walk")) return;
-  if (visit == NULL) { (void)MISUSE("gcp_segfit_walk: visit is NULL"); return; }
+  if (visit == NULL) {
+    (void)MISUSE("gcp_segfit_walk: visit is NULL");
+    return;
+  }
   claimed = ArenaEnterRecursive(pool->arena);
   SegfitWalk(pool, visit, closure);
   ArenaLeaveRecursive(pool->arena, claimed);
@@ -977,7 +973,7 @@ static void sfCountVisit(mps_addr_t block, size_t size, unsigned tag, void *clos
 
 void gcp_segfit_live(mps_pool_t pool, size_t *blocks_o, size_t *bytes_o)
 {
-  size_t counts[2] = {0, 0};
+  size_t counts[2] = { 0, 0 };
   gcp_segfit_walk(pool, sfCountVisit, counts);
   if (blocks_o != NULL) *blocks_o = counts[0];
   if (bytes_o != NULL) *bytes_o = counts[1];

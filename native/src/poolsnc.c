@@ -40,42 +40,42 @@
 #include "arg.h"
 #include "mpscsnc.h"
 
-#define SNC_SEG_MIN ((Size)16 << 10)   /* standard segment size (rounded to grains) */
+#define SNC_SEG_MIN    ((Size)16 << 10) /* standard segment size (rounded to grains) */
 #define SNC_FRAMES_MIN 16
 
 typedef struct SNCApStruct *SNCAp;
 
 typedef struct SNCSegStruct {
   SegStruct segStruct;
-  Addr end;                    /* end of the objects while no buffer is attached */
-  struct SNCSegStruct *below;  /* next segment down its owner's stack */
-  SNCAp owner;                 /* NULL: the spare, or orphaned */
+  Addr end;                   /* end of the objects while no buffer is attached */
+  struct SNCSegStruct *below; /* next segment down its owner's stack */
+  SNCAp owner;                /* NULL: the spare, or orphaned */
 } SNCSegStruct, *SNCSeg;
 
 typedef struct SNCFrameStruct {
-  Word token;                  /* the client's handle (odd: never an address) */
-  SNCSeg seg;                  /* the AP's top segment at the push, or NULL */
-  Addr addr;                   /* the end of its objects at the push */
+  Word token; /* the client's handle (odd: never an address) */
+  SNCSeg seg; /* the AP's top segment at the push, or NULL */
+  Addr addr;  /* the end of its objects at the push */
 } SNCFrameStruct, *SNCFrame;
 
 typedef struct SNCApStruct {
-  RingStruct poolRing;         /* in the pool's records */
-  Buffer buf;                  /* the AP: live (the record goes when it is destroyed) */
-  SNCSeg top;                  /* top of its segment stack, or NULL */
-  SNCFrame frames;             /* frames[0 .. depth), oldest first */
+  RingStruct poolRing; /* in the pool's records */
+  Buffer buf;          /* the AP: live (the record goes when it is destroyed) */
+  SNCSeg top;          /* top of its segment stack, or NULL */
+  SNCFrame frames;     /* frames[0 .. depth), oldest first */
   Count depth, cap;
 } SNCApStruct;
 
 typedef struct SNCStruct {
   PoolStruct poolStruct;
-  RingStruct aps;              /* SNCApStruct records */
-  SNCSeg spare;                /* an empty standard segment, or NULL */
-  Size segSize;                /* the standard segment size */
-  Size total;                  /* bytes of every segment, spare included */
-  Size used;                   /* committed bytes of segments with no buffer */
+  RingStruct aps; /* SNCApStruct records */
+  SNCSeg spare;   /* an empty standard segment, or NULL */
+  Size segSize;   /* the standard segment size */
+  Size total;     /* bytes of every segment, spare included */
+  Size used;      /* committed bytes of segments with no buffer */
 } SNCStruct, *SNC;
 
-#define SNCOf(pool) PARENT(SNCStruct, poolStruct, pool)
+#define SNCOf(pool)   PARENT(SNCStruct, poolStruct, pool)
 #define SNCSegOf(seg) ((SNCSeg)(void *)(seg))
 #define SNCSegSeg(ss) (&(ss)->segStruct)
 
@@ -171,11 +171,13 @@ static Res sncInit(Pool pool, ArgList args)
     return MISUSE("mps_pool_create_k: %p is not a live format of this arena", (void *)fmt);
   if (fmt->scan == NULL || fmt->skip == NULL || fmt->pad == NULL)
     return MISUSE("mps_pool_create_k: SNC pools need a format with scan, skip and pad methods"
-                  " (missing:%s%s%s)", fmt->scan == NULL ? " scan" : "",
-                  fmt->skip == NULL ? " skip" : "", fmt->pad == NULL ? " pad" : "");
+                  " (missing:%s%s%s)",
+                  fmt->scan == NULL ? " scan" : "", fmt->skip == NULL ? " skip" : "",
+                  fmt->pad == NULL ? " pad" : "");
   if (fmt->headerSize != 0)
     return MISUSE("mps_pool_create_k: SNC pools cannot use a format with in-band headers"
-                  " (header size %zu)", (size_t)fmt->headerSize);
+                  " (header size %zu)",
+                  (size_t)fmt->headerSize);
   RingInit(&snc->aps);
   snc->spare = NULL;
   snc->segSize = SizeAlignUp(SNC_SEG_MIN, arena->grainSize);
@@ -276,7 +278,10 @@ static void sncBufferEmpty(Pool pool, Buffer buf, Addr init, Addr limit)
   Seg seg;
   SNCSeg ss;
   UNUSED(limit);
-  if (!ArenaSegOf(&seg, pool->arena, buf->base)) { NOTREACHED; return; }
+  if (!ArenaSegOf(&seg, pool->arena, buf->base)) {
+    NOTREACHED;
+    return;
+  }
   ss = SNCSegOf(seg);
   AVER(seg->buffer == buf && ss->owner != NULL && ss->owner->buf == buf && ss->owner->top == ss);
   ss->end = init;
@@ -352,9 +357,14 @@ static Bool sncFrameIndex(Index *iReturn, SNCAp ap, Word token)
   Index lo = 0, hi = ap->depth;
   while (lo < hi) {
     Index mid = lo + (hi - lo) / 2;
-    if (ap->frames[mid].token == token) { *iReturn = mid; return TRUE; }
-    if (ap->frames[mid].token < token) lo = mid + 1;
-    else hi = mid;
+    if (ap->frames[mid].token == token) {
+      *iReturn = mid;
+      return TRUE;
+    }
+    if (ap->frames[mid].token < token)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   return FALSE;
 }
@@ -376,7 +386,7 @@ static Res sncFramePop(Pool pool, Buffer buf, mps_frame_t frame)
   while (ap->top != fseg) {
     SNCSeg ss = ap->top;
     AVER(ss != NULL);
-    if (SNCSegSeg(ss)->buffer != NULL) BufferDetach(buf);   /* sncBufferEmpty */
+    if (SNCSegSeg(ss)->buffer != NULL) BufferDetach(buf); /* sncBufferEmpty */
     ap->top = ss->below;
     sncSegRelease(pool, ss);
   }
@@ -400,8 +410,11 @@ static void sncWhiten(Pool pool) { UNUSED(pool); }
 
 static Res sncFix(Pool pool, ScanState ss, Seg seg, Addr *refIO)
 {
-  UNUSED(pool); UNUSED(ss); UNUSED(seg); UNUSED(refIO);
-  NOTREACHED;   /* only white segments are fixed */
+  UNUSED(pool);
+  UNUSED(ss);
+  UNUSED(seg);
+  UNUSED(refIO);
+  NOTREACHED; /* only white segments are fixed */
   return RES_OK;
 }
 
@@ -417,7 +430,9 @@ static Res sncScanSeg(Pool pool, ScanState ss, Seg seg)
 
 static Bool sncGrey(Res *resReturn, Pool pool, ScanState ss)
 {
-  UNUSED(resReturn); UNUSED(pool); UNUSED(ss);
+  UNUSED(resReturn);
+  UNUSED(pool);
+  UNUSED(ss);
   return FALSE;
 }
 
@@ -425,7 +440,8 @@ static void sncReclaim(Pool pool) { UNUSED(pool); }
 
 static Bool sncPreserved(Pool pool, Seg seg, Addr ref, Addr *newReturn)
 {
-  UNUSED(pool); UNUSED(seg);
+  UNUSED(pool);
+  UNUSED(seg);
   *newReturn = ref;
   return TRUE;
 }
@@ -448,9 +464,12 @@ static Res sncAddrObject(Addr *pReturn, Pool pool, Seg seg, Addr addr)
 {
   Addr p, end = sncSegEnd(SNCSegOf(seg));
   if (addr >= end) return RES_FAIL;
-  for (p = seg->base; p < end; ) {
+  for (p = seg->base; p < end;) {
     Addr next = (Addr)pool->format->skip(p);
-    if (addr < next) { *pReturn = p; return RES_OK; }
+    if (addr < next) {
+      *pReturn = p;
+      return RES_OK;
+    }
     p = next;
   }
   return RES_FAIL;
@@ -530,30 +549,30 @@ static Bool sncConsistent(Pool pool)
     Seg seg = RING_ELT(SegStruct, poolRing, node);
     SNCSeg ss = SNCSegOf(seg);
     Addr p, end = sncSegEnd(ss);
-    if (!SegCheck(seg) || seg->pool != pool || seg->white || seg->grey || seg->nailed
-        || seg->protectedRO || seg->rank != RANK_EXACT)
+    if (!SegCheck(seg) || seg->pool != pool || seg->white || seg->grey || seg->nailed ||
+        seg->protectedRO || seg->rank != RANK_EXACT)
       return FALSE;
     if (end < seg->base || end > seg->limit || !AddrIsAligned(end, pool->alignment)) return FALSE;
     if (seg->buffer != NULL) {
       Buffer buf = seg->buffer;
-      if (buf->pool != pool || buf->base < seg->base || buf->base > (Addr)buf->ap.init
-          || buf->poolLimit != seg->limit || ss->owner == NULL)
+      if (buf->pool != pool || buf->base < seg->base || buf->base > (Addr)buf->ap.init ||
+          buf->poolLimit != seg->limit || ss->owner == NULL)
         return FALSE;
     } else {
       if (ss->end != end) return FALSE;
       used += AddrOffset(seg->base, end);
     }
     if (ss == snc->spare) {
-      if (ss->owner != NULL || ss->below != NULL || end != seg->base
-          || SegSize(seg) != snc->segSize)
+      if (ss->owner != NULL || ss->below != NULL || end != seg->base ||
+          SegSize(seg) != snc->segSize)
         return FALSE;
       spareSeen = TRUE;
     } else if (ss->owner == NULL) {
-      if (ss->below != NULL) return FALSE;   /* orphaned */
+      if (ss->below != NULL) return FALSE; /* orphaned */
     } else {
       ++owned;
     }
-    for (p = seg->base; p < end; ) {
+    for (p = seg->base; p < end;) {
       Addr q = (Addr)fmt->skip(p);
       if (q <= p || q > end || !AddrIsAligned(q, pool->alignment)) return FALSE;
       p = q;

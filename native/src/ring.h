@@ -11,17 +11,24 @@ typedef struct RingStruct {
   struct RingStruct *next, *prev;
 } RingStruct, *Ring;
 
-INLINE void RingInit(Ring r) { r->next = r; r->prev = r; }
+INLINE void RingInit(Ring r)
+{
+  r->next = r;
+  r->prev = r;
+}
 INLINE Bool RingIsSingle(Ring r) { return r->next == r; }
 INLINE void RingInsertBefore(Ring at, Ring r)
 {
-  r->prev = at->prev; r->next = at;
-  at->prev->next = r; at->prev = r;
+  r->prev = at->prev;
+  r->next = at;
+  at->prev->next = r;
+  at->prev = r;
 }
 INLINE void RingAppend(Ring head, Ring r) { RingInsertBefore(head, r); }
 INLINE void RingRemove(Ring r)
 {
-  r->next->prev = r->prev; r->prev->next = r->next;
+  r->next->prev = r->prev;
+  r->prev->next = r->next;
   RingInit(r);
 }
 INLINE Count RingLength(Ring head)
@@ -34,7 +41,7 @@ INLINE Count RingLength(Ring head)
 
 #define RING_ELT(type, field, node) PARENT(type, field, node)
 /* Iterate safely against removal of the current node. */
-#define RING_FOR(node, head, nxt) \
+#define RING_FOR(node, head, nxt)                                     \
   for ((node) = (head)->next, (nxt) = (node)->next; (node) != (head); \
        (node) = (nxt), (nxt) = (node)->next)
 

@@ -13,23 +13,25 @@
 
 /* Each scans the words of [base, limit); `mask` selects tag bits that are
  * cleared before fixing and restored after. */
-#define AREA_SCAN_BODY(select)                                              \
-  mps_word_t mask = closure == NULL ? 0 : ((mps_scan_tag_t)closure)->mask;  \
+#define AREA_SCAN_BODY(select)                                                   \
+  mps_word_t mask = closure == NULL ? 0 : ((mps_scan_tag_t)closure)->mask;       \
   mps_word_t pattern = closure == NULL ? 0 : ((mps_scan_tag_t)closure)->pattern; \
-  mps_word_t *p = base, *end = limit;                                       \
-  UNUSED(pattern);                                                          \
-  MPS_SCAN_BEGIN(ss) {                                                      \
-    for (; p < end; ++p) {                                                  \
-      mps_word_t w = *p, t = w & mask;                                      \
-      mps_addr_t ref = (mps_addr_t)(w ^ t);                                 \
-      if (!(select)) continue;                                              \
-      if (MPS_FIX1(ss, ref)) {                                              \
-        mps_res_t res = MPS_FIX2(ss, &ref);                                 \
-        if (res != MPS_RES_OK) return res;                                  \
-        *p = (mps_word_t)ref | t;                                           \
-      }                                                                     \
-    }                                                                       \
-  } MPS_SCAN_END(ss);                                                       \
+  mps_word_t *p = base, *end = limit;                                            \
+  UNUSED(pattern);                                                               \
+  MPS_SCAN_BEGIN(ss)                                                             \
+  {                                                                              \
+    for (; p < end; ++p) {                                                       \
+      mps_word_t w = *p, t = w & mask;                                           \
+      mps_addr_t ref = (mps_addr_t)(w ^ t);                                      \
+      if (!(select)) continue;                                                   \
+      if (MPS_FIX1(ss, ref)) {                                                   \
+        mps_res_t res = MPS_FIX2(ss, &ref);                                      \
+        if (res != MPS_RES_OK) return res;                                       \
+        *p = (mps_word_t)ref | t;                                                \
+      }                                                                          \
+    }                                                                            \
+  }                                                                              \
+  MPS_SCAN_END(ss);                                                              \
   return MPS_RES_OK;
 
 CONSERVATIVE_READS
@@ -37,7 +39,8 @@ mps_res_t mps_scan_area(mps_ss_t ss, void *base, void *limit, void *closure)
 {
   mps_word_t *p = base, *end = limit;
   UNUSED(closure);
-  MPS_SCAN_BEGIN(ss) {
+  MPS_SCAN_BEGIN(ss)
+  {
     for (; p < end; ++p) {
       mps_addr_t ref = (mps_addr_t)*p;
       if (MPS_FIX1(ss, ref)) {
@@ -46,31 +49,28 @@ mps_res_t mps_scan_area(mps_ss_t ss, void *base, void *limit, void *closure)
         *p = (mps_word_t)ref;
       }
     }
-  } MPS_SCAN_END(ss);
+  }
+  MPS_SCAN_END(ss);
   return MPS_RES_OK;
 }
 
 CONSERVATIVE_READS
-mps_res_t mps_scan_area_masked(mps_ss_t ss, void *base, void *limit, void *closure)
-{
-  AREA_SCAN_BODY(1)
-}
+mps_res_t mps_scan_area_masked(mps_ss_t ss, void *base, void *limit,
+                               void *closure){ AREA_SCAN_BODY(1) }
 
-CONSERVATIVE_READS
-mps_res_t mps_scan_area_tagged(mps_ss_t ss, void *base, void *limit, void *closure)
-{
-  AREA_SCAN_BODY(t == pattern)
-}
+CONSERVATIVE_READS mps_res_t mps_scan_area_tagged(mps_ss_t ss, void *base, void *limit,
+                                                  void *closure){ AREA_SCAN_BODY(t == pattern) }
 
-CONSERVATIVE_READS
-mps_res_t mps_scan_area_tagged_or_zero(mps_ss_t ss, void *base, void *limit, void *closure)
-{
-  AREA_SCAN_BODY(t == pattern || t == 0)
-}
+CONSERVATIVE_READS mps_res_t
+    mps_scan_area_tagged_or_zero(mps_ss_t ss, void *base, void *limit,
+                                 void *closure){ AREA_SCAN_BODY(t == pattern || t == 0) }
 
 mps_res_t mps_stack_scan_ambig(mps_ss_t ss, mps_thr_t thr, void *p, size_t s)
 {
-  UNUSED(ss); UNUSED(thr); UNUSED(p); UNUSED(s);
+  UNUSED(ss);
+  UNUSED(thr);
+  UNUSED(p);
+  UNUSED(s);
   (void)MISUSE("mps_stack_scan_ambig is a token for mps_root_create_reg and is never called");
   return MPS_RES_UNIMPL;
 }
@@ -111,17 +111,11 @@ INTERN Res RootScanOne(ScanState ss, Root root)
   mps_ss_t mss = &ss->ss;
   mss->_ufs = 0;
   switch (root->kind) {
-  case ROOT_FUN:
-    return root->funScan(mss, root->p, root->s);
-  case ROOT_AREA:
-    return root->areaScan(mss, root->base, root->limit, root->closure);
-  case ROOT_FMT:
-    return root->fmtScan(mss, root->base, root->limit);
-  case ROOT_THREAD:
-    return ThreadScan(ss, root->thread, root->limit, root->areaScan, root->closure);
-  default:
-    NOTREACHED;
-    return RES_FAIL;
+  case ROOT_FUN: return root->funScan(mss, root->p, root->s);
+  case ROOT_AREA: return root->areaScan(mss, root->base, root->limit, root->closure);
+  case ROOT_FMT: return root->fmtScan(mss, root->base, root->limit);
+  case ROOT_THREAD: return ThreadScan(ss, root->thread, root->limit, root->areaScan, root->closure);
+  default: NOTREACHED; return RES_FAIL;
   }
 }
 

@@ -39,7 +39,8 @@ INTERN Res SACCreate(SAC *sacReturn, Pool pool, Count n, const mps_sac_class_s *
     Size s = classes[i].mps_block_size;
     if (s < sizeof(void *) || (s & (pool->alignment - 1)) != 0)
       return MISUSE("mps_sac_create: class %zu block size %zu is not a multiple of the "
-                    "pool alignment %zu at least a pointer wide", (size_t)i, s, pool->alignment);
+                    "pool alignment %zu at least a pointer wide",
+                    (size_t)i, s, pool->alignment);
     if (i > 0 && s <= classes[i - 1].mps_block_size)
       return MISUSE("mps_sac_create: class block sizes are not strictly increasing");
     total += classes[i].mps_frequency;
@@ -52,30 +53,30 @@ INTERN Res SACCreate(SAC *sacReturn, Pool pool, Count n, const mps_sac_class_s *
   above = n - 1 - m;
   slots = 2 * above + 1 > 2 * m + 2 ? 2 * above + 1 : 2 * m + 2;
   if (slots < 2 * MPS_SAC_CLASS_LIMIT) slots = 2 * MPS_SAC_CLASS_LIMIT;
-  descSize = sizeof(SACStruct) + (slots - 2 * MPS_SAC_CLASS_LIMIT)
-             * sizeof(struct _mps_sac_freelist_block_s);
+  descSize = sizeof(SACStruct) +
+             (slots - 2 * MPS_SAC_CLASS_LIMIT) * sizeof(struct _mps_sac_freelist_block_s);
   res = ControlAlloc(&p, arena, descSize);
   if (res != RES_OK) return res;
-  sac = p;  /* zeroed: every list empty */
+  sac = p; /* zeroed: every list empty */
   sac->pool = pool;
   sac->descSize = descSize;
   sac->classCount = n;
   sac->slots = slots;
   sac->esac._middle = classes[m].mps_block_size;
   sac->esac._trapped = 0;
-  for (k = 0; k < above; ++k) {        /* even slots: classes above the middle */
+  for (k = 0; k < above; ++k) { /* even slots: classes above the middle */
     const mps_sac_class_s *c = &classes[m + 1 + k];
     sac->esac._freelists[2 * k]._size = c->mps_block_size;
     sac->esac._freelists[2 * k]._count_max = c->mps_cached_count;
     sac->blockSize[2 * k] = c->mps_block_size;
   }
-  sac->esac._freelists[2 * above]._size = (size_t)-1;  /* overlarge sentinel */
+  sac->esac._freelists[2 * above]._size = (size_t)-1; /* overlarge sentinel */
   sac->blockSize[2 * above] = 0;
   /* Pad the even slots after the sentinel with SIZE_MAX (the odd slots
    * after the smallest class are already 0): the fast macros' search
    * counts the bounds passed in the first 2 * MPS_SAC_CLASS_LIMIT slots. */
   for (k = above + 1; 2 * k < slots; ++k) sac->esac._freelists[2 * k]._size = (size_t)-1;
-  for (k = 0; k <= m; ++k) {           /* odd slots: the middle and below */
+  for (k = 0; k <= m; ++k) { /* odd slots: the middle and below */
     const mps_sac_class_s *c = &classes[m - k];
     Index slot = 2 * k + 1;
     sac->esac._freelists[slot]._size = m - k == 0 ? 0 : classes[m - k - 1].mps_block_size;
@@ -116,7 +117,7 @@ INTERN Res SACFill(Addr *pReturn, SAC sac, Size size)
   Addr p;
   Res res;
 
-  if (fl->_count > 0) {                /* called directly with blocks cached */
+  if (fl->_count > 0) { /* called directly with blocks cached */
     p = fl->_blocks;
     fl->_blocks = *(mps_addr_t *)p;
     --fl->_count;
@@ -146,8 +147,7 @@ INTERN void SACEmpty(SAC sac, Addr p, Size size)
     (void)PoolFree(pool, p, slotBlockSize(sac, slot, size));
     return;
   }
-  if (fl->_count >= fl->_count_max)
-    sacFreeBlocks(sac, slot, fl->_count - fl->_count_max / 3);
+  if (fl->_count >= fl->_count_max) sacFreeBlocks(sac, slot, fl->_count - fl->_count_max / 3);
   *(mps_addr_t *)p = fl->_blocks;
   fl->_blocks = p;
   ++fl->_count;

@@ -15,9 +15,9 @@ typedef struct SACStruct {
   Pool pool;
   Size descSize;
   Count classCount;
-  Count slots;                      /* entries in esac._freelists */
+  Count slots;                             /* entries in esac._freelists */
   Size blockSize[2 * SAC_MAX_CLASSES + 2]; /* per slot: size of its blocks; 0 = overlarge */
-  struct _mps_sac_s esac;           /* must be last */
+  struct _mps_sac_s esac;                  /* must be last */
 } SACStruct, *SAC;
 
 #define SACOfExternal(esac) PARENT(SACStruct, esac, esac)

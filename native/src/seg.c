@@ -5,10 +5,7 @@
 #include "arena.h"
 #include "pool.h"
 
-INTERN Bool SegCheck(Seg seg)
-{
-  return CHECKS(Seg, seg) && seg->base < seg->limit;
-}
+INTERN Bool SegCheck(Seg seg) { return CHECKS(Seg, seg) && seg->base < seg->limit; }
 
 static Res segCreate(Seg *segReturn, Pool pool, Size size, Size descSize, Bool high, Word zones)
 {
@@ -29,7 +26,7 @@ static Res segCreate(Seg *segReturn, Pool pool, Size size, Size descSize, Bool h
   RingInit(&seg->poolRing);
   seg->sig = SegSig;
   res = zones == ~(Word)0 ? ArenaAllocPages(&base, arena, size, high, seg)
-      : ArenaAllocPagesZoned(&base, arena, size, zones, seg);
+                          : ArenaAllocPagesZoned(&base, arena, size, zones, seg);
   if (res != RES_OK) {
     seg->sig = SigInvalid;
     ControlFree(arena, seg, descSize);

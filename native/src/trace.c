@@ -49,8 +49,10 @@ static Res greyMemAlloc(Addr *baseReturn, Arena arena, Size size)
 
 static void greyMemFree(Arena arena, Addr base, Size size)
 {
-  if (arena->client) ControlFree(arena, base, size);
-  else VMRelease(base, size);
+  if (arena->client)
+    ControlFree(arena, base, size);
+  else
+    VMRelease(base, size);
 }
 
 static Size greySize(Count max) { return SizeAlignUp(max * sizeof(Addr), VMPageSize()); }
@@ -92,7 +94,10 @@ mps_res_t _mps_fix2(mps_ss_t mss, mps_addr_t *ref_io)
   Arena arena = ss->arena;
   Seg seg;
   AVER_CRITICAL(ss->sig == ScanStateSig);
-  if (UNLIKELY(ss->rootsWalk != NULL)) { RootsWalkReport(ss, (Addr *)ref_io); return MPS_RES_OK; }
+  if (UNLIKELY(ss->rootsWalk != NULL)) {
+    RootsWalkReport(ss, (Addr *)ref_io);
+    return MPS_RES_OK;
+  }
   if (!ArenaSegOf(&seg, arena, (Addr)*ref_io)) return MPS_RES_OK;
   if (!seg->white) return MPS_RES_OK;
   if (UNLIKELY(ss->transform != NULL) && TransformReplace(ss, (Addr *)ref_io)) {
@@ -160,8 +165,7 @@ static Res traceScanNonWhite(Arena arena, ScanState ss, unsigned rank)
   Pool pool;
   ss->rank = rank;
   POOLS_FOR(pool, arena, node, next) {
-    if (!(pool->klass->attr & POOL_ATTR_SCAN) || !(pool->klass->apRanks & RANK_SET(rank)))
-      continue;
+    if (!(pool->klass->attr & POOL_ATTR_SCAN) || !(pool->klass->apRanks & RANK_SET(rank))) continue;
     RING_FOR(snode, &pool->segRing, snext) {
       Seg seg = RING_ELT(SegStruct, poolRing, snode);
       if (!seg->white && !seg->grey && seg->rank == rank) {
@@ -221,7 +225,10 @@ static Res traceScanGreyStack(Arena arena, ScanState ss)
     Format fmt;
     Word summary;
     Res res;
-    if (!ArenaSegOf(&seg, arena, client)) { NOTREACHED; continue; }
+    if (!ArenaSegOf(&seg, arena, client)) {
+      NOTREACHED;
+      continue;
+    }
     fmt = seg->pool->format;
     res = FormatScan(ss, fmt, client, (Addr)fmt->skip(client), &summary);
     seg->summary |= summary;
@@ -310,7 +317,10 @@ INTERN Res TraceCollect(Arena arena, Bool full, const char *why)
     ProtRefresh();
   }
   res = ThreadsSuspend(arena);
-  if (res != RES_OK) { trace->busy = FALSE; return res; }   /* as if never started */
+  if (res != RES_OK) {
+    trace->busy = FALSE;
+    return res;
+  } /* as if never started */
   /* It starts: only now is a full collection no longer wanted, and the
    * start announced (a refused one posts nothing). */
   if (full) gc->fullWanted = FALSE;
@@ -324,12 +334,18 @@ INTERN Res TraceCollect(Arena arena, Bool full, const char *why)
 
   /* Ambiguous references first: every pin is known before anything moves. */
   res = RootsScan(arena, &ss, RANK_AMBIG);
-  if (res == RES_OK) { ss.rank = RANK_AMBIG; res = ThreadsScanAnonymous(arena, &ss); }
+  if (res == RES_OK) {
+    ss.rank = RANK_AMBIG;
+    res = ThreadsScanAnonymous(arena, &ss);
+  }
   if (res == RES_OK) res = traceNailFromAmbiguousObjects(arena, &ss);
   if (res == RES_OK) res = traceScanNonWhite(arena, &ss, RANK_AMBIG);
   if (res == RES_OK) res = RootsScan(arena, &ss, RANK_EXACT);
   if (res == RES_OK) res = traceScanNonWhite(arena, &ss, RANK_EXACT);
-  if (res == RES_OK) { ss.rank = RANK_EXACT; res = MessagesScan(arena, &ss); }
+  if (res == RES_OK) {
+    ss.rank = RANK_EXACT;
+    res = MessagesScan(arena, &ss);
+  }
   if (res == RES_OK) res = traceDrain(arena, &ss, STRONG_RANKS);
   if (res == RES_OK) res = FinalsProcess(arena, &ss);
   if (res == RES_OK) res = traceDrain(arena, &ss, STRONG_RANKS);
@@ -420,8 +436,7 @@ INTERN void GCFinish(Arena arena)
     ControlFree(arena, gc->anon, gc->anonMax * sizeof(Thread));
   }
   if (gc->defaultChain != NULL) ChainDestroy(gc->defaultChain);
-  if (trace->grey != NULL)
-    greyMemFree(arena, (Addr)trace->grey, greySize(trace->greyMax));
+  if (trace->grey != NULL) greyMemFree(arena, (Addr)trace->grey, greySize(trace->greyMax));
   ControlFree(arena, gc, sizeof(GCStruct));
   arena->gc = NULL;
 }

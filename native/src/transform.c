@@ -27,10 +27,10 @@
 struct mps_transform_s {
   Sig sig;
   Arena arena;
-  Count collections;          /* gc->collections when it was made */
-  Addr *table;                /* slot i: old at [2i], new at [2i + 1]; old NULL = empty */
+  Count collections; /* gc->collections when it was made */
+  Addr *table;       /* slot i: old at [2i], new at [2i + 1]; old NULL = empty */
   Count slots, count;
-  Bool aborted;               /* an ambiguous reference to an old object was met */
+  Bool aborted; /* an ambiguous reference to an old object was met */
   Bool applied;
 };
 
@@ -75,10 +75,7 @@ static Res transformGrow(Transform t)
   return RES_OK;
 }
 
-INTERN Bool TransformCheck(Transform t)
-{
-  return CHECKS(Transform, t) && t->count * 2 <= t->slots;
-}
+INTERN Bool TransformCheck(Transform t) { return CHECKS(Transform, t) && t->count * 2 <= t->slots; }
 
 INTERN Arena TransformArena(Transform t) { return t->arena; }
 
@@ -93,7 +90,10 @@ INTERN Res TransformCreate(Transform *tReturn, Arena arena)
   t->arena = arena;
   t->collections = arena->gc->collections;
   res = transformGrow(t);
-  if (res != RES_OK) { ControlFree(arena, t, sizeof *t); return res; }
+  if (res != RES_OK) {
+    ControlFree(arena, t, sizeof *t);
+    return res;
+  }
   t->sig = TransformSig;
   *tReturn = t;
   return RES_OK;
@@ -117,10 +117,11 @@ INTERN Res TransformAdd(Transform t, Addr *oldArray, Addr *newArray, Count count
   for (k = 0; k < count; ++k) {
     Seg seg;
     Index i;
-    if (!ArenaSegOf(&seg, t->arena, oldArray[k]) || seg->pool == NULL
-        || !(seg->pool->klass->attr & POOL_ATTR_GC))
+    if (!ArenaSegOf(&seg, t->arena, oldArray[k]) || seg->pool == NULL ||
+        !(seg->pool->klass->attr & POOL_ATTR_GC))
       return MISUSE("mps_transform_add_oldnew: old reference %p is not in an automatically "
-                    "managed pool of the arena", (void *)oldArray[k]);
+                    "managed pool of the arena",
+                    (void *)oldArray[k]);
     if (t->table[2 * transformFind(t, oldArray[k])] != NULL)
       return MISUSE("mps_transform_add_oldnew: old reference %p was added already",
                     (void *)oldArray[k]);
@@ -167,7 +168,7 @@ INTERN Bool TransformReplace(ScanState ss, Addr *refIO)
   i = transformFind(t, *refIO);
   if (t->table[2 * i] == NULL) return FALSE;
   if (ss->rank == RANK_AMBIG) {
-    t->aborted = TRUE;    /* nothing was replaced yet: ambiguous ranks come first */
+    t->aborted = TRUE; /* nothing was replaced yet: ambiguous ranks come first */
     return FALSE;
   }
   *refIO = t->table[2 * i + 1];

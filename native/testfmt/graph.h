@@ -44,22 +44,21 @@ extern "C" {
 #define GCP_GRAPH_ALIGN ((size_t)8)
 
 /* kinds (the header word's low byte) */
-#define GCP_GRAPH_OBJ  0x4Fu   /* 'O' */
-#define GCP_GRAPH_FWD  0x46u   /* 'F' */
-#define GCP_GRAPH_PAD1 0x31u   /* '1' */
-#define GCP_GRAPH_PADN 0x50u   /* 'P' */
-#define GCP_GRAPH_BAD  0u      /* gcp_graph_kind: not a header this format writes */
+#define GCP_GRAPH_OBJ  0x4Fu /* 'O' */
+#define GCP_GRAPH_FWD  0x46u /* 'F' */
+#define GCP_GRAPH_PAD1 0x31u /* '1' */
+#define GCP_GRAPH_PADN 0x50u /* 'P' */
+#define GCP_GRAPH_BAD  0u    /* gcp_graph_kind: not a header this format writes */
 
-#define GCP_GRAPH_MAX_REFS  ((size_t)0xFFFFFF)
-#define GCP_GRAPH_MAX_DATA  ((size_t)0xFFFFFFF)
-#define GCP_GRAPH_MIN_DATA  ((size_t)2)         /* id and checksum */
-#define GCP_GRAPH_MAGIC     ((mps_word_t)0x6763705F67726170ul)  /* "gcp_grap" */
+#define GCP_GRAPH_MAX_REFS ((size_t)0xFFFFFF)
+#define GCP_GRAPH_MAX_DATA ((size_t)0xFFFFFFF)
+#define GCP_GRAPH_MIN_DATA ((size_t)2)                        /* id and checksum */
+#define GCP_GRAPH_MAGIC    ((mps_word_t)0x6763705F67726170ul) /* "gcp_grap" */
 /* how many references gcp_graph_collect_holding can hold */
-#define GCP_GRAPH_HOLD_MAX  ((size_t)256)
+#define GCP_GRAPH_HOLD_MAX ((size_t)256)
 
 /* A format for header size 0, 8 or 16 (MPS_RES_PARAM for others). */
-extern mps_res_t gcp_graph_format_create(mps_fmt_t *fmt_o, mps_arena_t arena,
-                                         size_t header_size);
+extern mps_res_t gcp_graph_format_create(mps_fmt_t *fmt_o, mps_arena_t arena, size_t header_size);
 /* Whether the format accepts this header size. */
 extern int gcp_graph_header_ok(size_t header_size);
 
@@ -68,14 +67,14 @@ extern size_t gcp_graph_size(size_t header_size, size_t nrefs, size_t ndata);
 
 /* Write a valid object at base (a reserved block of gcp_graph_size bytes);
  * every reference slot is NULL. */
-extern void gcp_graph_init(mps_addr_t base, size_t header_size, size_t nrefs,
-                           size_t ndata, unsigned long id);
+extern void gcp_graph_init(mps_addr_t base, size_t header_size, size_t nrefs, size_t ndata,
+                           unsigned long id);
 
 /* Reserve, initialise and commit one object on ap, retrying while commit
  * fails; *obj_o gets its client pointer.  MPS_RES_PARAM for bad counts or
  * header size, MPS_RES_LIMIT if commit keeps failing. */
-extern mps_res_t gcp_graph_alloc(mps_addr_t *obj_o, mps_ap_t ap, size_t header_size,
-                                 size_t nrefs, size_t ndata, unsigned long id);
+extern mps_res_t gcp_graph_alloc(mps_addr_t *obj_o, mps_ap_t ap, size_t header_size, size_t nrefs,
+                                 size_t ndata, unsigned long id);
 
 /* Accessors; obj is a client pointer.  gcp_graph_kind reads the header
  * word of whatever starts there. */
@@ -88,8 +87,7 @@ extern size_t gcp_graph_extent(mps_addr_t obj, size_t header_size);
 /* 1 if obj is an intact object: kind, magic, id, checksum and data words. */
 extern int gcp_graph_valid(mps_addr_t obj, size_t header_size);
 extern mps_addr_t gcp_graph_ref(mps_addr_t obj, size_t header_size, size_t i);
-extern void gcp_graph_set_ref(mps_addr_t obj, size_t header_size, size_t i,
-                              mps_addr_t ref);
+extern void gcp_graph_set_ref(mps_addr_t obj, size_t header_size, size_t i, mps_addr_t ref);
 
 /* Hold refs[0..n) only on this function's C stack across mps_arena_collect:
  * copy them into a local array, zero the caller's copies, register a
@@ -100,17 +98,17 @@ extern void gcp_graph_set_ref(mps_addr_t obj, size_t header_size, size_t i,
 extern /* Hold refs[0..n) only in this (unregistered) thread's stack frame, with
  * the caller's copies cleared, until *release != 0; *holding becomes 1
  * once they are held; their values afterwards go to after[]. */
-int gcp_graph_hold_until(mps_addr_t *refs, size_t n, mps_addr_t *after, volatile int *holding,
+    int
+    gcp_graph_hold_until(mps_addr_t *refs, size_t n, mps_addr_t *after, volatile int *holding,
                          volatile int *release);
-mps_res_t gcp_graph_collect_holding(mps_arena_t arena, mps_thr_t thr,
-                                           mps_addr_t *refs, size_t n,
-                                           mps_addr_t *after);
+mps_res_t gcp_graph_collect_holding(mps_arena_t arena, mps_thr_t thr, mps_addr_t *refs, size_t n,
+                                    mps_addr_t *after);
 
 /* Walk a parked pool with mps_pool_walk, fixing every reference, and store
  * the client pointers of up to cap objects (not pads) in out; *count_o
  * gets how many there are (possibly more than cap). */
-extern mps_res_t gcp_graph_pool_walk(mps_pool_t pool, size_t header_size,
-                                     mps_addr_t *out, size_t cap, size_t *count_o);
+extern mps_res_t gcp_graph_pool_walk(mps_pool_t pool, size_t header_size, mps_addr_t *out,
+                                     size_t cap, size_t *count_o);
 
 /* Corrupt headers seen by the format methods since the last reset: the
  * count, and the first address and header word seen. */
@@ -126,23 +124,20 @@ extern void gcp_graph_errors_reset(void);
  * (depth 0: the table entry itself). */
 
 /* Allocate an object and store it in table[index]. */
-extern mps_res_t gcp_graph_alloc_into(mps_ap_t ap, size_t header_size,
-                                      mps_addr_t *table, size_t index,
-                                      size_t nrefs, size_t ndata, unsigned long id);
+extern mps_res_t gcp_graph_alloc_into(mps_ap_t ap, size_t header_size, mps_addr_t *table,
+                                      size_t index, size_t nrefs, size_t ndata, unsigned long id);
 /* Set slot `slot` of the source object to the destination object (NULL if
  * dst_index is (size_t)-1): 0, or -1 if a path meets NULL, -2 if it meets
  * an invalid object, -3 if a slot number is out of range. */
-extern int gcp_graph_path_link(size_t header_size, mps_addr_t *table,
-                               size_t src_index, const size_t *src_path,
-                               size_t src_depth, size_t slot, size_t dst_index,
-                               const size_t *dst_path, size_t dst_depth);
+extern int gcp_graph_path_link(size_t header_size, mps_addr_t *table, size_t src_index,
+                               const size_t *src_path, size_t src_depth, size_t slot,
+                               size_t dst_index, const size_t *dst_path, size_t dst_depth);
 /* Read the object: its id, and the ids of its first cap reference targets
  * (0 for NULL).  Returns its nrefs, or -1 / -2 / -3 as above (-2 also if a
  * target is invalid). */
 extern long gcp_graph_path_read(size_t header_size, mps_addr_t *table, size_t index,
-                                const size_t *path, size_t depth,
-                                unsigned long *id_o, unsigned long *ref_ids,
-                                size_t cap);
+                                const size_t *path, size_t depth, unsigned long *id_o,
+                                unsigned long *ref_ids, size_t cap);
 
 #ifdef __cplusplus
 }

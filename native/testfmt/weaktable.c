@@ -27,21 +27,21 @@
 
 typedef mps_word_t WtWord;
 
-#define WT_ARRAY   ((WtWord)0x41)      /* 'A': odd, as every non-reference word */
-#define WT_DELETED ((WtWord)0x7)
+#define WT_ARRAY        ((WtWord)0x41) /* 'A': odd, as every non-reference word */
+#define WT_DELETED      ((WtWord)0x7)
 #define WT_HEADER_WORDS 3
-#define WT_KEYS 0
-#define WT_VALUES 1
+#define WT_KEYS         0
+#define WT_VALUES       1
 
 struct gcp_wtable_s {
   mps_arena_t arena;
   mps_ap_t weakAP, exactAP;
   mps_root_t root;
-  WtWord *arrays[4];          /* keys, values; during a resize the new pair */
+  WtWord *arrays[4]; /* keys, values; during a resize the new pair */
   mps_ld_s ld;
-  size_t length;              /* slots per array (a power of two) */
-  size_t used;                /* slots not NULL (live entries and deleted ones) */
-  size_t count, splatted;      /* also changed by the scan method: atomically */
+  size_t length;          /* slots per array (a power of two) */
+  size_t used;            /* slots not NULL (live entries and deleted ones) */
+  size_t count, splatted; /* also changed by the scan method: atomically */
   size_t rehashes;
   int weakKeys;
 };
@@ -58,7 +58,8 @@ static mps_addr_t wtSkip(mps_addr_t addr)
 
 static mps_res_t wtScan(mps_ss_t ss, mps_addr_t base, mps_addr_t limit)
 {
-  MPS_SCAN_BEGIN(ss) {
+  MPS_SCAN_BEGIN(ss)
+  {
     WtWord *a;
     for (a = base; (mps_addr_t)a < limit; a = wtSkip(a)) {
       WtWord *slots = wtSlots(a), *partner = (WtWord *)(a[1] & ~(WtWord)1);
@@ -71,7 +72,7 @@ static mps_res_t wtScan(mps_ss_t ss, mps_addr_t base, mps_addr_t limit)
           mps_res_t res = MPS_FIX2(ss, &r);
           if (res != MPS_RES_OK) return res;
         }
-        if (r == NULL) {          /* a weak reference to a dead object */
+        if (r == NULL) { /* a weak reference to a dead object */
           slots[i] = WT_DELETED;
           if (partner != NULL) wtSlots(partner)[i] = WT_DELETED;
           if (table != NULL) {
@@ -83,7 +84,8 @@ static mps_res_t wtScan(mps_ss_t ss, mps_addr_t base, mps_addr_t limit)
         }
       }
     }
-  } MPS_SCAN_END(ss);
+  }
+  MPS_SCAN_END(ss);
   return MPS_RES_OK;
 }
 
@@ -95,12 +97,14 @@ static mps_addr_t wtDependent(mps_addr_t addr)
 mps_res_t gcp_wtable_format_create(mps_fmt_t *fmt_o, mps_arena_t arena)
 {
   mps_res_t res;
-  MPS_ARGS_BEGIN(args) {
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_FMT_ALIGN, sizeof(WtWord));
     MPS_ARGS_ADD(args, MPS_KEY_FMT_SCAN, wtScan);
     MPS_ARGS_ADD(args, MPS_KEY_FMT_SKIP, wtSkip);
     res = mps_fmt_create_k(fmt_o, arena, args);
-  } MPS_ARGS_END(args);
+  }
+  MPS_ARGS_END(args);
   return res;
 }
 
@@ -108,12 +112,14 @@ mps_res_t gcp_wtable_pool_create(mps_pool_t *pool_o, mps_arena_t arena, mps_fmt_
                                  mps_chain_t chain)
 {
   mps_res_t res;
-  MPS_ARGS_BEGIN(args) {
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_FORMAT, fmt);
     MPS_ARGS_ADD(args, MPS_KEY_AWL_FIND_DEPENDENT, wtDependent);
     if (chain != NULL) MPS_ARGS_ADD(args, MPS_KEY_CHAIN, chain);
     res = mps_pool_create_k(pool_o, arena, mps_class_awl(), args);
-  } MPS_ARGS_END(args);
+  }
+  MPS_ARGS_END(args);
   return res;
 }
 
@@ -126,7 +132,7 @@ static mps_res_t wtArrayAlloc(WtWord **array_o, mps_ap_t ap, gcp_wtable_t table,
     if (res != MPS_RES_OK) return res;
     memset(p, 0, size);
     ((WtWord *)p)[0] = WT_ARRAY | (WtWord)length << 8;
-    ((WtWord *)p)[1] = 1;                         /* no partner yet */
+    ((WtWord *)p)[1] = 1; /* no partner yet */
     ((WtWord *)p)[2] = (WtWord)table | 1;
   } while (!mps_commit(ap, p, size));
   *array_o = p;
@@ -141,7 +147,10 @@ static mps_res_t wtPairAlloc(gcp_wtable_t table, size_t length)
   mps_res_t res = wtArrayAlloc(&table->arrays[2], keyAP, table, length);
   if (res != MPS_RES_OK) return res;
   res = wtArrayAlloc(&table->arrays[3], valueAP, table, length);
-  if (res != MPS_RES_OK) { table->arrays[2] = NULL; return res; }
+  if (res != MPS_RES_OK) {
+    table->arrays[2] = NULL;
+    return res;
+  }
   table->arrays[2][1] = (WtWord)table->arrays[3] | 1;
   table->arrays[3][1] = (WtWord)table->arrays[2] | 1;
   return MPS_RES_OK;
@@ -161,8 +170,14 @@ static long wtFind(gcp_wtable_t table, mps_addr_t key, int *found)
   *found = 0;
   for (probes = 0; probes < table->length; ++probes, i = (i + 1) & (table->length - 1)) {
     if (keys[i] == 0) return firstDeleted >= 0 ? firstDeleted : (long)i;
-    if (keys[i] == WT_DELETED) { if (firstDeleted < 0) firstDeleted = (long)i; continue; }
-    if (keys[i] == (WtWord)key) { *found = 1; return (long)i; }
+    if (keys[i] == WT_DELETED) {
+      if (firstDeleted < 0) firstDeleted = (long)i;
+      continue;
+    }
+    if (keys[i] == (WtWord)key) {
+      *found = 1;
+      return (long)i;
+    }
   }
   return firstDeleted;
 }
@@ -214,13 +229,15 @@ mps_res_t gcp_wtable_create(gcp_wtable_t *table_o, mps_arena_t arena, mps_pool_t
   table->arena = arena;
   table->weakKeys = weak_keys != 0;
   mps_ld_reset(&table->ld, table->arena);
-  res = mps_root_create_area(&table->root, table->arena, mps_rank_exact(), 0,
-                             table->arrays, table->arrays + 4, mps_scan_area, NULL);
+  res = mps_root_create_area(&table->root, table->arena, mps_rank_exact(), 0, table->arrays,
+                             table->arrays + 4, mps_scan_area, NULL);
   if (res != MPS_RES_OK) goto failRoot;
-  MPS_ARGS_BEGIN(args) {
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_RANK, mps_rank_weak());
     res = mps_ap_create_k(&table->weakAP, pool, args);
-  } MPS_ARGS_END(args);
+  }
+  MPS_ARGS_END(args);
   if (res != MPS_RES_OK) goto failWeak;
   res = mps_ap_create_k(&table->exactAP, pool, mps_args_none);
   if (res != MPS_RES_OK) goto failExact;
@@ -264,8 +281,8 @@ mps_res_t gcp_wtable_put(gcp_wtable_t table, mps_addr_t key, mps_addr_t value)
   if (key == NULL || value == NULL || !wtIsRef((WtWord)key) || !wtIsRef((WtWord)value))
     return MPS_RES_PARAM;
   if (2 * (table->used + 1) > table->length) {
-    mps_res_t res = wtRehash(table, table->count + 1 > table->length / 4
-                                    ? table->length * 2 : table->length);
+    mps_res_t res =
+        wtRehash(table, table->count + 1 > table->length / 4 ? table->length * 2 : table->length);
     if (res != MPS_RES_OK) return res;
   }
   i = wtFind(table, key, &found);
@@ -314,8 +331,8 @@ int gcp_wtable_remove(gcp_wtable_t table, mps_addr_t key)
   if (i < 0) return 0;
   /* A collection may delete the entry meanwhile (its weak side died): only
    * one of the two counts it. */
-  if (!__atomic_compare_exchange_n(&wtSlots(table->arrays[WT_KEYS])[i], &expected, WT_DELETED,
-                                   0, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+  if (!__atomic_compare_exchange_n(&wtSlots(table->arrays[WT_KEYS])[i], &expected, WT_DELETED, 0,
+                                   __ATOMIC_RELAXED, __ATOMIC_RELAXED))
     return 0;
   wtSlots(table->arrays[WT_VALUES])[i] = WT_DELETED;
   __atomic_sub_fetch(&table->count, 1, __ATOMIC_RELAXED);

@@ -22,54 +22,64 @@
 #include "mpslib.h"
 
 enum { P_AMC, P_LO, P_AWL, P_AMS1, P_AMS2, P_DBG, P_DBG2, P_DBG3, NPOOLS };
-static const char *const poolName[NPOOLS] = {
-  "AMC", "LO", "AWL", "AMS", "AMS (legacy)", "AMS debug", "AMS debug (defaults)",
-  "AMS debug (legacy)"
-};
+static const char *const poolName[NPOOLS] = { "AMC",
+                                              "LO",
+                                              "AWL",
+                                              "AMS",
+                                              "AMS (legacy)",
+                                              "AMS debug",
+                                              "AMS debug (defaults)",
+                                              "AMS debug (legacy)" };
 
 static mps_arena_t arena;
 static mps_thr_t thread;
 static mps_fmt_t fmt;
 static mps_chain_t chain;
 static mps_pool_t pools[NPOOLS];
-static mps_ap_t apE[NPOOLS], apA[NPOOLS];     /* exact (or LO's) and ambiguous APs */
-static size_t fence[NPOOLS];                   /* bytes of each fence (debug pools) */
+static mps_ap_t apE[NPOOLS], apA[NPOOLS]; /* exact (or LO's) and ambiguous APs */
+static size_t fence[NPOOLS];              /* bytes of each fence (debug pools) */
 static mps_root_t root;
 
 /* the debug options of P_DBG and P_DBG3 */
 static const char fenceT[] = "fence-post!", freeT[] = "xyz";
-static mps_pool_debug_option_s dbgOpt = {fenceT, sizeof fenceT - 1, freeT, sizeof freeT - 1};
+static mps_pool_debug_option_s dbgOpt = { fenceT, sizeof fenceT - 1, freeT, sizeof freeT - 1 };
 
 /* ---- the model --------------------------------------------------------------------- */
 
-#define MAXOBJ 40000
+#define MAXOBJ  40000
 #define MAXREFS 5
-#define NROOTS 400
-#define NHELD 12
+#define NROOTS  400
+#define NHELD   12
 
 typedef struct {
   unsigned char pool, kind, dead, reg, fin, finCount, junk;
   unsigned short nslots, ndata;
-  int refs[MAXREFS];                    /* -1: null (exact) or not a reference (ambiguous) */
-  size_t off[MAXREFS];                  /* ambiguous references: offset into the target */
-  mps_word_t word[MAXREFS];             /* ambiguous objects: the words as written */
-  mps_addr_t addr, prev;                /* client pointer now; before the collection */
+  int refs[MAXREFS];        /* -1: null (exact) or not a reference (ambiguous) */
+  size_t off[MAXREFS];      /* ambiguous references: offset into the target */
+  mps_word_t word[MAXREFS]; /* ambiguous objects: the words as written */
+  mps_addr_t addr, prev;    /* client pointer now; before the collection */
 } Obj;
 
 static Obj obj[MAXOBJ];
 static int nobj;
 static mps_addr_t rootTab[NROOTS];
 static int rootId[NROOTS];
-static int held;                        /* the stack phase: stack words are roots */
+static int held; /* the stack phase: stack words are roots */
 static int heldId[NHELD];
 static size_t heldOff[NHELD];
 static mps_word_t heldWord[NHELD];
-static int superset;                    /* something ambiguous may keep garbage */
+static int superset; /* something ambiguous may keep garbage */
 
 static unsigned long errors, lastReports, nCollect, nFinal, nPinnedChecks, nWalked, nJunk;
 
-#define FAIL(...) do { ++errors; if (errors <= 40) { fprintf(stderr, "  " __VA_ARGS__); \
-  fputc('\n', stderr); } } while (0)
+#define FAIL(...)                        \
+  do {                                   \
+    ++errors;                            \
+    if (errors <= 40) {                  \
+      fprintf(stderr, "  " __VA_ARGS__); \
+      fputc('\n', stderr);               \
+    }                                    \
+  } while (0)
 
 static int nonMoving(int pl) { return pl != P_AMC; }
 static size_t objSize(int id) { return wfSize(obj[id].nslots, obj[id].ndata); }
@@ -103,8 +113,9 @@ static int intact(mps_addr_t c, int id)
   if (!mps_addr_pool(&pl, arena, c) || pl != pools[obj[id].pool]) return 0;
   if (*wfTag(c) != (objSize(id) | T_OBJ)) return 0;
   f = wfF(c);
-  if (f[0] != INFO(id, obj[id].kind) || f[1] != W_EMPTY
-      || f[2] != (((mps_word_t)obj[id].nslots << 1) | 1)) return 0;
+  if (f[0] != INFO(id, obj[id].kind) || f[1] != W_EMPTY ||
+      f[2] != (((mps_word_t)obj[id].nslots << 1) | 1))
+    return 0;
   for (k = 0; k < obj[id].ndata; ++k)
     if (f[3 + obj[id].nslots + k] != dataWord(id, k)) return 0;
   return 1;
@@ -112,8 +123,8 @@ static int intact(mps_addr_t c, int id)
 
 /* ---- reachability --------------------------------------------------------------------- */
 
-static unsigned char strongS[MAXOBJ], protS[MAXOBJ], candS[MAXOBJ], fromCand[MAXOBJ],
-    pinS[MAXOBJ], seenS[MAXOBJ], msgS[MAXOBJ];
+static unsigned char strongS[MAXOBJ], protS[MAXOBJ], candS[MAXOBJ], fromCand[MAXOBJ], pinS[MAXOBJ],
+    seenS[MAXOBJ], msgS[MAXOBJ];
 static int markStack[MAXOBJ * MAXREFS + NROOTS + NHELD + 64];
 static size_t msp;
 
@@ -172,10 +183,13 @@ static void prepare(void)
 /* A reference to check: from object `from`'s slot (or root slot, from
  * FROM_ROOT; stack word, FROM_STACK; message, FROM_MESSAGE). */
 enum { FROM_ROOT = -1, FROM_STACK = -2, FROM_MESSAGE = -3 };
-typedef struct { mps_addr_t p; int id, from, slot; } Visit;
+typedef struct {
+  mps_addr_t p;
+  int id, from, slot;
+} Visit;
 static Visit visits[MAXOBJ * MAXREFS + NROOTS + NHELD + 1024];
 static size_t nvisits;
-static int firstFrom[MAXOBJ], firstSlot[MAXOBJ];   /* how each object was first reached */
+static int firstFrom[MAXOBJ], firstSlot[MAXOBJ]; /* how each object was first reached */
 static const char *where = "";
 
 static void visit(mps_addr_t p, int id, int from, int slot)
@@ -192,11 +206,15 @@ static const char *describe(int from, int slot)
   static char buf[2][120];
   static int which;
   char *b = buf[which ^= 1];
-  if (from == FROM_ROOT) snprintf(b, 120, "root slot %d", slot);
-  else if (from == FROM_STACK) snprintf(b, 120, "stack word %d", slot);
-  else if (from == FROM_MESSAGE) snprintf(b, 120, "a finalization message");
-  else snprintf(b, 120, "%s %s object %d slot %d", poolName[obj[from].pool],
-                obj[from].kind == K_AMBIG ? "ambiguous" : "exact", from, slot);
+  if (from == FROM_ROOT)
+    snprintf(b, 120, "root slot %d", slot);
+  else if (from == FROM_STACK)
+    snprintf(b, 120, "stack word %d", slot);
+  else if (from == FROM_MESSAGE)
+    snprintf(b, 120, "a finalization message");
+  else
+    snprintf(b, 120, "%s %s object %d slot %d", poolName[obj[from].pool],
+             obj[from].kind == K_AMBIG ? "ambiguous" : "exact", from, slot);
   return b;
 }
 
@@ -210,14 +228,16 @@ static void drainVisits(void)
     if (seenS[v.id]) {
       if (o->addr != v.p)
         FAIL("%s: two references to %s object %d (at %p before) disagree: %p from %s, %p "
-             "from %s", where, poolName[o->pool], v.id, o->prev, o->addr,
+             "from %s",
+             where, poolName[o->pool], v.id, o->prev, o->addr,
              describe(firstFrom[v.id], firstSlot[v.id]), v.p, describe(v.from, v.slot));
       continue;
     }
     if (!intact(v.p, v.id)) {
       FAIL("%s: reference %p from %s to %s object %d (kind %u%s) does not lead to it intact "
-           "(it was at %p)", where, v.p, describe(v.from, v.slot), poolName[o->pool], v.id,
-           o->kind, pinS[v.id] ? ", pinned" : "", o->prev);
+           "(it was at %p)",
+           where, v.p, describe(v.from, v.slot), poolName[o->pool], v.id, o->kind,
+           pinS[v.id] ? ", pinned" : "", o->prev);
       continue;
     }
     seenS[v.id] = 1;
@@ -228,8 +248,8 @@ static void drainVisits(void)
     for (k = 0; k < o->nslots; ++k) {
       if (o->kind == K_AMBIG) {
         if (s[k] != o->word[k]) {
-          FAIL("ambiguous slot %d of %s object %d changed from %#lx to %#lx", k,
-               poolName[o->pool], v.id, o->word[k], s[k]);
+          FAIL("ambiguous slot %d of %s object %d changed from %#lx to %#lx", k, poolName[o->pool],
+               v.id, o->word[k], s[k]);
         } else if (o->refs[k] >= 0) {
           visit((mps_addr_t)(o->word[k] - o->off[k]), o->refs[k], v.id, k);
         }
@@ -251,8 +271,14 @@ static void walkSaw(mps_addr_t c, mps_pool_t pool)
 {
   mps_word_t *f = wfF(c);
   int id = INFO_ID(f[0]);
-  if (id == GARBAGE_ID) { ++walkGarbage; return; }
-  if (id < 0 || id >= nobj || pools[obj[id].pool] != pool || !intact(c, id)) { ++walkBad; return; }
+  if (id == GARBAGE_ID) {
+    ++walkGarbage;
+    return;
+  }
+  if (id < 0 || id >= nobj || pools[obj[id].pool] != pool || !intact(c, id)) {
+    ++walkBad;
+    return;
+  }
   if (obj[id].addr != c) ++walkBad;
   if (walkCount[id] < 255) ++walkCount[id];
 }
@@ -262,7 +288,8 @@ static mps_res_t walkArea(mps_ss_t ss, void *base, void *limit, void *closure)
 {
   char *p = base;
   mps_pool_t pool = closure;
-  MPS_SCAN_BEGIN(ss) {
+  MPS_SCAN_BEGIN(ss)
+  {
     while (p < (char *)limit) {
       mps_word_t tag = *(mps_word_t *)p;
       mps_addr_t c = p + fmtHdr;
@@ -277,30 +304,42 @@ static mps_res_t walkArea(mps_ss_t ss, void *base, void *limit, void *closure)
             if (r != NULL && MPS_FIX1(ss, r)) {
               mps_res_t res = MPS_FIX2(ss, &r);
               if (res != MPS_RES_OK) return res;
-              if ((mps_word_t)r != f[3 + k]) ++walkBad;   /* nothing is white */
+              if ((mps_word_t)r != f[3 + k]) ++walkBad; /* nothing is white */
             }
           }
       } else if (TYPE(tag) != T_PAD) {
         ++walkBad;
         break;
       }
-      if (size == 0) { ++walkBad; break; }
+      if (size == 0) {
+        ++walkBad;
+        break;
+      }
       p += size;
     }
-  } MPS_SCAN_END(ss);
+  }
+  MPS_SCAN_END(ss);
   return MPS_RES_OK;
 }
 
 static void objectStep(mps_addr_t c, mps_fmt_t f, mps_pool_t pool, void *p, size_t s)
 {
   int pl;
-  if (p != &walkCount || s != 17 || f != fmt) { ++walkBad; return; }
-  if (pool == pools[P_AMC]) return;             /* may include dead objects */
+  if (p != &walkCount || s != 17 || f != fmt) {
+    ++walkBad;
+    return;
+  }
+  if (pool == pools[P_AMC]) return; /* may include dead objects */
   for (pl = 0; pl < NPOOLS; ++pl)
     if (pools[pl] == pool) break;
-  if (pl == NPOOLS) { ++walkBad; return; }
-  if (TYPE(*wfTag(c)) == T_OBJ) walkSaw(c, pool);
-  else if (TYPE(*wfTag(c)) != T_PAD && TYPE(*wfTag(c)) != T_PAD1) ++walkBad;
+  if (pl == NPOOLS) {
+    ++walkBad;
+    return;
+  }
+  if (TYPE(*wfTag(c)) == T_OBJ)
+    walkSaw(c, pool);
+  else if (TYPE(*wfTag(c)) != T_PAD && TYPE(*wfTag(c)) != T_PAD1)
+    ++walkBad;
 }
 
 /* Both walks see each surviving object of the non-moving pools once, and
@@ -329,8 +368,9 @@ static void checkWalks(void)
     if (superset) extra = walkGarbage = 0;
     if (missing || twice || extra || walkGarbage || walkBad)
       FAIL("%s: %lu surviving objects missing, %lu seen twice, %lu dead objects and %lu "
-           "garbage objects seen, %lu bad", pass == 0 ? "mps_pool_walk"
-           : "mps_arena_formatted_objects_walk", missing, twice, extra, walkGarbage, walkBad);
+           "garbage objects seen, %lu bad",
+           pass == 0 ? "mps_pool_walk" : "mps_arena_formatted_objects_walk", missing, twice, extra,
+           walkGarbage, walkBad);
     walkDead += extra;
   }
   ++nWalked;
@@ -350,7 +390,11 @@ static void checkDebugPools(const char *where)
 
 /* ---- collections ----------------------------------------------------------------------- */
 
-static struct { mps_message_t m; mps_addr_t ref; int id; } msgs[2048];
+static struct {
+  mps_message_t m;
+  mps_addr_t ref;
+  int id;
+} msgs[2048];
 
 /* A full collection, expecting n reports naming `word` during it, and
  * every check after it. */
@@ -383,7 +427,8 @@ static void collectR(const char *whereNow, unsigned long n, const char *word)
         id = -1;
       } else if (!obj[id].reg || obj[id].fin) {
         FAIL("%s: finalization message for %s object %d, which is not registered (or was "
-             "finalized)", where, poolName[obj[id].pool], id);
+             "finalized)",
+             where, poolName[obj[id].pool], id);
       } else if (strongS[id]) {
         FAIL("%s: finalization message for %s object %d, which is reachable", where,
              poolName[obj[id].pool], id);
@@ -405,8 +450,7 @@ static void collectR(const char *whereNow, unsigned long n, const char *word)
     if (rootId[r] >= 0) visit(rootTab[r], rootId[r], FROM_ROOT, r);
   if (held)
     for (k = 0; k < NHELD; ++k)
-      if (heldId[k] >= 0)
-        visit((mps_addr_t)(heldWord[k] - heldOff[k]), heldId[k], FROM_STACK, k);
+      if (heldId[k] >= 0) visit((mps_addr_t)(heldWord[k] - heldOff[k]), heldId[k], FROM_STACK, k);
   for (i = 0; i < nmsg; ++i)
     if (msgs[i].id >= 0) visit(msgs[i].ref, msgs[i].id, FROM_MESSAGE, (int)i);
   drainVisits();
@@ -429,8 +473,7 @@ static void collectR(const char *whereNow, unsigned long n, const char *word)
      finalizable object refers to it, or something ambiguous may keep it) */
   for (x = 0; x < nobj; ++x) {
     if (!superset && candS[x] && !fromCand[x] && !msgS[x])
-      FAIL("%s: %s object %d is finalizable but no message came", where,
-           poolName[obj[x].pool], x);
+      FAIL("%s: %s object %d is finalizable but no message came", where, poolName[obj[x].pool], x);
     if (msgS[x]) {
       obj[x].fin = 1;
       ++obj[x].finCount;
@@ -445,7 +488,11 @@ static void collectR(const char *whereNow, unsigned long n, const char *word)
     if (x >= 0 && rnd() % 4 == 0) {
       for (r = 0; r < 20; ++r) {
         int q = (int)(rnd() % NROOTS);
-        if (rootId[q] < 0) { rootTab[q] = msgs[i].ref; rootId[q] = x; break; }
+        if (rootId[q] < 0) {
+          rootTab[q] = msgs[i].ref;
+          rootId[q] = x;
+          break;
+        }
       }
     }
     mps_message_discard(arena, msgs[i].m);
@@ -463,7 +510,7 @@ static void collect(const char *where) { collectR(where, 0, ""); }
 
 /* ---- allocation --------------------------------------------------------------------------- */
 
-static int noRefs;                      /* new objects refer to nothing */
+static int noRefs; /* new objects refer to nothing */
 
 /* A random object that is not dead (and holds no junk), or -1. */
 static int pickLive(void)
@@ -501,10 +548,10 @@ static mps_word_t junkWord(void)
   case 1: return ~(mps_word_t)0 - (rnd() % 64);
   case 2: return (mps_word_t)&rootTab[rnd() % NROOTS] + rnd() % 8;
   case 3: return (mps_word_t)rnd() | 1;
-  default:                                 /* near any object ever allocated, dead or alive */
+  default: /* near any object ever allocated, dead or alive */
     if (nobj == 0) return 0x1234;
-    return (mps_word_t)obj[x].addr + (rnd() % 2 ? rnd() % (objSize(x) + 64) : 0)
-           - (rnd() % 4 == 0 ? rnd() % 64 : 0);
+    return (mps_word_t)obj[x].addr + (rnd() % 2 ? rnd() % (objSize(x) + 64) : 0) -
+           (rnd() % 4 == 0 ? rnd() % 64 : 0);
   }
 }
 

@@ -21,7 +21,7 @@
 #include "gcp_ext.h"
 #include "testlib.h"
 
-#define ALIGN ((size_t)16)
+#define ALIGN     ((size_t)16)
 #define SMALL_MAX GCP_SEGFIT_SMALL_MAX
 
 /* Set by each program's main: the arena its pools live in, its grain, and
@@ -73,7 +73,11 @@ static inline size_t randomSize(unsigned long (*next)(void *), void *state)
   return SMALL_MAX + 1 + next(state) % 200000;
 }
 
-static inline unsigned long globalRnd(void *unused) { (void)unused; return rnd(); }
+static inline unsigned long globalRnd(void *unused)
+{
+  (void)unused;
+  return rnd();
+}
 
 /* ---- the model check ------------------------------------------------------- */
 
@@ -167,12 +171,16 @@ static inline void destroyPool(mps_pool_t pool, int last)
 static inline void destroyEmpty(mps_pool_t pool) { destroyPool(pool, 1); }
 
 /* A random generator of one's own, for threads (rnd() is not thread-safe). */
-typedef struct { unsigned long long s; } Rnd;
+typedef struct {
+  unsigned long long s;
+} Rnd;
 
 static inline unsigned long threadRnd(void *state)
 {
   Rnd *r = state;
-  r->s ^= r->s << 13; r->s ^= r->s >> 7; r->s ^= r->s << 17;
+  r->s ^= r->s << 13;
+  r->s ^= r->s >> 7;
+  r->s ^= r->s << 17;
   return (unsigned long)r->s;
 }
 
@@ -190,7 +198,10 @@ static inline int findBlock(const Block *sorted, size_t n, const void *p)
   size_t lo = 0, hi = n;
   while (lo < hi) {
     size_t mid = (lo + hi) / 2;
-    if ((const void *)sorted[mid].p < p) lo = mid + 1; else hi = mid;
+    if ((const void *)sorted[mid].p < p)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   return lo < n && (const void *)sorted[lo].p == p;
 }

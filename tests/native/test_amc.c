@@ -32,26 +32,26 @@
 #include "mpscamc.h"
 #include "testlib.h"
 
-#define NOINLINE __attribute__((noinline))
-#define WORD ((size_t)sizeof(mps_word_t))
-#define MAXOBJ 8000
-#define MAXREFS 4
-#define NTABLE 24                       /* slots of the table root */
-#define NAREA 24                        /* slots of the area root */
-#define NROOTS (NTABLE + NAREA)
-#define LARGE_MIN ((size_t)40 << 10)    /* "large" objects: 40..64 KiB */
+#define NOINLINE   __attribute__((noinline))
+#define WORD       ((size_t)sizeof(mps_word_t))
+#define MAXOBJ     8000
+#define MAXREFS    4
+#define NTABLE     24 /* slots of the table root */
+#define NAREA      24 /* slots of the area root */
+#define NROOTS     (NTABLE + NAREA)
+#define LARGE_MIN  ((size_t)40 << 10) /* "large" objects: 40..64 KiB */
 #define GARBAGE_ID ((mps_word_t)0xdeadbeefUL)
-#define NHELD 6
+#define NHELD      6
 
 enum { T_OBJ = 1, T_PAD = 2, T_FWD = 3, T_PAD1 = 4, T_FWD1 = 5 };
-#define TYPE(w) ((unsigned)((w) & 7))
-#define SIZE(w) ((size_t)((w) & ~(mps_word_t)7))
+#define TYPE(w)   ((unsigned)((w)&7))
+#define SIZE(w)   ((size_t)((w) & ~(mps_word_t)7))
 #define HDR_MAGIC ((mps_word_t)0x4844524d41474943ull)
 
 static mps_arena_t arena;
 static mps_pool_t pool;
-static size_t hdr;             /* in-band header of the current scenario */
-static size_t fieldOff;        /* base to id word: the header, or the tag word */
+static size_t hdr;      /* in-band header of the current scenario */
+static size_t fieldOff; /* base to id word: the header, or the tag word */
 static unsigned long fwdCalls, pad1Calls, padCalls, badTags;
 
 /* ---- the format ------------------------------------------------------------ */
@@ -69,8 +69,11 @@ static mps_addr_t fmtSkip(mps_addr_t c)
 {
   mps_word_t tag = *baseOf(c);
   switch (TYPE(tag)) {
-  case T_PAD1: case T_FWD1: return (char *)c + WORD;
-  case T_OBJ: case T_PAD: case T_FWD: return (char *)c + SIZE(tag);
+  case T_PAD1:
+  case T_FWD1: return (char *)c + WORD;
+  case T_OBJ:
+  case T_PAD:
+  case T_FWD: return (char *)c + SIZE(tag);
   default: ++badTags; return (char *)c + WORD;
   }
 }
@@ -110,7 +113,8 @@ static void fmtPad(mps_addr_t base, size_t size)
 
 static mps_res_t fmtScan(mps_ss_t ss, mps_addr_t base, mps_addr_t limit)
 {
-  MPS_SCAN_BEGIN(ss) {
+  MPS_SCAN_BEGIN(ss)
+  {
     mps_addr_t c;
     for (c = base; c < limit; c = fmtSkip(c)) {
       mps_word_t *f;
@@ -126,14 +130,14 @@ static mps_res_t fmtScan(mps_ss_t ss, mps_addr_t base, mps_addr_t limit)
         }
       }
     }
-  } MPS_SCAN_END(ss);
+  }
+  MPS_SCAN_END(ss);
   return MPS_RES_OK;
 }
 
 /* Reserve, initialise, commit; retries when commit says a flip intervened.
  * Returns the client pointer. */
-static mps_addr_t allocObj(mps_ap_t ap, mps_word_t id, size_t nrefs, size_t ndata,
-                           mps_addr_t *refs)
+static mps_addr_t allocObj(mps_ap_t ap, mps_word_t id, size_t nrefs, size_t ndata, mps_addr_t *refs)
 {
   size_t size = objSize(nrefs, ndata), i;
   mps_addr_t p;
@@ -157,8 +161,8 @@ static mps_addr_t allocObj(mps_ap_t ap, mps_word_t id, size_t nrefs, size_t ndat
 typedef struct {
   unsigned nrefs;
   size_t ndata;
-  int refs[MAXREFS];            /* ids, or -1 for null */
-  mps_addr_t addr;              /* last known client pointer */
+  int refs[MAXREFS]; /* ids, or -1 for null */
+  mps_addr_t addr;   /* last known client pointer */
 } Shadow;
 
 static Shadow sh[MAXOBJ];
@@ -170,7 +174,7 @@ static mps_addr_t cur[MAXOBJ];
 static int cand[MAXOBJ];
 static unsigned ncand;
 static unsigned long moved, largeCount, badAddrObject;
-static mps_word_t collectionsBefore;    /* before the last collect() */
+static mps_word_t collectionsBefore; /* before the last collect() */
 static mps_addr_t objectBase;
 static unsigned long flatCollections, flatWithoutMoves;
 
@@ -225,14 +229,15 @@ static mps_res_t walkArea(mps_ss_t ss, void *base, void *limit, void *closure)
 {
   char *p = base;
   (void)closure;
-  MPS_SCAN_BEGIN(ss) {
+  MPS_SCAN_BEGIN(ss)
+  {
     while (p < (char *)limit) {
       mps_word_t tag = *(mps_word_t *)p;
       size_t size = TYPE(tag) == T_PAD1 || TYPE(tag) == T_FWD1 ? WORD : SIZE(tag);
-      if (size == 0 || size > (size_t)((char *)limit - p)
-          || (TYPE(tag) == T_OBJ && (((mps_word_t *)(p + fieldOff))[1] > MAXREFS
-                                     || objSize(((mps_word_t *)(p + fieldOff))[1], 0) > size))) {
-        ++walkBad;                      /* not an object: stop parsing */
+      if (size == 0 || size > (size_t)((char *)limit - p) ||
+          (TYPE(tag) == T_OBJ && (((mps_word_t *)(p + fieldOff))[1] > MAXREFS ||
+                                  objSize(((mps_word_t *)(p + fieldOff))[1], 0) > size))) {
+        ++walkBad; /* not an object: stop parsing */
         break;
       }
       if (TYPE(tag) == T_PAD1 || TYPE(tag) == T_PAD) {
@@ -240,7 +245,10 @@ static mps_res_t walkArea(mps_ss_t ss, void *base, void *limit, void *closure)
       } else if (TYPE(tag) == T_OBJ) {
         mps_word_t *f = (mps_word_t *)(p + fieldOff);
         size_t i;
-        if (f[0] < nobj) ++walkSeen[f[0]]; else ++walkUnknown;
+        if (f[0] < nobj)
+          ++walkSeen[f[0]];
+        else
+          ++walkUnknown;
         walkObjBytes += size;
         for (i = 0; i < f[1]; ++i) {
           mps_addr_t r = (mps_addr_t)f[2 + i];
@@ -260,7 +268,8 @@ static mps_res_t walkArea(mps_ss_t ss, void *base, void *limit, void *closure)
       p += size;
     }
     if (p != (char *)limit) ++walkBad;
-  } MPS_SCAN_END(ss);
+  }
+  MPS_SCAN_END(ss);
   return MPS_RES_OK;
 }
 
@@ -268,7 +277,8 @@ static mps_res_t walkArea(mps_ss_t ss, void *base, void *limit, void *closure)
 static void applyStep(mps_addr_t c, void *p, size_t s)
 {
   mps_word_t tag = *baseOf(c);
-  (void)p; (void)s;
+  (void)p;
+  (void)s;
   if (TYPE(tag) == T_OBJ && fieldsOf(c)[0] < nobj && applySeen[fieldsOf(c)[0]] < 255)
     ++applySeen[fieldsOf(c)[0]];
   else if (TYPE(tag) != T_OBJ && TYPE(tag) != T_PAD && TYPE(tag) != T_PAD1)
@@ -283,14 +293,20 @@ static void applyStep(mps_addr_t c, void *p, size_t s)
 static void verify(const char *when, int strict)
 {
   unsigned long moved0 = moved;
-  static struct { mps_addr_t c; int id; } stack[MAXOBJ * (MAXREFS + 1) + NROOTS];
+  static struct {
+    mps_addr_t c;
+    int id;
+  } stack[MAXOBJ * (MAXREFS + 1) + NROOTS];
   size_t sp = 0, liveBytes = modelReach(), used;
   unsigned long bad = 0, deadSeen = 0, liveMissing = 0, applyMissing = 0, refs = 0;
   int i;
   unsigned id;
   memset(seen, 0, sizeof seen);
   for (i = 0; i < NROOTS; ++i) {
-    if (rootId[i] < 0) { bad += *slot(i) != NULL; continue; }
+    if (rootId[i] < 0) {
+      bad += *slot(i) != NULL;
+      continue;
+    }
     stack[sp].c = *slot(i), stack[sp++].id = rootId[i];
   }
   while (sp > 0) {
@@ -298,14 +314,23 @@ static void verify(const char *when, int strict)
     int oid = stack[sp].id;
     unsigned j;
     mps_word_t *f;
-    if (seen[oid]) { if (cur[oid] != c) ++bad; continue; }
-    if (!objOK(c, oid)) { ++bad; continue; }
+    if (seen[oid]) {
+      if (cur[oid] != c) ++bad;
+      continue;
+    }
+    if (!objOK(c, oid)) {
+      ++bad;
+      continue;
+    }
     seen[oid] = 1;
     cur[oid] = c;
     f = fieldsOf(c);
     for (j = 0; j < sh[oid].nrefs; ++j) {
       mps_addr_t r = (mps_addr_t)f[2 + j];
-      if (sh[oid].refs[j] < 0) { bad += r != NULL; continue; }
+      if (sh[oid].refs[j] < 0) {
+        bad += r != NULL;
+        continue;
+      }
       ++refs;
       stack[sp].c = r, stack[sp++].id = sh[oid].refs[j];
     }
@@ -327,13 +352,15 @@ static void verify(const char *when, int strict)
     }
   }
   if (bad != 0 || liveMissing != 0)
-    fprintf(stderr, "%s (header %zu): %lu bad objects or references, %lu reachable missing\n",
-            when, hdr, bad, liveMissing);
+    fprintf(stderr, "%s (header %zu): %lu bad objects or references, %lu reachable missing\n", when,
+            hdr, bad, liveMissing);
   CHECK(bad == 0);
   CHECK(liveMissing == 0);
   CHECK(badAddrObject == 0);
-  if (moved > moved0) CHECK(mps_collections(arena) > collectionsBefore);  /* objects moved */
-  else if (mps_collections(arena) <= collectionsBefore) ++flatWithoutMoves;
+  if (moved > moved0)
+    CHECK(mps_collections(arena) > collectionsBefore); /* objects moved */
+  else if (mps_collections(arena) <= collectionsBefore)
+    ++flatWithoutMoves;
   badAddrObject = 0;
 
   /* the walks */
@@ -346,14 +373,16 @@ static void verify(const char *when, int strict)
   CHECK(walkBad == 0);
   CHECK(walkFwd == 0);
   for (id = 0; id < nobj; ++id) {
-    if (reach[id]) liveMissing += walkSeen[id] != 1, applyMissing += applySeen[id] != 1;
-    else deadSeen += walkSeen[id] != 0;
+    if (reach[id])
+      liveMissing += walkSeen[id] != 1, applyMissing += applySeen[id] != 1;
+    else
+      deadSeen += walkSeen[id] != 0;
   }
   CHECK(liveMissing == 0);
   CHECK(applyMissing == 0);
   if (liveMissing != 0 || applyMissing != 0)
-    fprintf(stderr, "%s (header %zu): walk misses %lu live objects, amc_apply misses %lu\n",
-            when, hdr, liveMissing, applyMissing);
+    fprintf(stderr, "%s (header %zu): walk misses %lu live objects, amc_apply misses %lu\n", when,
+            hdr, liveMissing, applyMissing);
   used = mps_pool_total_size(pool) - mps_pool_free_size(pool);
   if (used < liveBytes || used > mps_pool_total_size(pool))
     fprintf(stderr, "%s (header %zu): pool total %zu - free %zu < live %zu\n", when, hdr,
@@ -363,7 +392,8 @@ static void verify(const char *when, int strict)
   CHECK(walkObjBytes + walkPadBytes <= mps_pool_total_size(pool));
   if (strict) {
     if (deadSeen != 0 || walkUnknown != 0 || walkObjBytes != liveBytes || walkRefs != refs)
-      fprintf(stderr, "%s (header %zu): walk saw %lu dead objects, %lu garbage objects, "
+      fprintf(stderr,
+              "%s (header %zu): walk saw %lu dead objects, %lu garbage objects, "
               "%zu object bytes (live %zu), %lu refs (live %lu)\n",
               when, hdr, deadSeen, walkUnknown, walkObjBytes, liveBytes, walkRefs, refs);
     CHECK(deadSeen == 0);
@@ -377,7 +407,7 @@ static void verify(const char *when, int strict)
  * collection of an AMC pool holding objects is a flip in which objects
  * might move, so mps_collections must count it (spec §2.3); the
  * collections it did not count are reported once per scenario. */
-static unsigned long gcMessages(void)   /* collections ended since the last call */
+static unsigned long gcMessages(void) /* collections ended since the last call */
 {
   mps_message_t m;
   unsigned long n = 0;
@@ -394,7 +424,7 @@ static void collect(void)
 
 /* ---- mutation while parked ------------------------------------------------------ */
 
-static int randomTarget(void)   /* an id with a valid address, or -1 */
+static int randomTarget(void) /* an id with a valid address, or -1 */
 {
   if (ncand == 0 || rnd() % 6 == 0) return -1;
   return cand[rnd() % ncand];
@@ -427,13 +457,14 @@ static int newObject(mps_ap_t ap)
 static void mutate(mps_ap_t ap, unsigned steps)
 {
   unsigned s, id;
-  ncand = 0;                    /* candidate targets: what the roots reach now */
+  ncand = 0; /* candidate targets: what the roots reach now */
   modelReach();
-  for (id = 0; id < nobj; ++id) if (reach[id]) cand[ncand++] = (int)id;
+  for (id = 0; id < nobj; ++id)
+    if (reach[id]) cand[ncand++] = (int)id;
   for (s = 0; s < steps; ++s) {
     unsigned op = (unsigned)(rnd() % 8);
     int r = (int)(rnd() % NROOTS), n, t;
-    if (op <= 2) {                              /* a new object, rooted or linked */
+    if (op <= 2) { /* a new object, rooted or linked */
       n = newObject(ap);
       if (n < 0) return;
       if (op == 2 && ncand > 1) {
@@ -447,21 +478,23 @@ static void mutate(mps_ap_t ap, unsigned steps)
       }
       rootId[r] = n;
       *slot(r) = sh[n].addr;
-    } else if (op <= 4) {                       /* a root to another object */
+    } else if (op <= 4) { /* a root to another object */
       rootId[r] = randomTarget();
       *slot(r) = addrOf(rootId[r]);
-    } else if (op <= 6 && ncand > 0) {          /* a reference to another object */
+    } else if (op <= 6 && ncand > 0) { /* a reference to another object */
       t = cand[rnd() % ncand];
       if (sh[t].nrefs > 0) {
         unsigned j = (unsigned)(rnd() % sh[t].nrefs);
         sh[t].refs[j] = randomTarget();
         fieldsOf(sh[t].addr)[2 + j] = (mps_word_t)addrOf(sh[t].refs[j]);
       }
-    } else {                                    /* swap two roots */
+    } else { /* swap two roots */
       int q = (int)(rnd() % NROOTS), tmp = rootId[r];
       mps_addr_t a = *slot(r);
-      rootId[r] = rootId[q]; *slot(r) = *slot(q);
-      rootId[q] = tmp; *slot(q) = a;
+      rootId[r] = rootId[q];
+      *slot(r) = *slot(q);
+      rootId[q] = tmp;
+      *slot(q) = a;
     }
   }
 }
@@ -469,7 +502,7 @@ static void mutate(mps_ap_t ap, unsigned steps)
 /* ---- ambiguous roots ---------------------------------------------------------- */
 
 static void *coldEnd;
-static mps_addr_t heldAddr[NHELD], heldAt[NHELD];  /* static data is not scanned */
+static mps_addr_t heldAddr[NHELD], heldAt[NHELD]; /* static data is not scanned */
 static int heldId[NHELD], childId[NHELD][2];
 
 /* Objects held only in this frame's array; their children only exactly. */
@@ -492,7 +525,9 @@ static NOINLINE void ambiguousPhase(mps_ap_t ap)
     heldAddr[k] = allocObj(ap, (mps_word_t)heldId[k], 2, sh[heldId[k]].ndata, kids);
     /* the last two are held by interior pointers only (one into a large
        object, more than a page beyond its start) */
-    held[k] = (char *)heldAddr[k] + (k == NHELD - 2 ? 4 * WORD : k == NHELD - 1 ? LARGE_MIN / 2 : 0);
+    held[k] = (char *)heldAddr[k] + (k == NHELD - 2   ? 4 * WORD
+                                     : k == NHELD - 1 ? LARGE_MIN / 2
+                                                      : 0);
     heldAt[k] = held[k];
   }
   for (round = 0; round < 2; ++round) {
@@ -500,11 +535,11 @@ static NOINLINE void ambiguousPhase(mps_ap_t ap)
     for (k = 0; k < NHELD; ++k) {
       mps_word_t *f = fieldsOf(heldAddr[k]);
       int c;
-      CHECK(objOK(heldAddr[k], heldId[k]));       /* did not move, intact */
+      CHECK(objOK(heldAddr[k], heldId[k])); /* did not move, intact */
       if (!objOK(heldAddr[k], heldId[k])) continue;
       for (c = 0; c < 2; ++c) {
         mps_addr_t kid = (mps_addr_t)f[2 + c];
-        CHECK(objOK(kid, childId[k][c]));         /* kept, possibly moved */
+        CHECK(objOK(kid, childId[k][c])); /* kept, possibly moved */
         if (kid != sh[childId[k][c]].addr) ++moved;
         sh[childId[k][c]].addr = kid;
       }
@@ -512,7 +547,7 @@ static NOINLINE void ambiguousPhase(mps_ap_t ap)
       CHECK(objectBase == heldAddr[k]);
     }
   }
-  for (k = 0; k < NHELD; ++k) CHECK(held[k] == heldAt[k]);     /* live throughout */
+  for (k = 0; k < NHELD; ++k) CHECK(held[k] == heldAt[k]); /* live throughout */
 }
 
 /* ---- arena states, ramps, chain ------------------------------------------------ */
@@ -531,17 +566,17 @@ static void arenaStates(mps_ap_t ap)
 {
   mps_word_t c0, c1;
   unsigned n;
-  mps_arena_clamp(arena);                       /* no new collection may start */
+  mps_arena_clamp(arena); /* no new collection may start */
   c0 = mps_collections(arena);
   (void)gcMessages();
   garbage(ap, (size_t)3 << 20);
   CHECK(mps_collections(arena) == c0 && gcMessages() == 0);
   CHECK(mps_arena_start_collect(arena) == MPS_RES_OK);
-  mps_arena_park(arena);                        /* finishes it */
+  mps_arena_park(arena); /* finishes it */
   CHECK(mps_collections(arena) > c0);
   verify("after start_collect and park", 1);
 
-  (void)mps_arena_step(arena, 0.0, 0.0);        /* a parked arena is clamped after a step */
+  (void)mps_arena_step(arena, 0.0, 0.0); /* a parked arena is clamped after a step */
   c1 = mps_collections(arena);
   (void)gcMessages();
   garbage(ap, (size_t)3 << 20);
@@ -549,7 +584,7 @@ static void arenaStates(mps_ap_t ap)
   mps_arena_release(arena);
   garbage(ap, (size_t)1 << 20);
   for (n = 0; n < 2000 && mps_arena_step(arena, 0.01, 100.0); ++n) {}
-  CHECK(n < 2000);                              /* the work runs out */
+  CHECK(n < 2000); /* the work runs out */
   mps_arena_park(arena);
   collect();
   verify("after steps", 1);
@@ -598,7 +633,7 @@ static NOINLINE void chainPhase(mps_ap_t ap)
   }
   CHECK(mps_ap_alloc_pattern_end(ap, mps_alloc_pattern_ramp()) == MPS_RES_OK);
   mps_arena_park(arena);
-  CHECK(gcMessages() > 0);                      /* collections happened on their own */
+  CHECK(gcMessages() > 0); /* collections happened on their own */
   CHECK(mps_collections(arena) > c0);
 }
 
@@ -616,8 +651,12 @@ static void scenario(mps_chain_t chain, mps_thr_t thr, size_t header)
   fieldOff = hdr != 0 ? hdr : WORD;
   nobj = 0;
   moved = largeCount = flatCollections = flatWithoutMoves = 0;
-  for (i = 0; i < NROOTS; ++i) { rootId[i] = -1; *slot(i) = NULL; }
-  MPS_ARGS_BEGIN(args) {
+  for (i = 0; i < NROOTS; ++i) {
+    rootId[i] = -1;
+    *slot(i) = NULL;
+  }
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_FMT_ALIGN, WORD);
     MPS_ARGS_ADD(args, MPS_KEY_FMT_HEADER_SIZE, hdr);
     MPS_ARGS_ADD(args, MPS_KEY_FMT_SCAN, fmtScan);
@@ -626,17 +665,20 @@ static void scenario(mps_chain_t chain, mps_thr_t thr, size_t header)
     MPS_ARGS_ADD(args, MPS_KEY_FMT_ISFWD, fmtIsfwd);
     MPS_ARGS_ADD(args, MPS_KEY_FMT_PAD, fmtPad);
     REQUIRE(mps_fmt_create_k(&fmt, arena, args) == MPS_RES_OK);
-  } MPS_ARGS_END(args);
-  MPS_ARGS_BEGIN(args) {
+  }
+  MPS_ARGS_END(args);
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_FORMAT, fmt);
     MPS_ARGS_ADD(args, MPS_KEY_CHAIN, chain);
     REQUIRE(mps_pool_create_k(&pool, arena, mps_class_amc(), args) == MPS_RES_OK);
-  } MPS_ARGS_END(args);
+  }
+  MPS_ARGS_END(args);
   REQUIRE(mps_ap_create_k(&ap, pool, mps_args_none) == MPS_RES_OK);
-  REQUIRE(mps_root_create_table(&tableRoot, arena, mps_rank_exact(), 0,
-                                rootTable, NTABLE) == MPS_RES_OK);
-  REQUIRE(mps_root_create_area(&areaRoot, arena, mps_rank_exact(), 0, rootArea,
-                               rootArea + NAREA, mps_scan_area, NULL) == MPS_RES_OK);
+  REQUIRE(mps_root_create_table(&tableRoot, arena, mps_rank_exact(), 0, rootTable, NTABLE) ==
+          MPS_RES_OK);
+  REQUIRE(mps_root_create_area(&areaRoot, arena, mps_rank_exact(), 0, rootArea, rootArea + NAREA,
+                               mps_scan_area, NULL) == MPS_RES_OK);
   mps_arena_park(arena);
 
   /* random graphs, collections at random points */
@@ -654,8 +696,8 @@ static void scenario(mps_chain_t chain, mps_thr_t thr, size_t header)
   ambiguousPhase(ap);
   verify("after the ambiguous phase", 0);
   mps_root_destroy(stackRoot);
-  CHECK(mps_addr_object(&objectBase, arena, &objectBase) == MPS_RES_FAIL);   /* unmanaged */
-  collect();                    /* the held objects are now garbage */
+  CHECK(mps_addr_object(&objectBase, arena, &objectBase) == MPS_RES_FAIL); /* unmanaged */
+  collect(); /* the held objects are now garbage */
   verify("after dropping the ambiguous roots", 1);
 
   arenaStates(ap);
@@ -669,11 +711,14 @@ static void scenario(mps_chain_t chain, mps_thr_t thr, size_t header)
   verify("at the end", 1);
 
   if (flatCollections != 0)
-    fprintf(stderr, "header %zu: mps_collections did not grow in %lu full collections (%lu "
-            "moved nothing the program saw)\n", hdr, flatCollections, flatWithoutMoves);
+    fprintf(stderr,
+            "header %zu: mps_collections did not grow in %lu full collections (%lu "
+            "moved nothing the program saw)\n",
+            hdr, flatCollections, flatWithoutMoves);
   CHECK(flatCollections == 0);
   printf("header %2zu: %u objects (%lu large), %lu moves seen, %lu fwd, %lu 1-word pads, "
-         "%lu pads\n", hdr, nobj, largeCount, moved, fwdCalls - fwd0, pad1Calls, padCalls);
+         "%lu pads\n",
+         hdr, nobj, largeCount, moved, fwdCalls - fwd0, pad1Calls, padCalls);
   mps_arena_park(arena);
   mps_root_destroy(areaRoot);
   mps_root_destroy(tableRoot);
@@ -684,11 +729,11 @@ static void scenario(mps_chain_t chain, mps_thr_t thr, size_t header)
 
 int main(int argc, char **argv)
 {
-  mps_gen_param_s gens[2] = {{96, 0.8}, {256, 0.4}};
+  mps_gen_param_s gens[2] = { { 96, 0.8 }, { 256, 0.4 } };
   mps_chain_t chain;
   mps_thr_t thr;
   void *marker = NULL;
-  size_t headers[3] = {0, 8, 16};
+  size_t headers[3] = { 0, 8, 16 };
   int i;
 
   testSeed(argc, argv);

@@ -24,19 +24,19 @@
 #include "mpsclo.h"
 #include "testlib.h"
 
-#define WORD ((size_t)sizeof(mps_word_t))
+#define WORD    ((size_t)sizeof(mps_word_t))
 #define MAXLEAF 20000
-#define NNODES 8
-#define NSLOTS 16                       /* reference slots per node */
-#define NDIRECT 32                      /* root slots holding leaves directly */
-#define NREF (NNODES * NSLOTS + NDIRECT)
-#define ROUNDS 40
+#define NNODES  8
+#define NSLOTS  16 /* reference slots per node */
+#define NDIRECT 32 /* root slots holding leaves directly */
+#define NREF    (NNODES * NSLOTS + NDIRECT)
+#define ROUNDS  40
 #define NODE_ID 0x4e4f4445UL
 
 enum { T_LEAF = 1, T_PAD = 2, T_FWD = 3, T_PAD1 = 4, T_FWD1 = 5, T_NODE = 6 };
-#define TYPE(w) ((unsigned)((w) & 7))
+#define TYPE(w) ((unsigned)((w)&7))
 #define SIZE(w) ((size_t)((w) & ~(mps_word_t)7))
-enum { Z, L, NPOOLS };                  /* AMCZ, LO */
+enum { Z, L, NPOOLS }; /* AMCZ, LO */
 
 static mps_arena_t arena;
 static mps_pool_t pools[NPOOLS], nodePool;
@@ -44,14 +44,21 @@ static unsigned long badTags;
 
 /* ---- the format (no in-band header) -------------------------------------------- */
 
-static mps_word_t dataWord(mps_word_t id, size_t k) { return (id << 20) ^ (k * 2654435761u) ^ 0xa5; }
+static mps_word_t dataWord(mps_word_t id, size_t k)
+{
+  return (id << 20) ^ (k * 2654435761u) ^ 0xa5;
+}
 
 static mps_addr_t fmtSkip(mps_addr_t p)
 {
   mps_word_t tag = *(mps_word_t *)p;
   switch (TYPE(tag)) {
-  case T_PAD1: case T_FWD1: return (char *)p + WORD;
-  case T_LEAF: case T_PAD: case T_FWD: case T_NODE: return (char *)p + SIZE(tag);
+  case T_PAD1:
+  case T_FWD1: return (char *)p + WORD;
+  case T_LEAF:
+  case T_PAD:
+  case T_FWD:
+  case T_NODE: return (char *)p + SIZE(tag);
   default: ++badTags; return (char *)p + WORD;
   }
 }
@@ -84,7 +91,8 @@ static void fmtPad(mps_addr_t p, size_t size)
 /* Nodes: tag, id, slot count, slots.  Only the AMC format has this. */
 static mps_res_t nodeScan(mps_ss_t ss, mps_addr_t base, mps_addr_t limit)
 {
-  MPS_SCAN_BEGIN(ss) {
+  MPS_SCAN_BEGIN(ss)
+  {
     mps_addr_t p;
     for (p = base; p < limit; p = fmtSkip(p)) {
       mps_word_t *w = p;
@@ -99,14 +107,16 @@ static mps_res_t nodeScan(mps_ss_t ss, mps_addr_t base, mps_addr_t limit)
         }
       }
     }
-  } MPS_SCAN_END(ss);
+  }
+  MPS_SCAN_END(ss);
   return MPS_RES_OK;
 }
 
 static mps_fmt_t makeFormat(mps_fmt_scan_t scan)
 {
   mps_fmt_t fmt;
-  MPS_ARGS_BEGIN(args) {
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_FMT_ALIGN, WORD);
     if (scan != NULL) MPS_ARGS_ADD(args, MPS_KEY_FMT_SCAN, scan);
     MPS_ARGS_ADD(args, MPS_KEY_FMT_SKIP, fmtSkip);
@@ -114,21 +124,22 @@ static mps_fmt_t makeFormat(mps_fmt_scan_t scan)
     MPS_ARGS_ADD(args, MPS_KEY_FMT_ISFWD, fmtIsfwd);
     MPS_ARGS_ADD(args, MPS_KEY_FMT_PAD, fmtPad);
     REQUIRE(mps_fmt_create_k(&fmt, arena, args) == MPS_RES_OK);
-  } MPS_ARGS_END(args);
+  }
+  MPS_ARGS_END(args);
   return fmt;
 }
 
 /* ---- leaves and their model ------------------------------------------------------ */
 
 typedef struct {
-  int pool;                     /* Z or L */
+  int pool; /* Z or L */
   size_t ndata;
-  mps_addr_t addr;              /* last known address */
+  mps_addr_t addr; /* last known address */
 } Leaf;
 
 static Leaf leaves[MAXLEAF];
 static unsigned nleaves;
-static int slotId[NREF];                /* which leaf each slot holds, -1 for none */
+static int slotId[NREF]; /* which leaf each slot holds, -1 for none */
 static mps_addr_t rootTab[NNODES + NDIRECT];
 static unsigned char live[MAXLEAF], walkSeen[MAXLEAF];
 static unsigned long moves[NPOOLS], walkBad, walkUnknown;
@@ -173,19 +184,26 @@ static mps_word_t *slotAddr(int s)
 static mps_res_t walkArea(mps_ss_t ss, void *base, void *limit, void *closure)
 {
   char *p = base;
-  (void)ss; (void)closure;
+  (void)ss;
+  (void)closure;
   while (p < (char *)limit) {
     mps_word_t tag = *(mps_word_t *)p;
     size_t size = TYPE(tag) == T_PAD1 || TYPE(tag) == T_FWD1 ? WORD : SIZE(tag);
     if (TYPE(tag) == T_LEAF) {
       mps_word_t id = ((mps_word_t *)p)[1];
-      if (id < nleaves) ++walkSeen[id]; else ++walkUnknown;
+      if (id < nleaves)
+        ++walkSeen[id];
+      else
+        ++walkUnknown;
       walkBytes += size;
     } else if (TYPE(tag) != T_PAD && TYPE(tag) != T_PAD1) {
-      ++walkBad;                        /* forwarding objects and nonsense */
+      ++walkBad; /* forwarding objects and nonsense */
       break;
     }
-    if (size == 0) { ++walkBad; break; }
+    if (size == 0) {
+      ++walkBad;
+      break;
+    }
     p += size;
   }
   if (p != (char *)limit) ++walkBad;
@@ -197,7 +215,7 @@ static size_t used(mps_pool_t pool) { return mps_pool_total_size(pool) - mps_poo
 /* After a collection: the slots against the model, then the walks. */
 static void verify(size_t usedBefore[NPOOLS], size_t deadBytes[NPOOLS])
 {
-  size_t liveBytes[NPOOLS] = {0, 0};
+  size_t liveBytes[NPOOLS] = { 0, 0 };
   unsigned long bad = 0, missing = 0, dead = 0;
   unsigned id;
   int s, k, pl;
@@ -211,11 +229,19 @@ static void verify(size_t usedBefore[NPOOLS], size_t deadBytes[NPOOLS])
   for (s = 0; s < NREF; ++s) {
     mps_addr_t p = (mps_addr_t)*slotAddr(s);
     int lid = slotId[s];
-    if (lid < 0) { if (p != NULL) ++bad; continue; }
-    if (!leafOK(p, lid)) { ++bad; continue; }
+    if (lid < 0) {
+      if (p != NULL) ++bad;
+      continue;
+    }
+    if (!leafOK(p, lid)) {
+      ++bad;
+      continue;
+    }
     if (p != leaves[lid].addr) {
-      if (leaves[lid].pool == L) ++bad;         /* LO never moves */
-      else if (!live[lid]) ++moves[Z];
+      if (leaves[lid].pool == L)
+        ++bad; /* LO never moves */
+      else if (!live[lid])
+        ++moves[Z];
     }
     leaves[lid].addr = p;
     if (!live[lid]) liveBytes[leaves[lid].pool] += leafSize(leaves[lid].ndata);
@@ -232,13 +258,18 @@ static void verify(size_t usedBefore[NPOOLS], size_t deadBytes[NPOOLS])
     CHECK(walkUnknown == 0);
     missing = dead = 0;
     for (id = 0; id < nleaves; ++id) {
-      if (leaves[id].pool != pl) { if (walkSeen[id]) ++dead; continue; }
+      if (leaves[id].pool != pl) {
+        if (walkSeen[id]) ++dead;
+        continue;
+      }
       if (live[id] && walkSeen[id] != 1) ++missing;
       if (!live[id] && walkSeen[id] != 0) ++dead;
     }
     if (missing != 0 || dead != 0 || walkBytes != liveBytes[pl])
-      fprintf(stderr, "pool %s: walk misses %lu live leaves, sees %lu dead ones, %zu bytes "
-              "(live %zu)\n", pl == Z ? "AMCZ" : "LO", missing, dead, walkBytes, liveBytes[pl]);
+      fprintf(stderr,
+              "pool %s: walk misses %lu live leaves, sees %lu dead ones, %zu bytes "
+              "(live %zu)\n",
+              pl == Z ? "AMCZ" : "LO", missing, dead, walkBytes, liveBytes[pl]);
     CHECK(missing == 0);
     CHECK(dead == 0);
     CHECK(walkBytes == liveBytes[pl]);
@@ -247,9 +278,9 @@ static void verify(size_t usedBefore[NPOOLS], size_t deadBytes[NPOOLS])
     CHECK(mps_pool_free_size(pools[pl]) <= mps_pool_total_size(pools[pl]));
     if (usedBefore != NULL && deadBytes[pl] >= ((size_t)64 << 10)) {
       if (after + deadBytes[pl] / 2 > usedBefore[pl])
-        fprintf(stderr, "pool %s: in use %zu -> %zu, %zu bytes dropped\n",
-                pl == Z ? "AMCZ" : "LO", usedBefore[pl], after, deadBytes[pl]);
-      CHECK(after + deadBytes[pl] / 2 <= usedBefore[pl]);       /* free size grew */
+        fprintf(stderr, "pool %s: in use %zu -> %zu, %zu bytes dropped\n", pl == Z ? "AMCZ" : "LO",
+                usedBefore[pl], after, deadBytes[pl]);
+      CHECK(after + deadBytes[pl] / 2 <= usedBefore[pl]); /* free size grew */
     }
   }
 }
@@ -261,7 +292,7 @@ int main(int argc, char **argv)
   mps_root_t root;
   mps_thr_t thr;
   mps_pool_class_t classes[NPOOLS];
-  size_t maxTotal[NPOOLS] = {0, 0}, allocated[NPOOLS] = {0, 0};
+  size_t maxTotal[NPOOLS] = { 0, 0 }, allocated[NPOOLS] = { 0, 0 };
   int k, s, pl, round;
 
   testSeed(argc, argv);
@@ -273,21 +304,25 @@ int main(int argc, char **argv)
   leafFmt = makeFormat(NULL);
   nodeFmt = makeFormat(nodeScan);
   for (pl = 0; pl < NPOOLS; ++pl) {
-    MPS_ARGS_BEGIN(args) {
+    MPS_ARGS_BEGIN(args)
+    {
       MPS_ARGS_ADD(args, MPS_KEY_FORMAT, leafFmt);
       REQUIRE(mps_pool_create_k(&pools[pl], arena, classes[pl], args) == MPS_RES_OK);
-    } MPS_ARGS_END(args);
+    }
+    MPS_ARGS_END(args);
     REQUIRE(mps_ap_create_k(&aps[pl], pools[pl], mps_args_none) == MPS_RES_OK);
   }
-  MPS_ARGS_BEGIN(args) {
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_FORMAT, nodeFmt);
     REQUIRE(mps_pool_create_k(&nodePool, arena, mps_class_amc(), args) == MPS_RES_OK);
-  } MPS_ARGS_END(args);
+  }
+  MPS_ARGS_END(args);
   REQUIRE(mps_ap_create_k(&nodeAp, nodePool, mps_args_none) == MPS_RES_OK);
-  REQUIRE(mps_root_create_table(&root, arena, mps_rank_exact(), 0, rootTab,
-                                NNODES + NDIRECT) == MPS_RES_OK);
+  REQUIRE(mps_root_create_table(&root, arena, mps_rank_exact(), 0, rootTab, NNODES + NDIRECT) ==
+          MPS_RES_OK);
   for (s = 0; s < NREF; ++s) slotId[s] = -1;
-  for (k = 0; k < NNODES; ++k) {                /* empty nodes */
+  for (k = 0; k < NNODES; ++k) { /* empty nodes */
     size_t size = (3 + NSLOTS) * WORD;
     mps_addr_t p;
     do {
@@ -303,7 +338,7 @@ int main(int argc, char **argv)
   }
 
   for (round = 0; round < ROUNDS && nleaves + 300 < MAXLEAF; ++round) {
-    size_t before[NPOOLS], dead[NPOOLS] = {0, 0};
+    size_t before[NPOOLS], dead[NPOOLS] = { 0, 0 };
     unsigned first = nleaves, id, n = 200 + (unsigned)(rnd() % 100);
     static unsigned char referenced[MAXLEAF];
     for (id = first; id < first + n; ++id) {
@@ -313,14 +348,14 @@ int main(int argc, char **argv)
       if (rnd() % 30 == 0) lf->ndata = ((32u << 10) + rnd() % (32u << 10)) / WORD;
       lf->addr = allocLeaf(aps[lf->pool], (mps_word_t)id, lf->ndata);
       allocated[lf->pool] += leafSize(lf->ndata);
-      if (rnd() % 4 == 0) {                     /* store it in a slot */
+      if (rnd() % 4 == 0) { /* store it in a slot */
         s = (int)(rnd() % NREF);
         slotId[s] = (int)id;
         *slotAddr(s) = (mps_word_t)lf->addr;
       }
     }
     nleaves += n;
-    if (rnd() % 3 == 0)                         /* empty a few slots */
+    if (rnd() % 3 == 0) /* empty a few slots */
       for (k = 0; k < 10; ++k) {
         s = (int)(rnd() % NREF);
         slotId[s] = -1;
@@ -328,7 +363,8 @@ int main(int argc, char **argv)
       }
     /* what will be dead: allocated and not in a slot */
     memset(referenced, 0, sizeof referenced);
-    for (s = 0; s < NREF; ++s) if (slotId[s] >= 0) referenced[slotId[s]] = 1;
+    for (s = 0; s < NREF; ++s)
+      if (slotId[s] >= 0) referenced[slotId[s]] = 1;
     for (id = 0; id < nleaves; ++id)
       if (!referenced[id] && (id >= first || live[id]))
         dead[leaves[id].pool] += leafSize(leaves[id].ndata);
@@ -342,8 +378,8 @@ int main(int argc, char **argv)
   }
   /* the space is reused: bounded although much more was allocated */
   printf("%u leaves; AMCZ: %zu allocated, max total %zu, %lu moves; LO: %zu allocated, "
-         "max total %zu\n", nleaves, allocated[Z], maxTotal[Z], moves[Z], allocated[L],
-         maxTotal[L]);
+         "max total %zu\n",
+         nleaves, allocated[Z], maxTotal[Z], moves[Z], allocated[L], maxTotal[L]);
   CHECK(maxTotal[L] <= allocated[L] / 3);
   CHECK(maxTotal[Z] <= allocated[Z] / 3);
   CHECK(badTags == 0);

@@ -55,14 +55,14 @@
 
 #define NOINLINE __attribute__((noinline))
 
-static void *coldEnd;                   /* the cold end of the main thread's stack */
+static void *coldEnd; /* the cold end of the main thread's stack */
 
 /* ---- allocation ----------------------------------------------------------------------------- */
 
 /* A random object of a random pool and kind. */
 static int newRandom(int junk)
 {
-  static const int choice[] = {P_AMC, P_AMC, P_AMC, P_AMS1, P_AMS1, P_AMS2, P_AWL, P_LO, P_DBG};
+  static const int choice[] = { P_AMC, P_AMC, P_AMC, P_AMS1, P_AMS1, P_AMS2, P_AWL, P_LO, P_DBG };
   int pl = choice[rnd() % (sizeof choice / sizeof choice[0])];
   unsigned kind = pl == P_LO ? K_LEAF : K_NODE;
   if (pools[pl] == NULL) pl = P_AMC, kind = K_NODE;
@@ -71,14 +71,15 @@ static int newRandom(int junk)
     kind = K_AMBIG;
   }
   return newObj(pl, kind, kind == K_LEAF ? 0 : (unsigned)(rnd() % (MAXREFS + 1)),
-                rnd() % 150 == 0 ? 9000 + (unsigned)(rnd() % 4000)   /* 70..100 KiB */
-                : (unsigned)(rnd() % 12), junk);
+                rnd() % 150 == 0 ? 9000 + (unsigned)(rnd() % 4000) /* 70..100 KiB */
+                                 : (unsigned)(rnd() % 12),
+                junk);
 }
 
 static void garbage(unsigned count)
 {
   while (count-- > 0) {
-    static const int choice[] = {P_AMC, P_AMC, P_AMS1, P_AMS2, P_AWL, P_LO, P_DBG};
+    static const int choice[] = { P_AMC, P_AMC, P_AMS1, P_AMS2, P_AWL, P_LO, P_DBG };
     int pl = choice[rnd() % (sizeof choice / sizeof choice[0])];
     unsigned n = pl == P_LO ? 0 : (unsigned)(rnd() % 3), ndata = (unsigned)(rnd() % 40), k;
     size_t size = wfSize(n, ndata);
@@ -94,7 +95,7 @@ static void garbage(unsigned count)
       f[0] = INFO(GARBAGE_ID, ambig ? K_AMBIG : pl == P_LO ? K_LEAF : K_NODE);
       f[1] = W_EMPTY;
       f[2] = ((mps_word_t)n << 1) | 1;
-      for (k = 0; k < n; ++k) {       /* dead objects refer to live ones */
+      for (k = 0; k < n; ++k) { /* dead objects refer to live ones */
         int y = pickLive();
         f[3 + k] = y >= 0 ? (mps_word_t)obj[y].addr : 0;
       }
@@ -122,7 +123,7 @@ static void randomOp(int junk)
     if (rnd() % 10 == 0 && !obj[x].junk) registerFinal(x);
   } else if (op < 55) {
     setRoot(r, -1);
-  } else if (op < 75) {                                 /* rewire a slot */
+  } else if (op < 75) { /* rewire a slot */
     if ((x = pickLive()) >= 0 && obj[x].nslots > 0) {
       k = (int)(rnd() % obj[x].nslots);
       fillSlot(x, k, wfSlots(obj[x].addr), 0);
@@ -152,17 +153,19 @@ static void createAps(void)
   int pl;
   for (pl = 0; pl < NPOOLS; ++pl) {
     if (!nonMoving(pl) || pools[pl] == NULL) continue;
-    if (pl == P_AMS2) {                                  /* the legacy forms */
+    if (pl == P_AMS2) { /* the legacy forms */
       REQUIRE(mps_ap_create(&apE[pl], pools[pl], mps_rank_exact()) == MPS_RES_OK);
       REQUIRE(mps_ap_create(&apA[pl], pools[pl], mps_rank_ambig()) == MPS_RES_OK);
       continue;
     }
     REQUIRE(mps_ap_create_k(&apE[pl], pools[pl], mps_args_none) == MPS_RES_OK);
     if (pl == P_AMS1 || pl == P_DBG) {
-      MPS_ARGS_BEGIN(args) {
+      MPS_ARGS_BEGIN(args)
+      {
         MPS_ARGS_ADD(args, MPS_KEY_RANK, mps_rank_ambig());
         REQUIRE(mps_ap_create_k(&apA[pl], pools[pl], args) == MPS_RES_OK);
-      } MPS_ARGS_END(args);
+      }
+      MPS_ARGS_END(args);
     }
   }
 }
@@ -172,7 +175,7 @@ static void createAps(void)
 static void sizeCheck(const char *where)
 {
   int pl, x;
-  size_t want[NPOOLS] = {0};
+  size_t want[NPOOLS] = { 0 };
   destroyAps();
   collect(where);
   for (x = 0; x < nobj; ++x)
@@ -182,7 +185,8 @@ static void sizeCheck(const char *where)
     if (pools[pl] == NULL || !nonMoving(pl)) continue;
     total = mps_pool_total_size(pools[pl]);
     free = mps_pool_free_size(pools[pl]);
-    if (free > total || (!superset && total - free != want[pl]) || (superset && total - free < want[pl]))
+    if (free > total || (!superset && total - free != want[pl]) ||
+        (superset && total - free < want[pl]))
       FAIL("%s: %s pool: total %zu - free %zu = %zu bytes in use, the surviving objects take %zu",
            where, poolName[pl], total, free, total - free, want[pl]);
   }
@@ -193,31 +197,31 @@ static void sizeCheck(const char *where)
 
 static void hardCase(int ambigPool, int rootBase)
 {
-  static const int chainPools[] = {P_AMC, P_AMS1, P_AWL, P_AMS2, P_DBG, P_AMC, P_AMC};
+  static const int chainPools[] = { P_AMC, P_AMS1, P_AWL, P_AMS2, P_DBG, P_AMC, P_AMC };
   int B, D, B2, B3, B4, E, A, c, prev, ids[5], round, head = -1;
   mps_word_t words[5];
   size_t offs[5], b3off, b4off;
-  int none[1] = {-1};
+  int none[1] = { -1 };
 
-  E = newWith(P_AMC, K_NODE, 0, none, NULL, NULL);     /* B's neighbour, fixed early */
+  E = newWith(P_AMC, K_NODE, 0, none, NULL, NULL); /* B's neighbour, fixed early */
   D = newWith(P_AMC, K_NODE, 0, none, NULL, NULL);
   ids[0] = D;
-  B = newWith(P_AMC, K_NODE, 1, ids, NULL, NULL);      /* only A refers to B */
-  B2 = newWith(P_AMC, K_NODE, 0, none, NULL, NULL);    /* also from a root */
-  B3 = newWith(P_AMC, K_NODE, 0, none, NULL, NULL);    /* also from the chain's head */
+  B = newWith(P_AMC, K_NODE, 1, ids, NULL, NULL);   /* only A refers to B */
+  B2 = newWith(P_AMC, K_NODE, 0, none, NULL, NULL); /* also from a root */
+  B3 = newWith(P_AMC, K_NODE, 0, none, NULL, NULL); /* also from the chain's head */
   noRefs = 1;
-  B4 = newObj(P_AMC, K_NODE, 0, 8000, 0);              /* large: a segment of its own */
+  B4 = newObj(P_AMC, K_NODE, 0, 8000, 0); /* large: a segment of its own */
   noRefs = 0;
-  b3off = objSize(B3) - fmtHdr - 3;                    /* an unaligned interior address */
+  b3off = objSize(B3) - fmtHdr - 3; /* an unaligned interior address */
   b4off = 20000 + WORD;
   ids[0] = B, words[0] = (mps_word_t)obj[B].addr, offs[0] = 0;
   ids[1] = B2, words[1] = (mps_word_t)obj[B2].addr, offs[1] = 0;
   ids[2] = B3, words[2] = (mps_word_t)obj[B3].addr + b3off, offs[2] = b3off;
-  ids[3] = -1, words[3] = 0x12345678;                  /* not a reference */
+  ids[3] = -1, words[3] = 0x12345678; /* not a reference */
   ids[4] = B4, words[4] = (mps_word_t)obj[B4].addr + b4off, offs[4] = b4off;
   A = newWith(ambigPool, K_AMBIG, 5, ids, words, offs);
   prev = A;
-  for (c = 0; c < 300; ++c) {                          /* the chain, from its end */
+  for (c = 0; c < 300; ++c) { /* the chain, from its end */
     int pl = chainPools[c % (sizeof chainPools / sizeof chainPools[0])];
     ids[0] = prev;
     ids[1] = c == 299 ? B3 : -1;
@@ -240,8 +244,8 @@ static void hardCase(int ambigPool, int rootBase)
     CHECK(s[1] == (mps_word_t)rootTab[rootBase + 1] && intact(rootTab[rootBase + 1], B2));
     CHECK(s[2] - b3off == wfSlots(obj[head].addr)[1] && intact(obj[B3].addr, B3));
     CHECK(s[3] == 0x12345678);
-    CHECK(s[4] - b4off == (mps_word_t)obj[B4].addr && obj[B4].addr == obj[B4].prev
-          && intact(obj[B4].addr, B4));
+    CHECK(s[4] - b4off == (mps_word_t)obj[B4].addr && obj[B4].addr == obj[B4].prev &&
+          intact(obj[B4].addr, B4));
   }
   setRoot(rootBase, -1);
   setRoot(rootBase + 1, -1);
@@ -257,7 +261,7 @@ static NOINLINE void stackPhase(void)
   mps_root_t stackRoot;
   int k, round;
   for (k = 0; k < NHELD; ++k) {
-    static const int choice[] = {P_AMC, P_AMC, P_AMC, P_AMS1, P_AMS2, P_AWL, P_LO, P_DBG};
+    static const int choice[] = { P_AMC, P_AMC, P_AMC, P_AMS1, P_AMS2, P_AWL, P_LO, P_DBG };
     int pl = choice[k % (sizeof choice / sizeof choice[0])];
     int x = newObj(pl, pl == P_LO ? K_LEAF : K_NODE, pl == P_LO ? 0 : 2, 4, 0);
     heldId[k] = x;
@@ -291,7 +295,7 @@ static void junkPhase(void)
     for (i = 0; i < 400; ++i) randomOp(1);
     collect("with junk words");
   }
-  for (r = 0; r < NROOTS; ++r)                  /* the junk goes */
+  for (r = 0; r < NROOTS; ++r) /* the junk goes */
     if (rootId[r] >= 0 && obj[rootId[r]].junk) setRoot(r, -1);
   collect("dropping the junk");
   superset = 0;
@@ -300,7 +304,7 @@ static void junkPhase(void)
 
 static void scenario(size_t header)
 {
-  mps_gen_param_s gens[2] = {{1024, 0.8}, {4096, 0.5}};
+  mps_gen_param_s gens[2] = { { 1024, 0.8 }, { 4096, 0.5 } };
   int pl, round, r, i, x;
   unsigned long fin0 = nFinal;
 
@@ -314,35 +318,45 @@ static void scenario(size_t header)
   memset(fence, 0, sizeof fence);
   REQUIRE(wfFormat(&fmt, arena, fmtHdr) == MPS_RES_OK);
   REQUIRE(mps_chain_create(&chain, arena, 2, gens) == MPS_RES_OK);
-  MPS_ARGS_BEGIN(args) {
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_FORMAT, fmt);
     MPS_ARGS_ADD(args, MPS_KEY_CHAIN, chain);
     REQUIRE(mps_pool_create_k(&pools[P_AMC], arena, mps_class_amc(), args) == MPS_RES_OK);
-  } MPS_ARGS_END(args);
-  MPS_ARGS_BEGIN(args) {
+  }
+  MPS_ARGS_END(args);
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_FORMAT, fmt);
     MPS_ARGS_ADD(args, MPS_KEY_CHAIN, chain);
     REQUIRE(mps_pool_create_k(&pools[P_LO], arena, mps_class_lo(), args) == MPS_RES_OK);
-  } MPS_ARGS_END(args);
-  MPS_ARGS_BEGIN(args) {
+  }
+  MPS_ARGS_END(args);
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_FORMAT, fmt);
     MPS_ARGS_ADD(args, MPS_KEY_CHAIN, chain);
     REQUIRE(mps_pool_create_k(&pools[P_AWL], arena, mps_class_awl(), args) == MPS_RES_OK);
-  } MPS_ARGS_END(args);
-  MPS_ARGS_BEGIN(args) {
+  }
+  MPS_ARGS_END(args);
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_FORMAT, fmt);
     MPS_ARGS_ADD(args, MPS_KEY_CHAIN, chain);
     MPS_ARGS_ADD(args, MPS_KEY_AMS_SUPPORT_AMBIGUOUS, 1);
     REQUIRE(mps_pool_create_k(&pools[P_AMS1], arena, mps_class_ams(), args) == MPS_RES_OK);
-  } MPS_ARGS_END(args);
-  REQUIRE(mps_pool_create(&pools[P_AMS2], arena, mps_class_ams(), fmt, chain, (mps_bool_t)1)
-          == MPS_RES_OK);
-  MPS_ARGS_BEGIN(args) {
+  }
+  MPS_ARGS_END(args);
+  REQUIRE(mps_pool_create(&pools[P_AMS2], arena, mps_class_ams(), fmt, chain, (mps_bool_t)1) ==
+          MPS_RES_OK);
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_FORMAT, fmt);
     MPS_ARGS_ADD(args, MPS_KEY_CHAIN, chain);
     MPS_ARGS_ADD(args, MPS_KEY_POOL_DEBUG_OPTIONS, &dbgOpt);
     REQUIRE(mps_pool_create_k(&pools[P_DBG], arena, mps_class_ams_debug(), args) == MPS_RES_OK);
-  } MPS_ARGS_END(args);
+  }
+  MPS_ARGS_END(args);
   fence[P_DBG] = alignUp(dbgOpt.fence_size, WORD);
   REQUIRE(mps_ap_create_k(&apE[P_AMC], pools[P_AMC], mps_args_none) == MPS_RES_OK);
   createAps();
@@ -351,8 +365,10 @@ static void scenario(size_t header)
   for (round = 0; round < 50; ++round) {
     unsigned ops = 30 + (unsigned)(rnd() % 600);
     while (ops-- > 0) randomOp(0);
-    if (round % 5 == 4) sizeCheck("random graphs, without allocation points");
-    else collect("random graphs");
+    if (round % 5 == 4)
+      sizeCheck("random graphs, without allocation points");
+    else
+      collect("random graphs");
   }
   hardCase(P_AMS1, 0);
   hardCase(P_AMS2, 2);
@@ -369,7 +385,7 @@ static void scenario(size_t header)
   /* everything dies: every registered object is finalized exactly once */
   for (round = 0; round < 12; ++round) {
     unsigned long f0 = nFinal;
-    for (r = 0; r < NROOTS; ++r) setRoot(r, -1);     /* resurrected ones too */
+    for (r = 0; r < NROOTS; ++r) setRoot(r, -1); /* resurrected ones too */
     collect("dropping everything");
     if (nFinal == f0 && round >= 2) break;
   }
@@ -400,16 +416,19 @@ static void scenario(size_t header)
 
 /* ---- MPS_KEY_GEN ------------------------------------------------------------------------------ */
 
-static size_t inUse(int pl) { return mps_pool_total_size(pools[pl]) - mps_pool_free_size(pools[pl]); }
+static size_t inUse(int pl)
+{
+  return mps_pool_total_size(pools[pl]) - mps_pool_free_size(pools[pl]);
+}
 
 static void genPhase(void)
 {
-  mps_gen_param_s gens[3] = {{64, 0.8}, {256, 0.5}, {100000, 0.3}};
+  mps_gen_param_s gens[3] = { { 64, 0.8 }, { 256, 0.5 }, { 100000, 0.3 } };
   mps_pool_t bad;
   mps_res_t res;
   int r, i, A, B, B1, D1, live[20], ids[3];
   mps_word_t words[3];
-  size_t offs[3], g0Before, g2Before, g0Garbage = 0, g2Garbage = 0, liveBytes[2] = {0, 0};
+  size_t offs[3], g0Before, g2Before, g0Garbage = 0, g2Garbage = 0, liveBytes[2] = { 0, 0 };
   mps_message_t m;
   unsigned long autos = 0, bytes = 0;
 
@@ -422,30 +441,38 @@ static void genPhase(void)
   memset(fence, 0, sizeof fence);
   REQUIRE(wfFormat(&fmt, arena, 0) == MPS_RES_OK);
   REQUIRE(mps_chain_create(&chain, arena, 3, gens) == MPS_RES_OK);
-  MPS_ARGS_BEGIN(args) {
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_FORMAT, fmt);
     MPS_ARGS_ADD(args, MPS_KEY_CHAIN, chain);
     REQUIRE(mps_pool_create_k(&pools[P_AMC], arena, mps_class_amc(), args) == MPS_RES_OK);
-  } MPS_ARGS_END(args);
-  MPS_ARGS_BEGIN(args) {
+  }
+  MPS_ARGS_END(args);
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_FORMAT, fmt);
     MPS_ARGS_ADD(args, MPS_KEY_CHAIN, chain);
     MPS_ARGS_ADD(args, MPS_KEY_GEN, 0);
     REQUIRE(mps_pool_create_k(&pools[P_AMS1], arena, mps_class_ams(), args) == MPS_RES_OK);
-  } MPS_ARGS_END(args);
-  MPS_ARGS_BEGIN(args) {
+  }
+  MPS_ARGS_END(args);
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_FORMAT, fmt);
     MPS_ARGS_ADD(args, MPS_KEY_CHAIN, chain);
     MPS_ARGS_ADD(args, MPS_KEY_GEN, 2);
     REQUIRE(mps_pool_create_k(&pools[P_AMS2], arena, mps_class_ams(), args) == MPS_RES_OK);
-  } MPS_ARGS_END(args);
+  }
+  MPS_ARGS_END(args);
   /* a generation beyond the chain is refused */
-  MPS_ARGS_BEGIN(args) {
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_FORMAT, fmt);
     MPS_ARGS_ADD(args, MPS_KEY_CHAIN, chain);
     MPS_ARGS_ADD(args, MPS_KEY_GEN, 4);
     res = mps_pool_create_k(&bad, arena, mps_class_ams(), args);
-  } MPS_ARGS_END(args);
+  }
+  MPS_ARGS_END(args);
   CHECK(res == MPS_RES_PARAM);
   (void)expectReports(1, "GEN", "MPS_KEY_GEN 4 with a three-generation chain");
   REQUIRE(mps_ap_create_k(&apE[P_AMC], pools[P_AMC], mps_args_none) == MPS_RES_OK);
@@ -465,7 +492,7 @@ static void genPhase(void)
   A = newWith(P_AMS2, K_AMBIG, 3, ids, words, offs);
   setRoot(0, A);
   setRoot(1, B);
-  for (i = 0; i < 20; ++i) {                    /* live objects referring to AMC objects */
+  for (i = 0; i < 20; ++i) { /* live objects referring to AMC objects */
     int pl = i % 2 ? P_AMS2 : P_AMS1, y;
     noRefs = 1;
     y = newObj(P_AMC, K_NODE, 0, 2, 0);
@@ -475,12 +502,12 @@ static void genPhase(void)
     setRoot(2 + i, live[i]);
     liveBytes[i % 2] += objSize(live[i]);
   }
-  while (g0Garbage < ((size_t)256 << 10)) {     /* garbage in both AMS pools */
+  while (g0Garbage < ((size_t)256 << 10)) { /* garbage in both AMS pools */
     int x = newObj(P_AMS1, K_NODE, 0, 30, 0), y = newObj(P_AMS2, K_NODE, 0, 30, 0);
     g0Garbage += objSize(x);
     g2Garbage += objSize(y);
   }
-  destroyAps();                                 /* so that in-use is exactly the objects */
+  destroyAps(); /* so that in-use is exactly the objects */
   createAps();
   g0Before = inUse(P_AMS1);
   g2Before = inUse(P_AMS2);
@@ -513,8 +540,8 @@ static void genPhase(void)
   /* generation 0 was collected, generation 2 was not */
   if (!(inUse(P_AMS1) < g0Before - g0Garbage / 2) || !(inUse(P_AMS2) >= g2Before))
     FAIL("after %lu nursery collections: AMS in generation 0 uses %zu bytes (%zu before, "
-         "%zu of garbage), in generation 2 %zu (%zu before)", autos, inUse(P_AMS1), g0Before,
-         g0Garbage, inUse(P_AMS2), g2Before);
+         "%zu of garbage), in generation 2 %zu (%zu before)",
+         autos, inUse(P_AMS1), g0Before, g0Garbage, inUse(P_AMS2), g2Before);
   /* B stayed where A's ambiguous word says, and the live objects' references were updated */
   CHECK(rootTab[1] == (mps_addr_t)wfSlots(obj[A].addr)[0]);
   CHECK(intact(rootTab[1], B));
@@ -527,10 +554,11 @@ static void genPhase(void)
     CHECK(rootTab[2 + i] == obj[live[i]].addr && intact(rootTab[2 + i], live[i]));
     CHECK(intact(y, obj[live[i]].refs[0]));
   }
-  CHECK(mps_arena_collect(arena) == MPS_RES_OK);       /* now generation 2 goes too */
+  CHECK(mps_arena_collect(arena) == MPS_RES_OK); /* now generation 2 goes too */
   if (!(inUse(P_AMS2) < g2Before - g2Garbage / 2))
     FAIL("after a full collection AMS in generation 2 uses %zu bytes (%zu before, %zu of "
-         "garbage)", inUse(P_AMS2), g2Before, g2Garbage);
+         "garbage)",
+         inUse(P_AMS2), g2Before, g2Garbage);
   CHECK(rootTab[1] == (mps_addr_t)wfSlots(obj[A].addr)[0] && intact(rootTab[1], B));
   CHECK(intact(obj[B1].addr, B1) && intact((mps_addr_t)wfSlots(obj[B1].addr)[0], D1));
   (void)liveBytes;
@@ -563,7 +591,8 @@ int main(int argc, char **argv)
   scenario(WORD);
   genPhase();
   printf("%lu collections, %lu finalized, %lu pinned objects checked, %lu walks, "
-         "%lu junk words\n", nCollect, nFinal, nPinnedChecks, nWalked, nJunk);
+         "%lu junk words\n",
+         nCollect, nFinal, nPinnedChecks, nWalked, nJunk);
   CHECK(nPinnedChecks > 0 && nFinal > 0 && nJunk > 0);
   amsClose(old);
   (void)marker;

@@ -31,7 +31,7 @@
 
 /* the debug options of P_DBG3 (P_DBG's are in amsmodel.h) */
 static const char fenceT3[] = "<<<<<<<<FENCE3>>>>>>>>!!", freeT3[] = "gone";
-static mps_pool_debug_option_s dbgOpt3 = {fenceT3, sizeof fenceT3 - 1, freeT3, sizeof freeT3 - 1};
+static mps_pool_debug_option_s dbgOpt3 = { fenceT3, sizeof fenceT3 - 1, freeT3, sizeof freeT3 - 1 };
 
 /* ---- AMS debug ---------------------------------------------------------------------------------- */
 
@@ -47,8 +47,8 @@ static int inTemplate(const unsigned char *p, size_t n, const char *t, size_t le
 static unsigned char *baseOf(int id) { return (unsigned char *)obj[id].addr - fmtHdr; }
 
 /* Flip the byte at p, run check, expect one report naming `word`, restore. */
-static void damage(unsigned char *p, void (*check)(mps_pool_t), mps_pool_t pool,
-                   const char *word, const char *what)
+static void damage(unsigned char *p, void (*check)(mps_pool_t), mps_pool_t pool, const char *word,
+                   const char *what)
 {
   unsigned char old = *p;
   *p = (unsigned char)(old ^ 0x5A);
@@ -68,7 +68,7 @@ static void debugPool(int pl, const char *fenceTpl, size_t fenceLen, const char 
   size_t f = fence[pl], freeBefore;
   char what[160];
 
-  for (k = 0; k < 24; ++k) {                   /* referring to the AMC objects only */
+  for (k = 0; k < 24; ++k) { /* referring to the AMC objects only */
     int ids[2], j;
     mps_word_t words[2];
     size_t offs[2];
@@ -85,7 +85,8 @@ static void debugPool(int pl, const char *fenceTpl, size_t fenceLen, const char 
   snprintf(what, sizeof what, "%s: the fences are the template", poolName[pl]);
   for (k = 0; k < 24; ++k) {
     unsigned char *b = baseOf(x[k]);
-    if (!inTemplate(b - f, f, fenceTpl, fenceLen) || !inTemplate(b + objSize(x[k]), f, fenceTpl, fenceLen))
+    if (!inTemplate(b - f, f, fenceTpl, fenceLen) ||
+        !inTemplate(b + objSize(x[k]), f, fenceTpl, fenceLen))
       FAIL("%s (object %d)", what, x[k]);
   }
   /* one byte past the end; one byte before the start */
@@ -122,8 +123,7 @@ static void debugPool(int pl, const char *fenceTpl, size_t fenceLen, const char 
   }
 
   /* damage is reported when the damaged object dies */
-  snprintf(what, sizeof what, "%s: an object dies with a byte written past its end",
-           poolName[pl]);
+  snprintf(what, sizeof what, "%s: an object dies with a byte written past its end", poolName[pl]);
   baseOf(x[10])[objSize(x[10])] ^= 0x33;
   setRoot(100 + 10, -1);
   collectR(what, 1, "fencepost");
@@ -132,7 +132,7 @@ static void debugPool(int pl, const char *fenceTpl, size_t fenceLen, const char 
   baseOf(x[11])[-1] ^= 0x33;
   setRoot(100 + 11, -1);
   collectR(what, 1, "fencepost");
-  collect("after the damaged objects died");     /* nothing left to report */
+  collect("after the damaged objects died"); /* nothing left to report */
 
   /* damage at destruction: one damaged fence */
   snprintf(what, sizeof what, "%s: destroyed with a damaged fence", poolName[pl]);
@@ -168,13 +168,15 @@ static void debugSegmentFree(int pl)
   collect("a debug pool, one object dies");
   b = baseOf(x[3]);
   REQUIRE(mps_addr_pool(&owner, arena, b) && owner == pool);
-  b[5] ^= 0x21;                                 /* written after it was reclaimed */
+  b[5] ^= 0x21; /* written after it was reclaimed */
   for (k = 0; k < 8; ++k) setRoot(200 + k, -1);
   if (apE[pl] != NULL) mps_ap_destroy(apE[pl]);
   if (apA[pl] != NULL) mps_ap_destroy(apA[pl]);
   apE[pl] = apA[pl] = NULL;
-  snprintf(what, sizeof what, "%s: free space written, then its segment goes back to the "
-           "arena", poolName[pl]);
+  snprintf(what, sizeof what,
+           "%s: free space written, then its segment goes back to the "
+           "arena",
+           poolName[pl]);
   collectR(what, 1, "free");
   if (mps_addr_pool(&owner, arena, b) && owner == pool) {
     FAIL("%s: the empty segment stayed in the pool", what);
@@ -186,7 +188,7 @@ static void debugSegmentFree(int pl)
 
 static void debugPhase(void)
 {
-  mps_gen_param_s gens[2] = {{1024, 0.8}, {4096, 0.5}};
+  mps_gen_param_s gens[2] = { { 1024, 0.8 }, { 4096, 0.5 } };
   int r, pl;
   fmtHdr = 0;
   nobj = 0;
@@ -197,22 +199,28 @@ static void debugPhase(void)
   memset(fence, 0, sizeof fence);
   REQUIRE(wfFormat(&fmt, arena, 0) == MPS_RES_OK);
   REQUIRE(mps_chain_create(&chain, arena, 2, gens) == MPS_RES_OK);
-  MPS_ARGS_BEGIN(args) {
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_FORMAT, fmt);
     MPS_ARGS_ADD(args, MPS_KEY_CHAIN, chain);
     REQUIRE(mps_pool_create_k(&pools[P_AMC], arena, mps_class_amc(), args) == MPS_RES_OK);
-  } MPS_ARGS_END(args);
-  MPS_ARGS_BEGIN(args) {
+  }
+  MPS_ARGS_END(args);
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_FORMAT, fmt);
     MPS_ARGS_ADD(args, MPS_KEY_CHAIN, chain);
     MPS_ARGS_ADD(args, MPS_KEY_POOL_DEBUG_OPTIONS, &dbgOpt);
     REQUIRE(mps_pool_create_k(&pools[P_DBG], arena, mps_class_ams_debug(), args) == MPS_RES_OK);
-  } MPS_ARGS_END(args);
-  MPS_ARGS_BEGIN(args) {
+  }
+  MPS_ARGS_END(args);
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_FORMAT, fmt);
     MPS_ARGS_ADD(args, MPS_KEY_CHAIN, chain);
     REQUIRE(mps_pool_create_k(&pools[P_DBG2], arena, mps_class_ams_debug(), args) == MPS_RES_OK);
-  } MPS_ARGS_END(args);
+  }
+  MPS_ARGS_END(args);
   REQUIRE(mps_pool_create(&pools[P_DBG3], arena, mps_class_ams_debug(), &dbgOpt3, fmt, chain,
                           (mps_bool_t)1) == MPS_RES_OK);
   fence[P_DBG] = alignUp(dbgOpt.fence_size, WORD);
@@ -220,10 +228,12 @@ static void debugPhase(void)
   fence[P_DBG3] = alignUp(dbgOpt3.fence_size, WORD);
   REQUIRE(mps_ap_create_k(&apE[P_AMC], pools[P_AMC], mps_args_none) == MPS_RES_OK);
   REQUIRE(mps_ap_create_k(&apE[P_DBG], pools[P_DBG], mps_args_none) == MPS_RES_OK);
-  MPS_ARGS_BEGIN(args) {
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_RANK, mps_rank_ambig());
     REQUIRE(mps_ap_create_k(&apA[P_DBG], pools[P_DBG], args) == MPS_RES_OK);
-  } MPS_ARGS_END(args);
+  }
+  MPS_ARGS_END(args);
   REQUIRE(mps_ap_create_k(&apE[P_DBG2], pools[P_DBG2], mps_args_none) == MPS_RES_OK);
   REQUIRE(mps_ap_create(&apE[P_DBG3], pools[P_DBG3], mps_rank_exact()) == MPS_RES_OK);
   REQUIRE(mps_ap_create(&apA[P_DBG3], pools[P_DBG3], mps_rank_ambig()) == MPS_RES_OK);

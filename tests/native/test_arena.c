@@ -30,7 +30,12 @@
 
 /* ---- extension callbacks: a log of chunks ---------------------------------- */
 
-typedef struct { mps_arena_t arena; char *base; size_t size; int live; } ChunkRec;
+typedef struct {
+  mps_arena_t arena;
+  char *base;
+  size_t size;
+  int live;
+} ChunkRec;
 #define MAX_CHUNK_RECS 4096
 static ChunkRec chunkLog[MAX_CHUNK_RECS];
 static size_t chunkLogN;
@@ -40,10 +45,13 @@ static void extendedCB(mps_arena_t arena, void *base, size_t size)
 {
   size_t i;
   ++extendedCalls;
-  if (base == NULL || size == 0 || chunkLogN == MAX_CHUNK_RECS) { ++callbackErrors; return; }
-  for (i = 0; i < chunkLogN; ++i)   /* no live chunk of any arena may overlap */
-    if (chunkLog[i].live && (char *)base < chunkLog[i].base + chunkLog[i].size
-        && chunkLog[i].base < (char *)base + size)
+  if (base == NULL || size == 0 || chunkLogN == MAX_CHUNK_RECS) {
+    ++callbackErrors;
+    return;
+  }
+  for (i = 0; i < chunkLogN; ++i) /* no live chunk of any arena may overlap */
+    if (chunkLog[i].live && (char *)base < chunkLog[i].base + chunkLog[i].size &&
+        chunkLog[i].base < (char *)base + size)
       ++callbackErrors;
   chunkLog[chunkLogN].arena = arena;
   chunkLog[chunkLogN].base = base;
@@ -57,19 +65,22 @@ static void contractedCB(mps_arena_t arena, void *base, size_t size)
   size_t i;
   ++contractedCalls;
   for (i = 0; i < chunkLogN; ++i)
-    if (chunkLog[i].live && chunkLog[i].arena == arena && chunkLog[i].base == (char *)base
-        && chunkLog[i].size == size) {
+    if (chunkLog[i].live && chunkLog[i].arena == arena && chunkLog[i].base == (char *)base &&
+        chunkLog[i].size == size) {
       chunkLog[i].live = 0;
       return;
     }
-  ++callbackErrors;   /* a contraction that matches no extension */
+  ++callbackErrors; /* a contraction that matches no extension */
 }
 
 static size_t liveChunks(mps_arena_t arena, size_t *bytes)
 {
   size_t i, n = 0, b = 0;
   for (i = 0; i < chunkLogN; ++i)
-    if (chunkLog[i].live && chunkLog[i].arena == arena) { ++n; b += chunkLog[i].size; }
+    if (chunkLog[i].live && chunkLog[i].arena == arena) {
+      ++n;
+      b += chunkLog[i].size;
+    }
   if (bytes != NULL) *bytes = b;
   return n;
 }
@@ -79,8 +90,8 @@ static int chunksAgree(mps_arena_t arena)
 {
   size_t bytes, n = liveChunks(arena, &bytes);
   if (n != gcp_arena_chunk_count(arena) || bytes != mps_arena_reserved(arena)) {
-    fprintf(stderr, "  chunk log: %zu chunks of %zu bytes; arena: %zu chunks, %zu reserved\n",
-            n, bytes, gcp_arena_chunk_count(arena), mps_arena_reserved(arena));
+    fprintf(stderr, "  chunk log: %zu chunks of %zu bytes; arena: %zu chunks, %zu reserved\n", n,
+            bytes, gcp_arena_chunk_count(arena), mps_arena_reserved(arena));
     return 0;
   }
   return callbackErrors == 0;
@@ -99,7 +110,7 @@ static int spareRespected(mps_arena_t arena)
   return 1;
 }
 
-static size_t pageSize;   /* the default grain: the OS page size */
+static size_t pageSize; /* the default grain: the OS page size */
 
 /* ---- creation keys -------------------------------------------------------- */
 
@@ -113,15 +124,24 @@ static void keys(void)
   unsigned long ext0 = extendedCalls, con0 = contractedCalls;
 
   /* Every VM key, plus two keys the arena does not use, by hand. */
-  args[0].key = MPS_KEY_MFS_UNIT_SIZE;      args[0].val.size = 1234;
-  args[1].key = MPS_KEY_ARENA_SIZE;         args[1].val.size = 4 * MiB;
-  args[2].key = MPS_KEY_ARENA_GRAIN_SIZE;   args[2].val.size = grain;
-  args[3].key = MPS_KEY_COMMIT_LIMIT;       args[3].val.size = 64 * MiB;
-  args[4].key = MPS_KEY_SPARE;              args[4].val.d = 0.5;
-  args[5].key = MPS_KEY_MEAN_SIZE;          args[5].val.size = 77;
-  args[6].key = MPS_KEY_PAUSE_TIME;         args[6].val.d = 0.25;
-  args[7].key = MPS_KEY_ARENA_EXTENDED;     args[7].val.fun = (mps_fun_t)extendedCB;
-  args[8].key = MPS_KEY_ARENA_CONTRACTED;   args[8].val.fun = (mps_fun_t)contractedCB;
+  args[0].key = MPS_KEY_MFS_UNIT_SIZE;
+  args[0].val.size = 1234;
+  args[1].key = MPS_KEY_ARENA_SIZE;
+  args[1].val.size = 4 * MiB;
+  args[2].key = MPS_KEY_ARENA_GRAIN_SIZE;
+  args[2].val.size = grain;
+  args[3].key = MPS_KEY_COMMIT_LIMIT;
+  args[3].val.size = 64 * MiB;
+  args[4].key = MPS_KEY_SPARE;
+  args[4].val.d = 0.5;
+  args[5].key = MPS_KEY_MEAN_SIZE;
+  args[5].val.size = 77;
+  args[6].key = MPS_KEY_PAUSE_TIME;
+  args[6].val.d = 0.25;
+  args[7].key = MPS_KEY_ARENA_EXTENDED;
+  args[7].val.fun = (mps_fun_t)extendedCB;
+  args[8].key = MPS_KEY_ARENA_CONTRACTED;
+  args[8].val.fun = (mps_fun_t)contractedCB;
   args[9].key = MPS_KEY_ARGS_END;
   res = mps_arena_create_k(&arena, mps_arena_class_vm(), args);
   REQUIRE(res == MPS_RES_OK);
@@ -142,33 +162,37 @@ static void keys(void)
   CHECK(extendedCalls == ext0 + 1 && contractedCalls == con0);
   CHECK(liveChunks(arena, &bytes) == 1 && bytes == mps_arena_reserved(arena));
   CHECK(chunksAgree(arena));
-  CHECK(mps_arena_has_addr(arena, (void *)arena));  /* the arena lives in its own chunk */
+  CHECK(mps_arena_has_addr(arena, (void *)arena)); /* the arena lives in its own chunk */
   CHECK(gcp_arena_consistent(arena));
   mps_arena_destroy(arena);
   CHECK(contractedCalls == con0 + 1);
   CHECK(liveChunks(arena, NULL) == 0 && callbackErrors == 0);
 
   /* The same through the keyword macros, nested inside another list. */
-  MPS_ARGS_BEGIN(outer) {
+  MPS_ARGS_BEGIN(outer)
+  {
     MPS_ARGS_ADD(outer, MPS_KEY_ARENA_SIZE, 8 * MiB);
-    MPS_ARGS_BEGIN(inner) {
+    MPS_ARGS_BEGIN(inner)
+    {
       MPS_ARGS_ADD(inner, MPS_KEY_SPARE, 0.125);
       MPS_ARGS_ADD(inner, MPS_KEY_PAUSE_TIME, 0.0);
       MPS_ARGS_ADD(outer, MPS_KEY_SPARE, inner[0].val.d);
       MPS_ARGS_ADD(outer, MPS_KEY_PAUSE_TIME, inner[1].val.d);
-    } MPS_ARGS_END(inner);
+    }
+    MPS_ARGS_END(inner);
     MPS_ARGS_ADD(outer, MPS_KEY_ARENA_ZONED, 1);
-    MPS_ARGS_ADD(outer, MPS_KEY_VMW3_TOP_DOWN, 1);   /* ignored off Windows */
-    MPS_ARGS_ADD(outer, MPS_KEY_EXTEND_BY, 4096);    /* not an arena key */
+    MPS_ARGS_ADD(outer, MPS_KEY_VMW3_TOP_DOWN, 1); /* ignored off Windows */
+    MPS_ARGS_ADD(outer, MPS_KEY_EXTEND_BY, 4096);  /* not an arena key */
     res = mps_arena_create_k(&arena, mps_arena_class_vm(), outer);
     CHECK(outer[0].key == MPS_KEY_EXTEND_BY && outer[1].key == MPS_KEY_ARGS_END);
-  } MPS_ARGS_END(outer);
+  }
+  MPS_ARGS_END(outer);
   REQUIRE(res == MPS_RES_OK);
   CHECK(mps_arena_spare(arena) == 0.125);
   CHECK(mps_arena_pause_time(arena) == 0.0);
   CHECK(mps_arena_reserved(arena) >= 8 * MiB);
   CHECK(gcp_arena_grain_size(arena) == pageSize);
-  mps_arena_pause_time_set(arena, 1e300 * 1e300);      /* infinity is allowed */
+  mps_arena_pause_time_set(arena, 1e300 * 1e300); /* infinity is allowed */
   CHECK(mps_arena_pause_time(arena) > 1e300);
   mps_arena_destroy(arena);
 
@@ -185,11 +209,13 @@ static void keys(void)
 
   /* A grain below the page is raised to the page; a tiny arena is raised
    * to grain x word width. */
-  MPS_ARGS_BEGIN(a) {
+  MPS_ARGS_BEGIN(a)
+  {
     MPS_ARGS_ADD(a, MPS_KEY_ARENA_GRAIN_SIZE, 512);
     MPS_ARGS_ADD(a, MPS_KEY_ARENA_SIZE, 1);
     res = mps_arena_create_k(&arena, mps_arena_class_vm(), a);
-  } MPS_ARGS_END(a);
+  }
+  MPS_ARGS_END(a);
   REQUIRE(res == MPS_RES_OK);
   CHECK(gcp_arena_grain_size(arena) == pageSize);
   CHECK(mps_arena_reserved(arena) >= pageSize * sizeof(void *) * 8);
@@ -197,10 +223,12 @@ static void keys(void)
   mps_arena_destroy(arena);
 
   /* A large grain (16 pages): pools still work, and segments are grains. */
-  MPS_ARGS_BEGIN(a) {
+  MPS_ARGS_BEGIN(a)
+  {
     MPS_ARGS_ADD(a, MPS_KEY_ARENA_GRAIN_SIZE, 16 * pageSize);
     res = mps_arena_create_k(&arena, mps_arena_class_vm(), a);
-  } MPS_ARGS_END(a);
+  }
+  MPS_ARGS_END(a);
   REQUIRE(res == MPS_RES_OK);
   CHECK(gcp_arena_grain_size(arena) == 16 * pageSize);
   {
@@ -218,38 +246,46 @@ static void keys(void)
   mps_arena_destroy(arena);
 
   /* Legacy SPARE_COMMIT_LIMIT: bytes relative to the commit limit. */
-  MPS_ARGS_BEGIN(a) {
+  MPS_ARGS_BEGIN(a)
+  {
     MPS_ARGS_ADD(a, MPS_KEY_COMMIT_LIMIT, 100 * MiB);
     MPS_ARGS_ADD(a, MPS_KEY_SPARE_COMMIT_LIMIT, 25 * MiB);
     res = mps_arena_create_k(&arena, mps_arena_class_vm(), a);
     CHECK(a[0].key == MPS_KEY_ARGS_END);
-  } MPS_ARGS_END(a);
+  }
+  MPS_ARGS_END(a);
   REQUIRE(res == MPS_RES_OK);
   CHECK(mps_arena_spare(arena) > 0.2499 && mps_arena_spare(arena) < 0.2501);
   mps_arena_destroy(arena);
-  MPS_ARGS_BEGIN(a) {   /* capped at 1.0 */
+  MPS_ARGS_BEGIN(a)
+  { /* capped at 1.0 */
     MPS_ARGS_ADD(a, MPS_KEY_COMMIT_LIMIT, 10 * MiB);
     MPS_ARGS_ADD(a, MPS_KEY_SPARE_COMMIT_LIMIT, 50 * MiB);
     res = mps_arena_create_k(&arena, mps_arena_class_vm(), a);
-  } MPS_ARGS_END(a);
+  }
+  MPS_ARGS_END(a);
   REQUIRE(res == MPS_RES_OK);
   CHECK(mps_arena_spare(arena) == 1.0);
   mps_arena_destroy(arena);
-  MPS_ARGS_BEGIN(a) {   /* SPARE overrides it, whatever the order */
+  MPS_ARGS_BEGIN(a)
+  { /* SPARE overrides it, whatever the order */
     MPS_ARGS_ADD(a, MPS_KEY_SPARE, 0.375);
     MPS_ARGS_ADD(a, MPS_KEY_COMMIT_LIMIT, 100 * MiB);
     MPS_ARGS_ADD(a, MPS_KEY_SPARE_COMMIT_LIMIT, 25 * MiB);
     res = mps_arena_create_k(&arena, mps_arena_class_vm(), a);
-  } MPS_ARGS_END(a);
+  }
+  MPS_ARGS_END(a);
   REQUIRE(res == MPS_RES_OK);
   CHECK(mps_arena_spare(arena) == 0.375);
   mps_arena_destroy(arena);
 
   /* Address space that cannot be had. */
-  MPS_ARGS_BEGIN(a) {
+  MPS_ARGS_BEGIN(a)
+  {
     MPS_ARGS_ADD(a, MPS_KEY_ARENA_SIZE, (size_t)1 << 60);
     res = mps_arena_create_k(&arena, mps_arena_class_vm(), a);
-  } MPS_ARGS_END(a);
+  }
+  MPS_ARGS_END(a);
   CHECK(res == MPS_RES_RESOURCE || res == MPS_RES_MEMORY);
 }
 
@@ -298,17 +334,21 @@ static void accounting(void)
   void *p;
   mps_res_t res;
 
-  MPS_ARGS_BEGIN(a) {
-    MPS_ARGS_ADD(a, MPS_KEY_SPARE, 1.0);   /* keep every free page for now */
+  MPS_ARGS_BEGIN(a)
+  {
+    MPS_ARGS_ADD(a, MPS_KEY_SPARE, 1.0); /* keep every free page for now */
     res = mps_arena_create_k(&arena, mps_arena_class_vm(), a);
-  } MPS_ARGS_END(a);
+  }
+  MPS_ARGS_END(a);
   REQUIRE(res == MPS_RES_OK);
   grain = gcp_arena_grain_size(arena);
-  MPS_ARGS_BEGIN(a) {
-    MPS_ARGS_ADD(a, MPS_KEY_SPARE, 0.0);   /* the pool hands free segments back at once */
+  MPS_ARGS_BEGIN(a)
+  {
+    MPS_ARGS_ADD(a, MPS_KEY_SPARE, 0.0); /* the pool hands free segments back at once */
     MPS_ARGS_ADD(a, MPS_KEY_EXTEND_BY, 64 * KiB);
     res = mps_pool_create_k(&mvff, arena, mps_class_mvff(), a);
-  } MPS_ARGS_END(a);
+  }
+  MPS_ARGS_END(a);
   REQUIRE(res == MPS_RES_OK);
 
   committed = mps_arena_committed(arena);
@@ -319,14 +359,18 @@ static void accounting(void)
   }
   CHECK(mps_arena_committed(arena) >= committed + NACC * 64 * KiB);
   CHECK(gcp_arena_pools_committed(arena) >= NACC * 64 * KiB);
-  CHECK(mps_arena_committed(arena) == mps_arena_spare_committed(arena)
-        + gcp_arena_overhead_committed(arena) + gcp_arena_control_committed(arena)
-        + gcp_arena_pools_committed(arena));
+  CHECK(mps_arena_committed(arena) ==
+        mps_arena_spare_committed(arena) + gcp_arena_overhead_committed(arena) +
+            gcp_arena_control_committed(arena) + gcp_arena_pools_committed(arena));
   CHECK(gcp_arena_consistent(arena));
 
   /* Free a random half: the pages become spare (spare fraction 1.0). */
   for (i = 0; i < NACC; ++i)
-    if (rnd() % 2 == 0) { mps_free(mvff, blocks[i], 64 * KiB); blocks[i] = NULL; ++freed; }
+    if (rnd() % 2 == 0) {
+      mps_free(mvff, blocks[i], 64 * KiB);
+      blocks[i] = NULL;
+      ++freed;
+    }
   CHECK(mps_arena_spare_committed(arena) > 0 || freed == 0);
   CHECK(spareRespected(arena));
   CHECK(gcp_arena_consistent(arena));
@@ -378,18 +422,21 @@ static void accounting(void)
 
   /* Spare fraction respected after frees, at several fractions. */
   {
-    static const double fractions[] = {0.75, 0.5, 0.25, 0.1};
+    static const double fractions[] = { 0.75, 0.5, 0.25, 0.1 };
     size_t k;
     for (k = 0; k < sizeof fractions / sizeof fractions[0]; ++k) {
       mps_arena_spare_set(arena, fractions[k]);
       CHECK(spareRespected(arena));
-      for (i = 0; i < NACC; ++i)      /* refill, then free some */
+      for (i = 0; i < NACC; ++i) /* refill, then free some */
         if (blocks[i] == NULL) REQUIRE(mps_alloc(&blocks[i], mvff, 64 * KiB) == MPS_RES_OK);
       for (i = 0; i < NACC; ++i)
         if (rnd() % 3 == 0) {
           mps_free(mvff, blocks[i], 64 * KiB);
           blocks[i] = NULL;
-          if (!spareRespected(arena)) { CHECK(spareRespected(arena)); break; }
+          if (!spareRespected(arena)) {
+            CHECK(spareRespected(arena));
+            break;
+          }
         }
       CHECK(spareRespected(arena));
       CHECK(gcp_arena_consistent(arena));
@@ -401,7 +448,10 @@ static void accounting(void)
   CHECK(mps_arena_spare(arena) == 0.0);
   CHECK(mps_arena_spare_committed(arena) == 0);
   for (i = 0; i < NACC; ++i)
-    if (blocks[i] != NULL) { mps_free(mvff, blocks[i], 64 * KiB); blocks[i] = NULL; }
+    if (blocks[i] != NULL) {
+      mps_free(mvff, blocks[i], 64 * KiB);
+      blocks[i] = NULL;
+    }
   CHECK(mps_arena_spare_committed(arena) == 0);
   CHECK(mps_pool_free_size(mvff) == mps_pool_total_size(mvff));
   CHECK(gcp_arena_consistent(arena));
@@ -421,18 +471,20 @@ static void accounting(void)
   }
 
   /* The commit limit as mps_alloc sees it: MVFF and MFS. */
-  MPS_ARGS_BEGIN(a) {
+  MPS_ARGS_BEGIN(a)
+  {
     MPS_ARGS_ADD(a, MPS_KEY_MFS_UNIT_SIZE, 64);
     MPS_ARGS_ADD(a, MPS_KEY_EXTEND_BY, MiB);
     res = mps_pool_create_k(&mfs, arena, mps_class_mfs(), a);
-  } MPS_ARGS_END(a);
+  }
+  MPS_ARGS_END(a);
   REQUIRE(res == MPS_RES_OK);
   committed = mps_arena_committed(arena);
   CHECK(mps_arena_commit_limit_set(arena, committed + 2 * grain) == MPS_RES_OK);
   p = (void *)&p;
   res = mps_alloc(&p, mvff, 2 * MiB);
   CHECK(res == MPS_RES_COMMIT_LIMIT);
-  CHECK(p == (void *)&p);                    /* not written on failure */
+  CHECK(p == (void *)&p); /* not written on failure */
   res = mps_alloc(&p, mfs, 64);
   CHECK(res == MPS_RES_COMMIT_LIMIT);
   CHECK(mps_arena_committed(arena) <= committed + 2 * grain);
@@ -443,10 +495,16 @@ static void accounting(void)
   CHECK(mps_arena_commit_limit_set(arena, committed + 8 * MiB) == MPS_RES_OK);
   res = mps_alloc(&p, mvff, 2 * MiB);
   CHECK(res == MPS_RES_OK);
-  if (res == MPS_RES_OK) { memset(p, 7, 2 * MiB); mps_free(mvff, p, 2 * MiB); }
+  if (res == MPS_RES_OK) {
+    memset(p, 7, 2 * MiB);
+    mps_free(mvff, p, 2 * MiB);
+  }
   res = mps_alloc(&p, mfs, 64);
   CHECK(res == MPS_RES_OK);
-  if (res == MPS_RES_OK) { memset(p, 7, 64); mps_free(mfs, p, 64); }
+  if (res == MPS_RES_OK) {
+    memset(p, 7, 64);
+    mps_free(mfs, p, 64);
+  }
   CHECK(mps_arena_committed(arena) <= committed + 8 * MiB);
   CHECK(gcp_arena_consistent(arena));
   CHECK(mps_arena_commit_limit_set(arena, (size_t)-1) == MPS_RES_OK);
@@ -459,10 +517,12 @@ static void accounting(void)
   mps_arena_destroy(arena);
 
   /* A commit limit given at creation. */
-  MPS_ARGS_BEGIN(a) {
+  MPS_ARGS_BEGIN(a)
+  {
     MPS_ARGS_ADD(a, MPS_KEY_COMMIT_LIMIT, 8 * MiB);
     res = mps_arena_create_k(&arena, mps_arena_class_vm(), a);
-  } MPS_ARGS_END(a);
+  }
+  MPS_ARGS_END(a);
   REQUIRE(res == MPS_RES_OK);
   REQUIRE(mps_pool_create_k(&mvff, arena, mps_class_mvff(), mps_args_none) == MPS_RES_OK);
   CHECK(mps_alloc(&p, mvff, 16 * MiB) == MPS_RES_COMMIT_LIMIT);
@@ -480,28 +540,35 @@ static void accounting(void)
 
 static void growth(void)
 {
-  static struct { char *p; size_t size; } blocks[NGROW];
+  static struct {
+    char *p;
+    size_t size;
+  } blocks[NGROW];
   mps_arena_t arena;
   mps_pool_t pool;
   size_t total = 0, n = 0, i, reserved0, chunks;
   unsigned long ext0 = extendedCalls, con0, conAfterFree;
   mps_res_t res = MPS_RES_OK;
 
-  MPS_ARGS_BEGIN(a) {
+  MPS_ARGS_BEGIN(a)
+  {
     MPS_ARGS_ADD(a, MPS_KEY_ARENA_SIZE, MiB);
     MPS_ARGS_ADD(a, MPS_KEY_ARENA_EXTENDED, (mps_fun_t)extendedCB);
     MPS_ARGS_ADD(a, MPS_KEY_ARENA_CONTRACTED, (mps_fun_t)contractedCB);
     res = mps_arena_create_k(&arena, mps_arena_class_vm(), a);
-  } MPS_ARGS_END(a);
+  }
+  MPS_ARGS_END(a);
   REQUIRE(res == MPS_RES_OK);
   reserved0 = mps_arena_reserved(arena);
   CHECK(reserved0 >= MiB && reserved0 < 2 * MiB);
   CHECK(extendedCalls == ext0 + 1);
   con0 = contractedCalls;
-  MPS_ARGS_BEGIN(a) {
+  MPS_ARGS_BEGIN(a)
+  {
     MPS_ARGS_ADD(a, MPS_KEY_SPARE, 0.0);
     res = mps_pool_create_k(&pool, arena, mps_class_mvff(), a);
-  } MPS_ARGS_END(a);
+  }
+  MPS_ARGS_END(a);
   REQUIRE(res == MPS_RES_OK);
 
   /* 64 MiB in blocks of 1 KiB to 256 KiB, and one block of 8 MiB, bigger
@@ -511,9 +578,10 @@ static void growth(void)
     void *p;
     res = mps_alloc(&p, pool, size);
     if (res != MPS_RES_OK) {
-      fprintf(stderr, "  growth: mps_alloc of %zu bytes failed with %d after %zu bytes in "
-              "%zu blocks; %zu chunks, %zu reserved\n", size, res, total, n,
-              gcp_arena_chunk_count(arena), mps_arena_reserved(arena));
+      fprintf(stderr,
+              "  growth: mps_alloc of %zu bytes failed with %d after %zu bytes in "
+              "%zu blocks; %zu chunks, %zu reserved\n",
+              size, res, total, n, gcp_arena_chunk_count(arena), mps_arena_reserved(arena));
       break;
     }
     blocks[n].p = p;
@@ -534,7 +602,7 @@ static void growth(void)
   CHECK(gcp_arena_consistent(arena));
   printf("  growth: %zu blocks, %zu bytes, %zu chunks, %zu reserved\n", n, total, chunks,
          mps_arena_reserved(arena));
-  for (i = 0; i < n; ++i) {            /* every block is intact and in the pool */
+  for (i = 0; i < n; ++i) { /* every block is intact and in the pool */
     mps_pool_t owner = NULL;
     char *p = blocks[i].p;
     CHECK(mps_arena_has_addr(arena, p) && mps_arena_has_addr(arena, p + blocks[i].size - 1));
@@ -553,7 +621,10 @@ static void growth(void)
   }
   for (i = 0; i < n; ++i) {
     mps_free(pool, blocks[i].p, blocks[i].size);
-    if (i % 128 == 0) { CHECK(spareRespected(arena)); CHECK(chunksAgree(arena)); }
+    if (i % 128 == 0) {
+      CHECK(spareRespected(arena));
+      CHECK(chunksAgree(arena));
+    }
   }
   CHECK(mps_pool_free_size(pool) == mps_pool_total_size(pool));
   mps_pool_destroy(pool);
@@ -567,8 +638,10 @@ static void growth(void)
   mps_arena_spare_set(arena, 0.0);
   CHECK(mps_arena_spare_committed(arena) == 0);
   if (gcp_arena_chunk_count(arena) != 1)
-    fprintf(stderr, "  growth: %zu chunks remain, %zu reserved, control %zu, overhead %zu, "
-            "committed %zu\n", gcp_arena_chunk_count(arena), mps_arena_reserved(arena),
+    fprintf(stderr,
+            "  growth: %zu chunks remain, %zu reserved, control %zu, overhead %zu, "
+            "committed %zu\n",
+            gcp_arena_chunk_count(arena), mps_arena_reserved(arena),
             gcp_arena_control_committed(arena), gcp_arena_overhead_committed(arena),
             mps_arena_committed(arena));
   CHECK(gcp_arena_chunk_count(arena) == 1);
@@ -576,8 +649,8 @@ static void growth(void)
   CHECK(contractedCalls - con0 == extendedCalls - ext0 - 1);
   CHECK(chunksAgree(arena));
   CHECK(gcp_arena_consistent(arena));
-  printf("  growth: %lu chunks returned after the frees, %lu after spare 0\n",
-         conAfterFree, contractedCalls - con0);
+  printf("  growth: %lu chunks returned after the frees, %lu after spare 0\n", conAfterFree,
+         contractedCalls - con0);
 
   /* mps_arena_vm_growth: the next chunk is the desired size. */
   {
@@ -599,7 +672,7 @@ static void growth(void)
     memset(p, 3, 40 * MiB);
     mps_free(pool, p, 40 * MiB);
     mps_pool_destroy(pool);
-    {                                  /* desired < minimum is misuse */
+    { /* desired < minimum is misuse */
       mps_lib_assert_fail_t old = mps_lib_assert_fail_install(recordHandler);
       unsigned long r0 = reports;
       CHECK(mps_arena_vm_growth(arena, MiB, 2 * MiB) != MPS_RES_OK);
@@ -611,7 +684,7 @@ static void growth(void)
   CHECK(gcp_arena_consistent(arena));
   mps_arena_destroy(arena);
   CHECK(liveChunks(arena, NULL) == 0);
-  CHECK(extendedCalls - ext0 == contractedCalls - con0);  /* the initial chunk too */
+  CHECK(extendedCalls - ext0 == contractedCalls - con0); /* the initial chunk too */
   CHECK(callbackErrors == 0);
 }
 
@@ -626,20 +699,23 @@ static void growthMany(void)
   size_t i, n = 0;
   mps_res_t res = MPS_RES_OK;
 
-  MPS_ARGS_BEGIN(a) {
+  MPS_ARGS_BEGIN(a)
+  {
     MPS_ARGS_ADD(a, MPS_KEY_ARENA_SIZE, MiB);
     MPS_ARGS_ADD(a, MPS_KEY_ARENA_EXTENDED, (mps_fun_t)extendedCB);
     MPS_ARGS_ADD(a, MPS_KEY_ARENA_CONTRACTED, (mps_fun_t)contractedCB);
     res = mps_arena_create_k(&arena, mps_arena_class_vm(), a);
-  } MPS_ARGS_END(a);
+  }
+  MPS_ARGS_END(a);
   REQUIRE(res == MPS_RES_OK);
   REQUIRE(mps_pool_create_k(&pool, arena, mps_class_mvff(), mps_args_none) == MPS_RES_OK);
   for (n = 0; n < 96; ++n) {
     res = mps_alloc(&blocks[n], pool, MiB);
     if (res != MPS_RES_OK) {
-      fprintf(stderr, "  growthMany: mps_alloc of 1 MiB failed with %d after %zu blocks; "
-              "%zu chunks, %zu reserved\n", res, n, gcp_arena_chunk_count(arena),
-              mps_arena_reserved(arena));
+      fprintf(stderr,
+              "  growthMany: mps_alloc of 1 MiB failed with %d after %zu blocks; "
+              "%zu chunks, %zu reserved\n",
+              res, n, gcp_arena_chunk_count(arena), mps_arena_reserved(arena));
       break;
     }
   }
@@ -669,10 +745,12 @@ static void addresses(void)
   REQUIRE(mps_arena_create_k(&arena, mps_arena_class_vm(), mps_args_none) == MPS_RES_OK);
   REQUIRE(mps_arena_create_k(&other, mps_arena_class_vm(), mps_args_none) == MPS_RES_OK);
   REQUIRE(mps_pool_create_k(&mvff, arena, mps_class_mvff(), mps_args_none) == MPS_RES_OK);
-  MPS_ARGS_BEGIN(a) {
+  MPS_ARGS_BEGIN(a)
+  {
     MPS_ARGS_ADD(a, MPS_KEY_MFS_UNIT_SIZE, 48);
     REQUIRE(mps_pool_create_k(&mfs, arena, mps_class_mfs(), a) == MPS_RES_OK);
-  } MPS_ARGS_END(a);
+  }
+  MPS_ARGS_END(a);
   REQUIRE(mps_pool_create_k(&otherPool, other, mps_class_mvff(), mps_args_none) == MPS_RES_OK);
   REQUIRE(mps_alloc(&p, mvff, 1000) == MPS_RES_OK);
   REQUIRE(mps_alloc(&q, mfs, 48) == MPS_RES_OK);
@@ -695,7 +773,7 @@ static void addresses(void)
   CHECK(!mps_arena_has_addr(arena, r));
   found = (mps_pool_t)&local;
   CHECK(!mps_addr_pool(&found, arena, r));
-  CHECK(found == (mps_pool_t)&local);          /* out parameter untouched */
+  CHECK(found == (mps_pool_t)&local); /* out parameter untouched */
   found = NULL;
   CHECK(mps_addr_pool(&found, other, r) && found == otherPool);
   CHECK(!mps_arena_has_addr(other, p));
@@ -747,7 +825,7 @@ static void addresses(void)
 
 /* ---- misuse and collection control ------------------------------------------- */
 
-static int local_dummy_class;   /* not an arena class */
+static int local_dummy_class; /* not an arena class */
 
 static void misuseAndControl(void)
 {
@@ -755,7 +833,7 @@ static void misuseAndControl(void)
   mps_pool_t pool;
   mps_ap_t ap;
   mps_sac_t sac;
-  mps_sac_class_s classes[1] = {{64, 8, 1}};
+  mps_sac_class_s classes[1] = { { 64, 8, 1 } };
   mps_lib_assert_fail_t old;
   unsigned long r0;
   void *p;
@@ -795,29 +873,35 @@ static void misuseAndControl(void)
   {
     mps_arena_t bad = NULL;
     r0 = reports;
-    MPS_ARGS_BEGIN(a) {
+    MPS_ARGS_BEGIN(a)
+    {
       MPS_ARGS_ADD(a, MPS_KEY_ARENA_GRAIN_SIZE, 3 * 4096);
       res = mps_arena_create_k(&bad, mps_arena_class_vm(), a);
-    } MPS_ARGS_END(a);
+    }
+    MPS_ARGS_END(a);
     CHECK(res == MPS_RES_PARAM && bad == NULL);
     CHECK(reported(r0, "GRAIN_SIZE"));
     r0 = reports;
-    MPS_ARGS_BEGIN(a) {
+    MPS_ARGS_BEGIN(a)
+    {
       MPS_ARGS_ADD(a, MPS_KEY_SPARE, 2.0);
       res = mps_arena_create_k(&bad, mps_arena_class_vm(), a);
-    } MPS_ARGS_END(a);
+    }
+    MPS_ARGS_END(a);
     CHECK(res == MPS_RES_PARAM && bad == NULL);
     CHECK(reported(r0, "SPARE"));
     r0 = reports;
-    MPS_ARGS_BEGIN(a) {
+    MPS_ARGS_BEGIN(a)
+    {
       MPS_ARGS_ADD(a, MPS_KEY_PAUSE_TIME, -0.5);
       res = mps_arena_create_k(&bad, mps_arena_class_vm(), a);
-    } MPS_ARGS_END(a);
+    }
+    MPS_ARGS_END(a);
     CHECK(res == MPS_RES_PARAM && bad == NULL);
     CHECK(reported(r0, "PAUSE_TIME"));
     r0 = reports;
-    CHECK(mps_arena_create_k(&bad, (mps_arena_class_t)&local_dummy_class, mps_args_none)
-          != MPS_RES_OK);
+    CHECK(mps_arena_create_k(&bad, (mps_arena_class_t)&local_dummy_class, mps_args_none) !=
+          MPS_RES_OK);
     CHECK(reported(r0, "arena class"));
     CHECK(bad == NULL);
   }
@@ -829,11 +913,11 @@ static void misuseAndControl(void)
   mps_arena_clamp(arena);
   CHECK(mps_collections(arena) == 0);
   mps_arena_park(arena);
-  mps_arena_release(arena);                           /* nothing due: no collection */
+  mps_arena_release(arena); /* nothing due: no collection */
   CHECK(mps_collections(arena) == 0);
-  CHECK(mps_arena_collect(arena) == MPS_RES_OK);      /* leaves it parked */
+  CHECK(mps_arena_collect(arena) == MPS_RES_OK); /* leaves it parked */
   CHECK(mps_collections(arena) == 1);
-  CHECK(mps_arena_step(arena, 0.0, 0.0) == 0);        /* nothing pending */
+  CHECK(mps_arena_step(arena, 0.0, 0.0) == 0); /* nothing pending */
   CHECK(mps_arena_step(arena, 0.01, 10.0) == 0);
   mps_arena_release(arena);
   CHECK(mps_arena_step(arena, 0.0, 1.0) == 0);
@@ -845,7 +929,7 @@ static void misuseAndControl(void)
   mps_arena_release(arena);
   CHECK(mps_collections(arena) == (res == MPS_RES_OK ? 2u : 1u));
   CHECK(!mps_arena_busy(arena));
-  CHECK(mps_arena_extend(arena, p, 4096) != MPS_RES_OK);   /* client arenas only */
+  CHECK(mps_arena_extend(arena, p, 4096) != MPS_RES_OK); /* client arenas only */
   /* Allocation still works after all that, and so does the pool. */
   {
     void *q;

@@ -70,8 +70,10 @@ static int insertWeakKey(int t, int keyPool, int valKind, int r)
   int key, val = -1, e;
   unsigned long ival = 0;
   key = newNode(keyPool, r);
-  if (valKind == 0) ival = rnd() % 1000000;
-  else val = newNode(valKind == 1 ? P_AMC : P_AMS, SCRATCH);
+  if (valKind == 0)
+    ival = rnd() % 1000000;
+  else
+    val = newNode(valKind == 1 ? P_AMC : P_AMS, SCRATCH);
   ensureRoom(t);
   /* no allocation from here on: addresses are current */
   e = newEntry(t, key, val, 0, ival);
@@ -89,12 +91,12 @@ static void acceptance(void)
   for (k = 0; k < 6; ++k) r[k] = FIRSTROOT + k;
   plainNodes = 1;
   newTable(t, 1);
-  e[0] = insertWeakKey(t, P_AMC, 1, r[0]);   /* kept */
-  e[1] = insertWeakKey(t, P_AMC, 1, r[1]);   /* dropped */
-  e[2] = insertWeakKey(t, P_AMS, 2, r[2]);   /* kept */
-  e[3] = insertWeakKey(t, P_AMS, 1, r[3]);   /* dropped */
-  e[4] = insertWeakKey(t, P_AMC, 0, r[4]);   /* dropped, registered for finalization */
-  e[5] = insertWeakKey(t, P_AMS, 2, r[5]);   /* dropped, registered for finalization */
+  e[0] = insertWeakKey(t, P_AMC, 1, r[0]); /* kept */
+  e[1] = insertWeakKey(t, P_AMC, 1, r[1]); /* dropped */
+  e[2] = insertWeakKey(t, P_AMS, 2, r[2]); /* kept */
+  e[3] = insertWeakKey(t, P_AMS, 1, r[3]); /* dropped */
+  e[4] = insertWeakKey(t, P_AMC, 0, r[4]); /* dropped, registered for finalization */
+  e[5] = insertWeakKey(t, P_AMS, 2, r[5]); /* dropped, registered for finalization */
   registerFinal(ent[e[4]].key);
   registerFinal(ent[e[5]].key);
   weakSlots[0][0] = obj[ent[e[0]].key].addr, weakId[0][0] = ent[e[0]].key;
@@ -109,10 +111,10 @@ static void acceptance(void)
   checkAllLookups();
   CHECK(ent[e[0]].deleted == 0 && ent[e[2]].deleted == 0);
   CHECK(ent[e[1]].deleted == 1 && ent[e[3]].deleted == 1);
-  CHECK(ent[e[4]].deleted == 0 && ent[e[5]].deleted == 0);   /* finalized now, not splatted */
+  CHECK(ent[e[4]].deleted == 0 && ent[e[5]].deleted == 0); /* finalized now, not splatted */
   CHECK(obj[ent[e[4]].key].finCount == 1 && obj[ent[e[5]].key].finCount == 1);
   CHECK(weakSlots[0][0] == rootTab[r[0]] && weakSlots[0][1] == NULL);
-  CHECK(weakSlots[1][0] != NULL);                            /* kept by finalization */
+  CHECK(weakSlots[1][0] != NULL); /* kept by finalization */
   /* unless resurrected, the finalized keys go at the next collection */
   collect();
   checkAllLookups();

@@ -39,18 +39,18 @@
 #include "testlib.h"
 #include "wordfmt.h"
 
-#define NOINLINE __attribute__((noinline))
-#define NANCHOR 6
+#define NOINLINE    __attribute__((noinline))
+#define NANCHOR     6
 #define HOLDERS_PER 32
-#define NHOLD (NANCHOR * HOLDERS_PER)
-#define HSLOTS 16
-#define NTHREADS 4
-#define GARBAGE_ID (~(mps_word_t)0)
+#define NHOLD       (NANCHOR * HOLDERS_PER)
+#define HSLOTS      16
+#define NTHREADS    4
+#define GARBAGE_ID  (~(mps_word_t)0)
 
 static mps_arena_t arena;
 static mps_pool_t pool;
 static mps_word_t *anchors[NANCHOR];
-static long model[NHOLD][HSLOTS];      /* id of each holder slot's object, -1 for NULL */
+static long model[NHOLD][HSLOTS]; /* id of each holder slot's object, -1 for NULL */
 
 /* ---- the program's own pages and handlers ------------------------------------- */
 
@@ -63,7 +63,10 @@ static struct sigaction h2Prev;
 
 static int in(const char *a, const char *page) { return a >= page && a < page + pageSize; }
 
-static void say(const char *msg) { if (write(2, msg, strlen(msg)) < 0) _exit(6); }
+static void say(const char *msg)
+{
+  if (write(2, msg, strlen(msg)) < 0) _exit(6);
+}
 
 /* Make the program's page holding a accessible; 0 if a is not on one. */
 static int fixPage(char *a)
@@ -71,15 +74,16 @@ static int fixPage(char *a)
   if (in(a, guard)) return mprotect(guard, pageSize, PROT_READ | PROT_WRITE) == 0;
   if (in(a, roPage)) return mprotect(roPage, pageSize, PROT_READ | PROT_WRITE) == 0;
   if (in(a, hole))
-    return mmap(hole, pageSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
-                -1, 0) != MAP_FAILED;
+    return mmap(hole, pageSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1,
+                0) != MAP_FAILED;
   return 0;
 }
 
 static void h1(int sig, siginfo_t *info, void *ctx)
 {
   char *a = info->si_addr;
-  (void)sig; (void)ctx;
+  (void)sig;
+  (void)ctx;
   h1Code = info->si_code;
   h1Guard += in(a, guard), h1RO += in(a, roPage), h1Hole += in(a, hole);
   if (!fixPage(a)) {
@@ -135,8 +139,8 @@ static void touchPages(const char *when)
   CHECK(((volatile char *)hole)[9] == 44);
   if (h1Hole != h) CHECK(h1Code == SEGV_MAPERR);
   if (h1Guard != g + 1 || h1RO != r + 1 || h1Hole != h + 1)
-    fprintf(stderr, "%s: the program's handler saw %d, %d, %d faults (expected 1 each)\n",
-            when, (int)(h1Guard - g), (int)(h1RO - r), (int)(h1Hole - h));
+    fprintf(stderr, "%s: the program's handler saw %d, %d, %d faults (expected 1 each)\n", when,
+            (int)(h1Guard - g), (int)(h1RO - r), (int)(h1Hole - h));
   CHECK(h1Guard == g + 1 && h1RO == r + 1 && h1Hole == h + 1);
 }
 
@@ -183,7 +187,8 @@ static int leafOK(mps_word_t *p, long id)
   mps_pool_t pl;
   if (p == NULL || !mps_addr_pool(&pl, arena, p) || pl != pool) return 0;
   if (p[0] != (WORD * (3 + n) | T_OBJ) || p[1] != (mps_word_t)id || p[2] != 0) return 0;
-  for (k = 0; k < n; ++k) if (p[3 + k] != dataWord((mps_word_t)id, k)) return 0;
+  for (k = 0; k < n; ++k)
+    if (p[3 + k] != dataWord((mps_word_t)id, k)) return 0;
   return 1;
 }
 
@@ -194,12 +199,16 @@ static void verify(const char *when)
   unsigned long bad = 0;
   for (h = 0; h < NHOLD; ++h) {
     mps_word_t *p = holder(h);
-    if (p == NULL || p[1] != 1000000 + h || p[2] != HSLOTS) { ++bad; continue; }
+    if (p == NULL || p[1] != 1000000 + h || p[2] != HSLOTS) {
+      ++bad;
+      continue;
+    }
     for (j = 0; j < HSLOTS; ++j) {
       mps_word_t *q = (mps_word_t *)p[3 + j];
       if (model[h][j] < 0 ? q != NULL : !leafOK(q, model[h][j])) {
-        if (bad++ < 5) fprintf(stderr, "%s: holder %u slot %u: expected object %ld, found %p\n",
-                               when, h, j, model[h][j], (void *)q);
+        if (bad++ < 5)
+          fprintf(stderr, "%s: holder %u slot %u: expected object %ld, found %p\n", when, h, j,
+                  model[h][j], (void *)q);
       }
     }
   }
@@ -218,7 +227,7 @@ static unsigned protectedHolders(void)
 
 typedef struct {
   unsigned long long rs;
-  unsigned index, stride;    /* this mutator's slots: j % stride == index */
+  unsigned index, stride; /* this mutator's slots: j % stride == index */
   long nextId;
   unsigned long ops;
   mps_ap_t ap;
@@ -227,7 +236,9 @@ typedef struct {
 
 static unsigned long xr(Mut *m)
 {
-  m->rs ^= m->rs << 13; m->rs ^= m->rs >> 7; m->rs ^= m->rs << 17;
+  m->rs ^= m->rs << 13;
+  m->rs ^= m->rs >> 7;
+  m->rs ^= m->rs << 17;
   return (unsigned long)m->rs;
 }
 
@@ -255,7 +266,10 @@ static NOINLINE void op(Mut *m)
   for (r = xr(m) % 4; r > 0; --r) (void)allocObj(m->ap, GARBAGE_ID, 0, xr(m) % 20, NULL);
 }
 
-static NOINLINE void work(Mut *m) { while (!atomic_load(m->stop)) op(m); }
+static NOINLINE void work(Mut *m)
+{
+  while (!atomic_load(m->stop)) op(m);
+}
 
 static void *mutMain(void *arg)
 {
@@ -287,7 +301,7 @@ static unsigned long partialGCs(void)
 
 static NOINLINE void scenario(mps_thr_t thr, void *coldEnd)
 {
-  mps_gen_param_s gens[2] = {{64, 0.8}, {256, 0.5}};
+  mps_gen_param_s gens[2] = { { 64, 0.8 }, { 256, 0.5 } };
   mps_chain_t chain;
   mps_fmt_t fmt;
   mps_root_t tableRoot, stackRoot;
@@ -307,8 +321,8 @@ static NOINLINE void scenario(mps_thr_t thr, void *coldEnd)
   atomic_store(&stop, 0);
   m.stop = &stop;
   REQUIRE(mps_ap_create_k(&m.ap, pool, mps_args_none) == MPS_RES_OK);
-  REQUIRE(mps_root_create_table(&tableRoot, arena, mps_rank_exact(), 0,
-                                (mps_addr_t *)anchors, NANCHOR) == MPS_RES_OK);
+  REQUIRE(mps_root_create_table(&tableRoot, arena, mps_rank_exact(), 0, (mps_addr_t *)anchors,
+                                NANCHOR) == MPS_RES_OK);
   REQUIRE(mps_root_create_thread(&stackRoot, arena, thr, coldEnd) == MPS_RES_OK);
 
   /* holders, reachable only through the anchors, made old */
@@ -319,7 +333,8 @@ static NOINLINE void scenario(mps_thr_t thr, void *coldEnd)
       hs[j] = allocObj(m.ap, 1000000 + i * HOLDERS_PER + j, HSLOTS, 2, NULL);
     anchors[i] = allocObj(m.ap, 2000000 + i, HOLDERS_PER, 1, hs);
   }
-  for (h = 0; h < NHOLD; ++h) for (j = 0; j < HSLOTS; ++j) model[h][j] = -1;
+  for (h = 0; h < NHOLD; ++h)
+    for (j = 0; j < HSLOTS; ++j) model[h][j] = -1;
   CHECK(mps_arena_collect(arena) == MPS_RES_OK);
   CHECK(mps_arena_collect(arena) == MPS_RES_OK);
   verify("after set-up");
@@ -336,8 +351,8 @@ static NOINLINE void scenario(mps_thr_t thr, void *coldEnd)
     prot += protectedHolders();
     mps_arena_release(arena);
   }
-  printf("workload: %lu ops, %lu partial collections, %u protected holders seen\n",
-         m.ops, partial, prot);
+  printf("workload: %lu ops, %lu partial collections, %u protected holders seen\n", m.ops, partial,
+         prot);
   CHECK(partial > 0);
   CHECK(prot > 0);
   touchPages("with the barrier in use");
@@ -350,7 +365,7 @@ static NOINLINE void scenario(mps_thr_t thr, void *coldEnd)
   /* A late handler, installed while no collection can start: writes into
    * protected holders go through it to the barrier and must still work. */
   mps_arena_park(arena);
-  CHECK(mps_arena_collect(arena) == MPS_RES_OK);        /* everything protected again */
+  CHECK(mps_arena_collect(arena) == MPS_RES_OK); /* everything protected again */
   mps_arena_clamp(arena);
   for (i = 0; i < 8; ++i)
     fresh[i] = allocObj(m.ap, (mps_word_t)m.nextId + i, 0, leafData(m.nextId + (long)i), NULL);
@@ -361,7 +376,7 @@ static NOINLINE void scenario(mps_thr_t thr, void *coldEnd)
   sa.sa_flags = SA_SIGINFO | SA_NODEFER;
   sigemptyset(&sa.sa_mask);
   REQUIRE(sigaction(SIGSEGV, &sa, &h2Prev) == 0);
-  CHECK((h2Prev.sa_flags & SA_SIGINFO) && h2Prev.sa_sigaction != h1);   /* the barrier's */
+  CHECK((h2Prev.sa_flags & SA_SIGINFO) && h2Prev.sa_sigaction != h1); /* the barrier's */
   for (h = 0; h < NHOLD; h += 7) {
     j = (unsigned)(rnd() % HSLOTS);
     memcpy(&holder(h)[3 + j], &fresh[h % 8], WORD);
@@ -395,8 +410,10 @@ static NOINLINE void scenario(mps_thr_t thr, void *coldEnd)
   calls = h2Calls;
   touchPages("after the late handler");
   if (h2Cycle != 0)
-    fprintf(stderr, "%d fault(s) on the program's pages went round between the barrier's "
-            "handler and the late one and never reached the first handler\n", (int)h2Cycle);
+    fprintf(stderr,
+            "%d fault(s) on the program's pages went round between the barrier's "
+            "handler and the late one and never reached the first handler\n",
+            (int)h2Cycle);
   CHECK(h2Cycle == 0);
   CHECK(h2Guard > 0);
 
@@ -411,7 +428,7 @@ static NOINLINE void scenario(mps_thr_t thr, void *coldEnd)
   }
   calls = h2Calls;
   for (i = 0; i < 40; ++i) {
-    struct timespec pause = {0, 2000000};
+    struct timespec pause = { 0, 2000000 };
     mps_arena_release(arena);
     nanosleep(&pause, NULL);
     CHECK(mps_arena_collect(arena) == MPS_RES_OK);

@@ -43,14 +43,14 @@
 #include "wordfmt.h"
 
 #define NOINLINE __attribute__((noinline))
-#define NSLOTS 32
-#define NROOTS (1 + NSLOTS)
+#define NSLOTS   32
+#define NROOTS   (1 + NSLOTS)
 
 static mps_arena_t arena;
 static mps_pool_t pool;
-static mps_word_t *roots[NROOTS];      /* [0] the old object, [1..] the new ones */
-static atomic_int phase;               /* 0 idle, 1 T in the window, 2 U done */
-static __thread volatile int armed;            /* this thread's next unprotection waits */
+static mps_word_t *roots[NROOTS];   /* [0] the old object, [1..] the new ones */
+static atomic_int phase;            /* 0 idle, 1 T in the window, 2 U done */
+static __thread volatile int armed; /* this thread's next unprotection waits */
 static atomic_ulong windows;
 
 /* ---- mprotect, as the library sees it --------------------------------------------- */
@@ -61,7 +61,7 @@ int mprotect(void *addr, size_t len, int prot)
 {
   int r = (int)syscall(SYS_mprotect, addr, len, prot);
   if (r == 0 && prot == (PROT_READ | PROT_WRITE) && armed) {
-    struct timespec pause = {0, 200000};
+    struct timespec pause = { 0, 200000 };
     mps_word_t c0 = mps_collections(arena);
     int waited;
     armed = 0;
@@ -89,7 +89,11 @@ static mps_word_t *allocObj(mps_ap_t ap, mps_word_t id, size_t nrefs, size_t nda
 
 /* ---- the two threads ------------------------------------------------------------------ */
 
-typedef struct { int race; unsigned long collections; int ok; } Round;
+typedef struct {
+  int race;
+  unsigned long collections;
+  int ok;
+} Round;
 
 /* T: one write into the old object (a data word), which faults. */
 static void *threadT(void *arg)
@@ -121,7 +125,7 @@ static NOINLINE void storeNew(mps_ap_t ap)
 static void *threadU(void *arg)
 {
   Round *round = arg;
-  struct timespec pause = {0, 200000};
+  struct timespec pause = { 0, 200000 };
   mps_thr_t thr;
   mps_ap_t ap;
   mps_word_t c0;
@@ -130,7 +134,7 @@ static void *threadU(void *arg)
   while (atomic_load(&phase) != 1) nanosleep(&pause, NULL);
   REQUIRE(mps_ap_create_k(&ap, pool, mps_args_none) == MPS_RES_OK);
   storeNew(ap);
-  mps_ap_destroy(ap);                   /* their segment may be evacuated */
+  mps_ap_destroy(ap); /* their segment may be evacuated */
   REQUIRE(mps_ap_create_k(&ap, pool, mps_args_none) == MPS_RES_OK);
   c0 = mps_collections(arena);
   for (n = 0; n < 200000 && mps_collections(arena) == c0; ++n) (void)allocObj(ap, 7, 0, 10);
@@ -165,7 +169,7 @@ static void runRound(Round *round)
   for (i = 0; i < NROOTS; ++i) roots[i] = NULL;
   REQUIRE(mps_ap_create_k(&ap, pool, mps_args_none) == MPS_RES_OK);
   roots[0] = allocObj(ap, 1, NSLOTS, 1);
-  mps_ap_destroy(ap);                   /* its segment may be evacuated */
+  mps_ap_destroy(ap); /* its segment may be evacuated */
   for (i = 0; i < 3; ++i) CHECK(mps_arena_collect(arena) == MPS_RES_OK);
   while (mps_message_get(&msg, arena, mps_message_type_gc())) mps_message_discard(arena, msg);
   old = roots[0];
@@ -192,10 +196,11 @@ static void runRound(Round *round)
   printf("%s round: %lu collection(s) (%u partial) %s; %u of %d slots of the old object "
          "stale; old object %s\n",
          round->race ? "race" : "control", round->collections, partial,
-         round->race ? "with T held in the handler after its mprotect"
-                     : "after T's write", stale, NSLOTS, roots[0] == old ? "in place" : "moved");
+         round->race ? "with T held in the handler after its mprotect" : "after T's write", stale,
+         NSLOTS, roots[0] == old ? "in place" : "moved");
   if (stale != 0)
-    fprintf(stderr, "%s round: %u slots of the old object were written by a second thread while "
+    fprintf(stderr,
+            "%s round: %u slots of the old object were written by a second thread while "
             "the first was between the handler's mprotect and its dirty mark; the collection "
             "skipped the segment and did not update them\n",
             round->race ? "race" : "control", stale);
@@ -205,13 +210,13 @@ static void runRound(Round *round)
 
 int main(int argc, char **argv)
 {
-  mps_gen_param_s gens[2] = {{64, 0.8}, {256, 0.5}};
+  mps_gen_param_s gens[2] = { { 64, 0.8 }, { 256, 0.5 } };
   struct sigaction sa;
   mps_chain_t chain;
   mps_fmt_t fmt;
   mps_root_t root;
   mps_thr_t thr;
-  Round control = {0, 0, 0}, race = {1, 0, 0};
+  Round control = { 0, 0, 0 }, race = { 1, 0, 0 };
 
   testSeed(argc, argv);
   memset(&sa, 0, sizeof sa);
@@ -225,13 +230,13 @@ int main(int argc, char **argv)
   REQUIRE(mps_chain_create(&chain, arena, 2, gens) == MPS_RES_OK);
   makePool(&fmt, &pool, arena, chain);
   REQUIRE(mps_thread_reg(&thr, arena) == MPS_RES_OK);
-  REQUIRE(mps_root_create_table(&root, arena, mps_rank_exact(), 0, (mps_addr_t *)roots,
-                                NROOTS) == MPS_RES_OK);
+  REQUIRE(mps_root_create_table(&root, arena, mps_rank_exact(), 0, (mps_addr_t *)roots, NROOTS) ==
+          MPS_RES_OK);
 
   runRound(&control);
   runRound(&race);
-  CHECK(atomic_load(&windows) == 1);    /* the race round's fault went through mprotect */
-  CHECK(collectionsWhileHeld == 0);     /* no collection while T was in the handler */
+  CHECK(atomic_load(&windows) == 1); /* the race round's fault went through mprotect */
+  CHECK(collectionsWhileHeld == 0);  /* no collection while T was in the handler */
 
   mps_arena_park(arena);
   mps_root_destroy(root);

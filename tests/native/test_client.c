@@ -24,14 +24,14 @@
 #include "mpscmfs.h"
 #include "mpscmvff.h"
 #include "mpscmvt.h"
-#include "mpscmv2.h"       /* legacy name; must be harmless */
+#include "mpscmv2.h" /* legacy name; must be harmless */
 #include "mpslib.h"
 #include "testlib.h"
 
 /* ---- the client's objects: a header word and a payload ------------------- */
 
 typedef struct obj_s {
-  size_t size;              /* bytes, including this header */
+  size_t size; /* bytes, including this header */
   unsigned long serial;
   unsigned char payload[];
 } obj_s, *obj_t;
@@ -105,14 +105,20 @@ static mps_res_t makeObjUndef(obj_t *obj_o, mps_ap_t ap, size_t size, unsigned l
 
 static void apPatterns(mps_arena_t arena)
 {
-  static struct { obj_t obj; size_t size; unsigned long serial; mps_pool_t pool; } objs[NOBJ];
+  static struct {
+    obj_t obj;
+    size_t size;
+    unsigned long serial;
+    mps_pool_t pool;
+  } objs[NOBJ];
   mps_pool_t mvff, mvt;
   mps_ap_t apMVFF, apMVT;
   unsigned long serial = 0;
   size_t i;
   long op;
 
-  MPS_ARGS_BEGIN(args) {
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_EXTEND_BY, 32768);
     MPS_ARGS_ADD(args, MPS_KEY_MEAN_SIZE, 64);
     MPS_ARGS_ADD(args, MPS_KEY_ALIGN, 8);
@@ -122,8 +128,10 @@ static void apPatterns(mps_arena_t arena)
     MPS_ARGS_ADD(args, MPS_KEY_MVFF_FIRST_FIT, 1);
     REQUIRE(mps_pool_create_k(&mvff, arena, mps_class_mvff(), args) == MPS_RES_OK);
     CHECK(args[0].key == MPS_KEY_ARGS_END);
-  } MPS_ARGS_END(args);
-  MPS_ARGS_BEGIN(args) {
+  }
+  MPS_ARGS_END(args);
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_MIN_SIZE, 16);
     MPS_ARGS_ADD(args, MPS_KEY_MEAN_SIZE, 64);
     MPS_ARGS_ADD(args, MPS_KEY_MAX_SIZE, 1024);
@@ -131,9 +139,10 @@ static void apPatterns(mps_arena_t arena)
     MPS_ARGS_ADD(args, MPS_KEY_MVT_FRAG_LIMIT, 0.5);
     REQUIRE(mps_pool_create_k(&mvt, arena, mps_class_mvt(), args) == MPS_RES_OK);
     CHECK(args[0].key == MPS_KEY_ARGS_END);
-  } MPS_ARGS_END(args);
+  }
+  MPS_ARGS_END(args);
   REQUIRE(mps_ap_create_k(&apMVFF, mvff, mps_args_none) == MPS_RES_OK);
-  REQUIRE(mps_ap_create(&apMVT, mvt) == MPS_RES_OK);     /* legacy varargs form */
+  REQUIRE(mps_ap_create(&apMVT, mvt) == MPS_RES_OK); /* legacy varargs form */
 
   memset(objs, 0, sizeof objs);
   for (op = 0; op < 40000; ++op) {
@@ -202,7 +211,7 @@ static void apPatterns(mps_arena_t arena)
   CHECK(mps_ap_alloc_pattern_begin(apMVT, mps_alloc_pattern_ramp()) == MPS_RES_OK);
   {
     obj_t o;
-    REQUIRE(makeObj(&o, apMVT, 100, ++serial) == MPS_RES_OK);   /* allocating in a ramp */
+    REQUIRE(makeObj(&o, apMVT, 100, ++serial) == MPS_RES_OK); /* allocating in a ramp */
     mps_free(mvt, o, alignUp(100, 8));
   }
   CHECK(mps_ap_alloc_pattern_reset(apMVT) == MPS_RES_OK);
@@ -240,15 +249,14 @@ static void caches(mps_arena_t arena)
 {
   mps_pool_t pool, mfs;
   mps_sac_t sac;
-  mps_sac_classes_s classes[3] = {{32, 20, 5}, {128, 10, 2}, {512, 5, 1}};
+  mps_sac_classes_s classes[3] = { { 32, 20, 5 }, { 128, 10, 2 }, { 512, 5, 1 } };
   void *ps[300];
   size_t sizes[300];
   int i;
   mps_res_t res;
 
-  REQUIRE(mps_pool_create(&pool, arena, mps_class_mvff(), (size_t)65536, (size_t)32,
-                          (mps_align_t)8, (mps_bool_t)0, (mps_bool_t)0, (mps_bool_t)1)
-          == MPS_RES_OK);
+  REQUIRE(mps_pool_create(&pool, arena, mps_class_mvff(), (size_t)65536, (size_t)32, (mps_align_t)8,
+                          (mps_bool_t)0, (mps_bool_t)0, (mps_bool_t)1) == MPS_RES_OK);
   REQUIRE(mps_sac_create(&sac, pool, 3, classes) == MPS_RES_OK);
   memset(ps, 0, sizeof ps);
   for (i = 0; i < 20000; ++i) {
@@ -271,10 +279,12 @@ static void caches(mps_arena_t arena)
   CHECK(mps_pool_free_size(pool) == mps_pool_total_size(pool));
   mps_sac_destroy(sac);
 
-  MPS_ARGS_BEGIN(args) {
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_MFS_UNIT_SIZE, 32);
     REQUIRE(mps_pool_create_k(&mfs, arena, mps_class_mfs(), args) == MPS_RES_OK);
-  } MPS_ARGS_END(args);
+  }
+  MPS_ARGS_END(args);
   for (i = 0; i < 300; ++i) {
     REQUIRE(mps_alloc(&ps[i], mfs, 32) == MPS_RES_OK);
     memset(ps[i], i, 32);
@@ -294,11 +304,13 @@ static void keywordMacros(void)
 {
   int ran = 0;
   /* Nested blocks with different names; each list terminated after every add. */
-  MPS_ARGS_BEGIN(outer) {
+  MPS_ARGS_BEGIN(outer)
+  {
     CHECK(outer[0].key == MPS_KEY_ARGS_END);
     MPS_ARGS_ADD(outer, MPS_KEY_ARENA_SIZE, (size_t)1 << 24);
     CHECK(outer[1].key == MPS_KEY_ARGS_END);
-    MPS_ARGS_BEGIN(inner) {
+    MPS_ARGS_BEGIN(inner)
+    {
       MPS_ARGS_ADD(inner, MPS_KEY_MEAN_SIZE, 48);
       MPS_ARGS_ADD_FIELD(inner, MPS_KEY_MAX_SIZE, size, 4096);
       MPS_ARGS_ADD(inner, MPS_KEY_MVT_FRAG_LIMIT, 0.25);
@@ -307,14 +319,16 @@ static void keywordMacros(void)
       CHECK(inner[2].key == MPS_KEY_MVT_FRAG_LIMIT && inner[2].val.d == 0.25);
       CHECK(inner[3].key == MPS_KEY_ARGS_END);
       ran |= 1;
-    } MPS_ARGS_END(inner);
+    }
+    MPS_ARGS_END(inner);
     MPS_ARGS_ADD(outer, MPS_KEY_SPARE, 0.5);
     MPS_ARGS_DONE(outer);
     CHECK(outer[0].key == MPS_KEY_ARENA_SIZE && outer[0].val.size == (size_t)1 << 24);
     CHECK(outer[1].key == MPS_KEY_SPARE && outer[1].val.d == 0.5);
     CHECK(outer[2].key == MPS_KEY_ARGS_END);
     ran |= 2;
-  } MPS_ARGS_END(outer);
+  }
+  MPS_ARGS_END(outer);
   CHECK(ran == 3);
 
   /* A full list: MPS_ARGS_MAX - 1 entries fit; one more is reported. */
@@ -322,14 +336,16 @@ static void keywordMacros(void)
     mps_lib_assert_fail_t old = mps_lib_assert_fail_install(recordHandler);
     unsigned long r0 = reports;
     unsigned n;
-    MPS_ARGS_BEGIN(full) {
+    MPS_ARGS_BEGIN(full)
+    {
       for (n = 0; n < MPS_ARGS_MAX - 1; ++n) MPS_ARGS_ADD(full, MPS_KEY_EXTEND_BY, n);
       CHECK(reports == r0);
       CHECK(full[MPS_ARGS_MAX - 1].key == MPS_KEY_ARGS_END);
       CHECK(full[MPS_ARGS_MAX - 2].val.size == MPS_ARGS_MAX - 2);
-      MPS_ARGS_ADD(full, MPS_KEY_EXTEND_BY, 99);   /* overflows the terminator slot */
+      MPS_ARGS_ADD(full, MPS_KEY_EXTEND_BY, 99); /* overflows the terminator slot */
       CHECK(reports == r0 + 1);
-    } MPS_ARGS_END(full);
+    }
+    MPS_ARGS_END(full);
     mps_lib_assert_fail_install(old);
   }
 }
@@ -392,16 +408,15 @@ static void plinth(void)
   CHECK(mps_rank_ambig() != mps_rank_exact());
   CHECK(mps_rank_exact() != mps_rank_weak());
   CHECK(mps_rank_ambig() != mps_rank_weak());
-  printf("ranks: ambig %u exact %u weak %u\n", mps_rank_ambig(), mps_rank_exact(),
-         mps_rank_weak());
+  printf("ranks: ambig %u exact %u weak %u\n", mps_rank_ambig(), mps_rank_exact(), mps_rank_weak());
 
   /* The assertion handler: installing returns the previous one. */
   old = mps_lib_assert_fail_install(recordHandler);
   CHECK(old != NULL && old != recordHandler);
   reports = 0;
   mps_lib_assert_fail("client.c", 42, "client-raised condition");
-  CHECK(reports == 1 && strstr(lastMessage, "client-raised condition") != NULL
-        && strstr(lastMessage, "client.c:42") != NULL);
+  CHECK(reports == 1 && strstr(lastMessage, "client-raised condition") != NULL &&
+        strstr(lastMessage, "client.c:42") != NULL);
   CHECK(mps_lib_assert_fail_install(old) == recordHandler);
 }
 
@@ -411,27 +426,30 @@ static void plinth(void)
 
 /* A table of names and texts made from the list, and an enumeration of
  * one's own made with _mps_ENUM_DEF: both must agree with MPS_RES_*. */
-static const struct { int code; const char *name, *doc; } resultRows[] = {
-#define RESULT_ROW(X, ident, doc) {MPS_RES_##ident, #ident, doc},
+static const struct {
+  int code;
+  const char *name, *doc;
+} resultRows[] = {
+#define RESULT_ROW(X, ident, doc) { MPS_RES_##ident, #ident, doc },
   _mps_RES_ENUM(RESULT_ROW, X)
 #undef RESULT_ROW
 };
 
 _mps_ENUM_DEF(_mps_RES_ENUM, MYRES_)
 
-static void resultCodes(void)
+    static void resultCodes(void)
 {
   size_t i, n = sizeof resultRows / sizeof resultRows[0];
   CHECK(n == 9 && (size_t)_mps_MYRES_LIMIT == n && (size_t)_mps_MPS_RES_LIMIT == n);
   for (i = 0; i < n; ++i) {
-    CHECK(resultRows[i].code == (int)i);                  /* in value order from 0 */
+    CHECK(resultRows[i].code == (int)i); /* in value order from 0 */
     CHECK(resultRows[i].doc != NULL && resultRows[i].doc[0] != '\0');
   }
   CHECK(strcmp(resultRows[MPS_RES_OK].name, "OK") == 0);
   CHECK(strcmp(resultRows[MPS_RES_COMMIT_LIMIT].name, "COMMIT_LIMIT") == 0);
   CHECK(strcmp(resultRows[MPS_RES_PARAM].name, "PARAM") == 0);
-  CHECK((int)MYRES_OK == (int)MPS_RES_OK && (int)MYRES_MEMORY == (int)MPS_RES_MEMORY
-        && (int)MYRES_PARAM == (int)MPS_RES_PARAM);
+  CHECK((int)MYRES_OK == (int)MPS_RES_OK && (int)MYRES_MEMORY == (int)MPS_RES_MEMORY &&
+        (int)MYRES_PARAM == (int)MPS_RES_PARAM);
 }
 
 int main(int argc, char **argv)
@@ -446,12 +464,14 @@ int main(int argc, char **argv)
   keywordMacros();
   resultCodes();
 
-  MPS_ARGS_BEGIN(args) {
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_ARENA_SIZE, (size_t)32 << 20);
     MPS_ARGS_ADD(args, MPS_KEY_COMMIT_LIMIT, (size_t)512 << 20);
     MPS_ARGS_ADD(args, MPS_KEY_PAUSE_TIME, 0.05);
     res = mps_arena_create_k(&arena, mps_arena_class_vm(), args);
-  } MPS_ARGS_END(args);
+  }
+  MPS_ARGS_END(args);
   REQUIRE(res == MPS_RES_OK);
   CHECK(mps_arena_commit_limit(arena) == (size_t)512 << 20);
   CHECK(mps_arena_committed(arena) <= mps_arena_commit_limit(arena));
@@ -464,7 +484,7 @@ int main(int argc, char **argv)
   mps_arena_park(arena);
   CHECK(mps_arena_collect(arena) == MPS_RES_OK);
   mps_arena_release(arena);
-  CHECK(mps_collections(arena) == 1);      /* every collection counts */
+  CHECK(mps_collections(arena) == 1); /* every collection counts */
 
   /* Teardown (§3.1): park; APs, SACs and pools are already gone; arena. */
   mps_arena_park(arena);

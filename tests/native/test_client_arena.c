@@ -47,12 +47,12 @@
 #include "testlib.h"
 #include "wordfmt.h"
 
-#define MiB ((size_t)1 << 20)
-#define GUARD ((size_t)8192)
-#define FILL 0xA5
+#define MiB       ((size_t)1 << 20)
+#define GUARD     ((size_t)8192)
+#define FILL      0xA5
 #define MAXBLOCKS 4096
-#define NLISTS 8
-#define LISTMAX 100
+#define NLISTS    8
+#define LISTMAX   100
 
 static size_t pageSize;
 
@@ -79,8 +79,10 @@ static void regionMake(Region *r, size_t size, size_t misalign)
 static int guardsIntact(const Region *r)
 {
   const unsigned char *p;
-  for (p = r->mem; p < r->base; ++p) if (*p != FILL) return 0;
-  for (p = r->limit; p < r->mem + r->memSize; ++p) if (*p != FILL) return 0;
+  for (p = r->mem; p < r->base; ++p)
+    if (*p != FILL) return 0;
+  for (p = r->limit; p < r->mem + r->memSize; ++p)
+    if (*p != FILL) return 0;
   return 1;
 }
 
@@ -103,7 +105,7 @@ static size_t mappedOutside(const Region *regions, size_t n)
     len += (size_t)got;
   close(fd);
   buf[len] = '\0';
-  for (line = buf; *line != '\0'; ) {
+  for (line = buf; *line != '\0';) {
     char *end = strchr(line, '\n');
     uintptr_t lo = (uintptr_t)strtoull(line, NULL, 16), hi;
     char *dash = strchr(line, '-');
@@ -111,7 +113,7 @@ static size_t mappedOutside(const Region *regions, size_t n)
     if (end != NULL) *end = '\0';
     if (strstr(line, "[stack]") == NULL) {
       size_t size = hi - lo;
-      for (i = 0; i < n; ++i) {      /* less the overlap with each region */
+      for (i = 0; i < n; ++i) { /* less the overlap with each region */
         uintptr_t a = (uintptr_t)regions[i].mem, b = a + regions[i].memSize;
         uintptr_t x = lo > a ? lo : a, y = hi < b ? hi : b;
         if (x < y) size -= y - x;
@@ -126,7 +128,10 @@ static size_t mappedOutside(const Region *regions, size_t n)
 
 /* ---- MPS_KEY_ARENA_EXTENDED -------------------------------------------------------- */
 
-static struct { void *base; size_t size; } extensions[8];
+static struct {
+  void *base;
+  size_t size;
+} extensions[8];
 static size_t nextended;
 
 static void extended(mps_arena_t arena, void *base, size_t size)
@@ -147,21 +152,27 @@ static int lastExtension(const unsigned char *base, size_t size)
 static mps_res_t clientArena(mps_arena_t *arenaReturn, void *base, size_t size)
 {
   mps_res_t res;
-  MPS_ARGS_BEGIN(args) {
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_ARENA_CL_BASE, base);
     MPS_ARGS_ADD(args, MPS_KEY_ARENA_SIZE, size);
     MPS_ARGS_ADD(args, MPS_KEY_ARENA_EXTENDED, (mps_fun_t)extended);
     res = mps_arena_create_k(arenaReturn, mps_arena_class_cl(), args);
-  } MPS_ARGS_END(args);
+  }
+  MPS_ARGS_END(args);
   return res;
 }
 
 /* ---- MVFF: filling, extending ---------------------------------------------------- */
 
-typedef struct { unsigned char *p; size_t size; unsigned char fill; } Block;
+typedef struct {
+  unsigned char *p;
+  size_t size;
+  unsigned char fill;
+} Block;
 static Block blocks[MAXBLOCKS];
 static size_t nblocks;
-static const unsigned char *allowed[3][2];   /* where blocks may lie */
+static const unsigned char *allowed[3][2]; /* where blocks may lie */
 static size_t nallowed;
 
 static void allow(size_t i, const unsigned char *lo, const unsigned char *hi)
@@ -195,8 +206,8 @@ static size_t fill(mps_arena_t arena, mps_pool_t pool, size_t maxBlocks, int exh
     b->fill = (unsigned char)rnd();
     memset(b->p, b->fill, b->size);
     for (a = 0; a < nallowed; ++a) in |= inside(b->p, b->size, allowed[a][0], allowed[a][1]);
-    outside += !in || !mps_arena_has_addr(arena, b->p)
-               || !mps_arena_has_addr(arena, b->p + b->size - 1);
+    outside +=
+        !in || !mps_arena_has_addr(arena, b->p) || !mps_arena_has_addr(arena, b->p + b->size - 1);
     bytes += b->size;
     ++nblocks, ++n;
   }
@@ -216,7 +227,7 @@ static int blocksIntact(void)
   return 1;
 }
 
-static int failed(mps_res_t res) { return res != MPS_RES_OK; }   /* any code, no crash */
+static int failed(mps_res_t res) { return res != MPS_RES_OK; } /* any code, no crash */
 
 /* One arena over r1 (with r2 adjacent to it) and r3; all of them are
  * written over after it is destroyed. */
@@ -245,9 +256,9 @@ static void mvffArena(Region *r12, size_t size1, Region *r3)
   allow(0, b1, b2);
   bytes = fill(arena, pool, MAXBLOCKS, 0, &res);
   CHECK(failed(res));
-  bytes += fill(arena, pool, MAXBLOCKS, 1, &res);   /* every last byte */
-  printf("block 1: %zu KiB, %zu blocks of %zu KiB until %d\n", size1 >> 10, nblocks,
-         bytes >> 10, res);
+  bytes += fill(arena, pool, MAXBLOCKS, 1, &res); /* every last byte */
+  printf("block 1: %zu KiB, %zu blocks of %zu KiB until %d\n", size1 >> 10, nblocks, bytes >> 10,
+         res);
   CHECK(failed(res));
   CHECK(bytes >= size1 / 2);
   CHECK(failed(mps_alloc(&p, pool, 2 * size1)));
@@ -255,18 +266,18 @@ static void mvffArena(Region *r12, size_t size1, Region *r3)
 
   /* Extensions that overlap the arena, or are too small, are refused. */
   r0 = reports;
-  CHECK(mps_arena_extend(arena, b1 + 3 * pageSize, 4 * pageSize) != MPS_RES_OK);    /* inside */
+  CHECK(mps_arena_extend(arena, b1 + 3 * pageSize, 4 * pageSize) != MPS_RES_OK); /* inside */
   CHECK(reported(r0, "overlaps"));
   r0 = reports;
   CHECK(mps_arena_extend(arena, b1 - 2 * pageSize - 8, 8 * pageSize) != MPS_RES_OK); /* low end */
   CHECK(reported(r0, "overlaps"));
   r0 = reports;
-  CHECK(mps_arena_extend(arena, b1 + size1 - 2 * pageSize, size2) != MPS_RES_OK);    /* high end */
+  CHECK(mps_arena_extend(arena, b1 + size1 - 2 * pageSize, size2) != MPS_RES_OK); /* high end */
   CHECK(reported(r0, "overlaps"));
   r0 = reports;
-  CHECK(mps_arena_extend(arena, b1, size1) != MPS_RES_OK);                           /* the same */
+  CHECK(mps_arena_extend(arena, b1, size1) != MPS_RES_OK); /* the same */
   CHECK(reported(r0, "overlaps"));
-  CHECK(mps_arena_extend(arena, b3, 100) != MPS_RES_OK);                             /* too small */
+  CHECK(mps_arena_extend(arena, b3, 100) != MPS_RES_OK); /* too small */
   CHECK(mps_arena_extend(arena, b3, 0) != MPS_RES_OK);
   CHECK(nextended == 1);
   CHECK(failed(mps_alloc(&p, pool, 8)));
@@ -301,26 +312,27 @@ static void mvffArena(Region *r12, size_t size1, Region *r3)
   allow(0, b1, r12->limit);
   allow(1, b3, r3->limit);
   (void)fill(arena, pool, 64, 0, NULL);
-  CHECK(nblocks == 64 && blocksIntact());          /* freed space is reused */
+  CHECK(nblocks == 64 && blocksIntact()); /* freed space is reused */
   for (i = 0; i < nblocks; ++i) mps_free(pool, blocks[i].p, blocks[i].size);
   nblocks = 0;
   mps_pool_destroy(pool);
   mps_arena_destroy(arena);
   CHECK(nextended == 3);
   CHECK(guardsIntact(r12) && guardsIntact(r3));
-  memset(r12->base, 0x5A, (size_t)(r12->limit - r12->base));  /* the client's again */
+  memset(r12->base, 0x5A, (size_t)(r12->limit - r12->base)); /* the client's again */
   memset(r3->base, 0x5A, size3);
 }
 
 /* ---- AMC: collecting in client memory -------------------------------------------- */
 
-static mps_addr_t lists[NLISTS + 1];     /* the root table; [NLISTS]: the list being built */
+static mps_addr_t lists[NLISTS + 1]; /* the root table; [NLISTS]: the list being built */
 static size_t listLen[NLISTS];
 static mps_word_t listTag[NLISTS];
 
 static mps_word_t dataWord(mps_word_t id, size_t k)
 {
-  return (id * (mps_word_t)0x9E3779B97F4A7C15ull) ^ ((mps_word_t)k * 0xD6E8FEB86659FD93ull) ^ 0x5A5Au;
+  return (id * (mps_word_t)0x9E3779B97F4A7C15ull) ^ ((mps_word_t)k * 0xD6E8FEB86659FD93ull) ^
+         0x5A5Au;
 }
 
 /* Push a node onto lists[NLISTS]: [tag, id, 1, next, data...]. */
@@ -358,7 +370,8 @@ static int listIntact(mps_addr_t head, size_t n, mps_word_t tag)
       in |= inside(w, words * WORD, allowed[a][0], allowed[a][1]);
     if (!in) return 0;
     if (w[0] != ((mps_word_t)(words * WORD) | T_OBJ) || w[1] != id || w[2] != 1) return 0;
-    for (k = 4; k < words; ++k) if (w[k] != dataWord(id, k)) return 0;
+    for (k = 4; k < words; ++k)
+      if (w[k] != dataWord(id, k)) return 0;
   }
   return w == NULL;
 }
@@ -370,7 +383,7 @@ static int listIntact(mps_addr_t head, size_t n, mps_word_t tag)
 static void amcArena(unsigned char *base, size_t size, unsigned char *ext, size_t extSize,
                      const Region *regions, size_t nregions)
 {
-  mps_gen_param_s gens[2] = {{128, 0.8}, {256, 0.4}};
+  mps_gen_param_s gens[2] = { { 128, 0.8 }, { 256, 0.4 } };
   mps_arena_t arena;
   mps_chain_t chain;
   mps_fmt_t fmt;
@@ -390,8 +403,8 @@ static void amcArena(unsigned char *base, size_t size, unsigned char *ext, size_
   REQUIRE(mps_ap_create_k(&ap, pool, mps_args_none) == MPS_RES_OK);
   memset(lists, 0, sizeof lists);
   memset(listLen, 0, sizeof listLen);
-  REQUIRE(mps_root_create_table(&root, arena, mps_rank_exact(), 0, lists, NLISTS + 1)
-          == MPS_RES_OK);
+  REQUIRE(mps_root_create_table(&root, arena, mps_rank_exact(), 0, lists, NLISTS + 1) ==
+          MPS_RES_OK);
   collections0 = mps_collections(arena);
 
   /* Released: many times the block, a few lists live at a time. */
@@ -402,10 +415,11 @@ static void amcArena(unsigned char *base, size_t size, unsigned char *ext, size_
     lists[NLISTS] = NULL;
     for (i = 0; i < n && (res = push(ap, tag | i, &total)) == MPS_RES_OK; ++i)
       ;
-    if (res != MPS_RES_OK) {        /* out of memory with the live set far smaller */
-      fprintf(stderr, "  AMC in %zu KiB: reserve failed (%d) after %zu KiB allocated, %lu "
-              "collections, with at most %d KiB live\n", size >> 10, res, total >> 10,
-              (unsigned long)(mps_collections(arena) - collections0),
+    if (res != MPS_RES_OK) { /* out of memory with the live set far smaller */
+      fprintf(stderr,
+              "  AMC in %zu KiB: reserve failed (%d) after %zu KiB allocated, %lu "
+              "collections, with at most %d KiB live\n",
+              size >> 10, res, total >> 10, (unsigned long)(mps_collections(arena) - collections0),
               (int)((NLISTS + 1) * LISTMAX * 28 * WORD) >> 10);
       break;
     }
@@ -429,13 +443,14 @@ static void amcArena(unsigned char *base, size_t size, unsigned char *ext, size_
   /* Parked: fill the block with live objects until that fails. */
   mps_arena_park(arena);
   lists[NLISTS] = NULL;
-  for (kept = 0; kept < size / WORD && (res = push(ap, (mps_word_t)0xF << 40 | kept, &total))
-                                        == MPS_RES_OK; ++kept)
+  for (kept = 0;
+       kept < size / WORD && (res = push(ap, (mps_word_t)0xF << 40 | kept, &total)) == MPS_RES_OK;
+       ++kept)
     ;
   CHECK(failed(res));
   CHECK(listIntact(lists[NLISTS], kept, (mps_word_t)0xF << 40));
   printf("AMC parked: %zu objects live when full (%d)\n", kept, res);
-  lists[NLISTS] = NULL;             /* dropped: a collection makes room */
+  lists[NLISTS] = NULL; /* dropped: a collection makes room */
   CHECK(mps_arena_collect(arena) == MPS_RES_OK);
   for (i = 0; i < NLISTS; ++i) CHECK(listIntact(lists[i], listLen[i], listTag[i]));
   for (i = 0; i < 1000; ++i) CHECK(push(ap, (mps_word_t)0xE << 40 | i, &total) == MPS_RES_OK);
@@ -451,7 +466,7 @@ static void amcArena(unsigned char *base, size_t size, unsigned char *ext, size_
   mps_fmt_destroy(fmt);
   mps_chain_destroy(chain);
   mps_arena_destroy(arena);
-  memset(base, 0x5A, size);        /* the client's again */
+  memset(base, 0x5A, size); /* the client's again */
   if (ext != NULL) memset(ext, 0x5A, extSize);
 }
 
@@ -464,31 +479,35 @@ static void misuse(Region *r)
   size_t pages, made = 0;
 
   r0 = reports;
-  MPS_ARGS_BEGIN(args) {                                   /* no base */
+  MPS_ARGS_BEGIN(args)
+  { /* no base */
     MPS_ARGS_ADD(args, MPS_KEY_ARENA_SIZE, (size_t)(r->limit - r->base));
     CHECK(mps_arena_create_k(&arena, mps_arena_class_cl(), args) != MPS_RES_OK);
-  } MPS_ARGS_END(args);
+  }
+  MPS_ARGS_END(args);
   CHECK(reported(r0, "CL_BASE"));
   r0 = reports;
-  MPS_ARGS_BEGIN(args) {                                   /* no size */
+  MPS_ARGS_BEGIN(args)
+  { /* no size */
     MPS_ARGS_ADD(args, MPS_KEY_ARENA_CL_BASE, r->base);
     CHECK(mps_arena_create_k(&arena, mps_arena_class_cl(), args) != MPS_RES_OK);
-  } MPS_ARGS_END(args);
+  }
+  MPS_ARGS_END(args);
   CHECK(reported(r0, "ARENA_SIZE"));
   nextended = 0;
-  CHECK(clientArena(&arena, r->base, 100) != MPS_RES_OK);        /* too small */
+  CHECK(clientArena(&arena, r->base, 100) != MPS_RES_OK); /* too small */
   CHECK(clientArena(&arena, r->base, 2 * pageSize) != MPS_RES_OK);
   CHECK(mps_arena_create(&arena, mps_arena_class_cl(), (size_t)pageSize,
                          (mps_addr_t)(r->base + 8)) != MPS_RES_OK);
   CHECK(nextended == 0);
   r0 = reports;
-  for (pages = 1; pages <= 40; ++pages) {   /* tiny arenas work or fail cleanly */
+  for (pages = 1; pages <= 40; ++pages) { /* tiny arenas work or fail cleanly */
     mps_pool_t pool;
     mps_addr_t p;
     size_t ext0 = nextended;
     memset(r->base, FILL, pages * pageSize);
     if (clientArena(&arena, r->base, pages * pageSize) != MPS_RES_OK) {
-      if (nextended != ext0)        /* told of an arena it never got */
+      if (nextended != ext0) /* told of an arena it never got */
         fprintf(stderr, "  %zu pages: creation failed after MPS_KEY_ARENA_EXTENDED was called\n",
                 pages);
       CHECK(nextended == ext0);

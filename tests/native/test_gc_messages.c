@@ -33,12 +33,12 @@
 #include "testlib.h"
 #include "wordfmt.h"
 
-#define MAXOBJ 4000
+#define MAXOBJ  4000
 #define MAXREFS 3
-#define NROOTS 64
+#define NROOTS  64
 
 enum { AMC, AMCZ, LO, NPOOLS };
-static const char *const poolName[NPOOLS] = {"AMC", "AMCZ", "LO"};
+static const char *const poolName[NPOOLS] = { "AMC", "AMCZ", "LO" };
 
 static mps_arena_t arena;
 static mps_pool_t pools[NPOOLS];
@@ -65,7 +65,7 @@ static unsigned nobj;
 static mps_addr_t rootTab[NROOTS];
 static int rootId[NROOTS];
 static unsigned char reach[MAXOBJ];
-static size_t allocatedSince;           /* bytes allocated since the last collection */
+static size_t allocatedSince; /* bytes allocated since the last collection */
 
 static size_t objSize(unsigned nrefs, size_t ndata) { return WORD * (3 + nrefs + ndata); }
 
@@ -87,8 +87,7 @@ static int newObj(int pl, unsigned nrefs, const int *refs, size_t ndata)
     w[0] = (mps_word_t)size | T_OBJ;
     w[1] = (mps_word_t)id;
     w[2] = nrefs;
-    for (k = 0; k < nrefs; ++k)
-      w[3 + k] = refs[k] < 0 ? 0 : (mps_word_t)obj[refs[k]].addr;
+    for (k = 0; k < nrefs; ++k) w[3 + k] = refs[k] < 0 ? 0 : (mps_word_t)obj[refs[k]].addr;
     for (k = 0; k < ndata; ++k) w[3 + nrefs + k] = dataWord((mps_word_t)id, k);
   } while (!mps_commit(aps[pl], p, size));
   obj[id].addr = p;
@@ -103,20 +102,28 @@ static int intact(mps_addr_t p, int id)
   size_t k;
   if (p == NULL || id < 0 || (unsigned)id >= nobj) return 0;
   if (!mps_addr_pool(&pool, arena, p) || pool != pools[obj[id].pool]) return 0;
-  if (w[0] != (objSize(obj[id].nrefs, obj[id].ndata) | T_OBJ) || w[1] != (mps_word_t)id
-      || w[2] != obj[id].nrefs) return 0;
+  if (w[0] != (objSize(obj[id].nrefs, obj[id].ndata) | T_OBJ) || w[1] != (mps_word_t)id ||
+      w[2] != obj[id].nrefs)
+    return 0;
   for (k = 0; k < obj[id].ndata; ++k)
     if (w[3 + obj[id].nrefs + k] != dataWord((mps_word_t)id, k)) return 0;
   return 1;
 }
 
-static void setRoot(int r, int id) { rootId[r] = id; rootTab[r] = id < 0 ? NULL : obj[id].addr; }
+static void setRoot(int r, int id)
+{
+  rootId[r] = id;
+  rootTab[r] = id < 0 ? NULL : obj[id].addr;
+}
 
 /* Traverse from the roots: everything reachable intact; addresses updated.
  * Returns the bytes reachable. */
 static size_t traverse(void)
 {
-  static struct { mps_addr_t p; int id; } stack[MAXOBJ * (MAXREFS + 1) + NROOTS];
+  static struct {
+    mps_addr_t p;
+    int id;
+  } stack[MAXOBJ * (MAXREFS + 1) + NROOTS];
   size_t sp = 0, bytes = 0;
   unsigned long bad = 0;
   int r;
@@ -130,14 +137,23 @@ static size_t traverse(void)
     mps_addr_t p = stack[--sp].p;
     int id = stack[sp].id;
     unsigned j;
-    if (reach[id]) { if (obj[id].addr != p) ++bad; continue; }
-    if (!intact(p, id)) { ++bad; continue; }
+    if (reach[id]) {
+      if (obj[id].addr != p) ++bad;
+      continue;
+    }
+    if (!intact(p, id)) {
+      ++bad;
+      continue;
+    }
     reach[id] = 1;
     obj[id].addr = p;
     bytes += objSize(obj[id].nrefs, obj[id].ndata);
     for (j = 0; j < obj[id].nrefs; ++j) {
       mps_addr_t q = (mps_addr_t)((mps_word_t *)p)[3 + j];
-      if (obj[id].refs[j] < 0) { if (q != NULL) ++bad; continue; }
+      if (obj[id].refs[j] < 0) {
+        if (q != NULL) ++bad;
+        continue;
+      }
       stack[sp].p = q;
       stack[sp++].id = obj[id].refs[j];
     }
@@ -162,12 +178,15 @@ static void collect(void)
 /* ---- messages ------------------------------------------------------------------------ */
 
 #define MAXGC 64
-static struct { mps_clock_t clock; size_t live, condemned, notCondemned; } gcs[MAXGC];
+static struct {
+  mps_clock_t clock;
+  size_t live, condemned, notCondemned;
+} gcs[MAXGC];
 static mps_clock_t starts[MAXGC];
 static unsigned nGc, nStart;
 static unsigned char finCount[MAXOBJ];
 static unsigned long badFinal;
-static int keepId = -1;                 /* keep the message for this object */
+static int keepId = -1; /* keep the message for this object */
 static mps_message_t kept;
 
 /* Takes every queued message, by the type at the head of the queue. */
@@ -201,7 +220,10 @@ static void drain(void)
       if (id < nobj && intact(ref, (int)id)) {
         obj[id].addr = ref;
         if (finCount[id] < 255) ++finCount[id];
-        if ((int)id == keepId && kept == NULL) { kept = m; continue; }
+        if ((int)id == keepId && kept == NULL) {
+          kept = m;
+          continue;
+        }
       } else {
         ++badFinal;
       }
@@ -227,7 +249,7 @@ static void gcMessages(void)
   size_t live, garbageBytes = 0;
   unsigned i, first;
   int r;
-  CHECK(!mps_message_poll(arena));                      /* nothing enabled yet */
+  CHECK(!mps_message_poll(arena)); /* nothing enabled yet */
   for (r = 0; r < 20; ++r) {
     int pl = r % NPOOLS, ref = r >= 3 && pl == AMC ? rootId[r - 3] : -1;
     setRoot(r, newObj(pl, pl == AMC ? 1 : 0, &ref, (size_t)(rnd() % 40)));
@@ -236,7 +258,7 @@ static void gcMessages(void)
   CHECK(!mps_message_poll(arena));
   mps_message_type_enable(arena, mps_message_type_gc());
   mps_message_type_enable(arena, mps_message_type_gc_start());
-  mps_message_type_enable(arena, mps_message_type_gc());       /* no effect */
+  mps_message_type_enable(arena, mps_message_type_gc()); /* no effect */
   live = traverse();
   while (garbageBytes < ((size_t)1 << 20)) {
     int pl = (int)(rnd() % NPOOLS);
@@ -253,10 +275,11 @@ static void gcMessages(void)
     CHECK(nGc == first + i + 1);
     if (nGc == first + i + 1 && nGc <= MAXGC) {
       unsigned g = nGc - 1;
-      if (gcs[g].live < live || gcs[g].condemned < live + since
-          || gcs[g].live > gcs[g].condemned || gcs[g].condemned > totalBefore + ((size_t)1 << 20)
-          || gcs[g].notCondemned > totalBefore + ((size_t)1 << 20))
-        fprintf(stderr, "gc message: live %zu, condemned %zu, not condemned %zu; the "
+      if (gcs[g].live < live || gcs[g].condemned < live + since || gcs[g].live > gcs[g].condemned ||
+          gcs[g].condemned > totalBefore + ((size_t)1 << 20) ||
+          gcs[g].notCondemned > totalBefore + ((size_t)1 << 20))
+        fprintf(stderr,
+                "gc message: live %zu, condemned %zu, not condemned %zu; the "
                 "program keeps %zu and allocated %zu since; the pools' total was %zu\n",
                 gcs[g].live, gcs[g].condemned, gcs[g].notCondemned, live, since, totalBefore);
       CHECK(gcs[g].live <= gcs[g].condemned);
@@ -277,7 +300,7 @@ static void gcMessages(void)
   mps_message_discard(arena, m);
   CHECK(!mps_message_poll(arena));
   mps_message_type_disable(arena, mps_message_type_gc_start());
-  mps_message_type_disable(arena, mps_message_type_gc_start());   /* no effect */
+  mps_message_type_disable(arena, mps_message_type_gc_start()); /* no effect */
   collect();
   CHECK(!mps_message_poll(arena));
   mps_message_type_enable(arena, mps_message_type_gc());
@@ -328,15 +351,17 @@ static void finalization(void)
     traverse();
   }
   for (pl = 0; pl < NPOOLS; ++pl) {
-    for (k = 0; k < 4; ++k) if (finCount[dead[pl][k]] != 1) ++missing;
+    for (k = 0; k < 4; ++k)
+      if (finCount[dead[pl][k]] != 1) ++missing;
     if (finCount[twice[pl]] < 1 || finCount[twice[pl]] > 2) ++missing;
     if (finCount[liveReg[pl]] != 0 || finCount[plain[pl]] != 0 || finCount[definal[pl]] != 0)
       ++extra;
   }
   if (missing != 0 || extra != 0)
     for (id = 0; id < nobj; ++id)
-      if (finCount[id] != 0) fprintf(stderr, "object %lu (%s): %u finalization messages\n",
-                                     id, poolName[obj[id].pool], finCount[id]);
+      if (finCount[id] != 0)
+        fprintf(stderr, "object %lu (%s): %u finalization messages\n", id, poolName[obj[id].pool],
+                finCount[id]);
   CHECK(missing == 0);
   CHECK(extra == 0);
 
@@ -357,13 +382,13 @@ static void finalization(void)
   traverse();
   CHECK(reach[keepId]);
   setRoot(r, -1);
-  for (pl = 0; pl < NPOOLS; ++pl) {             /* the live registered ones die now */
+  for (pl = 0; pl < NPOOLS; ++pl) { /* the live registered ones die now */
     setRoot(30 + 2 * pl, -1);
     collect();
     drain();
     CHECK(finCount[liveReg[pl]] == 1);
   }
-  CHECK(finCount[keepId] == 1);                 /* registered once: no second message */
+  CHECK(finCount[keepId] == 1); /* registered once: no second message */
   collect();
   drain();
   CHECK(badFinal == 0);
@@ -377,13 +402,13 @@ static void locationDependency(void)
   int x = newObj(AMC, 0, NULL, 8), y = newObj(LO, 0, NULL, 8), round, movedSeen = 0;
   setRoot(40, x);
   setRoot(41, y);
-  while (allocatedSince < ((size_t)256 << 10))    /* the AP leaves x's segment */
+  while (allocatedSince < ((size_t)256 << 10)) /* the AP leaves x's segment */
     (void)newObj(AMC, 0, NULL, 60);
   mps_ld_reset(&empty, arena);
   for (round = 0; round < 5; ++round) {
     mps_addr_t before = rootTab[40], loBefore = rootTab[41];
     mps_ld_reset(&ld, arena);
-    CHECK(!mps_ld_isstale(&ld, arena, before));         /* nothing added yet */
+    CHECK(!mps_ld_isstale(&ld, arena, before)); /* nothing added yet */
     CHECK(!mps_ld_isstale_any(&ld, arena));
     mps_ld_add(&ld, arena, before);
     mps_ld_reset(&ld2, arena);
@@ -391,8 +416,8 @@ static void locationDependency(void)
     mps_ld_reset(&ldLo, arena);
     mps_ld_add(&ldLo, arena, loBefore);
     collect();
-    CHECK(rootTab[41] == loBefore);                     /* LO never moves */
-    (void)mps_ld_isstale(&ldLo, arena, loBefore);       /* either answer */
+    CHECK(rootTab[41] == loBefore);               /* LO never moves */
+    (void)mps_ld_isstale(&ldLo, arena, loBefore); /* either answer */
     mps_ld_reset(&ld3, arena);
     CHECK(!mps_ld_isstale(&ld3, arena, rootTab[40]));
     CHECK(!mps_ld_isstale_any(&ld3, arena));
@@ -402,7 +427,7 @@ static void locationDependency(void)
       movedSeen = 1;
       CHECK(mps_ld_isstale(&ld, arena, before));
       CHECK(mps_ld_isstale_any(&ld, arena));
-      mps_ld_merge(&ld3, arena, &ld2);                  /* keeps the older epoch */
+      mps_ld_merge(&ld3, arena, &ld2); /* keeps the older epoch */
       CHECK(mps_ld_isstale_any(&ld3, arena));
       CHECK(mps_ld_isstale(&ld3, arena, before));
     }
@@ -422,11 +447,17 @@ static unsigned long walkBad, rootRefs, walkRefs;
 static void objectStep(mps_addr_t p, mps_fmt_t fmt, mps_pool_t pool, void *cl, size_t s)
 {
   mps_word_t tag = *(mps_word_t *)p, id;
-  if (cl != &walkSeen || s != 42) { ++walkBad; return; }
+  if (cl != &walkSeen || s != 42) {
+    ++walkBad;
+    return;
+  }
   if (TYPE(tag) == T_PAD || TYPE(tag) == T_PAD1) return;
   id = ((mps_word_t *)p)[1];
-  if (TYPE(tag) != T_OBJ || id >= nobj || pool != pools[obj[id].pool]
-      || fmt != fmtOf[obj[id].pool]) { ++walkBad; return; }
+  if (TYPE(tag) != T_OBJ || id >= nobj || pool != pools[obj[id].pool] ||
+      fmt != fmtOf[obj[id].pool]) {
+    ++walkBad;
+    return;
+  }
   if (walkSeen[id] < 255) ++walkSeen[id];
 }
 
@@ -439,9 +470,16 @@ static unsigned char rootMatched[NROOTS];
 static void rootStep(mps_addr_t *ref, mps_root_t r, void *cl, size_t s)
 {
   int i;
-  if (cl != &rootRefs || s != 7 || r != root || ref == NULL || *ref == NULL) { ++rootBad; return; }
+  if (cl != &rootRefs || s != 7 || r != root || ref == NULL || *ref == NULL) {
+    ++rootBad;
+    return;
+  }
   for (i = 0; i < NROOTS; ++i)
-    if (!rootMatched[i] && rootTab[i] == *ref) { rootMatched[i] = 1; ++rootRefs; return; }
+    if (!rootMatched[i] && rootTab[i] == *ref) {
+      rootMatched[i] = 1;
+      ++rootRefs;
+      return;
+    }
   ++rootBad;
 }
 
@@ -449,12 +487,16 @@ static mps_res_t walkArea(mps_ss_t ss, void *base, void *limit, void *closure)
 {
   char *p = base;
   if (closure != &walkRefs) ++walkBad;
-  MPS_SCAN_BEGIN(ss) {
+  MPS_SCAN_BEGIN(ss)
+  {
     while (p < (char *)limit) {
       mps_word_t *w = (mps_word_t *)p, tag = w[0];
       size_t size = TYPE(tag) == T_PAD1 || TYPE(tag) == T_FWD1 ? WORD : SIZE(tag), i;
       if (TYPE(tag) == T_OBJ) {
-        if (w[1] < nobj && walkSeen[w[1]] < 255) ++walkSeen[w[1]]; else ++walkBad;
+        if (w[1] < nobj && walkSeen[w[1]] < 255)
+          ++walkSeen[w[1]];
+        else
+          ++walkBad;
         for (i = 0; i < w[2]; ++i) {
           mps_addr_t r = (mps_addr_t)w[3 + i];
           if (r == NULL) continue;
@@ -469,10 +511,14 @@ static mps_res_t walkArea(mps_ss_t ss, void *base, void *limit, void *closure)
         ++walkBad;
         break;
       }
-      if (size == 0) { ++walkBad; break; }
+      if (size == 0) {
+        ++walkBad;
+        break;
+      }
       p += size;
     }
-  } MPS_SCAN_END(ss);
+  }
+  MPS_SCAN_END(ss);
   return MPS_RES_OK;
 }
 
@@ -481,8 +527,8 @@ static void walks(void)
   unsigned long wrong = 0, refs = 0, nonNull = 0;
   unsigned id, i;
   int r;
-  traverse();                           /* current addresses */
-  for (i = 0; i < 300; ++i) {           /* a random graph over the three pools */
+  traverse();                 /* current addresses */
+  for (i = 0; i < 300; ++i) { /* a random graph over the three pools */
     int pl = (int)(rnd() % NPOOLS), refIds[MAXREFS];
     unsigned n = pl == AMC ? (unsigned)(rnd() % (MAXREFS + 1)) : 0, j;
     for (j = 0; j < n; ++j) {
@@ -494,12 +540,14 @@ static void walks(void)
   collect();
   drain();
   traverse();
-  for (r = 0; r < NROOTS; ++r) if (rootTab[r] != NULL) ++nonNull;
+  for (r = 0; r < NROOTS; ++r)
+    if (rootTab[r] != NULL) ++nonNull;
 
   memset(walkSeen, 0, sizeof walkSeen);
   walkBad = 0;
   mps_arena_formatted_objects_walk(arena, objectStep, &walkSeen, 42);
-  for (id = 0; id < nobj; ++id) if (walkSeen[id] != reach[id]) ++wrong;
+  for (id = 0; id < nobj; ++id)
+    if (walkSeen[id] != reach[id]) ++wrong;
   if (wrong != 0 || walkBad != 0)
     fprintf(stderr, "formatted objects walk: %lu objects wrong, %lu bad steps\n", wrong, walkBad);
   CHECK(wrong == 0);
@@ -509,8 +557,10 @@ static void walks(void)
   memset(rootMatched, 0, sizeof rootMatched);
   mps_arena_roots_walk(arena, rootStep, &rootRefs, 7);
   if (rootBad != 0 || rootRefs != nonNull)
-    fprintf(stderr, "roots walk: %lu references as expected, %lu unexpected; the root holds "
-            "%lu\n", rootRefs, rootBad, nonNull);
+    fprintf(stderr,
+            "roots walk: %lu references as expected, %lu unexpected; the root holds "
+            "%lu\n",
+            rootRefs, rootBad, nonNull);
   CHECK(rootBad == 0);
   CHECK(rootRefs == nonNull);
 
@@ -524,12 +574,12 @@ static void walks(void)
       for (i = 0; i < obj[id].nrefs; ++i) refs += obj[id].refs[i] >= 0;
   }
   if (wrong != 0 || walkBad != 0 || walkRefs != refs)
-    fprintf(stderr, "pool walk: %lu objects wrong, %lu bad, %lu references (expected %lu)\n",
-            wrong, walkBad, walkRefs, refs);
+    fprintf(stderr, "pool walk: %lu objects wrong, %lu bad, %lu references (expected %lu)\n", wrong,
+            walkBad, walkRefs, refs);
   CHECK(wrong == 0);
   CHECK(walkBad == 0);
   CHECK(walkRefs == refs);
-  traverse();                                   /* the walk changed nothing */
+  traverse(); /* the walk changed nothing */
 }
 
 int main(int argc, char **argv)
@@ -546,33 +596,38 @@ int main(int argc, char **argv)
   REQUIRE(mps_arena_create_k(&arena, mps_arena_class_vm(), mps_args_none) == MPS_RES_OK);
   REQUIRE(mps_thread_reg(&thr, arena) == MPS_RES_OK);
   mps_arena_park(arena);
-  MPS_ARGS_BEGIN(args) {
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_FMT_SCAN, fmtScan);
     MPS_ARGS_ADD(args, MPS_KEY_FMT_SKIP, fmtSkip);
     MPS_ARGS_ADD(args, MPS_KEY_FMT_FWD, fmtFwd);
     MPS_ARGS_ADD(args, MPS_KEY_FMT_ISFWD, fmtIsfwd);
     MPS_ARGS_ADD(args, MPS_KEY_FMT_PAD, fmtPad);
     REQUIRE(mps_fmt_create_k(&nodeFmt, arena, args) == MPS_RES_OK);
-  } MPS_ARGS_END(args);
-  MPS_ARGS_BEGIN(args) {
+  }
+  MPS_ARGS_END(args);
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_FMT_SKIP, fmtSkip);
     MPS_ARGS_ADD(args, MPS_KEY_FMT_FWD, fmtFwd);
     MPS_ARGS_ADD(args, MPS_KEY_FMT_ISFWD, fmtIsfwd);
     MPS_ARGS_ADD(args, MPS_KEY_FMT_PAD, fmtPad);
     REQUIRE(mps_fmt_create_k(&leafFmt, arena, args) == MPS_RES_OK);
-  } MPS_ARGS_END(args);
+  }
+  MPS_ARGS_END(args);
   fmtOf[AMC] = nodeFmt;
   fmtOf[AMCZ] = fmtOf[LO] = leafFmt;
   for (pl = 0; pl < NPOOLS; ++pl) {
-    MPS_ARGS_BEGIN(args) {
+    MPS_ARGS_BEGIN(args)
+    {
       MPS_ARGS_ADD(args, MPS_KEY_FORMAT, fmtOf[pl]);
       REQUIRE(mps_pool_create_k(&pools[pl], arena, classes[pl], args) == MPS_RES_OK);
-    } MPS_ARGS_END(args);
+    }
+    MPS_ARGS_END(args);
     REQUIRE(mps_ap_create_k(&aps[pl], pools[pl], mps_args_none) == MPS_RES_OK);
   }
   for (r = 0; r < NROOTS; ++r) setRoot(r, -1);
-  REQUIRE(mps_root_create_table(&root, arena, mps_rank_exact(), 0, rootTab, NROOTS)
-          == MPS_RES_OK);
+  REQUIRE(mps_root_create_table(&root, arena, mps_rank_exact(), 0, rootTab, NROOTS) == MPS_RES_OK);
 
   gcMessages();
   finalization();

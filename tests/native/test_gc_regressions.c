@@ -36,10 +36,10 @@
 #include "testlib.h"
 
 #define NOINLINE __attribute__((noinline))
-#define WORD ((size_t)sizeof(mps_word_t))
+#define WORD     ((size_t)sizeof(mps_word_t))
 
-static mps_word_t idBase;               /* ids are idBase + n (from the seed) */
-static mps_arena_t arena;               /* the check's own: one check per process */
+static mps_word_t idBase; /* ids are idBase + n (from the seed) */
+static mps_arena_t arena; /* the check's own: one check per process */
 static mps_fmt_t fmt;
 
 /* ---- the format ------------------------------------------------------------------
@@ -47,7 +47,7 @@ static mps_fmt_t fmt;
  * pointer c is base + 8: c[0] id, c[1] nrefs, c[2 ..] references, then data
  * words.  A forwarding object keeps the new client pointer in c[0]. */
 enum { T_OBJ = 1, T_PAD = 2, T_FWD = 3 };
-#define TYPE(w) ((unsigned)((w) & 7))
+#define TYPE(w) ((unsigned)((w)&7))
 #define SIZE(w) ((size_t)((w) & ~(mps_word_t)7))
 
 static mps_word_t *tagOf(mps_addr_t c) { return (mps_word_t *)c - 1; }
@@ -56,17 +56,21 @@ static mps_word_t idOf(mps_addr_t c) { return fieldsOf(c)[0]; }
 static mps_addr_t refOf(mps_addr_t c, size_t i) { return (mps_addr_t)fieldsOf(c)[2 + i]; }
 static void setRef(mps_addr_t c, size_t i, mps_addr_t r) { fieldsOf(c)[2 + i] = (mps_word_t)r; }
 static mps_addr_t fmtSkip(mps_addr_t c) { return (char *)c + SIZE(*tagOf(c)); }
-static mps_addr_t fmtIsfwd(mps_addr_t c) { return TYPE(*tagOf(c)) == T_FWD ? (mps_addr_t)idOf(c) : NULL; }
+static mps_addr_t fmtIsfwd(mps_addr_t c)
+{
+  return TYPE(*tagOf(c)) == T_FWD ? (mps_addr_t)idOf(c) : NULL;
+}
 static void fmtPad(mps_addr_t base, size_t size) { *(mps_word_t *)base = (mps_word_t)size | T_PAD; }
 
-static void fmtFwd(mps_addr_t old, mps_addr_t newc)   /* the new address in the id's place */
+static void fmtFwd(mps_addr_t old, mps_addr_t newc) /* the new address in the id's place */
 {
   *tagOf(old) = SIZE(*tagOf(old)) | T_FWD, fieldsOf(old)[0] = (mps_word_t)newc;
 }
 
 static mps_res_t fmtScan(mps_ss_t ss, mps_addr_t base, mps_addr_t limit)
 {
-  MPS_SCAN_BEGIN(ss) {
+  MPS_SCAN_BEGIN(ss)
+  {
     mps_addr_t c;
     for (c = base; c < limit; c = fmtSkip(c)) {
       mps_word_t *f = fieldsOf(c);
@@ -81,7 +85,8 @@ static mps_res_t fmtScan(mps_ss_t ss, mps_addr_t base, mps_addr_t limit)
         }
       }
     }
-  } MPS_SCAN_END(ss);
+  }
+  MPS_SCAN_END(ss);
   return MPS_RES_OK;
 }
 
@@ -89,7 +94,8 @@ static void newArena(void)
 {
   mps_res_t res;
   REQUIRE(mps_arena_create_k(&arena, mps_arena_class_vm(), mps_args_none) == MPS_RES_OK);
-  MPS_ARGS_BEGIN(args) {
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_FMT_ALIGN, WORD);
     MPS_ARGS_ADD(args, MPS_KEY_FMT_HEADER_SIZE, WORD);
     MPS_ARGS_ADD(args, MPS_KEY_FMT_SCAN, fmtScan);
@@ -98,20 +104,24 @@ static void newArena(void)
     MPS_ARGS_ADD(args, MPS_KEY_FMT_ISFWD, fmtIsfwd);
     MPS_ARGS_ADD(args, MPS_KEY_FMT_PAD, fmtPad);
     res = mps_fmt_create_k(&fmt, arena, args);
-  } MPS_ARGS_END(args);
+  }
+  MPS_ARGS_END(args);
   REQUIRE(res == MPS_RES_OK);
 }
 
 /* An AMC pool; chain NULL for the arena's default, extendBy 0 for the default. */
 static mps_pool_t newPool(mps_chain_t chain, size_t extendBy)
 {
-  mps_pool_t pool; mps_res_t res;
-  MPS_ARGS_BEGIN(args) {
+  mps_pool_t pool;
+  mps_res_t res;
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_FORMAT, fmt);
     if (chain != NULL) MPS_ARGS_ADD(args, MPS_KEY_CHAIN, chain);
     if (extendBy != 0) MPS_ARGS_ADD(args, MPS_KEY_EXTEND_BY, extendBy);
     res = mps_pool_create_k(&pool, arena, mps_class_amc(), args);
-  } MPS_ARGS_END(args);
+  }
+  MPS_ARGS_END(args);
   REQUIRE(res == MPS_RES_OK);
   return pool;
 }
@@ -126,7 +136,7 @@ static mps_ap_t newAp(mps_pool_t pool)
 /* A nursery of nurseryKb, then a big generation. */
 static mps_chain_t newChain(size_t nurseryKb)
 {
-  mps_gen_param_s gens[2] = {{nurseryKb, 0.9}, {1000000, 0.5}};
+  mps_gen_param_s gens[2] = { { nurseryKb, 0.9 }, { 1000000, 0.5 } };
   mps_chain_t chain;
   REQUIRE(mps_chain_create(&chain, arena, 2, gens) == MPS_RES_OK);
   return chain;
@@ -159,7 +169,10 @@ static mps_word_t seenLo;
 
 static void seenStep(mps_addr_t c, mps_fmt_t f, mps_pool_t pool, void *p, size_t s)
 {
-  (void)f; (void)pool; (void)p; (void)s;
+  (void)f;
+  (void)pool;
+  (void)p;
+  (void)s;
   if (TYPE(*tagOf(c)) == T_OBJ && idOf(c) - seenLo < NPARENTS) seen[idOf(c) - seenLo] = c;
 }
 
@@ -171,7 +184,11 @@ static void walkIds(mps_word_t lo)
 }
 
 /* 1 if c is an object of the heap with this id. */
-static int alive(mps_addr_t c, mps_word_t id) { walkIds(id); return seen[0] == c; }
+static int alive(mps_addr_t c, mps_word_t id)
+{
+  walkIds(id);
+  return seen[0] == c;
+}
 
 /* An object held only on this thread's stack, below the cold end of its
  * thread root, survives a collection. */
@@ -180,7 +197,7 @@ static NOINLINE int heldOnStack(mps_pool_t pool, mps_word_t id)
   mps_ap_t ap = newAp(pool), ap2 = newAp(pool);
   volatile mps_addr_t x = alloc(ap, 0, 1, id);
   (void)alloc(ap2, 0, 1, 1);
-  mps_ap_destroy(ap);                   /* x's segment is not kept for a buffer */
+  mps_ap_destroy(ap); /* x's segment is not kept for a buffer */
   CHECK(mps_arena_collect(arena) == MPS_RES_OK);
   return alive(x, id);
 }
@@ -229,7 +246,10 @@ static void mprotectFails(void)
 {
   static mps_addr_t roots[1];
   size_t page = (size_t)sysconf(_SC_PAGESIZE), npages, k;
-  mps_ap_t ap, ap2, apO; mps_pool_t pool; void *extra[8]; char *region;
+  mps_ap_t ap, ap2, apO;
+  mps_pool_t pool;
+  void *extra[8];
+  char *region;
   int nextra = 0;
   newArena();
   pool = newPool(newChain(1), 0);
@@ -237,27 +257,31 @@ static void mprotectFails(void)
   areaRoot(roots, 1, mps_rank_exact());
   roots[0] = alloc(apO, 1, 1, idBase + 1);
   mps_ap_destroy(apO);
-  (void)alloc(ap, 0, 1, 0);             /* commit the pages used later */
+  (void)alloc(ap, 0, 1, 0); /* commit the pages used later */
   (void)alloc(ap2, 0, 1, 0);
   npages = (size_t)1 << 18;
   region = mmap(NULL, npages * page, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   REQUIRE(region != MAP_FAILED);
-  for (k = 1; k + 1 < npages; k += 2)   /* each split adds two mappings */
+  for (k = 1; k + 1 < npages; k += 2) /* each split adds two mappings */
     if (mprotect(region + k * page, page, PROT_READ) != 0) break;
-  if (k + 1 >= npages) { printf("mprotect failure: map count unlimited, skipped\n"); return; }
-  while (nextra < 8) {                  /* then one at a time */
-    void *m = mmap(NULL, page, nextra & 1 ? PROT_READ : PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (k + 1 >= npages) {
+    printf("mprotect failure: map count unlimited, skipped\n");
+    return;
+  }
+  while (nextra < 8) { /* then one at a time */
+    void *m =
+        mmap(NULL, page, nextra & 1 ? PROT_READ : PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (m == MAP_FAILED) break;
     extra[nextra++] = m;
   }
-  REQUIRE(nextra < 8);                  /* the map count is full */
-  CHECK(mps_arena_collect(arena) == MPS_RES_OK);   /* O to generation 1 */
+  REQUIRE(nextra < 8);                           /* the map count is full */
+  CHECK(mps_arena_collect(arena) == MPS_RES_OK); /* O to generation 1 */
   REQUIRE(munmap(region, npages * page) == 0);
   while (nextra > 0) REQUIRE(munmap(extra[--nextra], page) == 0);
   mps_arena_release(arena);
   setRef(roots[0], 0, alloc(ap, 0, 1, idBase + 777));
-  (void)alloc(ap2, 0, 9000, 5);         /* a new nursery segment */
-  mps_arena_step(arena, 1.0, 1.0);      /* a nursery collection */
+  (void)alloc(ap2, 0, 9000, 5);    /* a new nursery segment */
+  mps_arena_step(arena, 1.0, 1.0); /* a nursery collection */
   CHECK(alive(refOf(roots[0], 0), idBase + 777));
 }
 
@@ -269,15 +293,18 @@ static void *drWorker(void *arg)
   REQUIRE(mps_thread_reg(&drWorkerThr, arena) == MPS_RES_OK);
   atomic_store(&drRegistered, 1);
   while (!atomic_load(&drGo)) sched_yield();
-  return arg;                           /* exits, deregistered by main */
+  return arg; /* exits, deregistered by main */
 }
 
 /* (3) A worker registers; main deregisters it and registers itself (reusing
  * the descriptor); the worker exits.  Main's stack must still be scanned. */
 static NOINLINE void deregOther(void)
 {
-  void *cold = NULL;                    /* the cold end: in this outer frame */
-  mps_thr_t thrM, old; mps_root_t root; mps_pool_t pool; pthread_t th;
+  void *cold = NULL; /* the cold end: in this outer frame */
+  mps_thr_t thrM, old;
+  mps_root_t root;
+  mps_pool_t pool;
+  pthread_t th;
   newArena();
   pool = newPool(NULL, 0);
   REQUIRE(pthread_create(&th, NULL, drWorker, NULL) == 0);
@@ -295,7 +322,7 @@ static NOINLINE void deregOther(void)
 #define AT_MAX 32
 static atomic_ulong atTicks;
 static atomic_int atReady, atUp, atDone;
-static int atN;                         /* threads the spawner starts */
+static int atN; /* threads the spawner starts */
 static pthread_t atKids[AT_MAX];
 static unsigned long atViolations, atScans;
 
@@ -303,8 +330,10 @@ static unsigned long atViolations, atScans;
 static mps_res_t atProbe(mps_ss_t ss, void *p, size_t s)
 {
   unsigned long before = atomic_load(&atTicks);
-  struct timespec ts = {0, 3 * 1000 * 1000};
-  (void)ss; (void)p; (void)s;
+  struct timespec ts = { 0, 3 * 1000 * 1000 };
+  (void)ss;
+  (void)p;
+  (void)s;
   nanosleep(&ts, NULL);
   ++atScans;
   if (atomic_load(&atTicks) != before) ++atViolations;
@@ -313,10 +342,10 @@ static mps_res_t atProbe(mps_ss_t ss, void *p, size_t s)
 
 static void *atKid(void *arg)
 {
-  struct timespec ts = {0, 100 * 1000};
+  struct timespec ts = { 0, 100 * 1000 };
   sigset_t none;
   sigemptyset(&none);
-  pthread_sigmask(SIG_SETMASK, &none, NULL);   /* the spawner's mask blocked everything */
+  pthread_sigmask(SIG_SETMASK, &none, NULL); /* the spawner's mask blocked everything */
   atomic_fetch_add(&atUp, 1);
   while (!atomic_load(&atDone)) atomic_fetch_add(&atTicks, 1), nanosleep(&ts, NULL);
   return arg;
@@ -326,7 +355,7 @@ static void *atKid(void *arg)
  * and signalled this one, then starts atN threads and lets itself stop. */
 static void *atSpawner(void *arg)
 {
-  struct timespec ts = {0, 100 * 1000};
+  struct timespec ts = { 0, 100 * 1000 };
   sigset_t all, pending;
   int i, s, signalled = 0;
   sigfillset(&all);
@@ -339,8 +368,8 @@ static void *atSpawner(void *arg)
   }
   for (i = 0; i < atN; ++i) REQUIRE(pthread_create(&atKids[i], NULL, atKid, NULL) == 0);
   while (atomic_load(&atUp) < atN) nanosleep(&ts, NULL);
-  pthread_sigmask(SIG_UNBLOCK, &all, NULL);    /* stops here */
-  while (!atomic_load(&atDone)) nanosleep(&ts, NULL);   /* lives on, like a pool thread */
+  pthread_sigmask(SIG_UNBLOCK, &all, NULL);           /* stops here */
+  while (!atomic_load(&atDone)) nanosleep(&ts, NULL); /* lives on, like a pool thread */
   return arg;
 }
 
@@ -349,7 +378,10 @@ static void *atSpawner(void *arg)
  * threads, and with 24 (more than the collector's first table of 16). */
 static void allThreadsSpawn(void)
 {
-  mps_root_t root; pthread_t spawner; mps_res_t res; int i;
+  mps_root_t root;
+  pthread_t spawner;
+  mps_res_t res;
+  int i;
   REQUIRE(atN <= AT_MAX);
   REQUIRE(mps_arena_create_k(&arena, mps_arena_class_vm(), mps_args_none) == MPS_RES_OK);
   gcp_arena_all_threads(arena, 1);
@@ -367,8 +399,16 @@ static void allThreadsSpawn(void)
   CHECK(gcp_arena_unstoppable_threads(arena) == 0);
 }
 
-static void allThreadsSpawnFew(void) { atN = 4; allThreadsSpawn(); }
-static void allThreadsSpawnMany(void) { atN = 24; allThreadsSpawn(); }
+static void allThreadsSpawnFew(void)
+{
+  atN = 4;
+  allThreadsSpawn();
+}
+static void allThreadsSpawnMany(void)
+{
+  atN = 24;
+  allThreadsSpawn();
+}
 
 /* (5) All-threads mode, out of file descriptors: the collection is refused;
  * with them back it runs and scans the collecting thread's stack. */
@@ -376,7 +416,8 @@ static void allThreadsNoFds(void)
 {
   struct rlimit old, lim;
   int fds[256], n = 0;
-  mps_pool_t pool; mps_res_t res;
+  mps_pool_t pool;
+  mps_res_t res;
   newArena();
   pool = newPool(NULL, 0);
   gcp_arena_all_threads(arena, 1);
@@ -389,7 +430,7 @@ static void allThreadsNoFds(void)
   REQUIRE(n < 256 && errno == EMFILE);
   mps_message_type_enable(arena, mps_message_type_gc_start());
   mps_message_type_enable(arena, mps_message_type_gc());
-  res = mps_arena_collect(arena);       /* /proc cannot be read */
+  res = mps_arena_collect(arena); /* /proc cannot be read */
   while (n > 0) close(fds[--n]);
   REQUIRE(setrlimit(RLIMIT_NOFILE, &old) == 0);
   CHECK(res != MPS_RES_OK);
@@ -408,9 +449,11 @@ static void ldHeader(void)
   static mps_addr_t roots[1];
   const mps_word_t stripe = (mps_word_t)1 << 20;
   mps_addr_t x = NULL, old;
-  mps_ap_t ap; mps_ld_s ld; long i;
+  mps_ap_t ap;
+  mps_ld_s ld;
+  long i;
   newArena();
-  ap = newAp(newPool(NULL, (size_t)2 << 20));   /* segments span stripes */
+  ap = newAp(newPool(NULL, (size_t)2 << 20)); /* segments span stripes */
   areaRoot(roots, 1, mps_rank_exact());
   for (i = 0; i < 400000 && x == NULL; ++i) {
     /* d: from the next block's base to one word below the next stripe */
@@ -426,7 +469,7 @@ static void ldHeader(void)
   mps_ld_reset(&ld, arena);
   mps_ld_add(&ld, arena, old);
   CHECK(mps_arena_collect(arena) == MPS_RES_OK);
-  REQUIRE(roots[0] != old);             /* it moved */
+  REQUIRE(roots[0] != old); /* it moved */
   CHECK(mps_ld_isstale(&ld, arena, old));
   CHECK(alive(roots[0], idBase + 5));
 }
@@ -445,7 +488,7 @@ static void loneSmallObject(void)
   roots[0] = old = alloc(ap, 0, 2, idBase + 6);
   mps_ap_destroy(ap);
   CHECK(mps_arena_collect(arena) == MPS_RES_OK);
-  CHECK(roots[0] != old);               /* it moved */
+  CHECK(roots[0] != old); /* it moved */
   CHECK(alive(roots[0], idBase + 6));
 }
 
@@ -454,7 +497,8 @@ static void loneSmallObject(void)
 static int writeProtected(mps_word_t *p)
 {
   mps_word_t w = *p;
-  int fd[2]; ssize_t n;
+  int fd[2];
+  ssize_t n;
   REQUIRE(pipe(fd) == 0 && write(fd[1], &w, WORD) == (ssize_t)WORD);
   n = read(fd[0], p, WORD);
   close(fd[0]), close(fd[1]);
@@ -492,7 +536,11 @@ static void onSegv(void (*handler)(int), int flags)
 }
 
 static sigjmp_buf probeEnv;
-static void probeHandler(int sig) { (void)sig; siglongjmp(probeEnv, 1); }
+static void probeHandler(int sig)
+{
+  (void)sig;
+  siglongjmp(probeEnv, 1);
+}
 
 /* 1 if reading *p faulted and the program's handler recovered. */
 static NOINLINE int probeFaults(volatile char *p)
@@ -510,10 +558,10 @@ static void segvLongjmp(void)
   onSegv(probeHandler, 0);
   if (!barrierSetup()) return;
   for (i = 0; i < 3; ++i) {
-    if (i > 0) CHECK(mps_arena_collect(arena) == MPS_RES_OK);   /* protected again */
+    if (i > 0) CHECK(mps_arena_collect(arena) == MPS_RES_OK); /* protected again */
     mps_arena_release(arena);
     CHECK(writeProtected(fieldsOf(bRoots[i & 1])));
-    setRef(bRoots[i & 1], 0, bRoots[(i + 1) & 1]);   /* a barrier fault */
+    setRef(bRoots[i & 1], 0, bRoots[(i + 1) & 1]); /* a barrier fault */
     CHECK(!writeProtected(fieldsOf(bRoots[i & 1])));
     recovered += probeFaults((volatile char *)16);
   }
@@ -522,7 +570,11 @@ static void segvLongjmp(void)
   CHECK(refOf(bRoots[0], 0) == bRoots[1] && refOf(bRoots[1], 0) == bRoots[0]);
 }
 
-static void overflowReporter(int sig) { (void)sig; _exit(7); }
+static void overflowReporter(int sig)
+{
+  (void)sig;
+  _exit(7);
+}
 
 static NOINLINE int recurse(volatile char *p)
 {
@@ -534,7 +586,7 @@ static NOINLINE int recurse(volatile char *p)
 
 static void *overflowThread(void *arg)
 {
-  stack_t ss = {malloc((size_t)1 << 17), 0, (size_t)1 << 17};
+  stack_t ss = { malloc((size_t)1 << 17), 0, (size_t)1 << 17 };
   REQUIRE(ss.ss_sp != NULL && sigaltstack(&ss, NULL) == 0);
   return (void *)(intptr_t)recurse(arg);
 }
@@ -544,10 +596,11 @@ static void *overflowThread(void *arg)
 static void segvOnstack(void)
 {
   static volatile char start;
-  pthread_attr_t attr; pthread_t th;
-  onSegv(overflowReporter, SA_ONSTACK | SA_NODEFER);   /* as faulthandler's */
+  pthread_attr_t attr;
+  pthread_t th;
+  onSegv(overflowReporter, SA_ONSTACK | SA_NODEFER); /* as faulthandler's */
   if (!barrierSetup()) _exit(7);
-  setRef(bRoots[0], 0, bRoots[1]);      /* a barrier fault first */
+  setRef(bRoots[0], 0, bRoots[1]); /* a barrier fault first */
   REQUIRE(pthread_attr_init(&attr) == 0);
   REQUIRE(pthread_attr_setstacksize(&attr, (size_t)256 << 10) == 0);
   REQUIRE(pthread_create(&th, &attr, overflowThread, (void *)&start) == 0);
@@ -559,8 +612,12 @@ static void segvOnstack(void)
  * its own: an object on its stack survives a collection there. */
 static NOINLINE void forkRegistered(void)
 {
-  void *cold = NULL;                    /* the cold end: in this outer frame */
-  mps_pool_t pool; mps_thr_t thr; mps_root_t root; pid_t pid; int st;
+  void *cold = NULL; /* the cold end: in this outer frame */
+  mps_pool_t pool;
+  mps_thr_t thr;
+  mps_root_t root;
+  pid_t pid;
+  int st;
   newArena();
   pool = newPool(NULL, 0);
   REQUIRE(mps_thread_reg(&thr, arena) == MPS_RES_OK);
@@ -576,12 +633,14 @@ static NOINLINE void forkRegistered(void)
  * and neither does destroying the pool. */
 static void spareZero(void)
 {
-  mps_pool_t pool; mps_ap_t ap; int round, i;
+  mps_pool_t pool;
+  mps_ap_t ap;
+  int round, i;
   newArena();
   pool = newPool(NULL, 0);
   ap = newAp(pool);
   for (round = 0; round < 2; ++round) {
-    for (i = 0; i < 10000; ++i) (void)alloc(ap, 0, 125, idBase + (mps_word_t)i);   /* 10 MB */
+    for (i = 0; i < 10000; ++i) (void)alloc(ap, 0, 125, idBase + (mps_word_t)i); /* 10 MB */
     CHECK(mps_arena_collect(arena) == MPS_RES_OK);
   }
   mps_arena_spare_set(arena, 0.0);
@@ -591,7 +650,7 @@ static void spareZero(void)
   CHECK(mps_arena_spare_committed(arena) == 0);
 }
 
-#define BLOCK_MS 2300                   /* longer than the old 2 s patience */
+#define BLOCK_MS 2300 /* longer than the old 2 s patience */
 static mps_pool_t btPool;
 static atomic_int btReady, btCollected;
 static int btAlive;
@@ -599,24 +658,26 @@ static int btAlive;
 static NOINLINE int btInner(void)
 {
   mps_ap_t ap = newAp(btPool);
-  volatile mps_addr_t x = alloc(ap, 0, 1, idBase + 4242);   /* below the cold end */
-  struct timespec ts = {BLOCK_MS / 1000, (BLOCK_MS % 1000) * 1000000L};
-  sigset_t rt; int s;
+  volatile mps_addr_t x = alloc(ap, 0, 1, idBase + 4242); /* below the cold end */
+  struct timespec ts = { BLOCK_MS / 1000, (BLOCK_MS % 1000) * 1000000L };
+  sigset_t rt;
+  int s;
   mps_ap_destroy(ap);
   sigemptyset(&rt);
   for (s = SIGRTMIN; s <= SIGRTMAX; ++s) sigaddset(&rt, s);
   REQUIRE(pthread_sigmask(SIG_BLOCK, &rt, NULL) == 0);
   atomic_store(&btReady, 1);
   nanosleep(&ts, NULL);
-  REQUIRE(pthread_sigmask(SIG_UNBLOCK, &rt, NULL) == 0);   /* stops here */
+  REQUIRE(pthread_sigmask(SIG_UNBLOCK, &rt, NULL) == 0); /* stops here */
   while (!atomic_load(&btCollected)) sched_yield();
   return alive(x, idBase + 4242);
 }
 
 static NOINLINE void *btThread(void *arg)
 {
-  void *cold = NULL;                    /* the cold end: in this outer frame */
-  mps_thr_t thr; mps_root_t root;
+  void *cold = NULL; /* the cold end: in this outer frame */
+  mps_thr_t thr;
+  mps_root_t root;
   REQUIRE(mps_thread_reg(&thr, arena) == MPS_RES_OK);
   REQUIRE(mps_root_create_thread(&root, arena, thr, &cold) == MPS_RES_OK);
   btAlive = btInner();
@@ -628,7 +689,9 @@ static NOINLINE void *btThread(void *arg)
 static void blockedThread(void)
 {
   struct timespec t0, t1;
-  pthread_t th; mps_res_t res; double took;
+  pthread_t th;
+  mps_res_t res;
+  double took;
   newArena();
   btPool = newPool(NULL, 0);
   REQUIRE(pthread_create(&th, NULL, btThread, NULL) == 0);
@@ -640,7 +703,8 @@ static void blockedThread(void)
   REQUIRE(pthread_join(th, NULL) == 0);
   took = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
   CHECK(res == MPS_RES_OK);
-  if (took < (BLOCK_MS - 100) / 1000.0) fprintf(stderr, "blocked thread: collected in %.2f s\n", took);
+  if (took < (BLOCK_MS - 100) / 1000.0)
+    fprintf(stderr, "blocked thread: collected in %.2f s\n", took);
   CHECK(took >= (BLOCK_MS - 100) / 1000.0);
   CHECK(btAlive);
 }
@@ -652,27 +716,31 @@ static void blockedThread(void)
  * A must still refer to B, not to whatever took its place. */
 static void marksOom(void)
 {
-  static volatile mps_word_t hideA;     /* not a reference */
-  mps_chain_t c1, c2; mps_pool_t p1, p2; mps_ap_t ap1, ap2, ap3; mps_addr_t A; int i;
+  static volatile mps_word_t hideA; /* not a reference */
+  mps_chain_t c1, c2;
+  mps_pool_t p1, p2;
+  mps_ap_t ap1, ap2, ap3;
+  mps_addr_t A;
+  int i;
   newArena();
   c1 = newChain(100000), c2 = newChain(64);
   p1 = newPool(c1, 0), p2 = newPool(c2, 0);
-  (void)newPool(c1, 0);                 /* uses up the control memory committed so far */
+  (void)newPool(c1, 0); /* uses up the control memory committed so far */
   ap1 = newAp(p1), ap3 = newAp(p1), ap2 = newAp(p2);
-  A = alloc(ap1, 1, 1, idBase + 1);     /* ap1 stays: A's segment is nailed */
-  setRef(A, 0, alloc(ap3, 0, 1, idBase + 2));   /* B */
+  A = alloc(ap1, 1, 1, idBase + 1);           /* ap1 stays: A's segment is nailed */
+  setRef(A, 0, alloc(ap3, 0, 1, idBase + 2)); /* B */
   (void)alloc(ap3, 0, 1, idBase + 3);
   mps_ap_destroy(ap3);
   hideA = (mps_word_t)A ^ 0x5555;
   A = NULL;
-  REQUIRE(mps_arena_commit_limit_set(arena, mps_arena_committed(arena)
-                                     - mps_arena_spare_committed(arena)) == MPS_RES_OK);
-  (void)mps_arena_collect(arena);       /* no memory for A's segment's mark table */
+  REQUIRE(mps_arena_commit_limit_set(arena, mps_arena_committed(arena) -
+                                                mps_arena_spare_committed(arena)) == MPS_RES_OK);
+  (void)mps_arena_collect(arena); /* no memory for A's segment's mark table */
   REQUIRE(mps_arena_commit_limit_set(arena, (size_t)-1) == MPS_RES_OK);
   mps_arena_release(arena);
   A = (mps_addr_t)(hideA ^ 0x5555);
   for (i = 0; i < 20000; ++i) (void)alloc(ap2, 0, 3, idBase + 1000 + (mps_word_t)i);
-  mps_arena_step(arena, 1.0, 1.0);      /* a collection of chain 2 */
+  mps_arena_step(arena, 1.0, 1.0); /* a collection of chain 2 */
   CHECK(alive(refOf(A, 0), idBase + 2));
 }
 
@@ -680,21 +748,25 @@ static void marksOom(void)
 
 /* Each check, the child's exit status when it passes, its alarm, and
  * whether it is slow (started first, to run alongside the rest). */
-static const struct { void (*fn)(void); const char *what; int status, seconds, early; } table[] = {
-  {blockedThread, "registered thread blocking the suspend signal", 0, 10, 1},
-  {allThreadsSpawnFew, "all threads: 4 started during a collection", 0, 5, 1},
-  {allThreadsSpawnMany, "all threads: 24 started during a collection", 0, 3, 1},
-  {greyStackFull, "grey stack cannot grow", 0, 10, 0},
-  {mprotectFails, "mprotect fails", 0, 10, 0},
-  {deregOther, "mps_thread_dereg from another thread", 0, 10, 0},
-  {allThreadsNoFds, "all threads without file descriptors", 0, 10, 0},
-  {ldHeader, "location dependency, in-band header", 0, 10, 0},
-  {loneSmallObject, "a lone small object in a nursery segment moves", 0, 10, 0},
-  {segvLongjmp, "siglongjmp out of the program's SIGSEGV handler", 0, 10, 0},
-  {segvOnstack, "stack overflow reaches an SA_ONSTACK handler", 7, 10, 0},
-  {forkRegistered, "fork: the forking thread's stack in the child", 0, 10, 0},
-  {spareZero, "spare fraction 0", 0, 10, 0},
-  {marksOom, "no memory for a mark table", 0, 10, 0},
+static const struct {
+  void (*fn)(void);
+  const char *what;
+  int status, seconds, early;
+} table[] = {
+  { blockedThread, "registered thread blocking the suspend signal", 0, 10, 1 },
+  { allThreadsSpawnFew, "all threads: 4 started during a collection", 0, 5, 1 },
+  { allThreadsSpawnMany, "all threads: 24 started during a collection", 0, 3, 1 },
+  { greyStackFull, "grey stack cannot grow", 0, 10, 0 },
+  { mprotectFails, "mprotect fails", 0, 10, 0 },
+  { deregOther, "mps_thread_dereg from another thread", 0, 10, 0 },
+  { allThreadsNoFds, "all threads without file descriptors", 0, 10, 0 },
+  { ldHeader, "location dependency, in-band header", 0, 10, 0 },
+  { loneSmallObject, "a lone small object in a nursery segment moves", 0, 10, 0 },
+  { segvLongjmp, "siglongjmp out of the program's SIGSEGV handler", 0, 10, 0 },
+  { segvOnstack, "stack overflow reaches an SA_ONSTACK handler", 7, 10, 0 },
+  { forkRegistered, "fork: the forking thread's stack in the child", 0, 10, 0 },
+  { spareZero, "spare fraction 0", 0, 10, 0 },
+  { marksOom, "no memory for a mark table", 0, 10, 0 },
 };
 #define NCHECKS (sizeof table / sizeof table[0])
 
@@ -716,7 +788,8 @@ static pid_t start(size_t i)
 /* One check: the child exited with the status it should. */
 static void finish(size_t i, pid_t pid)
 {
-  char msg[300]; int st, ok;
+  char msg[300];
+  int st, ok;
   REQUIRE(waitpid(pid, &st, 0) == pid);
   ok = WIFEXITED(st) && WEXITSTATUS(st) == table[i].status;
   if (ok || !WIFSIGNALED(st))
@@ -729,7 +802,8 @@ static void finish(size_t i, pid_t pid)
 
 int main(int argc, char **argv)
 {
-  pid_t pids[NCHECKS]; size_t i;
+  pid_t pids[NCHECKS];
+  size_t i;
   testSeed(argc, argv);
   idBase = (mps_word_t)(rnd() & 0xffff) << 24;
   alarm(60);

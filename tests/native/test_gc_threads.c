@@ -34,20 +34,20 @@
 #include "mpscamc.h"
 #include "testlib.h"
 
-#define NOINLINE __attribute__((noinline))
-#define WORD ((size_t)sizeof(mps_word_t))
+#define NOINLINE   __attribute__((noinline))
+#define WORD       ((size_t)sizeof(mps_word_t))
 #define MAXTHREADS 4
-#define NKEEP 3
+#define NKEEP      3
 
 enum { T_OBJ = 1, T_PAD = 2, T_FWD = 3, T_PAD1 = 4, T_FWD1 = 5 };
-#define TYPE(w) ((unsigned)((w) & 7))
+#define TYPE(w) ((unsigned)((w)&7))
 #define SIZE(w) ((size_t)((w) & ~(mps_word_t)7))
 
 static mps_arena_t arena;
 static mps_pool_t pool;
 static atomic_ulong badTags;
-static atomic_uint finished;            /* workers done with their lists */
-static atomic_int stop;                 /* the main thread has collected enough */
+static atomic_uint finished; /* workers done with their lists */
+static atomic_int stop;      /* the main thread has collected enough */
 
 /* ---- the format: tag, id, next, data ------------------------------------------------ */
 
@@ -57,8 +57,11 @@ static mps_addr_t fmtSkip(mps_addr_t p)
 {
   mps_word_t tag = *(mps_word_t *)p;
   switch (TYPE(tag)) {
-  case T_PAD1: case T_FWD1: return (char *)p + WORD;
-  case T_OBJ: case T_PAD: case T_FWD: return (char *)p + SIZE(tag);
+  case T_PAD1:
+  case T_FWD1: return (char *)p + WORD;
+  case T_OBJ:
+  case T_PAD:
+  case T_FWD: return (char *)p + SIZE(tag);
   default: atomic_fetch_add(&badTags, 1); return (char *)p + WORD;
   }
 }
@@ -90,7 +93,8 @@ static void fmtPad(mps_addr_t p, size_t size)
 
 static mps_res_t fmtScan(mps_ss_t ss, mps_addr_t base, mps_addr_t limit)
 {
-  MPS_SCAN_BEGIN(ss) {
+  MPS_SCAN_BEGIN(ss)
+  {
     mps_addr_t p;
     for (p = base; p < limit; p = fmtSkip(p)) {
       mps_word_t *w = p;
@@ -103,7 +107,8 @@ static mps_res_t fmtScan(mps_ss_t ss, mps_addr_t base, mps_addr_t limit)
         }
       }
     }
-  } MPS_SCAN_END(ss);
+  }
+  MPS_SCAN_END(ss);
   return MPS_RES_OK;
 }
 
@@ -112,14 +117,16 @@ static mps_res_t fmtScan(mps_ss_t ss, mps_addr_t base, mps_addr_t limit)
 typedef struct {
   unsigned index;
   unsigned long long rnd;
-  unsigned lists;               /* at least this many lists, then until told to stop */
+  unsigned lists; /* at least this many lists, then until told to stop */
   unsigned long errors, nodes;
   pthread_t pthread;
 } Worker;
 
 static unsigned long wrnd(Worker *w)
 {
-  w->rnd ^= w->rnd << 13; w->rnd ^= w->rnd >> 7; w->rnd ^= w->rnd << 17;
+  w->rnd ^= w->rnd << 13;
+  w->rnd ^= w->rnd >> 7;
+  w->rnd ^= w->rnd << 17;
   return (unsigned long)w->rnd;
 }
 
@@ -154,7 +161,8 @@ static int listOK(const Worker *w, mps_addr_t head, unsigned list, unsigned len)
     if (p == NULL || TYPE(p[0]) != T_OBJ || p[1] != nodeId(w, list, k)) return 0;
     ndata = SIZE(p[0]) / WORD - 3;
     if (ndata > 16) return 0;
-    for (i = 0; i < ndata; ++i) if (p[3 + i] != dataWord(p[1], i)) return 0;
+    for (i = 0; i < ndata; ++i)
+      if (p[3 + i] != dataWord(p[1], i)) return 0;
     p = (mps_word_t *)p[2];
   }
   return p == NULL;
@@ -163,21 +171,24 @@ static int listOK(const Worker *w, mps_addr_t head, unsigned list, unsigned len)
 /* The heads are only in this frame (and registers): ambiguous references. */
 static NOINLINE void work(Worker *w, mps_ap_t ap)
 {
-  mps_addr_t keep[NKEEP] = {NULL, NULL, NULL};
-  unsigned keepList[NKEEP] = {0, 0, 0}, keepLen[NKEEP] = {0, 0, 0};
+  mps_addr_t keep[NKEEP] = { NULL, NULL, NULL };
+  unsigned keepList[NKEEP] = { 0, 0, 0 }, keepLen[NKEEP] = { 0, 0, 0 };
   unsigned list, j;
   for (list = 0; list < w->lists || !atomic_load(&stop); ++list) {
     mps_addr_t head = NULL;
     unsigned len = 5 + (unsigned)(wrnd(w) % 150), k;
     for (k = 0; k < len; ++k) {
       head = allocNode(ap, nodeId(w, list, k), head, (size_t)(wrnd(w) % 8));
-      if (head == NULL) { ++w->errors; return; }
+      if (head == NULL) {
+        ++w->errors;
+        return;
+      }
     }
     w->nodes += len;
     if (!listOK(w, head, list, len)) ++w->errors;
     for (j = 0; j < NKEEP; ++j)
       if (keep[j] != NULL && !listOK(w, keep[j], keepList[j], keepLen[j])) ++w->errors;
-    if (wrnd(w) % 8 == 0) {                     /* keep this one for a while */
+    if (wrnd(w) % 8 == 0) { /* keep this one for a while */
       j = (unsigned)(wrnd(w) % NKEEP);
       keep[j] = head;
       keepList[j] = list;
@@ -191,11 +202,14 @@ static NOINLINE void work(Worker *w, mps_ap_t ap)
 static void *workerMain(void *arg)
 {
   Worker *w = arg;
-  void *marker = NULL;                          /* the cold end */
+  void *marker = NULL; /* the cold end */
   mps_thr_t thr;
   mps_root_t root;
   mps_ap_t ap;
-  if (mps_thread_reg(&thr, arena) != MPS_RES_OK) { ++w->errors; return NULL; }
+  if (mps_thread_reg(&thr, arena) != MPS_RES_OK) {
+    ++w->errors;
+    return NULL;
+  }
   if (mps_root_create_thread(&root, arena, thr, &marker) != MPS_RES_OK) {
     ++w->errors;
     mps_thread_dereg(thr);
@@ -248,7 +262,7 @@ static unsigned long gcMessages(void)
 static void runWorkers(unsigned n, unsigned lists, int collect, const char *what)
 {
   Worker w[MAXTHREADS];
-  struct timespec pause = {0, 1000000};
+  struct timespec pause = { 0, 1000000 };
   mps_word_t c0 = mps_collections(arena);
   unsigned i, collects = 0;
   unsigned long nodes = 0, gcs;
@@ -276,8 +290,8 @@ static void runWorkers(unsigned n, unsigned lists, int collect, const char *what
   }
   gcs = gcMessages();
   printf("%s, %u threads: %lu nodes, %u explicit collections, %lu collections (gc messages), "
-         "mps_collections +%lu\n", what, n, nodes, collects, gcs,
-         (unsigned long)(mps_collections(arena) - c0));
+         "mps_collections +%lu\n",
+         what, n, nodes, collects, gcs, (unsigned long)(mps_collections(arena) - c0));
   CHECK(gcs > 0);
   if (gcs > 0 && mps_collections(arena) <= c0)
     fprintf(stderr, "%s: mps_collections did not grow in %lu collections\n", what, gcs);
@@ -287,7 +301,7 @@ static void runWorkers(unsigned n, unsigned lists, int collect, const char *what
 
 int main(int argc, char **argv)
 {
-  mps_gen_param_s gens[2] = {{64, 0.9}, {128, 0.5}};
+  mps_gen_param_s gens[2] = { { 64, 0.9 }, { 128, 0.5 } };
   struct sigaction sa;
   mps_chain_t chain;
   mps_fmt_t fmt;
@@ -304,19 +318,23 @@ int main(int argc, char **argv)
   REQUIRE(mps_thread_reg(&thr, arena) == MPS_RES_OK);
   mps_message_type_enable(arena, mps_message_type_gc());
   REQUIRE(mps_chain_create(&chain, arena, 2, gens) == MPS_RES_OK);
-  MPS_ARGS_BEGIN(args) {
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_FMT_SCAN, fmtScan);
     MPS_ARGS_ADD(args, MPS_KEY_FMT_SKIP, fmtSkip);
     MPS_ARGS_ADD(args, MPS_KEY_FMT_FWD, fmtFwd);
     MPS_ARGS_ADD(args, MPS_KEY_FMT_ISFWD, fmtIsfwd);
     MPS_ARGS_ADD(args, MPS_KEY_FMT_PAD, fmtPad);
     REQUIRE(mps_fmt_create_k(&fmt, arena, args) == MPS_RES_OK);
-  } MPS_ARGS_END(args);
-  MPS_ARGS_BEGIN(args) {
+  }
+  MPS_ARGS_END(args);
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_FORMAT, fmt);
     MPS_ARGS_ADD(args, MPS_KEY_CHAIN, chain);
     REQUIRE(mps_pool_create_k(&pool, arena, mps_class_amc(), args) == MPS_RES_OK);
-  } MPS_ARGS_END(args);
+  }
+  MPS_ARGS_END(args);
 
   /* phase 1: the main thread collects */
   runWorkers(2, 20, 1, "main collects");
@@ -337,7 +355,7 @@ int main(int argc, char **argv)
   runWorkers(2, 20, 1, "after a thread exited registered");
   alarm(120);
   mps_arena_park(arena);
-  mps_thread_dereg(goneThr);            /* its descriptor must still be removed */
+  mps_thread_dereg(goneThr); /* its descriptor must still be removed */
 
   CHECK(atomic_load(&badTags) == 0);
   mps_message_type_disable(arena, mps_message_type_gc());

@@ -36,17 +36,17 @@
 #include "testlib.h"
 #include "wordfmt.h"
 
-#define NOINLINE __attribute__((noinline))
-#define MAXREFS 12
-#define MAXOBJ (1u << 18)
-#define T2BASE (1u << 17)          /* ids of the second thread's objects */
-#define NANCHOR 6                  /* root slots 0..5: the main thread's anchors */
-#define T2SLOT NANCHOR             /* root slot 6: the second thread's anchor */
-#define NROOTS (NANCHOR + 1)
-#define LARGE_NDATA 5000           /* 40 KB: a segment of its own */
-#define GARBAGE_ID (~(mps_word_t)0)
-#define MAIN_OPS 120000
-#define VERIFY_OPS 3000
+#define NOINLINE      __attribute__((noinline))
+#define MAXREFS       12
+#define MAXOBJ        (1u << 18)
+#define T2BASE        (1u << 17) /* ids of the second thread's objects */
+#define NANCHOR       6          /* root slots 0..5: the main thread's anchors */
+#define T2SLOT        NANCHOR    /* root slot 6: the second thread's anchor */
+#define NROOTS        (NANCHOR + 1)
+#define LARGE_NDATA   5000 /* 40 KB: a segment of its own */
+#define GARBAGE_ID    (~(mps_word_t)0)
+#define MAIN_OPS      120000
+#define VERIFY_OPS    3000
 #define LIVE_SOFT_MAX 12000
 
 /* An object: [0] tag, [1] id, [2] nrefs, [3 .. 3+nrefs) references,
@@ -83,9 +83,9 @@ static mps_word_t *allocObj(mps_ap_t ap, mps_word_t id, size_t nrefs, size_t nda
 /* ---- the model ------------------------------------------------------------------ */
 
 typedef struct {
-  unsigned char nrefs, fin;       /* fin: 0 no, 1 registered, 2 message taken */
+  unsigned char nrefs, fin; /* fin: 0 no, 1 registered, 2 message taken */
   unsigned short ndata;
-  int refs[MAXREFS];              /* ids, -1 for NULL */
+  int refs[MAXREFS]; /* ids, -1 for NULL */
   mps_word_t version;
 } Shadow;
 
@@ -107,7 +107,9 @@ typedef struct {
 
 static unsigned long xr(Mut *m)
 {
-  m->rs ^= m->rs << 13; m->rs ^= m->rs >> 7; m->rs ^= m->rs << 17;
+  m->rs ^= m->rs << 13;
+  m->rs ^= m->rs >> 7;
+  m->rs ^= m->rs << 17;
   return (unsigned long)m->rs;
 }
 
@@ -118,7 +120,10 @@ static void mutError(Mut *m, const char *what, int id, unsigned j)
             m->firstRoot == T2SLOT ? T2BASE : 0u, what, id, j);
 }
 
-typedef struct { mps_word_t *p; int id; } Ref;
+typedef struct {
+  mps_word_t *p;
+  int id;
+} Ref;
 
 static int isAnchor(int id)
 {
@@ -140,8 +145,8 @@ static int walk(Mut *m, unsigned depth, Ref *out)
     mps_word_t *q;
     if (sh[id].refs[j] < 0) break;
     q = (mps_word_t *)p[3 + j];
-    if (q == NULL || !mps_addr_pool(&pl, arena, q) || pl != pool
-        || q[1] != (mps_word_t)sh[id].refs[j]) {
+    if (q == NULL || !mps_addr_pool(&pl, arena, q) || pl != pool ||
+        q[1] != (mps_word_t)sh[id].refs[j]) {
       mutError(m, "walk met a wrong reference", id, j);
       return 0;
     }
@@ -198,8 +203,11 @@ static int newId(Mut *m) { return m->nextId < m->limitId ? (int)m->nextId++ : -1
 
 static void storeRef(Mut *m, Ref *s, unsigned j, mps_word_t *target)
 {
-  if (xr(m) % 3 == 0) { memcpy(&s->p[3 + j], &target, WORD); ++m->memcpys; }
-  else s->p[3 + j] = (mps_word_t)target;
+  if (xr(m) % 3 == 0) {
+    memcpy(&s->p[3 + j], &target, WORD);
+    ++m->memcpys;
+  } else
+    s->p[3 + j] = (mps_word_t)target;
 }
 
 /* New object(s) stored into a slot of an (old) object. */
@@ -211,7 +219,11 @@ static NOINLINE void opStoreNew(Mut *m)
   int id = newId(m), id2 = -1;
   unsigned j;
   if (id < 0 || !pickSlot(m, &s, &j, xr(m) % 8 != 0)) return;
-  if (m->large < 8 && xr(m) % 400 == 0) { nrefs = MAXREFS; ndata = LARGE_NDATA; ++m->large; }
+  if (m->large < 8 && xr(m) % 400 == 0) {
+    nrefs = MAXREFS;
+    ndata = LARGE_NDATA;
+    ++m->large;
+  }
   for (i = 0; i < nrefs; ++i) {
     refs[i] = NULL, t[i].id = -1;
     if (xr(m) % 3 != 0 && walk(m, (unsigned)(xr(m) % 4), &t[i])) refs[i] = t[i].p;
@@ -272,8 +284,10 @@ static NOINLINE void opBulk(Mut *m)
     return;
   }
   for (i = 0; i < k; ++i) tmp[i] = sh[a.id].refs[from + i];
-  if (a.p == b.p) memmove(&b.p[3 + to], &a.p[3 + from], k * WORD);
-  else memcpy(&b.p[3 + to], &a.p[3 + from], k * WORD);
+  if (a.p == b.p)
+    memmove(&b.p[3 + to], &a.p[3 + from], k * WORD);
+  else
+    memcpy(&b.p[3 + to], &a.p[3 + from], k * WORD);
   for (i = 0; i < k; ++i) sh[b.id].refs[to + i] = tmp[i];
   ++m->memcpys;
 }
@@ -285,8 +299,10 @@ static NOINLINE void opVersion(Mut *m)
   mps_word_t v;
   if (!walk(m, (unsigned)(xr(m) % 3), &s)) return;
   v = ++sh[s.id].version;
-  if (xr(m) % 2) memcpy(&s.p[3 + sh[s.id].nrefs], &v, WORD), ++m->memcpys;
-  else s.p[3 + sh[s.id].nrefs] = v;
+  if (xr(m) % 2)
+    memcpy(&s.p[3 + sh[s.id].nrefs], &v, WORD), ++m->memcpys;
+  else
+    s.p[3 + sh[s.id].nrefs] = v;
 }
 
 /* Garbage that refers to live objects. */
@@ -306,11 +322,16 @@ static void oneOp(Mut *m, int dropMore)
   unsigned long r = xr(m) % 100;
   ++m->ops;
   /* while the live set is small it grows: fewer overwrites and copies */
-  if (r < 45) opStoreNew(m);
-  else if (r < (dropMore ? 65u : 49u)) opOverwrite(m);
-  else if (r < (dropMore ? 72u : 53u)) opBulk(m);
-  else if (r < 75) opVersion(m);
-  else opGarbage(m, 1 + (unsigned)(xr(m) % 8));
+  if (r < 45)
+    opStoreNew(m);
+  else if (r < (dropMore ? 65u : 49u))
+    opOverwrite(m);
+  else if (r < (dropMore ? 72u : 53u))
+    opBulk(m);
+  else if (r < 75)
+    opVersion(m);
+  else
+    opGarbage(m, 1 + (unsigned)(xr(m) % 8));
 }
 
 /* ---- the second thread ------------------------------------------------------------ */
@@ -319,10 +340,13 @@ static atomic_ulong mainOps;
 
 static NOINLINE void t2Work(Mut *m)
 {
-  struct timespec pause = {0, 50000};
+  struct timespec pause = { 0, 50000 };
   while (!atomic_load(m->stop)) {
-    if (m->ops > atomic_load(&mainOps) * 3 / 2) { nanosleep(&pause, NULL); continue; }
-    oneOp(m, (m->ops >> 12) & 1);    /* grow, shrink, ... */
+    if (m->ops > atomic_load(&mainOps) * 3 / 2) {
+      nanosleep(&pause, NULL);
+      continue;
+    }
+    oneOp(m, (m->ops >> 12) & 1); /* grow, shrink, ... */
   }
 }
 
@@ -355,8 +379,7 @@ static int objOK(mps_word_t *p, int id)
   size_t k, n = sh[id].nrefs;
   if (p == NULL || ((mps_word_t)p & (WORD - 1)) != 0) return 0;
   if (!mps_addr_pool(&pl, arena, p) || pl != pool) return 0;
-  if (p[0] != (objSize(n, sh[id].ndata) | T_OBJ) || p[1] != (mps_word_t)id || p[2] != n)
-    return 0;
+  if (p[0] != (objSize(n, sh[id].ndata) | T_OBJ) || p[1] != (mps_word_t)id || p[2] != n) return 0;
   if (p[3 + n] != sh[id].version) return 0;
   for (k = 1; k < sh[id].ndata; ++k)
     if (p[3 + n + k] != dataWord((mps_word_t)id, k)) return 0;
@@ -367,7 +390,10 @@ static int objOK(mps_word_t *p, int id)
  * returns the number of objects reached (their bytes in *bytes). */
 static unsigned long verify(const char *when, int nroots, size_t *bytes, int probe)
 {
-  static struct { mps_word_t *p; int id; } *stack;
+  static struct {
+    mps_word_t *p;
+    int id;
+  } * stack;
   static size_t stackMax;
   size_t sp = 0;
   unsigned long n = 0, bad = 0, badRefs = 0;
@@ -386,7 +412,10 @@ static unsigned long verify(const char *when, int nroots, size_t *bytes, int pro
       stackMax *= 2;
       REQUIRE((stack = realloc(stack, sizeof *stack * stackMax)) != NULL);
     }
-    if (reach[id]) { bad += cur[id] != p; continue; }
+    if (reach[id]) {
+      bad += cur[id] != p;
+      continue;
+    }
     if (!objOK(p, id)) {
       if (bad++ < 5) fprintf(stderr, "%s: object %d at %p is not intact\n", when, id, (void *)p);
       continue;
@@ -395,12 +424,17 @@ static unsigned long verify(const char *when, int nroots, size_t *bytes, int pro
     *bytes += objSize(sh[id].nrefs, sh[id].ndata);
     for (j = 0; j < sh[id].nrefs; ++j) {
       mps_word_t *r = (mps_word_t *)p[3 + j];
-      if (sh[id].refs[j] >= 0) stack[sp].p = r, stack[sp++].id = sh[id].refs[j];
-      else badRefs += r != NULL;
+      if (sh[id].refs[j] >= 0)
+        stack[sp].p = r, stack[sp++].id = sh[id].refs[j];
+      else
+        badRefs += r != NULL;
     }
     if (probe && id % 16 == 0) {
       ++roProbes;
-      if (!writable(p)) { ++roSeen; roPage = p; }
+      if (!writable(p)) {
+        ++roSeen;
+        roPage = p;
+      }
     }
   }
   if (roPage != NULL) {
@@ -439,8 +473,10 @@ static unsigned long takeFinal(const char *when)
     mps_message_finalization_ref(&ref, arena, msg);
     id = ((mps_word_t *)ref)[1];
     if (id >= T2BASE || sh[id].fin != 1 || reach[id] || !objOK(ref, (int)id))
-      fprintf(stderr, "%s: finalization message for object %lu, which is not a dead "
-              "registered object\n", when, (unsigned long)id);
+      fprintf(stderr,
+              "%s: finalization message for object %lu, which is not a dead "
+              "registered object\n",
+              when, (unsigned long)id);
     else
       sh[id].fin = 2;
     CHECK(id < T2BASE && sh[id].fin == 2);
@@ -453,7 +489,8 @@ static unsigned long amcCount, amcBytes;
 static void countStep(mps_addr_t addr, void *p, size_t s)
 {
   mps_word_t *w = addr;
-  (void)p; (void)s;
+  (void)p;
+  (void)s;
   if (TYPE(w[0]) != T_OBJ) return;
   ++amcCount, amcBytes += SIZE(w[0]);
   if (w[1] >= MAXOBJ || !reach[w[1]] || cur[w[1]] != w) ++reclaimBad;
@@ -481,7 +518,7 @@ static mps_word_t *anchor(mps_ap_t ap, unsigned *nextId, int slot, unsigned hold
 
 static NOINLINE void run(int barrier)
 {
-  mps_gen_param_s gens[3] = {{64, 0.8}, {128, 0.6}, {256, 0.4}};
+  mps_gen_param_s gens[3] = { { 64, 0.8 }, { 128, 0.6 }, { 256, 0.4 } };
   mps_chain_t chain;
   mps_fmt_t fmt;
   mps_thr_t thr;
@@ -505,8 +542,8 @@ static NOINLINE void run(int barrier)
   makePool(&fmt, &pool, arena, chain);
   REQUIRE(mps_ap_create_k(&m.ap, pool, mps_args_none) == MPS_RES_OK);
   for (i = 0; i < NROOTS; ++i) rootTable[i] = NULL, rootId[i] = -1;
-  REQUIRE(mps_root_create_table(&tableRoot, arena, mps_rank_exact(), 0,
-                                (mps_addr_t *)rootTable, NROOTS) == MPS_RES_OK);
+  REQUIRE(mps_root_create_table(&tableRoot, arena, mps_rank_exact(), 0, (mps_addr_t *)rootTable,
+                                NROOTS) == MPS_RES_OK);
   REQUIRE(mps_root_create_thread(&stackRoot, arena, thr, coldEnd) == MPS_RES_OK);
 
   /* anchors and holders, made old by two collections */
@@ -557,20 +594,20 @@ static NOINLINE void run(int barrier)
     live = verify("at the end", NROOTS, &bytes, 0);
     if (takeFinal("at the end") == 0) break;
   }
-  for (i = 0; i < T2BASE; ++i)
-    final += sh[i].fin == 2, liveFinal += sh[i].fin == 1 && !reach[i];
+  for (i = 0; i < T2BASE; ++i) final += sh[i].fin == 2, liveFinal += sh[i].fin == 1 && !reach[i];
   amcCount = amcBytes = 0;
   mps_amc_apply(pool, countStep, NULL, 0);
   takeGC();
   printf("%s: %lu+%lu ops, %lu+%lu objects made (%lu+%lu large), %lu+%lu memcpy/memmove, "
          "%lu live, %lu collections (%lu partial), %lu explicit, %lu of %lu probes "
          "write-protected, %lu finalized\n",
-         name, m.ops, m2.ops, m.made, m2.made, m.large, m2.large, m.memcpys, m2.memcpys,
-         live, gcs, partial, collects, roSeen, roProbes, final);
-  if (liveFinal != 0) fprintf(stderr, "%s: %lu dead registered objects got no message\n",
-                              name, liveFinal);
+         name, m.ops, m2.ops, m.made, m2.made, m.large, m2.large, m.memcpys, m2.memcpys, live, gcs,
+         partial, collects, roSeen, roProbes, final);
+  if (liveFinal != 0)
+    fprintf(stderr, "%s: %lu dead registered objects got no message\n", name, liveFinal);
   if (amcCount != live || amcBytes != bytes || reclaimBad != 0)
-    fprintf(stderr, "%s: the pool holds %lu objects (%lu bytes), %lu of them dead or "
+    fprintf(stderr,
+            "%s: the pool holds %lu objects (%lu bytes), %lu of them dead or "
             "misplaced; %lu (%zu bytes) reachable\n",
             name, amcCount, amcBytes, reclaimBad, live, bytes);
   if (m.errors + m2.errors != 0)
@@ -579,8 +616,8 @@ static NOINLINE void run(int barrier)
   CHECK(amcCount == live && amcBytes == bytes && reclaimBad == 0);
   CHECK(m.errors == 0 && m2.errors == 0);
   CHECK(m2.ops > 100 && gcs > 20);
-  CHECK(partial > 10);                  /* the generations engaged */
-  CHECK(barrier ? roSeen > 0 : roSeen == 0);   /* the barrier engaged, or not */
+  CHECK(partial > 10);                       /* the generations engaged */
+  CHECK(barrier ? roSeen > 0 : roSeen == 0); /* the barrier engaged, or not */
 
   mps_root_destroy(tableRoot);
   mps_ap_destroy(m.ap);

@@ -28,12 +28,17 @@
 #include "testlib.h"
 
 /* A check inside a loop: counted once per failure, stops the loop's noise. */
-#define CHECK_ONCE(cond, flag) do { if (!(flag) && \
-  !testCheck((cond) ? 1 : 0, __FILE__, __LINE__, #cond)) (flag) = 1; } while (0)
+#define CHECK_ONCE(cond, flag)                                                        \
+  do {                                                                                \
+    if (!(flag) && !testCheck((cond) ? 1 : 0, __FILE__, __LINE__, #cond)) (flag) = 1; \
+  } while (0)
 
 /* ---- blocks with address-derived contents ---------------------------------- */
 
-typedef struct { unsigned char *p; size_t size, charged; } Block;
+typedef struct {
+  unsigned char *p;
+  size_t size, charged;
+} Block;
 
 static unsigned char pat(const unsigned char *p, size_t i)
 {
@@ -70,12 +75,14 @@ static void mfsChurn(mps_arena_t arena, size_t unit, size_t extendBy, long ops)
   long op;
   mps_res_t res;
 
-  MPS_ARGS_BEGIN(a) {
+  MPS_ARGS_BEGIN(a)
+  {
     MPS_ARGS_ADD(a, MPS_KEY_MFS_UNIT_SIZE, unit);
     if (extendBy != 0) MPS_ARGS_ADD(a, MPS_KEY_EXTEND_BY, extendBy);
     res = mps_pool_create_k(&pool, arena, mps_class_mfs(), a);
     CHECK(a[0].key == MPS_KEY_ARGS_END);
-  } MPS_ARGS_END(a);
+  }
+  MPS_ARGS_END(a);
   REQUIRE(res == MPS_RES_OK);
   CHECK(mps_pool_total_size(pool) == 0 && mps_pool_free_size(pool) == 0);
   memset(blocks, 0, sizeof blocks);
@@ -98,7 +105,7 @@ static void mfsChurn(mps_arena_t arena, size_t unit, size_t extendBy, long ops)
       --live;
     }
     t = mps_pool_total_size(pool);
-    CHECK_ONCE(t >= total, badTotal);                    /* never shrinks */
+    CHECK_ONCE(t >= total, badTotal); /* never shrinks */
     total = t;
     CHECK_ONCE(mps_pool_free_size(pool) == total - live * rounded, badFree);
     if (op % 4000 == 0) CHECK_ONCE(gcp_pool_consistent(pool), bad);
@@ -125,7 +132,10 @@ static void mfsChurn(mps_arena_t arena, size_t unit, size_t extendBy, long ops)
     blocks[i].p = p;
   }
   CHECK(mps_pool_total_size(pool) == total);
-  for (i = 0; i < 100 && i < total / rounded; ++i) { mps_free(pool, blocks[i].p, unit); blocks[i].p = NULL; }
+  for (i = 0; i < 100 && i < total / rounded; ++i) {
+    mps_free(pool, blocks[i].p, unit);
+    blocks[i].p = NULL;
+  }
   mps_pool_destroy(pool);
   CHECK(gcp_arena_pools_committed(arena) == 0);
   CHECK(gcp_arena_consistent(arena));
@@ -142,14 +152,18 @@ static void mfsMisuse(mps_arena_t arena)
   mps_lib_assert_fail_t old = mps_lib_assert_fail_install(recordHandler);
   const size_t unit = 40;
 
-  MPS_ARGS_BEGIN(args) {
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_MFS_UNIT_SIZE, unit);
     REQUIRE(mps_pool_create_k(&pool, arena, mps_class_mfs(), args) == MPS_RES_OK);
-  } MPS_ARGS_END(args);
-  MPS_ARGS_BEGIN(args) {
+  }
+  MPS_ARGS_END(args);
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_MFS_UNIT_SIZE, unit);
     REQUIRE(mps_pool_create_k(&other, arena, mps_class_mfs(), args) == MPS_RES_OK);
-  } MPS_ARGS_END(args);
+  }
+  MPS_ARGS_END(args);
   REQUIRE(mps_alloc(&a, pool, unit) == MPS_RES_OK);
   REQUIRE(mps_alloc(&b, pool, unit) == MPS_RES_OK);
   REQUIRE(mps_alloc(&c, pool, unit) == MPS_RES_OK);
@@ -158,32 +172,32 @@ static void mfsMisuse(mps_arena_t arena)
 
   mps_free(pool, a, unit);
   r0 = reports;
-  mps_free(pool, a, unit);                          /* double free */
+  mps_free(pool, a, unit); /* double free */
   CHECK(reported(r0, "double free"));
   CHECK(gcp_pool_consistent(pool));
   r0 = reports;
-  mps_free(pool, (char *)b + 8, unit);              /* interior pointer */
+  mps_free(pool, (char *)b + 8, unit); /* interior pointer */
   CHECK(reported(r0, "start of a unit"));
   CHECK(gcp_pool_consistent(pool));
   r0 = reports;
-  mps_free(pool, &local, unit);                     /* foreign pointer */
+  mps_free(pool, &local, unit); /* foreign pointer */
   CHECK(reported(r0, "foreign"));
   r0 = reports;
-  mps_free(pool, o, unit);                          /* another pool's unit */
+  mps_free(pool, o, unit); /* another pool's unit */
   CHECK(reported(r0, "another pool"));
   r0 = reports;
-  mps_free(pool, b, 4096);                          /* wrong size */
+  mps_free(pool, b, 4096); /* wrong size */
   CHECK(reported(r0, "does not match"));
   CHECK(gcp_pool_consistent(pool) && gcp_pool_consistent(other));
   CHECK(mps_pool_free_size(pool) == mps_pool_total_size(pool) - 2 * mfsRounded(unit));
-  {                                                 /* b was not disturbed */
+  { /* b was not disturbed */
     size_t i;
     int ok = 1;
     for (i = 0; i < unit; ++i) ok &= ((unsigned char *)b)[i] == 0xBB;
     CHECK(ok);
   }
   r0 = reports;
-  res = mps_alloc(&a, pool, unit + 100);            /* bigger than a unit */
+  res = mps_alloc(&a, pool, unit + 100); /* bigger than a unit */
   CHECK(res != MPS_RES_OK);
   CHECK(reported(r0, "unit size"));
   r0 = reports;
@@ -200,10 +214,12 @@ static void mfsMisuse(mps_arena_t arena)
     CHECK(reported(r0, "MFS_UNIT_SIZE"));
     CHECK(bad == NULL);
     r0 = reports;
-    MPS_ARGS_BEGIN(args) {
+    MPS_ARGS_BEGIN(args)
+    {
       MPS_ARGS_ADD(args, MPS_KEY_MFS_UNIT_SIZE, 0);
       CHECK(mps_pool_create_k(&bad, arena, mps_class_mfs(), args) == MPS_RES_PARAM);
-    } MPS_ARGS_END(args);
+    }
+    MPS_ARGS_END(args);
     CHECK(reported(r0, "MFS_UNIT_SIZE"));
     CHECK(bad == NULL);
   }
@@ -223,8 +239,7 @@ static void mfsLegacy(mps_arena_t arena)
   mps_pool_t pool;
   void *p[3];
   int i;
-  REQUIRE(mps_pool_create(&pool, arena, mps_class_mfs(), (size_t)8192, (size_t)24)
-          == MPS_RES_OK);
+  REQUIRE(mps_pool_create(&pool, arena, mps_class_mfs(), (size_t)8192, (size_t)24) == MPS_RES_OK);
   for (i = 0; i < 3; ++i) {
     REQUIRE(mps_alloc(&p[i], pool, 24) == MPS_RES_OK);
     memset(p[i], i, 24);
@@ -254,8 +269,13 @@ static int layoutOK(mps_sac_t sac, const mps_sac_class_s *cl, size_t n)
   const _mps_sac_freelist_block_s *fl = sac->_freelists;
   size_t m = middleOf(sac, cl, n), k, total = 0, below = 0;
   int ok = 1;
-#define LAYOUT(cond) do { if (!(cond)) { \
-  fprintf(stderr, "  layout: %s fails (n %zu, middle %zu)\n", #cond, n, m); ok = 0; } } while (0)
+#define LAYOUT(cond)                                                            \
+  do {                                                                          \
+    if (!(cond)) {                                                              \
+      fprintf(stderr, "  layout: %s fails (n %zu, middle %zu)\n", #cond, n, m); \
+      ok = 0;                                                                   \
+    }                                                                           \
+  } while (0)
 
   LAYOUT(m < n);
   if (m >= n) return 0;
@@ -323,7 +343,10 @@ static int listsOK(mps_sac_t sac, const mps_sac_class_s *cl, size_t n, mps_arena
     }
     for (b = fl[slot]._blocks; b != NULL && count <= fl[slot]._count; b = *(void **)b) {
       mps_pool_t owner = NULL;
-      if (!mps_addr_pool(&owner, arena, b) || owner != pool) { ok = 0; break; }
+      if (!mps_addr_pool(&owner, arena, b) || owner != pool) {
+        ok = 0;
+        break;
+      }
       ++count;
     }
     if (count != fl[slot]._count) {
@@ -378,7 +401,7 @@ static void sacChurn(mps_arena_t arena, mps_pool_t pool, const ClassSet *cs, siz
       size_t size;
       mps_addr_t p = NULL;
       if (unit == 0 && rnd() % 10 == 0)
-        size = maxClass + 1 + rnd() % (3 * maxClass);          /* overlarge */
+        size = maxClass + 1 + rnd() % (3 * maxClass); /* overlarge */
       else
         size = 1 + rnd() % maxClass;
       if (how == 0) {
@@ -439,7 +462,7 @@ static void sacChurn(mps_arena_t arena, mps_pool_t pool, const ClassSet *cs, siz
   CHECK(gcp_sac_cached_size(sac) == 0);
   CHECK(mps_pool_free_size(pool) == mps_pool_total_size(pool));
   CHECK(listsOK(sac, cs->cl, cs->n, arena, pool, unit, &cached, &poolCached) && cached == 0);
-  CHECK(layoutOK(sac, cs->cl, cs->n));       /* flushed: back to the initial layout */
+  CHECK(layoutOK(sac, cs->cl, cs->n)); /* flushed: back to the initial layout */
   /* Destroying a cache that holds blocks returns them too. */
   {
     void *p;
@@ -456,18 +479,38 @@ static void sacChurn(mps_arena_t arena, mps_pool_t pool, const ClassSet *cs, siz
 }
 
 static const ClassSet mvffSets[] = {
-  {"eight-even", 8, {{8, 16, 1}, {16, 16, 1}, {32, 16, 1}, {64, 16, 1},
-                     {128, 8, 1}, {256, 8, 1}, {512, 4, 1}, {1024, 4, 1}}},
-  {"small-heavy", 3, {{16, 100, 100}, {48, 10, 1}, {200, 10, 1}}},
-  {"large-heavy", 5, {{24, 5, 1}, {40, 5, 1}, {72, 5, 1}, {136, 5, 1}, {264, 5, 50}}},
-  {"single", 1, {{64, 20, 1}}},
-  {"uncached", 3, {{16, 0, 1}, {32, 10, 1}, {64, 0, 1}}},
-  {"no-frequencies", 4, {{8, 3, 0}, {16, 3, 0}, {24, 3, 0}, {4096, 2, 0}}},
-  {"middle-skewed", 6, {{8, 6, 1}, {16, 6, 1}, {24, 6, 1}, {32, 6, 1}, {40, 6, 1},
-                        {48, 6, 10}}},
-  {"twelve", 12, {{16, 4, 1}, {32, 4, 1}, {48, 4, 1}, {64, 4, 1}, {80, 4, 1}, {96, 4, 1},
-                  {112, 4, 1}, {128, 4, 1}, {144, 4, 1}, {160, 4, 1}, {176, 4, 1},
-                  {192, 4, 9}}},
+  { "eight-even",
+    8,
+    { { 8, 16, 1 },
+      { 16, 16, 1 },
+      { 32, 16, 1 },
+      { 64, 16, 1 },
+      { 128, 8, 1 },
+      { 256, 8, 1 },
+      { 512, 4, 1 },
+      { 1024, 4, 1 } } },
+  { "small-heavy", 3, { { 16, 100, 100 }, { 48, 10, 1 }, { 200, 10, 1 } } },
+  { "large-heavy", 5, { { 24, 5, 1 }, { 40, 5, 1 }, { 72, 5, 1 }, { 136, 5, 1 }, { 264, 5, 50 } } },
+  { "single", 1, { { 64, 20, 1 } } },
+  { "uncached", 3, { { 16, 0, 1 }, { 32, 10, 1 }, { 64, 0, 1 } } },
+  { "no-frequencies", 4, { { 8, 3, 0 }, { 16, 3, 0 }, { 24, 3, 0 }, { 4096, 2, 0 } } },
+  { "middle-skewed",
+    6,
+    { { 8, 6, 1 }, { 16, 6, 1 }, { 24, 6, 1 }, { 32, 6, 1 }, { 40, 6, 1 }, { 48, 6, 10 } } },
+  { "twelve",
+    12,
+    { { 16, 4, 1 },
+      { 32, 4, 1 },
+      { 48, 4, 1 },
+      { 64, 4, 1 },
+      { 80, 4, 1 },
+      { 96, 4, 1 },
+      { 112, 4, 1 },
+      { 128, 4, 1 },
+      { 144, 4, 1 },
+      { 160, 4, 1 },
+      { 176, 4, 1 },
+      { 192, 4, 9 } } },
 };
 
 static void sacs(mps_arena_t arena)
@@ -484,26 +527,33 @@ static void sacs(mps_arena_t arena)
   mps_pool_destroy(pool);
 
   /* Over MVFF with alignment 32. */
-  MPS_ARGS_BEGIN(a) {
+  MPS_ARGS_BEGIN(a)
+  {
     MPS_ARGS_ADD(a, MPS_KEY_ALIGN, 32);
     REQUIRE(mps_pool_create_k(&pool, arena, mps_class_mvff(), a) == MPS_RES_OK);
-  } MPS_ARGS_END(a);
+  }
+  MPS_ARGS_END(a);
   {
-    static const ClassSet aligned = {"align-32", 4, {{32, 10, 4}, {64, 10, 3}, {96, 10, 2},
-                                                     {512, 5, 1}}};
+    static const ClassSet aligned = {
+      "align-32", 4, { { 32, 10, 4 }, { 64, 10, 3 }, { 96, 10, 2 }, { 512, 5, 1 } }
+    };
     sacChurn(arena, pool, &aligned, 0, 32, 20000);
   }
   mps_pool_destroy(pool);
 
   /* Over MFS: classes up to the unit size. */
-  MPS_ARGS_BEGIN(a) {
+  MPS_ARGS_BEGIN(a)
+  {
     MPS_ARGS_ADD(a, MPS_KEY_MFS_UNIT_SIZE, 64);
     MPS_ARGS_ADD(a, MPS_KEY_EXTEND_BY, 16384);
     REQUIRE(mps_pool_create_k(&pool, arena, mps_class_mfs(), a) == MPS_RES_OK);
-  } MPS_ARGS_END(a);
+  }
+  MPS_ARGS_END(a);
   {
-    static const ClassSet one = {"mfs-unit", 1, {{64, 30, 1}}};
-    static const ClassSet three = {"mfs-three", 3, {{16, 10, 3}, {32, 10, 2}, {64, 10, 1}}};
+    static const ClassSet one = { "mfs-unit", 1, { { 64, 30, 1 } } };
+    static const ClassSet three = { "mfs-three",
+                                    3,
+                                    { { 16, 10, 3 }, { 32, 10, 2 }, { 64, 10, 1 } } };
     sacChurn(arena, pool, &one, mfsRounded(64), MPS_PF_ALIGN, 30000);
     sacChurn(arena, pool, &three, mfsRounded(64), MPS_PF_ALIGN, 30000);
   }
@@ -541,11 +591,11 @@ static void sacs(mps_arena_t arena)
   {
     mps_lib_assert_fail_t old = mps_lib_assert_fail_install(recordHandler);
     mps_sac_t sac = NULL;
-    mps_sac_classes_s unsorted[3] = {{16, 1, 1}, {64, 1, 1}, {32, 1, 1}};
-    mps_sac_class_s equal[2] = {{16, 1, 1}, {16, 1, 1}};
-    mps_sac_class_s unaligned[2] = {{16, 1, 1}, {44, 1, 1}};
-    mps_sac_class_s tiny[2] = {{4, 1, 1}, {16, 1, 1}};
-    mps_sac_class_s zero[1] = {{0, 1, 1}};
+    mps_sac_classes_s unsorted[3] = { { 16, 1, 1 }, { 64, 1, 1 }, { 32, 1, 1 } };
+    mps_sac_class_s equal[2] = { { 16, 1, 1 }, { 16, 1, 1 } };
+    mps_sac_class_s unaligned[2] = { { 16, 1, 1 }, { 44, 1, 1 } };
+    mps_sac_class_s tiny[2] = { { 4, 1, 1 }, { 16, 1, 1 } };
+    mps_sac_class_s zero[1] = { { 0, 1, 1 } };
     unsigned long r0;
 
     r0 = reports;
@@ -573,14 +623,16 @@ static void sacs(mps_arena_t arena)
   mps_pool_destroy(pool);
 
   /* Over MVFF with alignment 32, a class of 48 is not aligned. */
-  MPS_ARGS_BEGIN(a) {
+  MPS_ARGS_BEGIN(a)
+  {
     MPS_ARGS_ADD(a, MPS_KEY_ALIGN, 32);
     REQUIRE(mps_pool_create_k(&pool, arena, mps_class_mvff(), a) == MPS_RES_OK);
-  } MPS_ARGS_END(a);
+  }
+  MPS_ARGS_END(a);
   {
     mps_lib_assert_fail_t old = mps_lib_assert_fail_install(recordHandler);
     mps_sac_t sac = NULL;
-    mps_sac_class_s cl[2] = {{32, 1, 1}, {48, 1, 1}};
+    mps_sac_class_s cl[2] = { { 32, 1, 1 }, { 48, 1, 1 } };
     unsigned long r0 = reports;
     CHECK(mps_sac_create(&sac, pool, 2, cl) == MPS_RES_PARAM);
     CHECK(reported(r0, "alignment"));
@@ -599,18 +651,20 @@ static void sacCommitLimit(mps_arena_t arena)
 {
   mps_pool_t pool;
   mps_sac_t sac;
-  mps_sac_class_s cl[2] = {{64, 30, 1}, {4096, 30, 1}};
+  mps_sac_class_s cl[2] = { { 64, 30, 1 }, { 4096, 30, 1 } };
   size_t cached, poolCached;
   void *p, *q;
   mps_res_t res;
 
-  MPS_ARGS_BEGIN(a) {
+  MPS_ARGS_BEGIN(a)
+  {
     MPS_ARGS_ADD(a, MPS_KEY_SPARE, 0.0);
     MPS_ARGS_ADD(a, MPS_KEY_EXTEND_BY, 4096);
     REQUIRE(mps_pool_create_k(&pool, arena, mps_class_mvff(), a) == MPS_RES_OK);
-  } MPS_ARGS_END(a);
+  }
+  MPS_ARGS_END(a);
   REQUIRE(mps_sac_create(&sac, pool, 2, cl) == MPS_RES_OK);
-  MPS_SAC_ALLOC_FAST(res, q, sac, 64, 0);       /* something in the pool */
+  MPS_SAC_ALLOC_FAST(res, q, sac, 64, 0); /* something in the pool */
   REQUIRE(res == MPS_RES_OK);
   mps_arena_spare_set(arena, 0.0);
   REQUIRE(mps_arena_commit_limit_set(arena, mps_arena_committed(arena)) == MPS_RES_OK);
@@ -619,7 +673,7 @@ static void sacCommitLimit(mps_arena_t arena)
   CHECK(res == MPS_RES_COMMIT_LIMIT);
   CHECK(p == (void *)&p);
   res = mps_sac_alloc(&p, sac, 3000, 0);
-  CHECK(res == MPS_RES_COMMIT_LIMIT || res == MPS_RES_OK);  /* OK if a 4096 block fits */
+  CHECK(res == MPS_RES_COMMIT_LIMIT || res == MPS_RES_OK); /* OK if a 4096 block fits */
   if (res == MPS_RES_OK) mps_sac_free(sac, p, 3000);
   CHECK(listsOK(sac, cl, 2, arena, pool, 0, &cached, &poolCached));
   CHECK(gcp_pool_consistent(pool));
@@ -684,8 +738,8 @@ static void sacSearchAgreesWithSpec(mps_arena_t arena)
 int main(int argc, char **argv)
 {
   mps_arena_t arena;
-  static const size_t units[] = {1, 8, 13, 24, 100, 1000, 4096, 5000};
-  static const size_t extends[] = {0, 4096, 100000};
+  static const size_t units[] = { 1, 8, 13, 24, 100, 1000, 4096, 5000 };
+  static const size_t extends[] = { 0, 4096, 100000 };
   size_t u;
 
   testSeed(argc, argv);
@@ -693,7 +747,7 @@ int main(int argc, char **argv)
   REQUIRE(mps_arena_create_k(&arena, mps_arena_class_vm(), mps_args_none) == MPS_RES_OK);
   for (u = 0; u < sizeof units / sizeof units[0]; ++u)
     mfsChurn(arena, units[u], extends[(u + rnd()) % 3], 40000);
-  mfsChurn(arena, 16, 16, 20000);        /* extents smaller than a grain */
+  mfsChurn(arena, 16, 16, 20000); /* extents smaller than a grain */
   mfsMisuse(arena);
   mfsLegacy(arena);
   sacs(arena);

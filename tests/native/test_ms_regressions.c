@@ -36,20 +36,23 @@
 #include "testlib.h"
 #include "wordfmt.h"
 
-static mps_word_t idBase;               /* ids are idBase + n (from the seed) */
-static mps_word_t fillB, fillC;         /* data words of the objects of (1) */
-static mps_arena_t arena;               /* the check's own: one check per process */
+static mps_word_t idBase;       /* ids are idBase + n (from the seed) */
+static mps_word_t fillB, fillC; /* data words of the objects of (1) */
+static mps_arena_t arena;       /* the check's own: one check per process */
 static mps_fmt_t fmt;
 
 /* An arena (spare fraction 0: committed memory is what the pools hold) and
  * the word format. */
 static void newArena(void)
 {
-  MPS_ARGS_BEGIN(args) {
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_SPARE, 0.0);
     REQUIRE(mps_arena_create_k(&arena, mps_arena_class_vm(), args) == MPS_RES_OK);
-  } MPS_ARGS_END(args);
-  MPS_ARGS_BEGIN(args) {
+  }
+  MPS_ARGS_END(args);
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_FMT_ALIGN, WORD);
     MPS_ARGS_ADD(args, MPS_KEY_FMT_SCAN, fmtScan);
     MPS_ARGS_ADD(args, MPS_KEY_FMT_SKIP, fmtSkip);
@@ -57,26 +60,31 @@ static void newArena(void)
     MPS_ARGS_ADD(args, MPS_KEY_FMT_ISFWD, fmtIsfwd);
     MPS_ARGS_ADD(args, MPS_KEY_FMT_PAD, fmtPad);
     REQUIRE(mps_fmt_create_k(&fmt, arena, args) == MPS_RES_OK);
-  } MPS_ARGS_END(args);
+  }
+  MPS_ARGS_END(args);
 }
 
 static mps_pool_t newPool(mps_pool_class_t cls)
 {
   mps_pool_t pool;
-  MPS_ARGS_BEGIN(args) {
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_FORMAT, fmt);
     REQUIRE(mps_pool_create_k(&pool, arena, cls, args) == MPS_RES_OK);
-  } MPS_ARGS_END(args);
+  }
+  MPS_ARGS_END(args);
   return pool;
 }
 
 static mps_ap_t newAp(mps_pool_t pool, mps_rank_t rank)
 {
   mps_ap_t ap;
-  MPS_ARGS_BEGIN(args) {
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_RANK, rank);
     REQUIRE(mps_ap_create_k(&ap, pool, args) == MPS_RES_OK);
-  } MPS_ARGS_END(args);
+  }
+  MPS_ARGS_END(args);
   return ap;
 }
 
@@ -84,8 +92,7 @@ static void areaRoot(void *base, size_t n, mps_rank_t rank)
 {
   mps_root_t root;
   mps_word_t *b = base;
-  REQUIRE(mps_root_create_area(&root, arena, rank, 0, b, b + n, mps_scan_area, NULL)
-          == MPS_RES_OK);
+  REQUIRE(mps_root_create_area(&root, arena, rank, 0, b, b + n, mps_scan_area, NULL) == MPS_RES_OK);
 }
 
 /* An object of size bytes at p: nrefs NULL references, then data words. */
@@ -121,12 +128,18 @@ static int intact(mps_addr_t p, size_t size, mps_word_t id, size_t nrefs, mps_wo
 
 /* ---- finding objects in the heap -------------------------------------------------- */
 
-typedef struct { mps_addr_t addr; mps_word_t id; int found; } Probe;
+typedef struct {
+  mps_addr_t addr;
+  mps_word_t id;
+  int found;
+} Probe;
 
 static void probeStep(mps_addr_t p, mps_fmt_t f, mps_pool_t pool, void *closure, size_t s)
 {
   Probe *pr = closure;
-  (void)f; (void)pool; (void)s;
+  (void)f;
+  (void)pool;
+  (void)s;
   if (p == pr->addr && TYPE(*(mps_word_t *)p) == T_OBJ && ((mps_word_t *)p)[1] == pr->id)
     pr->found = 1;
 }
@@ -140,7 +153,10 @@ static int alive(mps_addr_t p, mps_word_t id)
   return pr.found;
 }
 
-static size_t inUse(mps_pool_t pool) { return mps_pool_total_size(pool) - mps_pool_free_size(pool); }
+static size_t inUse(mps_pool_t pool)
+{
+  return mps_pool_total_size(pool) - mps_pool_free_size(pool);
+}
 
 /* ---- (1) AMS debug: smaller objects committed inline after a failed commit ---------- */
 
@@ -155,7 +171,9 @@ static size_t inUse(mps_pool_t pool) { return mps_pool_total_size(pool) - mps_po
 static void debugRereserve(void)
 {
   static mps_addr_t roots[2];
-  mps_pool_t pool; mps_ap_t ap; mps_addr_t p, b, c;
+  mps_pool_t pool;
+  mps_ap_t ap;
+  mps_addr_t p, b, c;
   unsigned long before;
   char *q, saved;
   newArena();
@@ -167,7 +185,7 @@ static void debugRereserve(void)
   REQUIRE(mps_reserve(&p, ap, 128) == MPS_RES_OK);
   initObj(p, 128, idBase + 1, 0, 0);
   CHECK(mps_arena_collect(arena) == MPS_RES_OK);
-  REQUIRE(!mps_commit(ap, p, 128));     /* the flip came between reserve and commit */
+  REQUIRE(!mps_commit(ap, p, 128)); /* the flip came between reserve and commit */
   REQUIRE(mps_reserve(&b, ap, 32) == MPS_RES_OK);
   initObj(b, 32, idBase + 2, 0, fillB);
   REQUIRE(mps_commit(ap, b, 32));
@@ -175,11 +193,11 @@ static void debugRereserve(void)
   REQUIRE(mps_reserve(&c, ap, 32) == MPS_RES_OK);
   initObj(c, 32, idBase + 3, 0, fillC);
   REQUIRE(mps_commit(ap, c, 32));
-  CHECK((char *)c != (char *)b + 32);   /* not back to back: a fence between */
-  mps_ap_destroy(ap);                   /* the buffer goes back: its unused part is freed */
+  CHECK((char *)c != (char *)b + 32); /* not back to back: a fence between */
+  mps_ap_destroy(ap);                 /* the buffer goes back: its unused part is freed */
   before = reports;
   mps_pool_check_fenceposts(pool);
-  CHECK(reports == before);             /* nothing is damaged */
+  CHECK(reports == before); /* nothing is damaged */
   CHECK(gcp_pool_consistent(pool));
 
   /* The bytes just past B and just past C are fences. */
@@ -199,9 +217,9 @@ static void debugRereserve(void)
   *q = saved;
 
   before = reports;
-  CHECK(mps_arena_collect(arena) == MPS_RES_OK);   /* C dies, B lives */
+  CHECK(mps_arena_collect(arena) == MPS_RES_OK); /* C dies, B lives */
   if (reports != before) fprintf(stderr, "inline objects: collection reported: %s\n", lastMessage);
-  CHECK(reports == before);             /* no fence or free space was damaged */
+  CHECK(reports == before); /* no fence or free space was damaged */
   CHECK(roots[0] == b);
   CHECK(intact(b, 32, idBase + 2, 0, fillB));
   CHECK(alive(b, idBase + 2));
@@ -239,7 +257,9 @@ static void debugRereserve(void)
 static void debugSegmentFree(void)
 {
   static mps_addr_t roots[1];
-  mps_pool_t pool; mps_ap_t ap; mps_addr_t a;
+  mps_pool_t pool;
+  mps_ap_t ap;
+  mps_addr_t a;
   unsigned long before;
   newArena();
   pool = newPool(mps_class_ams_debug());
@@ -250,18 +270,18 @@ static void debugSegmentFree(void)
   roots[0] = alloc(ap, 64, idBase + 2, 0, 0);
   mps_ap_destroy(ap);
   before = reports;
-  CHECK(mps_arena_collect(arena) == MPS_RES_OK);   /* A dies */
+  CHECK(mps_arena_collect(arena) == MPS_RES_OK); /* A dies */
   CHECK(reports == before);
   CHECK(!alive(a, idBase + 1));
   REQUIRE(mps_pool_total_size(pool) > 0);
-  memset((char *)a + 8, 0x55, 16);     /* use after free */
+  memset((char *)a + 8, 0x55, 16); /* use after free */
   roots[0] = NULL;
-  CHECK(mps_arena_collect(arena) == MPS_RES_OK);   /* B dies: the segment goes back */
+  CHECK(mps_arena_collect(arena) == MPS_RES_OK); /* B dies: the segment goes back */
   CHECK(mps_pool_total_size(pool) == 0);
   CHECK(reported(before, "free space"));
   before = reports;
   mps_pool_destroy(pool);
-  CHECK(reports == before);             /* reported once, at the collection */
+  CHECK(reports == before); /* reported once, at the collection */
 }
 
 /* ---- (3) no memory for an object-start table ------------------------------------- */
@@ -275,8 +295,8 @@ static void debugSegmentFree(void)
  * (extra < 0: no limit).  X's reference is exact, or weak (an AWL object
  * of weak rank). */
 typedef struct {
-  int done;                             /* the child got to the end */
-  int res;                              /* mps_arena_collect's result */
+  int done; /* the child got to the end */
+  int res;  /* mps_arena_collect's result */
   int zKept, yAlive, yIntact, slotIsY, slotIsNull;
 } StartsRun;
 
@@ -284,12 +304,14 @@ static void startsFailRun(StartsRun *r, int weak, long extra)
 {
   static mps_word_t ambig[2];
   size_t grain, big;
-  mps_pool_t lo, pool; mps_ap_t loAp, xAp, zAp; mps_addr_t x, y, z;
+  mps_pool_t lo, pool;
+  mps_ap_t loAp, xAp, zAp;
+  mps_addr_t x, y, z;
   mps_rank_t rank = weak ? mps_rank_weak() : mps_rank_exact();
   mps_word_t fillY = (mps_word_t)0x7777777777777777ull ^ idBase;
   newArena();
   grain = gcp_arena_grain_size(arena);
-  big = alignUp((size_t)200 << 10, grain) + grain / 2;   /* room after X in its segment */
+  big = alignUp((size_t)200 << 10, grain) + grain / 2; /* room after X in its segment */
   lo = newPool(mps_class_lo());
   pool = newPool(weak ? mps_class_awl() : mps_class_ams());
   loAp = newAp(lo, mps_rank_exact());
@@ -303,12 +325,12 @@ static void startsFailRun(StartsRun *r, int weak, long extra)
   mps_ap_destroy(xAp);
   zAp = newAp(pool, rank);
   z = alloc(zAp, 64, idBase + 9, 0, 0);
-  REQUIRE((char *)z == (char *)x + big);   /* Z shares X's segment */
+  REQUIRE((char *)z == (char *)x + big); /* Z shares X's segment */
   mps_ap_destroy(zAp);
   mps_ap_destroy(loAp);
   if (extra >= 0)
-    REQUIRE(mps_arena_commit_limit_set(arena, mps_arena_committed(arena) + (size_t)extra * grain)
-            == MPS_RES_OK);
+    REQUIRE(mps_arena_commit_limit_set(arena, mps_arena_committed(arena) + (size_t)extra * grain) ==
+            MPS_RES_OK);
   r->res = mps_arena_collect(arena);
   REQUIRE(mps_arena_commit_limit_set(arena, (size_t)-1) == MPS_RES_OK);
   r->zKept = alive(z, idBase + 9);
@@ -323,7 +345,8 @@ static void startsFailRun(StartsRun *r, int weak, long extra)
 /* One run in a child process; 0 if the child crashed or failed a check. */
 static int startsFailChild(StartsRun *r, int weak, long extra)
 {
-  pid_t pid; int st;
+  pid_t pid;
+  int st;
   memset(r, 0, sizeof *r);
   fflush(stdout), fflush(stderr);
   REQUIRE((pid = fork()) >= 0);
@@ -335,8 +358,8 @@ static int startsFailChild(StartsRun *r, int weak, long extra)
   }
   REQUIRE(waitpid(pid, &st, 0) == pid);
   if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0 && r->done)) {
-    fprintf(stderr, "start table (%s), %ld grains: the run %s\n", weak ? "weak" : "exact",
-            extra, WIFSIGNALED(st) ? "crashed" : "failed");
+    fprintf(stderr, "start table (%s), %ld grains: the run %s\n", weak ? "weak" : "exact", extra,
+            WIFSIGNALED(st) ? "crashed" : "failed");
     return 0;
   }
   return 1;
@@ -351,7 +374,10 @@ static int startsFailSound(const StartsRun *r, int weak, long extra)
                 : r->slotIsY && r->yAlive && r->yIntact;
   if (!ok)
     fprintf(stderr, "start table (%s), %ld grains: slot %s, Y %s%s\n", weak ? "weak" : "exact",
-            extra, r->slotIsY ? "still Y" : r->slotIsNull ? "NULL" : "changed",
+            extra,
+            r->slotIsY      ? "still Y"
+            : r->slotIsNull ? "NULL"
+                            : "changed",
             r->yAlive ? "alive" : "reclaimed", r->yAlive && !r->yIntact ? " but damaged" : "");
   return ok;
 }
@@ -373,18 +399,25 @@ static void startsFail(int weak)
     CHECK(!r->zKept);
     CHECK(startsFailSound(r, weak, -1));
     CHECK(weak ? r->slotIsNull : r->slotIsY);
-  } else CHECK(!"the run without a limit");
+  } else
+    CHECK(!"the run without a limit");
   for (extra = 0; extra <= maxExtra && boundary < 0; ++extra) {
-    if (!startsFailChild(r, weak, extra)) { CHECK(!"a run at the commit limit"); continue; }
+    if (!startsFailChild(r, weak, extra)) {
+      CHECK(!"a run at the commit limit");
+      continue;
+    }
     CHECK(startsFailSound(r, weak, extra));
-    if (r->zKept) ++kept;
-    else boundary = extra;
+    if (r->zKept)
+      ++kept;
+    else
+      boundary = extra;
   }
   if (boundary > 0)
     printf("start table (%s): X's segment kept whole at %ld of the limits below %ld grains "
-           "(the last: no object-start table)\n", weak ? "weak" : "exact", kept, boundary);
-  CHECK(boundary >= 0);                 /* enough memory for everything within reach */
-  CHECK(boundary > 0 && kept > 0);      /* and the tables did fail below it */
+           "(the last: no object-start table)\n",
+           weak ? "weak" : "exact", kept, boundary);
+  CHECK(boundary >= 0);            /* enough memory for everything within reach */
+  CHECK(boundary > 0 && kept > 0); /* and the tables did fail below it */
   munmap(r, sizeof *r);
 }
 
@@ -401,10 +434,14 @@ static size_t listObjects, listStrays;
 static void listStep(mps_addr_t p, mps_fmt_t f, mps_pool_t pool, void *closure, size_t s)
 {
   mps_word_t *w = p, k = w[1] - idBase;
-  (void)f; (void)closure; (void)s;
+  (void)f;
+  (void)closure;
+  (void)s;
   if (pool != listPool || TYPE(w[0]) != T_OBJ) return;
-  if (k < LIST_N && !listSeen[k]) listSeen[k] = 1, ++listObjects;
-  else ++listStrays;
+  if (k < LIST_N && !listSeen[k])
+    listSeen[k] = 1, ++listObjects;
+  else
+    ++listStrays;
 }
 
 /* 200,000 objects of 32 bytes, each referring to the one allocated before
@@ -413,7 +450,9 @@ static void listStep(mps_addr_t p, mps_fmt_t f, mps_pool_t pool, void *closure, 
 static void longList(void)
 {
   static mps_addr_t roots[1];
-  mps_ap_t ap; mps_addr_t prev = NULL, p; size_t i, down = 0, before, n = 0;
+  mps_ap_t ap;
+  mps_addr_t prev = NULL, p;
+  size_t i, down = 0, before, n = 0;
   newArena();
   listPool = newPool(mps_class_ams());
   ap = newAp(listPool, mps_rank_exact());
@@ -426,28 +465,33 @@ static void longList(void)
     roots[0] = prev = p;
   }
   mps_ap_destroy(ap);
-  REQUIRE(down >= LIST_N - LIST_N / 100);   /* the pathological order */
+  REQUIRE(down >= LIST_N - LIST_N / 100); /* the pathological order */
   before = inUse(listPool);
   CHECK(before == (size_t)LIST_N * 32);
   CHECK(mps_arena_collect(arena) == MPS_RES_OK);
-  CHECK(inUse(listPool) == before);     /* nothing reclaimed */
+  CHECK(inUse(listPool) == before); /* nothing reclaimed */
   mps_arena_formatted_objects_walk(arena, listStep, NULL, 0);
-  if (listObjects != LIST_N) fprintf(stderr, "long list: %zu of %d objects left\n", listObjects, LIST_N);
+  if (listObjects != LIST_N)
+    fprintf(stderr, "long list: %zu of %d objects left\n", listObjects, LIST_N);
   CHECK(listObjects == LIST_N && listStrays == 0);
   for (p = roots[0], i = LIST_N; p != NULL && i > 0 && ((mps_word_t *)p)[1] == idBase + i - 1; --i)
     p = (mps_addr_t)((mps_word_t *)p)[3], ++n;
-  CHECK(n == LIST_N && p == NULL);      /* the list, whole and in order */
+  CHECK(n == LIST_N && p == NULL); /* the list, whole and in order */
   CHECK(gcp_pool_consistent(listPool));
 }
 
 /* ---- running them ------------------------------------------------------------------- */
 
-static const struct { void (*fn)(void); const char *what; int seconds; } table[] = {
-  {debugRereserve, "(1) AMS debug: smaller objects committed inline after a failed commit", 10},
-  {debugSegmentFree, "(2) AMS debug: free space checked when its segment goes back", 10},
-  {startsFailExact, "(3) no object-start table: an exact reference from a kept segment", 20},
-  {startsFailWeak, "(3w) no object-start table: a weak reference from a kept segment", 20},
-  {longList, "(4) 200,000-object list pointing downwards", 60},
+static const struct {
+  void (*fn)(void);
+  const char *what;
+  int seconds;
+} table[] = {
+  { debugRereserve, "(1) AMS debug: smaller objects committed inline after a failed commit", 10 },
+  { debugSegmentFree, "(2) AMS debug: free space checked when its segment goes back", 10 },
+  { startsFailExact, "(3) no object-start table: an exact reference from a kept segment", 20 },
+  { startsFailWeak, "(3w) no object-start table: a weak reference from a kept segment", 20 },
+  { longList, "(4) 200,000-object list pointing downwards", 60 },
 };
 #define NCHECKS (sizeof table / sizeof table[0])
 
@@ -459,7 +503,9 @@ int main(int argc, char **argv)
   fillB = (mps_word_t)rnd() << 1 | 1, fillC = (mps_word_t)rnd() << 1 | 1;
   mps_lib_assert_fail_install(recordHandler);
   for (i = 0; i < NCHECKS; ++i) {
-    char msg[300]; pid_t pid; int st, ok;
+    char msg[300];
+    pid_t pid;
+    int st, ok;
     fflush(stdout), fflush(stderr);
     REQUIRE((pid = fork()) >= 0);
     if (pid == 0) {
@@ -475,8 +521,8 @@ int main(int argc, char **argv)
     if (ok || !WIFSIGNALED(st))
       snprintf(msg, sizeof msg, "%s: exit status %d", table[i].what, WEXITSTATUS(st));
     else
-      snprintf(msg, sizeof msg, "%s: killed by signal %d%s", table[i].what,
-               WTERMSIG(st), WTERMSIG(st) == SIGALRM ? " (alarm: it hung)" : "");
+      snprintf(msg, sizeof msg, "%s: killed by signal %d%s", table[i].what, WTERMSIG(st),
+               WTERMSIG(st) == SIGALRM ? " (alarm: it hung)" : "");
     testCheck(ok, __FILE__, __LINE__, msg);
   }
   return testFinish();

@@ -17,7 +17,10 @@
 #include "gcp_ext.h"
 #include "testlib.h"
 
-typedef struct { unsigned char *p; size_t size; } Block;
+typedef struct {
+  unsigned char *p;
+  size_t size;
+} Block;
 #define NBLOCKS 3000
 
 static void fill(Block *b)
@@ -33,22 +36,24 @@ static int intact(const Block *b)
   return 1;
 }
 
-static void churn(mps_arena_t arena, mps_pool_class_t cls, long ops, size_t align,
-                  int slotHigh, int arenaHigh, int firstFit)
+static void churn(mps_arena_t arena, mps_pool_class_t cls, long ops, size_t align, int slotHigh,
+                  int arenaHigh, int firstFit)
 {
   static Block blocks[NBLOCKS];
   mps_pool_t pool;
   mps_res_t res;
   long i;
 
-  MPS_ARGS_BEGIN(args) {
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_ALIGN, align);
     MPS_ARGS_ADD(args, MPS_KEY_MVFF_SLOT_HIGH, slotHigh);
     MPS_ARGS_ADD(args, MPS_KEY_MVFF_ARENA_HIGH, arenaHigh);
     MPS_ARGS_ADD(args, MPS_KEY_MVFF_FIRST_FIT, firstFit);
     MPS_ARGS_ADD(args, MPS_KEY_EXTEND_BY, 16384);
     res = mps_pool_create_k(&pool, arena, cls, args);
-  } MPS_ARGS_END(args);
+  }
+  MPS_ARGS_END(args);
   REQUIRE(res == MPS_RES_OK);
   memset(blocks, 0, sizeof blocks);
   for (i = 0; i < ops; ++i) {
@@ -73,7 +78,10 @@ static void churn(mps_arena_t arena, mps_pool_class_t cls, long ops, size_t alig
     }
   }
   for (i = 0; i < NBLOCKS; ++i)
-    if (blocks[i].p != NULL) { REQUIRE(intact(&blocks[i])); mps_free(pool, blocks[i].p, blocks[i].size); }
+    if (blocks[i].p != NULL) {
+      REQUIRE(intact(&blocks[i]));
+      mps_free(pool, blocks[i].p, blocks[i].size);
+    }
   REQUIRE(gcp_arena_consistent(arena));
   REQUIRE(mps_pool_free_size(pool) == mps_pool_total_size(pool));
   mps_pool_check_fenceposts(pool);
@@ -88,7 +96,7 @@ static void apAndCache(mps_arena_t arena)
   mps_pool_t pool;
   mps_ap_t ap;
   mps_sac_t sac;
-  mps_sac_class_s classes[3] = {{16, 50, 4}, {64, 50, 2}, {256, 20, 1}};
+  mps_sac_class_s classes[3] = { { 16, 50, 4 }, { 64, 50, 2 }, { 256, 20, 1 } };
   void *ps[1000];
   mps_res_t res;
   int i;
@@ -109,7 +117,10 @@ static void apAndCache(mps_arena_t arena)
     *(size_t *)p = size;
   }
   REQUIRE(gcp_pool_consistent(pool));
-  for (i = 0; i < 1000; ++i) { mps_free(pool, ps[i], *(size_t *)ps[i]); ps[i] = NULL; }
+  for (i = 0; i < 1000; ++i) {
+    mps_free(pool, ps[i], *(size_t *)ps[i]);
+    ps[i] = NULL;
+  }
   mps_ap_destroy(ap);
   REQUIRE(mps_pool_free_size(pool) == mps_pool_total_size(pool));
 
@@ -132,7 +143,10 @@ static void apAndCache(mps_arena_t arena)
     }
   }
   for (i = 0; i < 1000; ++i)
-    if (ps[i] != NULL) { size_t s = *(size_t *)ps[i]; mps_sac_free(sac, ps[i], s); }
+    if (ps[i] != NULL) {
+      size_t s = *(size_t *)ps[i];
+      mps_sac_free(sac, ps[i], s);
+    }
   mps_sac_destroy(sac);
   REQUIRE(mps_pool_free_size(pool) == mps_pool_total_size(pool));
   REQUIRE(gcp_pool_consistent(pool));
@@ -155,12 +169,12 @@ static void debugDamage(mps_arena_t arena)
   reports = 0;
   mps_pool_check_fenceposts(pool);
   REQUIRE(reports == 0);
-  p[24] = 0;                                  /* one byte past the end */
+  p[24] = 0; /* one byte past the end */
   mps_pool_check_fenceposts(pool);
   REQUIRE(reports == 1 && strstr(lastMessage, "fencepost after") != NULL);
-  mps_free(pool, p, 24);                      /* refused: the fence is damaged */
+  mps_free(pool, p, 24); /* refused: the fence is damaged */
   REQUIRE(reports == 2);
-  p[24] = p[25];                              /* can't restore by guessing: repair via pattern */
+  p[24] = p[25]; /* can't restore by guessing: repair via pattern */
   p[-1] = 0;
   mps_pool_check_fenceposts(pool);
   REQUIRE(strstr(lastMessage, "fencepost before") != NULL);
@@ -168,15 +182,15 @@ static void debugDamage(mps_arena_t arena)
   res = mps_alloc((mps_addr_t *)&q, pool, 40);
   REQUIRE(res == MPS_RES_OK);
   reports = 0;
-  mps_free(pool, q, 48 + 8);                  /* wrong size */
+  mps_free(pool, q, 48 + 8); /* wrong size */
   REQUIRE(reports == 1 && strstr(lastMessage, "does not match") != NULL);
-  mps_free(pool, q + 8, 32);                  /* interior pointer */
+  mps_free(pool, q + 8, 32); /* interior pointer */
   REQUIRE(reports == 2 && strstr(lastMessage, "middle of block") != NULL);
   mps_free(pool, q, 40);
   REQUIRE(reports == 2);
-  mps_free(pool, q, 40);                      /* double free */
+  mps_free(pool, q, 40); /* double free */
   REQUIRE(reports == 3);
-  q[3] = 0;                                   /* write after free */
+  q[3] = 0; /* write after free */
   mps_pool_check_free_space(pool);
   REQUIRE(reports == 4 && strstr(lastMessage, "written after it was freed") != NULL);
   q[3] = (unsigned char)"FREE"[(size_t)(q + 3) % 4];
@@ -184,12 +198,12 @@ static void debugDamage(mps_arena_t arena)
   mps_pool_check_free_space(pool);
   REQUIRE(reports == 0);
 
-  {                                           /* foreign and other-pool pointers */
+  { /* foreign and other-pool pointers */
     void *r, *keep;
     int local;
     res = mps_alloc(&r, other, 64);
     REQUIRE(res == MPS_RES_OK);
-    res = mps_alloc(&keep, other, 64);   /* keeps the segment in the pool */
+    res = mps_alloc(&keep, other, 64); /* keeps the segment in the pool */
     REQUIRE(res == MPS_RES_OK);
     mps_free(pool, r, 64);
     REQUIRE(reports == 1 && strstr(lastMessage, "another pool") != NULL);
@@ -203,7 +217,7 @@ static void debugDamage(mps_arena_t arena)
   REQUIRE(gcp_pool_consistent(pool) && gcp_pool_consistent(other));
   mps_pool_destroy(other);
   reports = 0;
-  mps_pool_destroy(pool);                     /* the damaged block is reported again */
+  mps_pool_destroy(pool); /* the damaged block is reported again */
   REQUIRE(reports == 1);
   mps_lib_assert_fail_install(old);
 }
@@ -212,7 +226,7 @@ int main(int argc, char **argv)
 {
   mps_arena_t arena;
   mps_res_t res;
-  size_t aligns[] = {8, 16, 64, 4096};
+  size_t aligns[] = { 8, 16, 64, 4096 };
   int combo, a;
 
   testSeed(argc, argv);

@@ -23,7 +23,10 @@
 
 /* ---- blocks with address-derived contents -------------------------------- */
 
-typedef struct { uintptr_t *p; size_t size; } Block;
+typedef struct {
+  uintptr_t *p;
+  size_t size;
+} Block;
 
 static uintptr_t pattern(const uintptr_t *p, size_t i)
 {
@@ -48,7 +51,10 @@ static int allocate(Block *b, mps_ap_t ap, size_t size)
   mps_addr_t p;
   do {
     mps_res_t res = mps_reserve(&p, ap, size);
-    if (res != MPS_RES_OK) { fprintf(stderr, "  reserve %zu: result %d\n", size, res); return 0; }
+    if (res != MPS_RES_OK) {
+      fprintf(stderr, "  reserve %zu: result %d\n", size, res);
+      return 0;
+    }
     b->p = p;
     b->size = size;
     fillBlock(b);
@@ -65,7 +71,7 @@ typedef struct {
 } Config;
 
 #define NBLOCKS 4000
-#define NOPS 60000
+#define NOPS    60000
 
 static void churn(mps_arena_t arena, const Config *c)
 {
@@ -79,7 +85,8 @@ static void churn(mps_arena_t arena, const Config *c)
   long op;
   mps_res_t res;
 
-  MPS_ARGS_BEGIN(args) {
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_ALIGN, c->align);
     MPS_ARGS_ADD(args, MPS_KEY_MIN_SIZE, c->align);
     MPS_ARGS_ADD(args, MPS_KEY_MEAN_SIZE, c->mean);
@@ -87,7 +94,8 @@ static void churn(mps_arena_t arena, const Config *c)
     MPS_ARGS_ADD(args, MPS_KEY_MVT_RESERVE_DEPTH, c->depth);
     MPS_ARGS_ADD(args, MPS_KEY_MVT_FRAG_LIMIT, c->frag);
     res = mps_pool_create_k(&pool, arena, mps_class_mvt(), args);
-  } MPS_ARGS_END(args);
+  }
+  MPS_ARGS_END(args);
   REQUIRE(res == MPS_RES_OK);
   CHECK(gcp_pool_alignment(pool) == c->align);
   CHECK(strcmp(gcp_pool_class_name(pool), "MVT") == 0);
@@ -99,9 +107,12 @@ static void churn(mps_arena_t arena, const Config *c)
     if (doAlloc) {
       unsigned long r = rnd() % 1000, k = rnd() & 1;
       size_t size;
-      if (r < 850) size = 1 + rnd() % (2 * c->mean);        /* around the mean */
-      else if (r < 995) size = 1 + rnd() % c->max;          /* up to the max */
-      else size = c->max + 1 + rnd() % (256 * 1024);        /* large */
+      if (r < 850)
+        size = 1 + rnd() % (2 * c->mean); /* around the mean */
+      else if (r < 995)
+        size = 1 + rnd() % c->max; /* up to the max */
+      else
+        size = c->max + 1 + rnd() % (256 * 1024); /* large */
       size = alignUp(size, c->align);
       REQUIRE(allocate(&blocks[live], ap[k], size));
       if (size <= 2 * c->mean) {
@@ -142,10 +153,11 @@ static void churn(mps_arena_t arena, const Config *c)
   CHECK(reports == reportsBefore);
   before = mps_arena_committed(arena);
   mps_pool_destroy(pool);
-  CHECK(mps_arena_committed(arena) < before || c->depth == 0);  /* depth 0: none was left */
+  CHECK(mps_arena_committed(arena) < before || c->depth == 0); /* depth 0: none was left */
   CHECK(gcp_arena_consistent(arena));
   printf("  align %zu mean %zu max %zu depth %lu frag %.2f: %zu/%zu small allocations "
-         "contiguous\n", c->align, c->mean, c->max, c->depth, c->frag, contiguous, smallAllocs);
+         "contiguous\n",
+         c->align, c->mean, c->max, c->depth, c->frag, contiguous, smallAllocs);
 }
 
 /* ---- creation: legacy varargs and bad keys -------------------------------- */
@@ -172,24 +184,29 @@ static void legacyAndKeys(mps_arena_t arena)
   mps_pool_destroy(pool);
 
   /* Defaults give way to the sizes given. */
-  MPS_ARGS_BEGIN(args) {
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_MAX_SIZE, 16);
     res = mps_pool_create_k(&pool, arena, mps_class_mvt(), args);
-  } MPS_ARGS_END(args);
+  }
+  MPS_ARGS_END(args);
   CHECK(res == MPS_RES_OK);
   if (res == MPS_RES_OK) mps_pool_destroy(pool);
   CHECK(mps_pool_create_k(&pool, arena, mps_class_mvt(), mps_args_none) == MPS_RES_OK);
   CHECK(gcp_pool_alignment(pool) == 8);
   mps_pool_destroy(pool);
 
-#define BAD_KEY(key, field, value, word) do { \
-    before = reports; \
-    MPS_ARGS_BEGIN(args) { \
-      MPS_ARGS_ADD_FIELD(args, key, field, value); \
+#define BAD_KEY(key, field, value, word)                            \
+  do {                                                              \
+    before = reports;                                               \
+    MPS_ARGS_BEGIN(args)                                            \
+    {                                                               \
+      MPS_ARGS_ADD_FIELD(args, key, field, value);                  \
       res = mps_pool_create_k(&pool, arena, mps_class_mvt(), args); \
-    } MPS_ARGS_END(args); \
-    CHECK(res == MPS_RES_PARAM); \
-    CHECK(reported(before, word)); \
+    }                                                               \
+    MPS_ARGS_END(args);                                             \
+    CHECK(res == MPS_RES_PARAM);                                    \
+    CHECK(reported(before, word));                                  \
   } while (0)
   BAD_KEY(MPS_KEY_MVT_FRAG_LIMIT, d, 0.0, "FRAG_LIMIT");
   BAD_KEY(MPS_KEY_MVT_FRAG_LIMIT, d, 1.5, "FRAG_LIMIT");
@@ -199,12 +216,14 @@ static void legacyAndKeys(mps_arena_t arena)
   BAD_KEY(MPS_KEY_ALIGN, align, gcp_arena_grain_size(arena) * 2, "alignment");
   BAD_KEY(MPS_KEY_MIN_SIZE, size, 0, "MIN_SIZE");
   before = reports;
-  MPS_ARGS_BEGIN(args) {
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_MIN_SIZE, 64);
     MPS_ARGS_ADD(args, MPS_KEY_MEAN_SIZE, 32);
     MPS_ARGS_ADD(args, MPS_KEY_MAX_SIZE, 1024);
     res = mps_pool_create_k(&pool, arena, mps_class_mvt(), args);
-  } MPS_ARGS_END(args);
+  }
+  MPS_ARGS_END(args);
   CHECK(res == MPS_RES_PARAM);
   CHECK(reported(before, "min"));
   /* Legacy frag limit 0% is as bad as 0.0. */
@@ -250,16 +269,17 @@ static void misuse(mps_arena_t arena)
   mps_free(pool, b.p, b.size);
   freeSize = mps_pool_free_size(pool);
 
-#define MISUSE_CASE(call, word) do { \
-    before = reports; \
-    call; \
-    CHECK(reported(before, word)); \
-    CHECK(gcp_pool_consistent(pool)); \
+#define MISUSE_CASE(call, word)                  \
+  do {                                           \
+    before = reports;                            \
+    call;                                        \
+    CHECK(reported(before, word));               \
+    CHECK(gcp_pool_consistent(pool));            \
     CHECK(mps_pool_free_size(pool) == freeSize); \
   } while (0)
   MISUSE_CASE(mps_free(pool, b.p, b.size), "double free");
   MISUSE_CASE(mps_free(pool, (char *)b.p + 16, 16), "double free");
-  MISUSE_CASE(mps_free(pool, a.p, 64), "wrong size");              /* a runs into b */
+  MISUSE_CASE(mps_free(pool, a.p, 64), "wrong size"); /* a runs into b */
   MISUSE_CASE(mps_free(pool, foreign, 64), "foreign");
   MISUSE_CASE(mps_free(pool, o.p, o.size), "another pool");
   MISUSE_CASE(mps_free(pool, (char *)c.p + 4, 16), "misaligned");
@@ -305,14 +325,16 @@ static void pendingUnderLimit(mps_arena_t arena)
   size_t i, freeSize, control, limit;
   unsigned long before = reports;
 
-  MPS_ARGS_BEGIN(args) {
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_MEAN_SIZE, 16);
     MPS_ARGS_ADD(args, MPS_KEY_MVT_RESERVE_DEPTH, 0);
     REQUIRE(mps_pool_create_k(&pool, arena, mps_class_mvt(), args) == MPS_RES_OK);
-  } MPS_ARGS_END(args);
+  }
+  MPS_ARGS_END(args);
   REQUIRE(mps_ap_create_k(&ap, pool, mps_args_none) == MPS_RES_OK);
   for (i = 0; i < NPEND; ++i)
-    REQUIRE(allocate(&blocks[i], ap, i % 2 == 0 ? 8 : 16));  /* one-word blocks too */
+    REQUIRE(allocate(&blocks[i], ap, i % 2 == 0 ? 8 : 16)); /* one-word blocks too */
   mps_ap_destroy(ap);
   CHECK(gcp_pool_consistent(pool));
   freeSize = mps_pool_free_size(pool);
@@ -329,10 +351,10 @@ static void pendingUnderLimit(mps_arena_t arena)
   }
   CHECK(mps_arena_committed(arena) <= limit);
   CHECK(gcp_arena_control_committed(arena) <= control);
-  CHECK(mps_pool_free_size(pool) == freeSize);   /* nothing lost */
+  CHECK(mps_pool_free_size(pool) == freeSize); /* nothing lost */
   CHECK(gcp_pool_consistent(pool));
   CHECK(reports == before);
-  for (i = 1; i < NPEND; i += 2) CHECK(intact(&blocks[i]));  /* neighbours untouched */
+  for (i = 1; i < NPEND; i += 2) CHECK(intact(&blocks[i])); /* neighbours untouched */
   /* A double free of a block that is waiting is still detected. */
   mps_free(pool, blocks[NPEND - 2].p, blocks[NPEND - 2].size);
   CHECK(reported(before, "double free"));
@@ -349,19 +371,15 @@ static void pendingUnderLimit(mps_arena_t arena)
   CHECK(reports == before);
   CHECK(gcp_pool_consistent(pool));
   CHECK(mps_pool_free_size(pool) == mps_pool_total_size(pool));
-  CHECK(mps_pool_total_size(pool) == 0);   /* depth 0: every segment went back */
+  CHECK(mps_pool_total_size(pool) == 0); /* depth 0: every segment went back */
   mps_pool_destroy(pool);
 }
 
 int main(int argc, char **argv)
 {
   static const Config configs[] = {
-    { 8, 32, 8192, 1024, 0.3 },
-    { 8, 32, 8192, 0, 0.3 },
-    { 16, 64, 1024, 16, 0.05 },
-    { 8, 24, 400, 0, 1.0 },
-    { 64, 128, 16384, 4, 0.5 },
-    { 8, 4096, 65536, 2, 0.3 },
+    { 8, 32, 8192, 1024, 0.3 }, { 8, 32, 8192, 0, 0.3 },    { 16, 64, 1024, 16, 0.05 },
+    { 8, 24, 400, 0, 1.0 },     { 64, 128, 16384, 4, 0.5 }, { 8, 4096, 65536, 2, 0.3 },
   };
   unsigned long seed;
   mps_arena_t arena;
@@ -370,11 +388,11 @@ int main(int argc, char **argv)
   seed = testSeed(argc, argv);
   printf("variety %s\n", gcp_variety());
   fflush(stdout);
-  rndSeed(seed * 2862933555777941757ull + 3037000493ull);   /* this program's own mixing */
+  rndSeed(seed * 2862933555777941757ull + 3037000493ull); /* this program's own mixing */
   mps_lib_assert_fail_install(recordHandler);
 
   REQUIRE(mps_arena_create_k(&arena, mps_arena_class_vm(), mps_args_none) == MPS_RES_OK);
-  mps_arena_spare_set(arena, 0.0);   /* so that returned memory shows */
+  mps_arena_spare_set(arena, 0.0); /* so that returned memory shows */
   for (i = 0; i < sizeof configs / sizeof configs[0]; ++i) churn(arena, &configs[i]);
   legacyAndKeys(arena);
   misuse(arena);

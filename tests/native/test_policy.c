@@ -37,10 +37,10 @@
 #include "testlib.h"
 #include "wordfmt.h"
 
-#define MB ((size_t)1 << 20)
+#define MB   ((size_t)1 << 20)
 #define LIVE 512
 
-static mps_addr_t live[LIVE];           /* an exact root table */
+static mps_addr_t live[LIVE]; /* an exact root table */
 
 /* An object of `ndata` data words and `nrefs` references (NULL). */
 static mps_addr_t makeObj(mps_ap_t ap, mps_word_t id, size_t nrefs, size_t ndata)
@@ -80,7 +80,7 @@ typedef struct Arena {
 
 static void arenaMake(Arena *a)
 {
-  mps_gen_param_s gens[2] = {{1024, 0.85}, {2048, 0.45}};
+  mps_gen_param_s gens[2] = { { 1024, 0.85 }, { 2048, 0.45 } };
   memset(live, 0, sizeof live);
   REQUIRE(mps_arena_create_k(&a->arena, mps_arena_class_vm(), mps_args_none) == MPS_RES_OK);
   REQUIRE(mps_chain_create(&a->chain, a->arena, 2, gens) == MPS_RES_OK);
@@ -153,7 +153,7 @@ static void testRamp(mps_alloc_pattern_t pattern, const char *name)
   while (mps_collections(a.arena) == collections) (void)makeObj(a.ap, ++id, 0, 4);
   (void)gcMessages(a.arena, &rampFull);
   CHECK(rampFull == (pattern == mps_alloc_pattern_ramp_collect_all()));
-  CHECK(mps_ap_alloc_pattern_end(a.ap, pattern) == MPS_RES_FAIL);   /* none left */
+  CHECK(mps_ap_alloc_pattern_end(a.ap, pattern) == MPS_RES_FAIL); /* none left */
   arenaDestroy(&a);
 }
 
@@ -169,7 +169,7 @@ static void testRampNesting(void)
   CHECK(mps_ap_alloc_pattern_end(a.ap, mps_alloc_pattern_ramp()) == MPS_RES_OK);
   CHECK(mps_ap_alloc_pattern_end(a.ap, mps_alloc_pattern_ramp()) == MPS_RES_FAIL);
   CHECK(mps_ap_alloc_pattern_begin(a.ap, mps_alloc_pattern_ramp()) == MPS_RES_OK);
-  CHECK(mps_ap_alloc_pattern_reset(a.ap) == MPS_RES_OK);           /* ends both */
+  CHECK(mps_ap_alloc_pattern_reset(a.ap) == MPS_RES_OK); /* ends both */
   CHECK(mps_ap_alloc_pattern_end(a.ap, mps_alloc_pattern_ramp()) == MPS_RES_FAIL);
   CHECK(mps_ap_alloc_pattern_end(a.ap, mps_alloc_pattern_ramp_collect_all()) == MPS_RES_FAIL);
   /* An allocation point destroyed inside a ramp ends it. */
@@ -207,11 +207,11 @@ static void testRelease(void)
   mps_message_t m;
   arenaMake(&a);
   mps_arena_park(a.arena);
-  for (i = 0; i < 40; ++i) live[i] = makeTree(&a, 9, &count);    /* 40 x 511 nodes */
+  for (i = 0; i < 40; ++i) live[i] = makeTree(&a, 9, &count); /* 40 x 511 nodes */
   memset(live, 0, sizeof live);
   before = mps_collections(a.arena);
   mps_arena_release(a.arena);
-  CHECK(mps_collections(a.arena) > before);    /* the release collected */
+  CHECK(mps_collections(a.arena) > before); /* the release collected */
   while (polls < 1000 && finalized < count) {
     ++polls;
     if (!mps_message_poll(a.arena)) continue;
@@ -221,15 +221,17 @@ static void testRelease(void)
     }
     (void)gcMessages(a.arena, &full);
   }
-  printf("release: %zu of %zu objects finalized after %zu polls, no allocation\n",
-         finalized, count, polls);
+  printf("release: %zu of %zu objects finalized after %zu polls, no allocation\n", finalized, count,
+         polls);
   CHECK(finalized == count);
   arenaDestroy(&a);
 }
 
 /* ---- 3. accounting ------------------------------------------------------------- */
 
-typedef struct Walked { size_t objects, objSize, padSize; } Walked;
+typedef struct Walked {
+  size_t objects, objSize, padSize;
+} Walked;
 
 static mps_res_t walkArea(mps_ss_t ss, void *base, void *limit, void *closure)
 {
@@ -253,14 +255,16 @@ static void testAccounting(const char *name, mps_pool_class_t klass, int leaf)
   Arena a;
   mps_pool_t pool;
   mps_ap_t ap;
-  Walked w = {0, 0, 0};
+  Walked w = { 0, 0, 0 };
   size_t i, total, freeSize, buffered;
   arenaMake(&a);
-  MPS_ARGS_BEGIN(args) {
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_FORMAT, a.fmt);
     if (klass != mps_class_snc()) MPS_ARGS_ADD(args, MPS_KEY_CHAIN, a.chain);
     REQUIRE(mps_pool_create_k(&pool, a.arena, klass, args) == MPS_RES_OK);
-  } MPS_ARGS_END(args);
+  }
+  MPS_ARGS_END(args);
   REQUIRE(mps_ap_create(&ap, pool, mps_rank_exact()) == MPS_RES_OK);
   /* Enough to fill several segments and start collections; a root keeps
    * some alive (SNC keeps everything: it is manually managed). */
@@ -269,7 +273,7 @@ static void testAccounting(const char *name, mps_pool_class_t klass, int leaf)
     if (rnd() % 16 == 0) live[rnd() % LIVE] = p;
   }
   mps_arena_park(a.arena);
-  (void)makeObj(ap, 1000000, 0, 1);   /* refills a buffer a flip trapped */
+  (void)makeObj(ap, 1000000, 0, 1); /* refills a buffer a flip trapped */
   REQUIRE(ap->limit != NULL);
   REQUIRE(mps_pool_walk(pool, walkArea, &w) == MPS_RES_OK);
   total = mps_pool_total_size(pool);

@@ -20,11 +20,13 @@ static mps_arena_t newArena(size_t size, double spare)
 {
   mps_arena_t arena;
   mps_res_t res;
-  MPS_ARGS_BEGIN(args) {
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_ARENA_SIZE, size);
     MPS_ARGS_ADD(args, MPS_KEY_SPARE, spare);
     res = mps_arena_create_k(&arena, mps_arena_class_vm(), args);
-  } MPS_ARGS_END(args);
+  }
+  MPS_ARGS_END(args);
   REQUIRE(res == MPS_RES_OK);
   return arena;
 }
@@ -33,11 +35,13 @@ static mps_pool_t newMVFF(mps_arena_t arena, mps_pool_class_t cls, size_t extend
 {
   mps_pool_t pool;
   mps_res_t res;
-  MPS_ARGS_BEGIN(args) {
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_EXTEND_BY, extendBy);
     MPS_ARGS_ADD(args, MPS_KEY_SPARE, spare);
     res = mps_pool_create_k(&pool, arena, cls, args);
-  } MPS_ARGS_END(args);
+  }
+  MPS_ARGS_END(args);
   REQUIRE(res == MPS_RES_OK);
   return pool;
 }
@@ -54,7 +58,7 @@ static void commitLimitHeld(void)
 
   REQUIRE(mps_alloc(&keep, pool, 8) == MPS_RES_OK);
   REQUIRE(mps_alloc(&x, pool, 3 * grain) == MPS_RES_OK);
-  mps_free(pool, x, 3 * grain);                 /* three spare pages */
+  mps_free(pool, x, 3 * grain); /* three spare pages */
   REQUIRE(mps_arena_commit_limit_set(arena, mps_arena_committed(arena)) == MPS_RES_OK);
   res = mps_alloc(&y, pool, 4 * grain);
   CHECK(res == MPS_RES_COMMIT_LIMIT);
@@ -83,23 +87,27 @@ static void oversizedArguments(void)
   before = reports;
   mps_free(pool, x, (size_t)-1);
   CHECK(reported(before, "larger than any block"));
-  CHECK(x[0] == 0x5A && x[63] == 0x5A);        /* the live block is untouched */
+  CHECK(x[0] == 0x5A && x[63] == 0x5A); /* the live block is untouched */
   CHECK(gcp_pool_consistent(pool));
   mps_free(pool, x, 64);
   CHECK(mps_pool_free_size(pool) == mps_pool_total_size(pool));
 
   before = reports;
-  MPS_ARGS_BEGIN(args) {
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_EXTEND_BY, (size_t)-100);
     res = mps_pool_create_k(&bad, arena, mps_class_mvff(), args);
-  } MPS_ARGS_END(args);
+  }
+  MPS_ARGS_END(args);
   CHECK(res == MPS_RES_PARAM && reported(before, "EXTEND_BY"));
   before = reports;
-  MPS_ARGS_BEGIN(args) {
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_MFS_UNIT_SIZE, 32);
     MPS_ARGS_ADD(args, MPS_KEY_EXTEND_BY, (size_t)-100);
     res = mps_pool_create_k(&bad, arena, mps_class_mfs(), args);
-  } MPS_ARGS_END(args);
+  }
+  MPS_ARGS_END(args);
   CHECK(res == MPS_RES_PARAM && reported(before, "EXTEND_BY"));
   res = mps_alloc((void **)&x, pool, (size_t)-1);
   CHECK(res == MPS_RES_RESOURCE);
@@ -126,15 +134,17 @@ static void growthClamped(void)
 static void fencepostNotFreeable(void)
 {
   mps_arena_t arena = newArena((size_t)1 << 24, 0.75);
-  mps_pool_debug_option_s options = {"POST", 4, NULL, 0};   /* fences, no splatting */
+  mps_pool_debug_option_s options = { "POST", 4, NULL, 0 }; /* fences, no splatting */
   mps_pool_t pool;
   unsigned long before;
   char *a, *b;
   mps_res_t res;
-  MPS_ARGS_BEGIN(args) {
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_POOL_DEBUG_OPTIONS, &options);
     res = mps_pool_create_k(&pool, arena, mps_class_mvff_debug(), args);
-  } MPS_ARGS_END(args);
+  }
+  MPS_ARGS_END(args);
   REQUIRE(res == MPS_RES_OK);
   REQUIRE(mps_alloc((void **)&a, pool, 8) == MPS_RES_OK);
   REQUIRE(mps_alloc((void **)&b, pool, 8) == MPS_RES_OK);
@@ -201,7 +211,7 @@ static void addressQueriesRaceWithRelease(void)
 
 int main(int argc, char **argv)
 {
-  (void)testSeed(argc, argv);   /* deterministic, but say so like the others */
+  (void)testSeed(argc, argv); /* deterministic, but say so like the others */
   mps_lib_assert_fail_install(recordHandler);
   commitLimitHeld();
   oversizedArguments();

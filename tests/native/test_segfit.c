@@ -56,7 +56,7 @@ static void testRunSizes(void)
       ++n;
       if (n == 1) CHECK(mps_pool_total_size(pool) == run);
     } while (mps_pool_total_size(pool) == run && n <= 5000);
-    --n;  /* the last one took a second run */
+    --n; /* the last one took a second run */
     if (!(n >= 15)) fprintf(stderr, "  class %zu: %zu blocks a run\n", size, n);
     CHECK(n >= 15 && n * size <= run);
     mps_pool_destroy(pool);
@@ -113,8 +113,8 @@ static void testChurn(long ops)
     }
   CHECK(reports == before);
   destroyEmpty(pool);
-  printf("  churn: %ld ops, %zu allocations (%zu large, %zu of size 0)\n", ops, allocs,
-         large, zero);
+  printf("  churn: %ld ops, %zu allocations (%zu large, %zu of size 0)\n", ops, allocs, large,
+         zero);
 }
 
 /* ---- the generic interface ----------------------------------------------------------- */
@@ -186,8 +186,8 @@ static void testZero(void)
 
 static void testLarge(void)
 {
-  static const size_t sizes[] = {SMALL_MAX + 1, 20000, 65536, 100000, 200000,
-                                 1 << 20, (3 << 20) + 5, SMALL_MAX + 17};
+  static const size_t sizes[] = { SMALL_MAX + 1, 20000,   65536,         100000,
+                                  200000,        1 << 20, (3 << 20) + 5, SMALL_MAX + 17 };
   enum { N = sizeof sizes / sizeof sizes[0] };
   Block blocks[2 * N];
   mps_pool_t pool = makePool();
@@ -209,7 +209,7 @@ static void testLarge(void)
     if (i % 3 == 0) freeBlock(pool, &blocks[i], (int)(i % 2));
   }
   checkModel(pool, blocks, 2 * N);
-  CHECK(mps_pool_total_size(pool) < total);  /* large blocks go back at once */
+  CHECK(mps_pool_total_size(pool) < total); /* large blocks go back at once */
   for (i = 0; i < 2 * N; ++i)
     if (blocks[i].p != NULL) freeBlock(pool, &blocks[i], (int)(i % 2));
   CHECK(mps_pool_total_size(pool) == 0);
@@ -220,7 +220,10 @@ static void testLarge(void)
 
 static void nothing(mps_addr_t p, size_t size, unsigned tag, void *closure)
 {
-  (void)p; (void)size; (void)tag; (void)closure;
+  (void)p;
+  (void)size;
+  (void)tag;
+  (void)closure;
 }
 
 /* After a refused call: nothing changed. */
@@ -268,7 +271,7 @@ static void testMisuse(void)
   mps_free(pool, gone.p, 40);
   CHECK(reported(before, "double free"));
   before = reports;
-  gcp_segfit_free(pool, big.p);            /* its pages are gone: foreign now */
+  gcp_segfit_free(pool, big.p); /* its pages are gone: foreign now */
   CHECK(reports == before + 1);
   before = reports;
   gcp_segfit_free(pool, live[1].p + 16);
@@ -283,7 +286,7 @@ static void testMisuse(void)
   mps_free(pool, live[2].p, 41);
   CHECK(reported(before, "does not match"));
   before = reports;
-  mps_free(pool, live[2].p, 48);           /* the class size is not the size */
+  mps_free(pool, live[2].p, 48); /* the class size is not the size */
   CHECK(reported(before, "does not match"));
   before = reports;
   gcp_segfit_free(pool, stackBuf + 16);
@@ -308,7 +311,7 @@ static void testMisuse(void)
   CHECK(reported(before, "NULL"));
   before = reports;
   gcp_segfit_walk(pool, nothing, NULL);
-  gcp_segfit_free(pool, NULL);             /* like free(NULL): nothing */
+  gcp_segfit_free(pool, NULL); /* like free(NULL): nothing */
   CHECK(!gcp_segfit_block(pool, gone.p, NULL, NULL));
   CHECK(!gcp_segfit_block(pool, live[0].p + 16, NULL, NULL));
   CHECK(!gcp_segfit_block(pool, stackBuf, NULL, NULL));

@@ -76,7 +76,7 @@ static int queuePop(Queue *q, Block *b)
   return got;
 }
 
-#define NTHREADS 4
+#define NTHREADS    4
 #define LOCAL_SLOTS 200
 
 typedef struct {
@@ -239,7 +239,10 @@ static void *releaseOwner(void *arg)
     /* classes 10240..16384 (big runs), now and then a small class */
     b.size = op % 8 == 0 ? 1 + threadRnd(&rnd) % 600 : 8193 + threadRnd(&rnd) % (SMALL_MAX - 8192);
     b.tag = (unsigned)(op & 0xFFFF);
-    if (gcp_segfit_alloc(&p, r->pool, b.size, b.tag) != MPS_RES_OK) { ++r->errors; break; }
+    if (gcp_segfit_alloc(&p, r->pool, b.size, b.tag) != MPS_RES_OK) {
+      ++r->errors;
+      break;
+    }
     b.p = p;
     b.p[0] = (unsigned char)b.tag;
     b.p[b.size > 0 ? b.size - 1 : 0] = (unsigned char)b.tag;
@@ -256,12 +259,16 @@ static void *releaseFreer(void *arg)
   Block b;
   for (;;) {
     if (queuePop(&r->queue, &b)) {
-      if (b.p[0] != (unsigned char)b.tag || b.p[b.size > 0 ? b.size - 1 : 0] != (unsigned char)b.tag)
+      if (b.p[0] != (unsigned char)b.tag ||
+          b.p[b.size > 0 ? b.size - 1 : 0] != (unsigned char)b.tag)
         ++r->errors;
       gcp_segfit_free(r->pool, b.p);
       ++r->freed;
     } else if (atomic_load(&r->done)) {
-      while (queuePop(&r->queue, &b)) { gcp_segfit_free(r->pool, b.p); ++r->freed; }
+      while (queuePop(&r->queue, &b)) {
+        gcp_segfit_free(r->pool, b.p);
+        ++r->freed;
+      }
       break;
     } else {
       sched_yield();
@@ -294,7 +301,7 @@ static void testRelease(long ops)
 
 /* ---- more pools than a thread keeps caches for ---------------------------------------------- */
 
-#define NPOOLS 7
+#define NPOOLS     7
 #define POOL_SLOTS 150
 
 typedef struct {
@@ -316,7 +323,10 @@ static void *poolsWorker(void *arg)
       mps_addr_t p;
       b->size = randomSize(threadRnd, &w->rnd) % 3000;
       b->tag = (unsigned)k;
-      if (gcp_segfit_alloc(&p, w->pools[k], b->size, b->tag) != MPS_RES_OK) { ++w->errors; break; }
+      if (gcp_segfit_alloc(&p, w->pools[k], b->size, b->tag) != MPS_RES_OK) {
+        ++w->errors;
+        break;
+      }
       b->p = p;
       fill(b);
     } else {
@@ -373,9 +383,9 @@ typedef struct {
   Block blocks[FORK_BLOCKS];
   pthread_mutex_t lock;
   pthread_cond_t cond;
-  int stage;              /* 1: blocks allocated; 2: may free them and exit */
+  int stage; /* 1: blocks allocated; 2: may free them and exit */
   unsigned long errors, reused;
-  const Block *adopt;     /* in the child: blocks the new thread must reuse */
+  const Block *adopt; /* in the child: blocks the new thread must reuse */
   size_t adoptCount;
 } ForkState;
 
@@ -402,7 +412,10 @@ static void *forkHolder(void *arg)
   size_t i;
   for (i = 0; i < FORK_BLOCKS; ++i) {
     mps_addr_t p;
-    if (gcp_segfit_alloc(&p, f->pool, 48, 3) != MPS_RES_OK) { ++f->errors; break; }
+    if (gcp_segfit_alloc(&p, f->pool, 48, 3) != MPS_RES_OK) {
+      ++f->errors;
+      break;
+    }
     f->blocks[i].p = p;
     f->blocks[i].size = 48;
     f->blocks[i].tag = 3;
@@ -426,9 +439,12 @@ static void *forkAdopter(void *arg)
   size_t i;
   for (i = 0; i < f->adoptCount; ++i) {
     mps_addr_t p;
-    if (gcp_segfit_alloc(&p, f->pool, 48, 4) != MPS_RES_OK) { ++f->errors; break; }
+    if (gcp_segfit_alloc(&p, f->pool, 48, 4) != MPS_RES_OK) {
+      ++f->errors;
+      break;
+    }
     if (findBlock(f->adopt, f->adoptCount, p)) ++f->reused;
-    gcp_segfit_free(f->pool, p);   /* a local free: the next alloc takes it again */
+    gcp_segfit_free(f->pool, p); /* a local free: the next alloc takes it again */
   }
   return NULL;
 }
@@ -441,12 +457,12 @@ static int forkChild(ForkState *f, const Block *mine, unsigned long failuresBefo
   for (i = 0; i < FORK_BLOCKS; i += 2) {
     REQUIRE(intact(&f->blocks[i]));
     freed[n++] = f->blocks[i];
-    gcp_segfit_free(f->pool, f->blocks[i].p);   /* into the holder's cache */
+    gcp_segfit_free(f->pool, f->blocks[i].p); /* into the holder's cache */
     f->blocks[i].p = NULL;
   }
   qsort(freed, n, sizeof *freed, byAddress);
   f->adopt = freed;
-  f->adoptCount = 1;  /* the lowest free block must be one of them */
+  f->adoptCount = 1; /* the lowest free block must be one of them */
   REQUIRE(pthread_create(&t, NULL, forkAdopter, f) == 0);
   REQUIRE(pthread_join(t, NULL) == 0);
   REQUIRE(f->errors == 0 && f->reused == 1);
@@ -507,19 +523,19 @@ static void runThread(void *(*fn)(void *), void *arg)
   REQUIRE(pthread_join(t, NULL) == 0);
 }
 
-#define ORPHAN_SAME 300       /* blocks of one class, from one run */
+#define ORPHAN_SAME  300 /* blocks of one class, from one run */
 #define ORPHAN_MIXED 200
 #define ORPHAN_LARGE 3
-#define ORPHANS (ORPHAN_SAME + ORPHAN_MIXED + ORPHAN_LARGE)
+#define ORPHANS      (ORPHAN_SAME + ORPHAN_MIXED + ORPHAN_LARGE)
 
 typedef struct {
   mps_pool_t pool;
   Rnd rnd;
   Block blocks[ORPHANS];
-  size_t count;             /* blocks this thread allocated */
-  const Block *adopt;       /* adopter: the freed blocks it must reuse first, */
+  size_t count;       /* blocks this thread allocated */
+  const Block *adopt; /* adopter: the freed blocks it must reuse first, */
   size_t adoptCount;
-  Block *predecessor;       /* and its predecessor's blocks, some to free */
+  Block *predecessor; /* and its predecessor's blocks, some to free */
   unsigned long errors, reused, predecessorFreed;
 } Orphaner;
 
@@ -543,7 +559,10 @@ static void *orphanThread(void *arg)
     else
       b->size = SMALL_MAX + 1 + threadRnd(&o->rnd) % 100000;
     b->tag = (unsigned)(k & 0xFFFF);
-    if (gcp_segfit_alloc(&p, o->pool, b->size, b->tag) != MPS_RES_OK) { ++o->errors; break; }
+    if (gcp_segfit_alloc(&p, o->pool, b->size, b->tag) != MPS_RES_OK) {
+      ++o->errors;
+      break;
+    }
     b->p = p;
     if (k < o->adoptCount && findBlock(o->adopt, o->adoptCount, p)) ++o->reused;
     fill(b);

@@ -49,10 +49,10 @@
 #include "testlib.h"
 #include "wordfmt.h"
 
-#define MAXREFS 3
-#define NAPS 3
-#define DEAD_MAX 64
-#define STEPS 20000
+#define MAXREFS         3
+#define NAPS            3
+#define DEAD_MAX        64
+#define STEPS           20000
 #define MAX_OBJS_PER_AP 3000
 
 /* ---- objects ---------------------------------------------------------------
@@ -61,7 +61,8 @@
 
 static mps_word_t dataWord(mps_word_t id, size_t k)
 {
-  return (id * (mps_word_t)0x9E3779B97F4A7C15ull) ^ ((mps_word_t)k * 0xD6E8FEB86659FD93ull) ^ 0x5A5Au;
+  return (id * (mps_word_t)0x9E3779B97F4A7C15ull) ^ ((mps_word_t)k * 0xD6E8FEB86659FD93ull) ^
+         0x5A5Au;
 }
 
 static void initObj(mps_addr_t p, size_t bytes, mps_word_t id, size_t nrefs, mps_addr_t *refs)
@@ -89,16 +90,16 @@ static int intact(mps_addr_t p, size_t bytes, mps_word_t id, size_t nrefs)
 
 typedef struct {
   mps_word_t *addr;
-  size_t size;                     /* bytes */
+  size_t size; /* bytes */
   mps_word_t id;
   size_t nrefs;
-  mps_word_t refId[MAXREFS];       /* the AMC referents' ids */
-  mps_addr_t refSeen[MAXREFS];     /* where each was last seen (never followed) */
+  mps_word_t refId[MAXREFS];   /* the AMC referents' ids */
+  mps_addr_t refSeen[MAXREFS]; /* where each was last seen (never followed) */
 } SObj;
 
 typedef struct {
   mps_frame_t handle;
-  size_t nobj;                     /* objects of the AP below the frame */
+  size_t nobj; /* objects of the AP below the frame */
 } MFrame;
 
 typedef struct {
@@ -107,7 +108,7 @@ typedef struct {
   size_t nobj, objCap;
   MFrame *frames;
   size_t depth, frameCap;
-  char *reuseLo, *reuseHi;         /* the range last popped, until the next block */
+  char *reuseLo, *reuseHi; /* the range last popped, until the next block */
 } MAp;
 
 static mps_arena_t arena;
@@ -117,12 +118,12 @@ static mps_pool_t amcPool, sncPool;
 static mps_ap_t amcAp;
 static MAp aps[NAPS];
 
-static SObj *orphans;              /* objects of destroyed allocation points */
+static SObj *orphans; /* objects of destroyed allocation points */
 static size_t norphans, orphanCap;
-static mps_frame_t deadFrames[DEAD_MAX];   /* popped or destroyed frames (a ring) */
+static mps_frame_t deadFrames[DEAD_MAX]; /* popped or destroyed frames (a ring) */
 static size_t ndead;
 static mps_word_t nextSncId = 1, nextAmcId = (mps_word_t)1 << 40;
-static size_t committed;           /* bytes of live SNC objects */
+static size_t committed; /* bytes of live SNC objects */
 static int parked;
 static unsigned long reuseChances, reuseHits, movedRefs, apsRecreated, apsSameAddress;
 
@@ -135,7 +136,7 @@ static size_t bufferUnused(mps_ap_t ap)
   return ap == NULL || ap->limit == NULL ? 0 : (size_t)((char *)ap->limit - (char *)ap->init);
 }
 
-static unsigned long exactSizeChecks;   /* sizesAgree calls with no AP trapped */
+static unsigned long exactSizeChecks; /* sizesAgree calls with no AP trapped */
 
 /* The SNC pool's sizes agree with the model's committed bytes: exactly
  * when no allocation point is trapped, else as a lower bound. */
@@ -221,7 +222,7 @@ static void stepAlloc(MAp *m)
   o.nrefs = rnd() % (MAXREFS + 1);
   for (k = 0; k < o.nrefs; ++k) refs[k] = pickReferent(&o.refId[k]);
   words = 3 + o.nrefs + 1 + rnd() % 40;
-  if (rnd() % 100 < 3) words += 1000 + rnd() % 5000;   /* up to 48 KiB: beyond a segment */
+  if (rnd() % 100 < 3) words += 1000 + rnd() % 5000; /* up to 48 KiB: beyond a segment */
   o.size = words * WORD;
   o.id = nextSncId++;
   o.addr = sncNew(m->ap, o.size, o.id, o.nrefs, refs);
@@ -277,7 +278,8 @@ static void expectPopRefused(mps_ap_t ap, mps_frame_t f, const char *what)
   mps_lib_assert_fail_t old = mps_lib_assert_fail_install(recordHandler);
   mps_res_t res = mps_ap_frame_pop(ap, f);
   mps_lib_assert_fail_install(old);
-  if (res == MPS_RES_OK || reports != r0 + 1) fprintf(stderr, "  pop of %s was not refused\n", what);
+  if (res == MPS_RES_OK || reports != r0 + 1)
+    fprintf(stderr, "  pop of %s was not refused\n", what);
   CHECK(res != MPS_RES_OK);
   CHECK(reported(r0, "frame"));
 }
@@ -286,8 +288,9 @@ static void stepMisuse(MAp *m)
 {
   switch (rnd() % 3) {
   case 0:
-    if (ndead > 0) expectPopRefused(m->ap, deadFrames[rnd() % (ndead < DEAD_MAX ? ndead : DEAD_MAX)],
-                                    "a popped frame");
+    if (ndead > 0)
+      expectPopRefused(m->ap, deadFrames[rnd() % (ndead < DEAD_MAX ? ndead : DEAD_MAX)],
+                       "a popped frame");
     break;
   case 1: {
     MAp *other = &aps[rnd() % NAPS];
@@ -297,7 +300,8 @@ static void stepMisuse(MAp *m)
   }
   default:
     expectPopRefused(m->ap, (mps_frame_t)(uintptr_t)(rnd() & ~(unsigned long)7), "garbage");
-    if (m->nobj > 0) expectPopRefused(m->ap, (mps_frame_t)m->objs[rnd() % m->nobj].addr, "an object");
+    if (m->nobj > 0)
+      expectPopRefused(m->ap, (mps_frame_t)m->objs[rnd() % m->nobj].addr, "an object");
     break;
   }
 }
@@ -331,7 +335,8 @@ static void verifyObj(SObj *o)
 {
   size_t k;
   if (!intact(o->addr, o->size, o->id, o->nrefs)) {
-    if (badObjects++ < 5) fprintf(stderr, "  SNC object %lu at %p is damaged\n", (unsigned long)o->id, (void *)o->addr);
+    if (badObjects++ < 5)
+      fprintf(stderr, "  SNC object %lu at %p is damaged\n", (unsigned long)o->id, (void *)o->addr);
     return;
   }
   for (k = 0; k < o->nrefs; ++k) {
@@ -347,17 +352,23 @@ static void verifyObj(SObj *o)
   }
 }
 
-typedef struct { size_t objects, bytes, others; } WalkCount;
+typedef struct {
+  size_t objects, bytes, others;
+} WalkCount;
 
 static mps_res_t countArea(mps_ss_t ss, void *base, void *limit, void *closure)
 {
   WalkCount *c = closure;
-  MPS_SCAN_BEGIN(ss) {
+  MPS_SCAN_BEGIN(ss)
+  {
     mps_addr_t p;
     for (p = base; p < limit; p = fmtSkip(p)) {
       mps_word_t *w = p;
       size_t i;
-      if (TYPE(w[0]) != T_OBJ) { ++c->others; continue; }
+      if (TYPE(w[0]) != T_OBJ) {
+        ++c->others;
+        continue;
+      }
       ++c->objects;
       c->bytes += SIZE(w[0]);
       for (i = 0; i < w[2]; ++i) {
@@ -367,13 +378,15 @@ static mps_res_t countArea(mps_ss_t ss, void *base, void *limit, void *closure)
         w[3 + i] = (mps_word_t)r;
       }
     }
-  } MPS_SCAN_END(ss);
+  }
+  MPS_SCAN_END(ss);
   return MPS_RES_OK;
 }
 
 static void countStep(mps_addr_t addr, mps_fmt_t f, mps_pool_t pool, void *p, size_t s)
 {
-  (void)f; (void)s;
+  (void)f;
+  (void)s;
   if (pool == sncPool && TYPE(*(mps_word_t *)addr) == T_OBJ) ++*(size_t *)p;
 }
 
@@ -459,7 +472,7 @@ static void stepFlipInWindow(MAp *m)
   unsigned long bad = atomic_load(&badTags);
   mps_addr_t p;
   REQUIRE(mps_reserve(&p, m->ap, bytes) == MPS_RES_OK);
-  memset(p, 0xff, bytes);          /* type 7: the format methods count it */
+  memset(p, 0xff, bytes); /* type 7: the format methods count it */
   CHECK(mps_arena_collect(arena) == MPS_RES_OK);
   CHECK(atomic_load(&badTags) == bad);
   initObj(p, bytes, nextSncId++, 0, NULL);
@@ -477,7 +490,8 @@ static void stepRecreate(MAp *m)
   REQUIRE(mps_ap_create_k(&m->ap, sncPool, mps_args_none) == MPS_RES_OK);
   ++apsRecreated;
   apsSameAddress += m->ap == old;
-  if (m->depth > 0) expectPopRefused(m->ap, m->frames[m->depth - 1].handle, "a destroyed AP's frame");
+  if (m->depth > 0)
+    expectPopRefused(m->ap, m->frames[m->depth - 1].handle, "a destroyed AP's frame");
   m->nobj = m->depth = 0;
   m->reuseLo = m->reuseHi = NULL;
   CHECK(sizesAgree());
@@ -490,14 +504,22 @@ static void runSteps(unsigned long steps)
     MAp *m = &aps[rnd() % NAPS];
     unsigned r = (unsigned)(rnd() % 1000);
     if (m->nobj > MAX_OBJS_PER_AP && m->depth > 0) popTo(m, 0);
-    if (r < 140 || (m->depth == 0 && r < 400)) stepPush(m);
-    else if (r < 270) stepPop(m);
-    else if (r < 290) stepMisuse(m);
-    else if (r < 297) stepReservedFrames(m);
-    else if (r < 299 && parked) stepFlipInWindow(m);
-    else if (r < 304) collect();
-    else if (r < 306) stepRecreate(m);
-    else if (m->nobj <= MAX_OBJS_PER_AP) stepAlloc(m);
+    if (r < 140 || (m->depth == 0 && r < 400))
+      stepPush(m);
+    else if (r < 270)
+      stepPop(m);
+    else if (r < 290)
+      stepMisuse(m);
+    else if (r < 297)
+      stepReservedFrames(m);
+    else if (r < 299 && parked)
+      stepFlipInWindow(m);
+    else if (r < 304)
+      collect();
+    else if (r < 306)
+      stepRecreate(m);
+    else if (m->nobj <= MAX_OBJS_PER_AP)
+      stepAlloc(m);
     if (s % 250 == 0) verifyAll();
   }
   verifyAll();
@@ -518,14 +540,16 @@ static void expectCreateRefused(mps_arg_s *args, const char *word)
 
 static void makeFormat(mps_fmt_t *f, size_t header, int withScan, int withPad)
 {
-  MPS_ARGS_BEGIN(args) {
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_FMT_ALIGN, WORD);
     MPS_ARGS_ADD(args, MPS_KEY_FMT_HEADER_SIZE, header);
     if (withScan) MPS_ARGS_ADD(args, MPS_KEY_FMT_SCAN, fmtScan);
     MPS_ARGS_ADD(args, MPS_KEY_FMT_SKIP, fmtSkip);
     if (withPad) MPS_ARGS_ADD(args, MPS_KEY_FMT_PAD, fmtPad);
     REQUIRE(mps_fmt_create_k(f, arena, args) == MPS_RES_OK);
-  } MPS_ARGS_END(args);
+  }
+  MPS_ARGS_END(args);
 }
 
 static void scenarioKeys(void)
@@ -540,40 +564,50 @@ static void scenarioKeys(void)
   makeFormat(&noPad, 0, 1, 0);
   makeFormat(&noScan, 0, 0, 1);
   expectCreateRefused(mps_args_none, "MPS_KEY_FORMAT");
-  MPS_ARGS_BEGIN(args) {
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_FORMAT, hdr);
     expectCreateRefused(args, "header");
-  } MPS_ARGS_END(args);
-  MPS_ARGS_BEGIN(args) {
+  }
+  MPS_ARGS_END(args);
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_FORMAT, noPad);
     expectCreateRefused(args, "pad");
-  } MPS_ARGS_END(args);
-  MPS_ARGS_BEGIN(args) {
+  }
+  MPS_ARGS_END(args);
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_FORMAT, noScan);
     expectCreateRefused(args, "scan");
-  } MPS_ARGS_END(args);
+  }
+  MPS_ARGS_END(args);
   mps_fmt_destroy(hdr);
   mps_fmt_destroy(noPad);
   mps_fmt_destroy(noScan);
 
-  REQUIRE(mps_pool_create(&pool, arena, mps_class_snc(), fmt) == MPS_RES_OK);   /* legacy form */
+  REQUIRE(mps_pool_create(&pool, arena, mps_class_snc(), fmt) == MPS_RES_OK); /* legacy form */
   old = mps_lib_assert_fail_install(recordHandler);
   r0 = reports;
-  MPS_ARGS_BEGIN(args) {
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_RANK, mps_rank_ambig());
     CHECK(mps_ap_create_k(&ap, pool, args) != MPS_RES_OK);
-  } MPS_ARGS_END(args);
+  }
+  MPS_ARGS_END(args);
   CHECK(reported(r0, "rank"));
   r0 = reports;
   CHECK(mps_alloc(&p, pool, 64) != MPS_RES_OK);
   CHECK(reported(r0, "mps_alloc"));
   mps_lib_assert_fail_install(old);
-  MPS_ARGS_BEGIN(args) {
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_RANK, mps_rank_exact());
     REQUIRE(mps_ap_create_k(&ap, pool, args) == MPS_RES_OK);
-  } MPS_ARGS_END(args);
+  }
+  MPS_ARGS_END(args);
   mps_ap_destroy(ap);
-  REQUIRE(mps_ap_create(&ap, pool, mps_rank_exact()) == MPS_RES_OK);   /* legacy form */
+  REQUIRE(mps_ap_create(&ap, pool, mps_rank_exact()) == MPS_RES_OK); /* legacy form */
   p = sncNew(ap, 4 * WORD, 1, 0, NULL);
   old = mps_lib_assert_fail_install(recordHandler);
   r0 = reports;
@@ -601,10 +635,12 @@ static void scenarioFrames(void)
   mps_frame_t fa0, fa1, fa2, fa3, fb, fd;
   mps_addr_t x, y, z, w, q, big;
   size_t before, peak, used = 0, i;
-  MPS_ARGS_BEGIN(args) {
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_FORMAT, fmt);
     REQUIRE(mps_pool_create_k(&pool, arena, mps_class_snc(), args) == MPS_RES_OK);
-  } MPS_ARGS_END(args);
+  }
+  MPS_ARGS_END(args);
   REQUIRE(mps_ap_create_k(&a, pool, mps_args_none) == MPS_RES_OK);
   REQUIRE(mps_ap_create_k(&b, pool, mps_args_none) == MPS_RES_OK);
   liveA = a;
@@ -612,7 +648,7 @@ static void scenarioFrames(void)
   CHECK(mps_pool_total_size(pool) == 0 && mps_pool_free_size(pool) == 0);
 
   /* Popping an older frame drops the newer; the space is reused at once. */
-  REQUIRE(mps_ap_frame_push(&fa0, a) == MPS_RES_OK);       /* before any block */
+  REQUIRE(mps_ap_frame_push(&fa0, a) == MPS_RES_OK); /* before any block */
   x = sncNew(a, SMALL, 100, 0, NULL);
   REQUIRE(mps_ap_frame_push(&fa1, a) == MPS_RES_OK);
   y = sncNew(a, SMALL, 101, 0, NULL);
@@ -629,7 +665,7 @@ static void scenarioFrames(void)
   {
     mps_addr_t o = NULL;
     CHECK(mps_addr_object(&o, arena, (char *)x + WORD) == MPS_RES_OK && o == x);
-    CHECK(mps_addr_object(&o, arena, z) != MPS_RES_OK);        /* popped space */
+    CHECK(mps_addr_object(&o, arena, z) != MPS_RES_OK); /* popped space */
   }
 
   /* Frames belong to their allocation point. */
@@ -645,14 +681,14 @@ static void scenarioFrames(void)
   before = mps_pool_total_size(pool);
   REQUIRE(mps_ap_frame_push(&fa3, a) == MPS_RES_OK);
   for (i = 0; i < 40; ++i) (void)sncNew(a, 512 * WORD, 200 + i, 0, NULL);
-  big = sncNew(a, 16384 * WORD, 300, 0, NULL);                /* 128 KiB */
+  big = sncNew(a, 16384 * WORD, 300, 0, NULL); /* 128 KiB */
   peak = mps_pool_total_size(pool);
   CHECK(inUse(pool) == 3 * SMALL + 40 * 512 * WORD + 16384 * WORD);
   CHECK(gcp_pool_consistent(pool));
   CHECK(mps_ap_frame_pop(a, fa3) == MPS_RES_OK);
   CHECK(inUse(pool) == 3 * SMALL);
   CHECK(mps_pool_total_size(pool) < peak);
-  CHECK(mps_pool_total_size(pool) <= before + ((size_t)64 << 10));   /* at most a spare */
+  CHECK(mps_pool_total_size(pool) <= before + ((size_t)64 << 10)); /* at most a spare */
   CHECK(gcp_pool_consistent(pool));
   (void)big;
 
@@ -667,7 +703,7 @@ static void scenarioFrames(void)
     CHECK(mps_commit(a, p, SMALL));
   }
   CHECK(inUse(pool) == 4 * SMALL);
-  CHECK(mps_ap_frame_pop(a, fa0) == MPS_RES_OK);               /* everything on a */
+  CHECK(mps_ap_frame_pop(a, fa0) == MPS_RES_OK); /* everything on a */
   CHECK(inUse(pool) == SMALL);
   CHECK(intact(q, SMALL, 104, 0));
   CHECK(mps_ap_frame_pop(b, fb) == MPS_RES_OK);
@@ -713,7 +749,7 @@ static void scenarioFrames(void)
     REQUIRE(mps_ap_frame_push(&fz, a2) == MPS_RES_OK);
     expectPopRefused(a2, fd, "a destroyed AP's frame");
     z = sncNew(a2, SMALL, 108, 0, NULL);
-    CHECK(z != x && z != y && (char *)z != (char *)y + SMALL);   /* not the old AP's next place */
+    CHECK(z != x && z != y && (char *)z != (char *)y + SMALL); /* not the old AP's next place */
     CHECK(inUse(pool) == used + SMALL);
     CHECK(mps_ap_frame_pop(a2, fz) == MPS_RES_OK);
     CHECK(inUse(pool) == used);
@@ -730,7 +766,7 @@ static void scenarioFrames(void)
     wy = (mps_word_t *)((mps_word_t *)y)[3];
     CHECK(TYPE(wx[0]) == T_OBJ && intact(wx, SIZE(wx[0]), idx, 0));
     CHECK(TYPE(wy[0]) == T_OBJ && intact(wy, SIZE(wy[0]), idy, 0));
-    CHECK((mps_addr_t)wx != rx && (mps_addr_t)wy != ry);         /* moved: fixed by the scan */
+    CHECK((mps_addr_t)wx != rx && (mps_addr_t)wy != ry); /* moved: fixed by the scan */
     /* The flip trapped both buffers: their unused parts, still allocated,
      * are out of sight until the allocation points go (below). */
     CHECK(a2->limit == NULL && b->limit == NULL);
@@ -765,18 +801,22 @@ int main(int argc, char **argv)
   scenarioKeys();
   scenarioFrames();
 
-  MPS_ARGS_BEGIN(args) {
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_FORMAT, fmt);
     REQUIRE(mps_pool_create_k(&sncPool, arena, mps_class_snc(), args) == MPS_RES_OK);
-  } MPS_ARGS_END(args);
-  for (a = 0; a < NAPS; ++a) REQUIRE(mps_ap_create_k(&aps[a].ap, sncPool, mps_args_none) == MPS_RES_OK);
+  }
+  MPS_ARGS_END(args);
+  for (a = 0; a < NAPS; ++a)
+    REQUIRE(mps_ap_create_k(&aps[a].ap, sncPool, mps_args_none) == MPS_RES_OK);
 
   /* Phase 1: parked; the SNC objects are the only roots. */
   parked = 1;
   runSteps(STEPS);
   collect();
   CHECK(movedRefs > 0);
-  printf("parked: %lu references moved, %zu live objects, %zu bytes\n", movedRefs, liveCount(), committed);
+  printf("parked: %lu references moved, %zu live objects, %zu bytes\n", movedRefs, liveCount(),
+         committed);
 
   /* Phase 2: released, with the stack as an ambiguous root. */
   {
@@ -795,8 +835,9 @@ int main(int argc, char **argv)
   }
   collect();
 
-  printf("reuse after pops: %lu of %lu; allocation points recreated: %lu (%lu at the same address)\n",
-         reuseHits, reuseChances, apsRecreated, apsSameAddress);
+  printf(
+      "reuse after pops: %lu of %lu; allocation points recreated: %lu (%lu at the same address)\n",
+      reuseHits, reuseChances, apsRecreated, apsSameAddress);
   CHECK(reuseChances > 0 && reuseHits > 0);
   printf("pool sizes checked exactly %lu times\n", exactSizeChecks);
   CHECK(exactSizeChecks > 0);
@@ -813,7 +854,10 @@ int main(int argc, char **argv)
   }
   collect();
 
-  for (a = 0; a < NAPS; ++a) { free(aps[a].objs); free(aps[a].frames); }
+  for (a = 0; a < NAPS; ++a) {
+    free(aps[a].objs);
+    free(aps[a].frames);
+  }
   free(orphans);
   mps_ap_destroy(amcAp);
   mps_pool_destroy(sncPool);

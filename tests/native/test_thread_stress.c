@@ -36,11 +36,11 @@
 #include "testlib.h"
 #include "wordfmt.h"
 
-#define NOINLINE __attribute__((noinline))
-#define WORKERS 6          /* at once */
-#define WAVES 6
-#define LISTS 4            /* live lists per worker */
-#define ROUNDS 300
+#define NOINLINE     __attribute__((noinline))
+#define WORKERS      6 /* at once */
+#define WAVES        6
+#define LISTS        4 /* live lists per worker */
+#define ROUNDS       300
 #define HANG_SECONDS 60
 
 static mps_arena_t arena;
@@ -56,7 +56,9 @@ typedef struct Worker {
 
 static unsigned long next(unsigned long *s)
 {
-  *s ^= *s << 13; *s ^= *s >> 7; *s ^= *s << 17;
+  *s ^= *s << 13;
+  *s ^= *s >> 7;
+  *s ^= *s << 17;
   return *s;
 }
 
@@ -117,9 +119,9 @@ static mps_res_t registerTwice(mps_thr_t thr[2], int twice)
 
 static NOINLINE void workerLoop(Worker *wk, mps_thr_t *spare, mps_ap_t ap[2])
 {
-  mps_word_t *heads[LISTS] = {0};
-  mps_word_t bases[LISTS] = {0};
-  size_t lengths[LISTS] = {0};
+  mps_word_t *heads[LISTS] = { 0 };
+  mps_word_t bases[LISTS] = { 0 };
+  size_t lengths[LISTS] = { 0 };
   unsigned long s = wk->seed;
   int round;
   for (round = 0; round < ROUNDS; ++round) {
@@ -127,14 +129,17 @@ static NOINLINE void workerLoop(Worker *wk, mps_thr_t *spare, mps_ap_t ap[2])
     size_t length = 50 + next(&s) % 400;
     mps_word_t base = (mps_word_t)(next(&s) & 0xffffff) << 20;
     heads[slot] = makeList(ap[which], base, length);
-    if (heads[slot] == NULL) { atomic_fetch_add(&workerFailures, 1); return; }
+    if (heads[slot] == NULL) {
+      atomic_fetch_add(&workerFailures, 1);
+      return;
+    }
     bases[slot] = base;
     lengths[slot] = length;
     for (l = 0; l < LISTS; ++l)
       if (heads[l] != NULL && !checkList(heads[l], bases[l], lengths[l]))
         atomic_fetch_add(&badObjects, 1);
     switch (next(&s) % 8) {
-    case 0:                       /* a fresh allocation point */
+    case 0: /* a fresh allocation point */
       mps_ap_destroy(ap[which]);
       if (mps_ap_create(&ap[which], pool, mps_rank_exact()) != MPS_RES_OK) {
         atomic_fetch_add(&workerFailures, 1);
@@ -142,7 +147,7 @@ static NOINLINE void workerLoop(Worker *wk, mps_thr_t *spare, mps_ap_t ap[2])
         return;
       }
       break;
-    case 1:                       /* the spare registration comes and goes */
+    case 1: /* the spare registration comes and goes */
       if (*spare != NULL) {
         mps_thread_dereg(*spare);
         *spare = NULL;
@@ -150,8 +155,7 @@ static NOINLINE void workerLoop(Worker *wk, mps_thr_t *spare, mps_ap_t ap[2])
         atomic_fetch_add(&workerFailures, 1);
       }
       break;
-    default:
-      break;
+    default: break;
     }
   }
 }
@@ -161,15 +165,15 @@ static void *workerMain(void *arg)
   Worker *wk = arg;
   mps_thr_t thr[2];
   mps_root_t root;
-  mps_ap_t ap[2] = {NULL, NULL};
+  mps_ap_t ap[2] = { NULL, NULL };
   unsigned long s = wk->seed;
-  int twice = (int)(next(&s) % 4) != 0;   /* mostly registered twice */
+  int twice = (int)(next(&s) % 4) != 0; /* mostly registered twice */
   int rootOn = twice ? (int)(next(&s) % 2) : 0;
   wk->cold = &arg;
-  if (registerTwice(thr, twice) != MPS_RES_OK
-      || mps_root_create_thread(&root, arena, thr[rootOn], wk->cold) != MPS_RES_OK
-      || mps_ap_create(&ap[0], pool, mps_rank_exact()) != MPS_RES_OK
-      || mps_ap_create(&ap[1], pool, mps_rank_exact()) != MPS_RES_OK) {
+  if (registerTwice(thr, twice) != MPS_RES_OK ||
+      mps_root_create_thread(&root, arena, thr[rootOn], wk->cold) != MPS_RES_OK ||
+      mps_ap_create(&ap[0], pool, mps_rank_exact()) != MPS_RES_OK ||
+      mps_ap_create(&ap[1], pool, mps_rank_exact()) != MPS_RES_OK) {
     atomic_fetch_add(&workerFailures, 1);
     atomic_fetch_sub(&workersLeft, 1);
     return NULL;
@@ -217,8 +221,7 @@ static NOINLINE void mainLoop(unsigned long *s, mps_ap_t *ap)
     case 3:
       if (next(s) % 8 == 0) mps_arena_collect(arena), mps_arena_release(arena);
       break;
-    default:
-      break;
+    default: break;
     }
     head = makeList(*ap, 7u << 20, 100);
     REQUIRE(head != NULL);
@@ -234,7 +237,7 @@ int main(int argc, char **argv)
   mps_fmt_t fmt;
   mps_chain_t chain;
   mps_ap_t ap;
-  mps_gen_param_s gen = {256, 0.85};   /* KiB: allocation soon starts collections */
+  mps_gen_param_s gen = { 256, 0.85 }; /* KiB: allocation soon starts collections */
   Worker workers[WORKERS];
   int wave, i;
   size_t collections;

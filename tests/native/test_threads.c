@@ -31,18 +31,33 @@
 #include "gcp_ext.h"
 
 static atomic_ulong checks, failures;
-#define CHECK(cond) do { atomic_fetch_add(&checks, 1); if (!(cond)) { \
-  atomic_fetch_add(&failures, 1); \
-  fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); } } while (0)
-#define REQUIRE(cond) do { int ok_ = (cond) ? 1 : 0; CHECK(ok_); if (!ok_) { \
-  fprintf(stderr, "%lu passed, %lu failed (stopped)\n", \
-          (unsigned long)(checks - failures), (unsigned long)failures); \
-  exit(1); } } while (0)
+#define CHECK(cond)                                                            \
+  do {                                                                         \
+    atomic_fetch_add(&checks, 1);                                              \
+    if (!(cond)) {                                                             \
+      atomic_fetch_add(&failures, 1);                                          \
+      fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+    }                                                                          \
+  } while (0)
+#define REQUIRE(cond)                                                                           \
+  do {                                                                                          \
+    int ok_ = (cond) ? 1 : 0;                                                                   \
+    CHECK(ok_);                                                                                 \
+    if (!ok_) {                                                                                 \
+      fprintf(stderr, "%lu passed, %lu failed (stopped)\n", (unsigned long)(checks - failures), \
+              (unsigned long)failures);                                                         \
+      exit(1);                                                                                  \
+    }                                                                                           \
+  } while (0)
 
-typedef struct { unsigned long long s; } Rnd;
+typedef struct {
+  unsigned long long s;
+} Rnd;
 static unsigned long rnd(Rnd *r)
 {
-  r->s ^= r->s << 13; r->s ^= r->s >> 7; r->s ^= r->s << 17;
+  r->s ^= r->s << 13;
+  r->s ^= r->s >> 7;
+  r->s ^= r->s << 17;
   return (unsigned long)r->s;
 }
 
@@ -55,7 +70,7 @@ enum { KIND_MVFF_AP, KIND_MVT_AP, KIND_SAC, KIND_MVFF_ALLOC, KIND_MFS, KINDS };
 typedef struct {
   unsigned char *p;
   size_t size;
-  uint64_t tag;       /* thread id << 40 | serial */
+  uint64_t tag; /* thread id << 40 | serial */
   int kind;
 } Block;
 
@@ -66,7 +81,7 @@ static unsigned char pat(uint64_t tag, size_t i)
 static void fillBlock(const Block *b)
 {
   size_t i;
-  memcpy(b->p, &b->tag, sizeof b->tag);        /* every block is at least 8 bytes */
+  memcpy(b->p, &b->tag, sizeof b->tag); /* every block is at least 8 bytes */
   for (i = sizeof b->tag; i < b->size; ++i) b->p[i] = pat(b->tag, i);
 }
 static int intact(const Block *b)
@@ -86,8 +101,9 @@ static mps_arena_t arena;
 static mps_pool_t mvff, mvt, mfs;
 static atomic_int running;
 
-static const mps_sac_class_s sacClasses[4] = {{16, 40, 4}, {64, 30, 3}, {256, 20, 2},
-                                              {1024, 8, 1}};
+static const mps_sac_class_s sacClasses[4] = {
+  { 16, 40, 4 }, { 64, 30, 3 }, { 256, 20, 2 }, { 1024, 8, 1 }
+};
 
 typedef struct {
   int id;
@@ -140,12 +156,8 @@ static void *work(void *arg)
       b->tag = ((uint64_t)w->id << 40) | ++serial;
       b->kind = kind;
       switch (kind) {
-      case KIND_MVFF_AP:
-        res = apAlloc(b, apMVFF, 8 * (1 + rnd(&w->rnd) % 64));
-        break;
-      case KIND_MVT_AP:
-        res = apAlloc(b, apMVT, 8 * (1 + rnd(&w->rnd) % 128));
-        break;
+      case KIND_MVFF_AP: res = apAlloc(b, apMVFF, 8 * (1 + rnd(&w->rnd) % 64)); break;
+      case KIND_MVT_AP: res = apAlloc(b, apMVT, 8 * (1 + rnd(&w->rnd) % 128)); break;
       case KIND_SAC:
         size = rnd(&w->rnd) % 16 == 0 ? 1025 + rnd(&w->rnd) % 3000 : 8 + rnd(&w->rnd) % 1017;
         if (rnd(&w->rnd) % 2) {
@@ -181,13 +193,14 @@ static void *work(void *arg)
       }
     } else {
       if (!intact(b) && !badContent) {
-        fprintf(stderr, "  thread %d: block %p (kind %d, %zu bytes, tag %llx) damaged\n",
-                w->id, (void *)b->p, b->kind, b->size, (unsigned long long)b->tag);
+        fprintf(stderr, "  thread %d: block %p (kind %d, %zu bytes, tag %llx) damaged\n", w->id,
+                (void *)b->p, b->kind, b->size, (unsigned long long)b->tag);
         CHECK(!"block contents intact");
         badContent = 1;
       }
       switch (b->kind) {
-      case KIND_MVFF_AP: case KIND_MVFF_ALLOC: mps_free(mvff, b->p, b->size); break;
+      case KIND_MVFF_AP:
+      case KIND_MVFF_ALLOC: mps_free(mvff, b->p, b->size); break;
       case KIND_MVT_AP: mps_free(mvt, b->p, b->size); break;
       case KIND_SAC:
         if (rnd(&w->rnd) % 2) {
@@ -206,9 +219,13 @@ static void *work(void *arg)
   for (i = 0; i < NSLOTS; ++i) {
     Block *b = &blocks[i];
     if (b->p == NULL) continue;
-    if (!intact(b) && !badContent) { CHECK(!"block contents intact"); badContent = 1; }
+    if (!intact(b) && !badContent) {
+      CHECK(!"block contents intact");
+      badContent = 1;
+    }
     switch (b->kind) {
-    case KIND_MVFF_AP: case KIND_MVFF_ALLOC: mps_free(mvff, b->p, b->size); break;
+    case KIND_MVFF_AP:
+    case KIND_MVFF_ALLOC: mps_free(mvff, b->p, b->size); break;
     case KIND_MVT_AP: mps_free(mvt, b->p, b->size); break;
     case KIND_SAC: mps_sac_free(sac, b->p, b->size); break;
     default: mps_free(mfs, b->p, b->size); break;
@@ -263,7 +280,8 @@ static void phase(int n, long ops, int mfsOnly, unsigned long seed)
     workers[i].id = i + 1;
     workers[i].ops = ops;
     workers[i].mfsOnly = mfsOnly;
-    workers[i].rnd.s = (seed + 1) * 2654435761ull + (unsigned long long)(i + 1) * 0x9E3779B97F4A7C15ull;
+    workers[i].rnd.s =
+        (seed + 1) * 2654435761ull + (unsigned long long)(i + 1) * 0x9E3779B97F4A7C15ull;
     REQUIRE(pthread_create(&threads[i], NULL, work, &workers[i]) == 0);
   }
   while (atomic_load(&running) > 0) {
@@ -305,11 +323,13 @@ int main(int argc, char **argv)
   REQUIRE(mps_arena_create_k(&arena, mps_arena_class_vm(), mps_args_none) == MPS_RES_OK);
   REQUIRE(mps_pool_create_k(&mvff, arena, mps_class_mvff(), mps_args_none) == MPS_RES_OK);
   REQUIRE(mps_pool_create_k(&mvt, arena, mps_class_mvt(), mps_args_none) == MPS_RES_OK);
-  MPS_ARGS_BEGIN(a) {
+  MPS_ARGS_BEGIN(a)
+  {
     MPS_ARGS_ADD(a, MPS_KEY_MFS_UNIT_SIZE, MFS_UNIT);
     MPS_ARGS_ADD(a, MPS_KEY_EXTEND_BY, 8192);
     REQUIRE(mps_pool_create_k(&mfs, arena, mps_class_mfs(), a) == MPS_RES_OK);
-  } MPS_ARGS_END(a);
+  }
+  MPS_ARGS_END(a);
   /* Spec §3.9: the first AP on a pool exists before any mps_alloc on it. */
   REQUIRE(mps_ap_create_k(&firstAP, mvff, mps_args_none) == MPS_RES_OK);
 

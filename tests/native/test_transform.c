@@ -39,21 +39,21 @@
 #include "testlib.h"
 #include "wordfmt.h"
 
-#define NNODE 20000
-#define MAXREFS 4
-#define NROOT 96
-#define NWEAK 24
-#define NAMBIG 8
-#define NGARB 3000
-#define ROUNDS 9
-#define LARGE_WORDS 5000                   /* data words of a large object (40 KB) */
-#define GEN_SHIFT 40                       /* id = node + 1 | version << GEN_SHIFT */
+#define NNODE       20000
+#define MAXREFS     4
+#define NROOT       96
+#define NWEAK       24
+#define NAMBIG      8
+#define NGARB       3000
+#define ROUNDS      9
+#define LARGE_WORDS 5000 /* data words of a large object (40 KB) */
+#define GEN_SHIFT   40   /* id = node + 1 | version << GEN_SHIFT */
 #define GARBAGE_BIT ((mps_word_t)1 << 39)
-#define BASE_MASK (GARBAGE_BIT - 1)
+#define BASE_MASK   (GARBAGE_BIT - 1)
 
-enum { P_AMC, P_AMS, P_AMCZ, NPOOLS, AP_AMBIG = NPOOLS };  /* AP_AMBIG: lateAmbiguous's */
+enum { P_AMC, P_AMS, P_AMCZ, NPOOLS, AP_AMBIG = NPOOLS }; /* AP_AMBIG: lateAmbiguous's */
 enum { MODE_AMC, MODE_AMS, MODE_MIXED };
-static const char *const modeName[] = {"AMC", "AMS", "mixed"};
+static const char *const modeName[] = { "AMC", "AMS", "mixed" };
 
 static mps_arena_t arena;
 static mps_fmt_t fmt;
@@ -65,7 +65,8 @@ static mps_ap_t aps[NPOOLS + 1];
 
 static mps_word_t dataWord(mps_word_t id, size_t k)
 {
-  return (id * (mps_word_t)0x9E3779B97F4A7C15ull) ^ ((mps_word_t)k * 0xD6E8FEB86659FD93ull) ^ 0x5A5Au;
+  return (id * (mps_word_t)0x9E3779B97F4A7C15ull) ^ ((mps_word_t)k * 0xD6E8FEB86659FD93ull) ^
+         0x5A5Au;
 }
 
 static mps_word_t *allocObj(int pl, mps_word_t id, size_t nrefs, mps_addr_t *refs, size_t ndata)
@@ -88,23 +89,27 @@ static mps_word_t *allocObj(int pl, mps_word_t id, size_t nrefs, mps_addr_t *ref
 /* A parked arena with the pools and their allocation points. */
 static void newArena(void)
 {
-  mps_gen_param_s gens[2] = {{4096, 0.8}, {8192, 0.5}};
+  mps_gen_param_s gens[2] = { { 4096, 0.8 }, { 8192, 0.5 } };
   int pl;
   REQUIRE(mps_arena_create_k(&arena, mps_arena_class_vm(), mps_args_none) == MPS_RES_OK);
   mps_arena_park(arena);
   REQUIRE(mps_chain_create(&chain, arena, 2, gens) == MPS_RES_OK);
   makePool(&fmt, &pools[P_AMC], arena, chain);
-  for (pl = P_AMS; pl <= P_AMCZ; ++pl) MPS_ARGS_BEGIN(args) {
-    MPS_ARGS_ADD(args, MPS_KEY_FORMAT, fmt);
-    MPS_ARGS_ADD(args, MPS_KEY_CHAIN, chain);
-    REQUIRE(mps_pool_create_k(&pools[pl], arena, pl == P_AMS ? mps_class_ams() : mps_class_amcz(),
-                              args) == MPS_RES_OK);
-  } MPS_ARGS_END(args);
+  for (pl = P_AMS; pl <= P_AMCZ; ++pl) MPS_ARGS_BEGIN(args)
+    {
+      MPS_ARGS_ADD(args, MPS_KEY_FORMAT, fmt);
+      MPS_ARGS_ADD(args, MPS_KEY_CHAIN, chain);
+      REQUIRE(mps_pool_create_k(&pools[pl], arena, pl == P_AMS ? mps_class_ams() : mps_class_amcz(),
+                                args) == MPS_RES_OK);
+    }
+  MPS_ARGS_END(args);
   REQUIRE(mps_ap_create_k(&aps[P_AMC], pools[P_AMC], mps_args_none) == MPS_RES_OK);
-  MPS_ARGS_BEGIN(args) {
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_RANK, mps_rank_exact());
     REQUIRE(mps_ap_create_k(&aps[P_AMS], pools[P_AMS], args) == MPS_RES_OK);
-  } MPS_ARGS_END(args);
+  }
+  MPS_ARGS_END(args);
   REQUIRE(mps_ap_create(&aps[P_AMCZ], pools[P_AMCZ]) == MPS_RES_OK);
 }
 
@@ -120,14 +125,14 @@ static void endArena(void)
 /* ---- the model ------------------------------------------------------------------ */
 
 typedef struct {
-  int nrefs, ref[MAXREFS];          /* target nodes, -1 for NULL */
-  unsigned gen;                     /* the current version: its number, */
-  int pool;                         /* pool, */
-  size_t ndata;                     /* data words and */
-  mps_word_t *addr;                 /* address (NULL once the node is dead) */
-  int isOld, newPool;               /* this round: old?  The new version's pool, */
-  size_t newNdata;                  /* data words and */
-  mps_word_t *newAddr;              /* address */
+  int nrefs, ref[MAXREFS]; /* target nodes, -1 for NULL */
+  unsigned gen;            /* the current version: its number, */
+  int pool;                /* pool, */
+  size_t ndata;            /* data words and */
+  mps_word_t *addr;        /* address (NULL once the node is dead) */
+  int isOld, newPool;      /* this round: old?  The new version's pool, */
+  size_t newNdata;         /* data words and */
+  mps_word_t *newAddr;     /* address */
 } Node;
 
 static Node nodes[NNODE];
@@ -176,8 +181,8 @@ static int intactNode(int i, mps_word_t *p)
   mps_word_t id = nodeId(i, n->gen);
   size_t words = 3 + (size_t)n->nrefs + n->ndata, k;
   mps_pool_t pool = NULL;
-  if (p == NULL || p[0] != ((mps_word_t)(words * WORD) | T_OBJ) || p[1] != id
-      || p[2] != (mps_word_t)n->nrefs)
+  if (p == NULL || p[0] != ((mps_word_t)(words * WORD) | T_OBJ) || p[1] != id ||
+      p[2] != (mps_word_t)n->nrefs)
     return 0;
   for (k = 3 + (size_t)n->nrefs; k < words; ++k)
     if (p[k] != dataWord(id, k)) return 0;
@@ -194,15 +199,23 @@ static void verifyGraph(const char *when, int collected)
   int top = 0, s, i;
   unsigned long bad0 = nbad;
   memset(seen, 0, sizeof seen);
-#define VISIT(t, q, what) do { \
-    mps_word_t *q_ = (mps_word_t *)(q); \
-    if (seen[t] != NULL) { if (seen[t] != q_) bad(what " (shared target elsewhere)", t, q_); } \
-    else if (!intactNode(t, q_)) bad(what " (not the current version, intact)", t, q_); \
-    else { seen[t] = q_; stack[top++] = t; } \
+#define VISIT(t, q, what)                                               \
+  do {                                                                  \
+    mps_word_t *q_ = (mps_word_t *)(q);                                 \
+    if (seen[t] != NULL) {                                              \
+      if (seen[t] != q_) bad(what " (shared target elsewhere)", t, q_); \
+    } else if (!intactNode(t, q_))                                      \
+      bad(what " (not the current version, intact)", t, q_);            \
+    else {                                                              \
+      seen[t] = q_;                                                     \
+      stack[top++] = t;                                                 \
+    }                                                                   \
   } while (0)
   for (s = 0; s < NROOT; ++s) {
-    if (rootNode[s] < 0) { if (roots[s] != NULL) bad("root slot not NULL", s, roots[s]); }
-    else VISIT(rootNode[s], roots[s], "root");
+    if (rootNode[s] < 0) {
+      if (roots[s] != NULL) bad("root slot not NULL", s, roots[s]);
+    } else
+      VISIT(rootNode[s], roots[s], "root");
   }
   while (top > 0) {
     int k;
@@ -210,15 +223,17 @@ static void verifyGraph(const char *when, int collected)
     for (k = 0; k < nodes[i].nrefs; ++k) {
       int t = nodes[i].ref[k];
       mps_word_t q = seen[i][3 + k];
-      if (t < 0) { if (q != 0) bad("NULL slot changed", i, (void *)q); }
-      else VISIT(t, q, "reference");
+      if (t < 0) {
+        if (q != 0) bad("NULL slot changed", i, (void *)q);
+      } else
+        VISIT(t, q, "reference");
     }
   }
 #undef VISIT
   for (i = 0; i < NNODE; ++i) nodes[i].addr = seen[i];
   for (s = 0; collected && s < NWEAK; ++s) {
     int t = weakNode[s];
-    if (t >= 0 && seen[t] == NULL) weakNode[s] = t = -1;    /* splatted */
+    if (t >= 0 && seen[t] == NULL) weakNode[s] = t = -1; /* splatted */
     if ((mps_word_t *)weak[s] != (t < 0 ? NULL : seen[t])) bad("weak slot", t, weak[s]);
   }
   if (nbad != bad0) fprintf(stderr, "  (%s: %lu bad)\n", when, nbad - bad0);
@@ -230,7 +245,7 @@ static void verifyGraph(const char *when, int collected)
 typedef struct {
   size_t live, twice, stale, unusedNew, garbage, dead, strange, pinned;
   unsigned char seen[NNODE];
-} Census;                           /* what the walk saw */
+} Census; /* what the walk saw */
 
 static void censusStep(mps_addr_t addr, mps_fmt_t f, mps_pool_t pool, void *p, size_t s)
 {
@@ -238,23 +253,40 @@ static void censusStep(mps_addr_t addr, mps_fmt_t f, mps_pool_t pool, void *p, s
   mps_word_t *w = addr, base;
   unsigned gen;
   int i;
-  (void)f; (void)pool; (void)s;
+  (void)f;
+  (void)pool;
+  (void)s;
   if (TYPE(w[0]) != T_OBJ) return;
-  if (w[1] & GARBAGE_BIT) { ++c->garbage; return; }
+  if (w[1] & GARBAGE_BIT) {
+    ++c->garbage;
+    return;
+  }
   base = w[1] & BASE_MASK;
   gen = (unsigned)(w[1] >> GEN_SHIFT);
-  if (base == 0 || base > NNODE) { ++c->strange; return; }
-  i = (int)base - 1;
-  if (gen < nodes[i].gen) ++c->stale;
-  else if (nodes[i].addr == NULL || gen > nodes[i].gen) {
-    size_t a;                       /* kept only by the ambiguous root? */
-    for (a = 0; a < NAMBIG; ++a)
-      if (ambig[a] == (mps_word_t)w) { ++c->pinned; return; }
-    if (nodes[i].addr == NULL) ++c->dead; else ++c->unusedNew;
+  if (base == 0 || base > NNODE) {
+    ++c->strange;
+    return;
   }
-  else if (w != nodes[i].addr) ++c->strange;
-  else if (c->seen[i]++) ++c->twice;
-  else ++c->live;
+  i = (int)base - 1;
+  if (gen < nodes[i].gen)
+    ++c->stale;
+  else if (nodes[i].addr == NULL || gen > nodes[i].gen) {
+    size_t a; /* kept only by the ambiguous root? */
+    for (a = 0; a < NAMBIG; ++a)
+      if (ambig[a] == (mps_word_t)w) {
+        ++c->pinned;
+        return;
+      }
+    if (nodes[i].addr == NULL)
+      ++c->dead;
+    else
+      ++c->unusedNew;
+  } else if (w != nodes[i].addr)
+    ++c->strange;
+  else if (c->seen[i]++)
+    ++c->twice;
+  else
+    ++c->live;
 }
 
 /* Every reachable node once, and nothing else: no old version of a
@@ -268,11 +300,12 @@ static void census(const char *when)
   for (i = 0; i < NNODE; ++i) live += nodes[i].addr != NULL;
   mps_arena_formatted_objects_walk(arena, censusStep, &c, 0);
   if (c.live != live || c.twice || c.stale || c.unusedNew || c.garbage || c.dead || c.strange)
-    fprintf(stderr, "  %s: %zu of %zu live seen, %zu twice, %zu old versions, %zu unused new "
-            "versions, %zu garbage, %zu dead nodes, %zu strange\n", when, c.live, live, c.twice,
-            c.stale, c.unusedNew, c.garbage, c.dead, c.strange);
+    fprintf(stderr,
+            "  %s: %zu of %zu live seen, %zu twice, %zu old versions, %zu unused new "
+            "versions, %zu garbage, %zu dead nodes, %zu strange\n",
+            when, c.live, live, c.twice, c.stale, c.unusedNew, c.garbage, c.dead, c.strange);
   CHECK(c.live == live && c.twice == 0 && c.strange == 0);
-  CHECK(c.stale == 0);                                   /* old versions are gone */
+  CHECK(c.stale == 0); /* old versions are gone */
   CHECK(c.unusedNew == 0 && c.garbage == 0 && c.dead == 0);
 }
 
@@ -308,14 +341,14 @@ static void buildGraph(void)
   int i, k, s;
   for (i = 0; i < NNODE; ++i) {
     Node *n = &nodes[i];
-    mps_addr_t refs[MAXREFS] = {NULL};
+    mps_addr_t refs[MAXREFS] = { NULL };
     n->nrefs = (int)(rnd() % (MAXREFS + 1));
     n->gen = 0;
-    n->ndata = rnd() % 500 == 0 ? LARGE_WORDS : rnd() % 4;    /* some large objects */
+    n->ndata = rnd() % 500 == 0 ? LARGE_WORDS : rnd() % 4; /* some large objects */
     n->pool = pickPool(n->nrefs);
     n->addr = allocObj(n->pool, nodeId(i, 0), (size_t)n->nrefs, refs, n->ndata);
   }
-  for (i = 0; i < NNODE; ++i)       /* cycles, shared targets, NULL slots */
+  for (i = 0; i < NNODE; ++i) /* cycles, shared targets, NULL slots */
     for (k = 0; k < nodes[i].nrefs; ++k) {
       nodes[i].ref[k] = rnd() % 8 == 0 ? -1 : (int)(rnd() % NNODE);
       if (nodes[i].ref[k] >= 0) nodes[i].addr[3 + k] = (mps_word_t)nodes[nodes[i].ref[k]].addr;
@@ -349,7 +382,7 @@ static void mutate(void)
   }
 }
 
-static unsigned long weakOldHits;   /* weak slots holding reachable old objects */
+static unsigned long weakOldHits; /* weak slots holding reachable old objects */
 
 /* One round: old objects, their new versions, the transform.  abortIt:
  * the ambiguous root holds one reachable old object; else it holds only
@@ -382,7 +415,7 @@ static void round_(unsigned gen, int abortIt)
   REQUIRE(nold > 0);
   for (s = 0; s < NWEAK; ++s)
     weakOldHits += weakNode[s] >= 0 && reach[weakNode[s]] && nodes[weakNode[s]].isOld;
-  for (done = nold; done > 1; --done) {     /* shuffle the pairs */
+  for (done = nold; done > 1; --done) { /* shuffle the pairs */
     size_t j = rnd() % done;
     mps_addr_t o = olds[j], nw = news[j];
     olds[j] = olds[done - 1], news[j] = news[done - 1], olds[done - 1] = o, news[done - 1] = nw;
@@ -393,13 +426,13 @@ static void round_(unsigned gen, int abortIt)
    * still be after the round. */
   for (a = 0; a < NAMBIG; ++a) {
     pinned[a] = -1;
-    ambig[a] = rnd() | 1;                                    /* junk */
+    ambig[a] = rnd() | 1; /* junk */
     if (a < 2) continue;
     if (a % 2 == 0 && (i = pickNode(REACHABLE_NOT_OLD)) >= 0)
       ambig[a] = (mps_word_t)nodes[i].addr, pinned[a] = i;
     else if ((i = pickNode(REACHABLE_OLD)) >= 0) {
       ambig[a] = (mps_word_t)nodes[i].newAddr;
-      if (!abortIt) pinned[a] = i;                           /* else unused and garbage */
+      if (!abortIt) pinned[a] = i; /* else unused and garbage */
     }
   }
   if (abortIt) {
@@ -410,7 +443,7 @@ static void round_(unsigned gen, int abortIt)
                                mps_scan_area, NULL) == MPS_RES_OK);
   REQUIRE(mps_transform_create(&t, arena) == MPS_RES_OK);
   CHECK(mps_transform_add_oldnew(t, olds, news, 0) == MPS_RES_OK);
-  for (done = 0; done < nold; ) {
+  for (done = 0; done < nold;) {
     size_t batch = 1 + rnd() % 40;
     if (batch > nold - done) batch = nold - done;
     CHECK(mps_transform_add_oldnew(t, olds + done, news + done, batch) == MPS_RES_OK);
@@ -420,7 +453,7 @@ static void round_(unsigned gen, int abortIt)
   CHECK(mps_transform_apply(&applied, t) == MPS_RES_OK);
   CHECK(mps_collections(arena) == before + 1);
   CHECK(applied == !abortIt);
-  for (i = 0; applied == 1 && i < NNODE; ++i)  /* the model follows what happened */
+  for (i = 0; applied == 1 && i < NNODE; ++i) /* the model follows what happened */
     if (nodes[i].isOld) {
       Node *n = &nodes[i];
       n->gen = gen, n->ndata = n->newNdata, n->pool = n->newPool;
@@ -428,12 +461,12 @@ static void round_(unsigned gen, int abortIt)
   snprintf(when, sizeof when, "%s round %u (%s)", modeName[mode], gen,
            abortIt ? "to abort" : "to apply");
   verifyGraph(when, 1);
-  for (a = 0; a < NAMBIG; ++a)      /* pinned objects stay put */
+  for (a = 0; a < NAMBIG; ++a) /* pinned objects stay put */
     if (pinned[a] >= 0 && ambig[a] != (mps_word_t)nodes[pinned[a]].addr)
       bad("ambiguously referenced object moved", pinned[a], nodes[pinned[a]].addr);
   CHECK(nbad == 0);
   census(when);
-  CHECK(mps_transform_apply(&applied, t) == MPS_RES_PARAM);  /* applied already */
+  CHECK(mps_transform_apply(&applied, t) == MPS_RES_PARAM); /* applied already */
   mps_transform_destroy(t);
   mps_root_destroy(ambigRoot);
   memset(ambig, 0, sizeof ambig);
@@ -450,7 +483,7 @@ static void scenario(int m)
   buildGraph();
   REQUIRE(mps_root_create_table(&root, arena, mps_rank_exact(), 0, roots, NROOT) == MPS_RES_OK);
   REQUIRE(mps_root_create_table(&weakRoot, arena, mps_rank_weak(), 0, weak, NWEAK) == MPS_RES_OK);
-  verifyGraph("initial", 0);        /* addr: the reachable nodes (the others are garbage) */
+  verifyGraph("initial", 0); /* addr: the reachable nodes (the others are garbage) */
   for (gen = 1; gen <= ROUNDS; ++gen) round_(gen, gen % 3 == 2);
   for (i = 0; i < NNODE; ++i) live += nodes[i].addr != NULL;
   printf("%-5s: %d rounds (%d aborted), %zu of %d nodes live at the end\n", modeName[m], ROUNDS,
@@ -476,12 +509,14 @@ static void lateAmbiguous(int oldPl, int withAMC)
   mps_addr_t refs[1], x, xNew, y, z;
   mps_word_t *xw;
   newArena();
-  MPS_ARGS_BEGIN(args) {
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_FORMAT, fmt);
     MPS_ARGS_ADD(args, MPS_KEY_CHAIN, chain);
     MPS_ARGS_ADD(args, MPS_KEY_AMS_SUPPORT_AMBIGUOUS, 1);
     REQUIRE(mps_pool_create_k(&ambPool, arena, mps_class_ams(), args) == MPS_RES_OK);
-  } MPS_ARGS_END(args);
+  }
+  MPS_ARGS_END(args);
   REQUIRE(mps_ap_create(&aps[AP_AMBIG], ambPool, mps_rank_ambig()) == MPS_RES_OK);
   x = allocObj(oldPl, 1, 0, NULL, 2);
   xNew = allocObj(oldPl, 2, 0, NULL, 3);
@@ -501,9 +536,9 @@ static void lateAmbiguous(int oldPl, int withAMC)
     fprintf(stderr, "  old in %s%s: applied %d, root now %s\n", oldPl == P_AMC ? "AMC" : "AMS",
             withAMC ? ", AMC objects" : "", applied, xw == xNew ? "the NEW object" : "changed");
   CHECK(applied == 0);
-  CHECK(xw == x && xw[1] == 1);                       /* ambiguously referenced: stays put */
+  CHECK(xw == x && xw[1] == 1); /* ambiguously referenced: stays put */
   CHECK(roots[1] == z && ((mps_word_t *)z)[3] == (mps_word_t)y);
-  CHECK(((mps_word_t *)y)[3] == (mps_word_t)x);       /* ambiguous words never change */
+  CHECK(((mps_word_t *)y)[3] == (mps_word_t)x); /* ambiguous words never change */
   mps_transform_destroy(t);
   mps_root_destroy(root);
   mps_ap_destroy(aps[AP_AMBIG]);
@@ -524,11 +559,18 @@ static void pair(int s, mps_addr_t *oldReturn, mps_addr_t *newReturn)
 static mps_word_t rootId(int s) { return ((mps_word_t *)roots[s])[1]; }
 
 /* call is misuse: one report naming word (and MPS_RES_PARAM, unless void). */
-#define MISUSED(call, word) do { \
-    unsigned long r0_ = reports; CHECK((call) == MPS_RES_PARAM); CHECK(reported(r0_, word)); \
+#define MISUSED(call, word)         \
+  do {                              \
+    unsigned long r0_ = reports;    \
+    CHECK((call) == MPS_RES_PARAM); \
+    CHECK(reported(r0_, word));     \
   } while (0)
-#define MISUSED_VOID(call, word) do { \
-    unsigned long r0_ = reports; call; CHECK(reported(r0_, word)); } while (0)
+#define MISUSED_VOID(call, word) \
+  do {                           \
+    unsigned long r0_ = reports; \
+    call;                        \
+    CHECK(reported(r0_, word));  \
+  } while (0)
 
 static void errors(void)
 {
@@ -566,9 +608,9 @@ static void errors(void)
   CHECK(mps_transform_apply(&applied, t) == MPS_RES_LIMIT);
   mps_arena_park(arena);
   res = mps_transform_apply(&applied, t);
-  if (mps_collections(arena) == c0 + 1) {             /* the apply collected */
+  if (mps_collections(arena) == c0 + 1) { /* the apply collected */
     CHECK(res == MPS_RES_OK && applied == 1 && rootId(0) == nodeId(0, 1));
-  } else {                                           /* release collected first */
+  } else { /* release collected first */
     CHECK(res == MPS_RES_PARAM && rootId(0) == nodeId(0, 0));
   }
   CHECK(mps_transform_apply(&applied, t) == MPS_RES_PARAM);
@@ -590,10 +632,10 @@ static void errors(void)
   pair(2, &o[0], &n[0]);
   pair(3, &o[1], &n[1]);
   CHECK(mps_transform_add_oldnew(t, o, n, 2) == MPS_RES_OK);
-  MISUSED(mps_transform_add_oldnew(t, &o[1], &n[1], 1), "added already");    /* again */
+  MISUSED(mps_transform_add_oldnew(t, &o[1], &n[1], 1), "added already"); /* again */
   pair(4, &o[2], &n[2]);
   o[3] = o[2], n[3] = n[2];
-  MISUSED(mps_transform_add_oldnew(t, &o[2], &n[2], 2), "added already");    /* in one batch */
+  MISUSED(mps_transform_add_oldnew(t, &o[2], &n[2], 2), "added already"); /* in one batch */
   heap = malloc(4 * WORD);
   REQUIRE(heap != NULL);
   block = heap;
@@ -603,7 +645,7 @@ static void errors(void)
   REQUIRE(mps_pool_create_k(&mvff, arena, mps_class_mvff(), mps_args_none) == MPS_RES_OK);
   REQUIRE(mps_alloc(&block, mvff, 64) == MPS_RES_OK);
   MISUSED(mps_transform_add_oldnew(t, &block, &n[0], 1), "automatically managed");
-  if (checked) {                    /* the rash variety compares no signatures */
+  if (checked) { /* the rash variety compares no signatures */
     MISUSED(mps_transform_add_oldnew((mps_transform_t)notTransform, o, n, 1), "transform");
     MISUSED(mps_transform_apply(&applied, (mps_transform_t)notTransform), "transform");
     MISUSED_VOID(mps_transform_destroy((mps_transform_t)notTransform), "transform");
@@ -615,7 +657,7 @@ static void errors(void)
   CHECK(rootId(2) == nodeId(2, 1) && rootId(3) == nodeId(3, 1));
   CHECK(rootId(4) == nodeId(4, 0) || rootId(4) == nodeId(4, 1));
   mps_transform_destroy(t);
-  if (checked) MISUSED(mps_transform_apply(&applied, t), "transform");      /* destroyed */
+  if (checked) MISUSED(mps_transform_apply(&applied, t), "transform"); /* destroyed */
   mps_lib_assert_fail_install(oldHandler);
 
   free(heap);

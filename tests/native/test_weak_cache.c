@@ -83,17 +83,21 @@ static void misuse(void)
   unsigned long r0;
   mps_res_t res;
   r0 = reports;
-  MPS_ARGS_BEGIN(args) {
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_RANK, mps_rank_weak());
     res = mps_ap_create_k(&ap, pools[P_AMS], args);
-  } MPS_ARGS_END(args);
+  }
+  MPS_ARGS_END(args);
   CHECK(res == MPS_RES_PARAM && ap == NULL);
   CHECK(reported(r0, "rank"));
   r0 = reports;
-  MPS_ARGS_BEGIN(args) {
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_RANK, mps_rank_ambig());
     res = mps_ap_create_k(&ap, pools[P_AWL], args);
-  } MPS_ARGS_END(args);
+  }
+  MPS_ARGS_END(args);
   CHECK(res == MPS_RES_PARAM && ap == NULL);
   CHECK(reported(r0, "rank"));
   r0 = reports;
@@ -123,7 +127,10 @@ static void misuse(void)
 static void insertValue(int t, int r)
 {
   int val = rnd() % 4 == 0 ? rootedNode(NULL) : -1, e;
-  e = insertCache(t, val, (int)(rnd() % 3 == 0 ? P_LO : rnd() % 2 ? P_AMS : P_AMC),
+  e = insertCache(t, val,
+                  (int)(rnd() % 3 == 0 ? P_LO
+                        : rnd() % 2    ? P_AMS
+                                       : P_AMC),
                   rnd() % 2 ? r : -1);
   if (val < 0 && rnd() % 8 == 0 && !obj[ent[e].val].dead) registerFinal(ent[e].val);
 }

@@ -16,14 +16,14 @@
 /* ---- assertion handler that records instead of aborting ------------------ */
 
 /* Install with mps_lib_assert_fail_install(recordHandler). */
-static char lastMessage[600];        /* "condition (file:line)" of the last report */
-static unsigned long reports;        /* reports so far */
+static char lastMessage[600]; /* "condition (file:line)" of the last report */
+static unsigned long reports; /* reports so far */
 
 static inline void recordHandler(const char *file, unsigned line, const char *cond)
 {
   ++reports;
-  snprintf(lastMessage, sizeof lastMessage, "%s (%s:%u)", cond ? cond : "?",
-           file ? file : "?", line);
+  snprintf(lastMessage, sizeof lastMessage, "%s (%s:%u)", cond ? cond : "?", file ? file : "?",
+           line);
 }
 
 /* Exactly one report since `before`, naming `word`; says what is wrong if not. */
@@ -47,8 +47,10 @@ static inline int reported(unsigned long before, const char *word)
 static unsigned long checks, failures;
 
 #define CHECK(cond) ((void)testCheck((cond) ? 1 : 0, __FILE__, __LINE__, #cond))
-#define REQUIRE(cond) do { \
-  if (!testCheck((cond) ? 1 : 0, __FILE__, __LINE__, #cond)) testStop(); } while (0)
+#define REQUIRE(cond)                                                      \
+  do {                                                                     \
+    if (!testCheck((cond) ? 1 : 0, __FILE__, __LINE__, #cond)) testStop(); \
+  } while (0)
 
 static inline int testCheck(int ok, const char *file, int line, const char *cond)
 {
@@ -82,14 +84,13 @@ static unsigned long long rnd_state = 1;
 /* xorshift64; the state must never be zero. */
 static inline unsigned long rnd(void)
 {
-  rnd_state ^= rnd_state << 13; rnd_state ^= rnd_state >> 7; rnd_state ^= rnd_state << 17;
+  rnd_state ^= rnd_state << 13;
+  rnd_state ^= rnd_state >> 7;
+  rnd_state ^= rnd_state << 17;
   return (unsigned long)rnd_state;
 }
 
-static inline void rndSeed(unsigned long long state)
-{
-  rnd_state = state != 0 ? state : 1;
-}
+static inline void rndSeed(unsigned long long state) { rnd_state = state != 0 ? state : 1; }
 
 /* The seed is argv[1] (any base strtoul takes) or else the time; prints
  * "seed N" and seeds rnd() from it, so that a failing run can be repeated. */

@@ -37,33 +37,38 @@
 
 #define WORD ((size_t)sizeof(mps_word_t))
 enum { T_OBJ = 1, T_PAD = 2, T_FWD = 3, T_PAD1 = 4 };
-#define TYPE(w) ((unsigned)((w) & 7))
+#define TYPE(w) ((unsigned)((w)&7))
 #define SIZE(w) ((size_t)((w) & ~(mps_word_t)7))
 
 /* kinds: plain objects with exact slots, hash-table objects (exact slots:
    keys array, values array; data words 0 and 1 hold an mps_ld_s),
    objects of ambiguous rank, leaves, and the four kinds of array */
 enum { K_NODE, K_TABLE, K_AMBIG, K_LEAF, K_WKEYS, K_SVALS, K_SKEYS, K_WVALS };
-#define W_EMPTY ((mps_word_t)1)
-#define W_TOMB ((mps_word_t)3)
-#define W_INT(n) (((mps_word_t)(n) << 3) | 5)
-#define IS_REF(w) ((w) != 0 && ((w) & 7) == 0)
+#define W_EMPTY        ((mps_word_t)1)
+#define W_TOMB         ((mps_word_t)3)
+#define W_INT(n)       (((mps_word_t)(n) << 3) | 5)
+#define IS_REF(w)      ((w) != 0 && ((w)&7) == 0)
 #define INFO(id, kind) (((mps_word_t)(id) << 4) | ((mps_word_t)(kind) << 1) | 1)
-#define INFO_ID(w) ((int)((w) >> 4))
-#define INFO_KIND(w) ((unsigned)(((w) >> 1) & 7))
-#define GARBAGE_ID 0xFFFFFF
+#define INFO_ID(w)     ((int)((w) >> 4))
+#define INFO_KIND(w)   ((unsigned)(((w) >> 1) & 7))
+#define GARBAGE_ID     0xFFFFFF
 
-static size_t fmtHdr;                   /* 0 or WORD */
+static size_t fmtHdr; /* 0 or WORD */
 
 static inline mps_word_t *wfTag(mps_addr_t c) { return (mps_word_t *)((char *)c - fmtHdr); }
-static inline mps_word_t *wfF(mps_addr_t c) { return (mps_word_t *)((char *)c + (fmtHdr ? 0 : WORD)); }
+static inline mps_word_t *wfF(mps_addr_t c)
+{
+  return (mps_word_t *)((char *)c + (fmtHdr ? 0 : WORD));
+}
 static inline mps_word_t *wfSlots(mps_addr_t c) { return wfF(c) + 3; }
 static inline size_t wfSlotCount(mps_addr_t c) { return (size_t)(wfF(c)[2] >> 1); }
 static inline size_t wfSize(size_t nslots, size_t ndata) { return WORD * (4 + nslots + ndata); }
 
 static inline mps_word_t dataWord(long id, size_t k)
 {
-  return ((((mps_word_t)id * 0x9E3779B97F4A7C15ull) ^ ((mps_word_t)k * 0xBF58476D1CE4E5B9ull)) << 1) | 1;
+  return ((((mps_word_t)id * 0x9E3779B97F4A7C15ull) ^ ((mps_word_t)k * 0xBF58476D1CE4E5B9ull))
+          << 1) |
+         1;
 }
 
 /* what the format methods saw that they should not have */
@@ -71,7 +76,10 @@ static unsigned long wfBadTags, wfExactSplats, wfAmbigChanged, wfBadDependent;
 
 /* splats in weak arrays, in order */
 #define WF_LOGMAX 100000
-static struct { int arr; unsigned slot; } wfLog[WF_LOGMAX];
+static struct {
+  int arr;
+  unsigned slot;
+} wfLog[WF_LOGMAX];
 static size_t wfLogN, wfLogLost;
 
 static inline mps_addr_t wfSkip(mps_addr_t c)
@@ -110,8 +118,10 @@ static inline void wfSplatted(mps_word_t *f, size_t i)
   slots[i] = W_TOMB;
   if (IS_REF(f[1])) {
     mps_word_t *d = wfF((mps_addr_t)f[1]);
-    if (i < (size_t)(d[2] >> 1)) d[3 + i] = W_TOMB;
-    else ++wfBadDependent;
+    if (i < (size_t)(d[2] >> 1))
+      d[3 + i] = W_TOMB;
+    else
+      ++wfBadDependent;
   } else {
     ++wfBadDependent;
   }
@@ -126,7 +136,8 @@ static inline void wfSplatted(mps_word_t *f, size_t i)
 
 static inline mps_res_t wfScan(mps_ss_t ss, mps_addr_t base, mps_addr_t limit)
 {
-  MPS_SCAN_BEGIN(ss) {
+  MPS_SCAN_BEGIN(ss)
+  {
     mps_addr_t c;
     for (c = base; c < limit; c = wfSkip(c)) {
       mps_word_t *f, *slots;
@@ -141,7 +152,7 @@ static inline mps_res_t wfScan(mps_ss_t ss, mps_addr_t base, mps_addr_t limit)
         mps_word_t w = slots[i];
         mps_addr_t r = (mps_addr_t)w;
         mps_res_t res;
-        if (kind == K_AMBIG) {            /* any word at all */
+        if (kind == K_AMBIG) { /* any word at all */
           if (MPS_FIX1(ss, r)) {
             res = MPS_FIX2(ss, &r);
             if (res != MPS_RES_OK) return res;
@@ -162,7 +173,8 @@ static inline mps_res_t wfScan(mps_ss_t ss, mps_addr_t base, mps_addr_t limit)
         }
       }
     }
-  } MPS_SCAN_END(ss);
+  }
+  MPS_SCAN_END(ss);
   return MPS_RES_OK;
 }
 
@@ -178,7 +190,8 @@ static inline mps_addr_t wfFindDependent(mps_addr_t c)
 static inline mps_res_t wfFormat(mps_fmt_t *fmtReturn, mps_arena_t arena, size_t header)
 {
   mps_res_t res;
-  MPS_ARGS_BEGIN(args) {
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_FMT_ALIGN, WORD);
     MPS_ARGS_ADD(args, MPS_KEY_FMT_HEADER_SIZE, header);
     MPS_ARGS_ADD(args, MPS_KEY_FMT_SCAN, wfScan);
@@ -187,7 +200,8 @@ static inline mps_res_t wfFormat(mps_fmt_t *fmtReturn, mps_arena_t arena, size_t
     MPS_ARGS_ADD(args, MPS_KEY_FMT_ISFWD, wfIsfwd);
     MPS_ARGS_ADD(args, MPS_KEY_FMT_PAD, wfPad);
     res = mps_fmt_create_k(fmtReturn, arena, args);
-  } MPS_ARGS_END(args);
+  }
+  MPS_ARGS_END(args);
   return res;
 }
 

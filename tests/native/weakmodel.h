@@ -29,7 +29,7 @@
 #include "mpsclo.h"
 
 enum { P_AMC, P_AMS, P_AWL, P_LO, NPOOLS };
-static const char *const poolName[NPOOLS] = {"AMC", "AMS", "AWL", "LO"};
+static const char *const poolName[NPOOLS] = { "AMC", "AMS", "AWL", "LO" };
 
 static mps_arena_t arena;
 static mps_fmt_t fmt;
@@ -39,34 +39,34 @@ static mps_ap_t apAMC, apAMS, apLO, apWeak, apExact;
 
 /* ---- the model ---------------------------------------------------------------- */
 
-#define MAXOBJ 100000
-#define MAXREFS 3
-#define MAXENT 60000
-#define MAXTAB 10
-#define NROOTS 1500
-#define SCRATCH MAXTAB                  /* root slots [SCRATCH, SCRATCH+3) */
-#define FIRSTROOT (SCRATCH + 3)         /* objects' root slots from here */
-#define NWEAK 40
+#define MAXOBJ    100000
+#define MAXREFS   3
+#define MAXENT    60000
+#define MAXTAB    10
+#define NROOTS    1500
+#define SCRATCH   MAXTAB        /* root slots [SCRATCH, SCRATCH+3) */
+#define FIRSTROOT (SCRATCH + 3) /* objects' root slots from here */
+#define NWEAK     40
 
 typedef struct {
   unsigned char pool, kind, dead, reg, fin, finCount;
   unsigned short nslots, ndata;
-  int refs[MAXREFS];                    /* plain objects and tables */
-  int table;                            /* arrays: their table (current or retired) */
-  int keyOf;                            /* weak-key entry whose key this is, or -1 */
-  mps_addr_t addr;                      /* client pointer, current after refresh() */
+  int refs[MAXREFS]; /* plain objects and tables */
+  int table;         /* arrays: their table (current or retired) */
+  int keyOf;         /* weak-key entry whose key this is, or -1 */
+  mps_addr_t addr;   /* client pointer, current after refresh() */
 } Obj;
 
 typedef struct {
-  int weakKeys;                         /* 1: weak-key table; 0: weak-value cache */
+  int weakKeys; /* 1: weak-key table; 0: weak-value cache */
   int live, objId, keysId, valsId;
   unsigned cap, used, tombs;
-  int *slotEntry;                       /* entry in each slot, or -1 */
+  int *slotEntry; /* entry in each slot, or -1 */
 } Table;
 
 typedef struct {
-  int table, key, val;                  /* key: object (weak-key tables); val: object or -1 */
-  unsigned long ikey, ival;             /* integer key (caches), integer value (val < 0) */
+  int table, key, val;      /* key: object (weak-key tables); val: object or -1 */
+  unsigned long ikey, ival; /* integer key (caches), integer value (val < 0) */
   int deleted;
 } Entry;
 
@@ -75,20 +75,26 @@ static int nobj;
 static Table tab[MAXTAB];
 static Entry ent[MAXENT];
 static int nent;
-static unsigned long nextInt = 1;     /* the next integer key of a cache */
+static unsigned long nextInt = 1; /* the next integer key of a cache */
 static mps_addr_t rootTab[NROOTS];
 static int rootId[NROOTS];
-static mps_addr_t weakSlots[2][NWEAK];  /* an area root and a table root, both weak */
+static mps_addr_t weakSlots[2][NWEAK]; /* an area root and a table root, both weak */
 static int weakId[2][NWEAK];
-static int released;                    /* the arena is released: collections may happen */
+static int released; /* the arena is released: collections may happen */
 
 /* statistics and what must have happened by the end */
-static unsigned long nLookups, nMissStale, nRehash, nDeleted, nWeakRootSplats, nFinal,
-    nResurrect, nCollections, nAutoCollections, nGrow, nRefresh, nDeadArraySplats;
-static unsigned long errors;            /* detailed failures reported by refresh */
+static unsigned long nLookups, nMissStale, nRehash, nDeleted, nWeakRootSplats, nFinal, nResurrect,
+    nCollections, nAutoCollections, nGrow, nRefresh, nDeadArraySplats;
+static unsigned long errors; /* detailed failures reported by refresh */
 
-#define FAIL(...) do { ++errors; if (errors <= 30) { fprintf(stderr, "  " __VA_ARGS__); \
-  fputc('\n', stderr); } } while (0)
+#define FAIL(...)                        \
+  do {                                   \
+    ++errors;                            \
+    if (errors <= 30) {                  \
+      fprintf(stderr, "  " __VA_ARGS__); \
+      fputc('\n', stderr);               \
+    }                                    \
+  } while (0)
 
 static mps_word_t *slotsOf(int id) { return wfSlots(obj[id].addr); }
 static mps_ld_t ldOf(int t) { return (mps_ld_t)(void *)(wfSlots(obj[tab[t].objId].addr) + 2); }
@@ -115,8 +121,7 @@ static int intact(mps_addr_t c, int id)
 
 /* ---- reachability in the model ---------------------------------------------------- */
 
-static unsigned char strongS[MAXOBJ], protS[MAXOBJ], candS[MAXOBJ], fromCand[MAXOBJ],
-    seenS[MAXOBJ];
+static unsigned char strongS[MAXOBJ], protS[MAXOBJ], candS[MAXOBJ], fromCand[MAXOBJ], seenS[MAXOBJ];
 static int markStack[MAXOBJ * MAXREFS + MAXENT + NROOTS + 64];
 
 /* The model's strong edges of object x, to push(). */
@@ -186,7 +191,10 @@ static int liveS(int id) { return strongS[id] || protS[id]; }
 
 /* ---- checking after collections ------------------------------------------------------ */
 
-typedef struct { mps_addr_t p; int id; } Visit;
+typedef struct {
+  mps_addr_t p;
+  int id;
+} Visit;
 static Visit visits[MAXOBJ * MAXREFS + 2 * MAXENT + 4 * NROOTS + 2 * NWEAK + 1024];
 static size_t nvisits;
 
@@ -214,24 +222,28 @@ static void checkArray(int x, int full)
       continue;
     }
     switch (obj[x].kind) {
-    case K_WKEYS: case K_WVALS: {
+    case K_WKEYS:
+    case K_WVALS: {
       int v = obj[x].kind == K_WKEYS ? ent[e].key : ent[e].val;
       if (!IS_REF(w)) {
         FAIL("table %d slot %u (entry %d): weak slot holds %#lx but the entry was not "
-             "logged as deleted", t, i, e, w);
+             "logged as deleted",
+             t, i, e, w);
       } else if (liveS(v)) {
         visit((mps_addr_t)w, v);
       } else if (full) {
         FAIL("table %d slot %u (entry %d): %s object %d is dead but was not splatted by a "
-             "full collection", t, i, e, poolName[obj[v].pool], v);
+             "full collection",
+             t, i, e, poolName[obj[v].pool], v);
       } else if (!intact((mps_addr_t)w, v)) {
-        FAIL("table %d slot %u (entry %d): dangling weak reference %p to dead object %d",
-             t, i, e, (void *)w, v);
+        FAIL("table %d slot %u (entry %d): dangling weak reference %p to dead object %d", t, i, e,
+             (void *)w, v);
       }
       break;
     }
     case K_SVALS:
-      if (ent[e].val >= 0) visit((mps_addr_t)w, ent[e].val);
+      if (ent[e].val >= 0)
+        visit((mps_addr_t)w, ent[e].val);
       else if (w != W_INT(ent[e].ival))
         FAIL("table %d slot %u: integer value %#lx, expected %#lx", t, i, w, W_INT(ent[e].ival));
       break;
@@ -239,8 +251,7 @@ static void checkArray(int x, int full)
       if (w != W_INT(ent[e].ikey))
         FAIL("cache %d slot %u: integer key %#lx, expected %#lx", t, i, w, W_INT(ent[e].ikey));
       break;
-    default:
-      FAIL("object %d is not an array", x);
+    default: FAIL("object %d is not an array", x);
     }
   }
 }
@@ -255,8 +266,8 @@ static void drainVisits(int full)
     int k;
     if (seenS[v.id]) {
       if (o->addr != v.p)
-        FAIL("two references to %s object %d disagree: %p and %p", poolName[o->pool], v.id,
-             o->addr, v.p);
+        FAIL("two references to %s object %d disagree: %p and %p", poolName[o->pool], v.id, o->addr,
+             v.p);
       continue;
     }
     if (!intact(v.p, v.id)) {
@@ -271,8 +282,10 @@ static void drainVisits(int full)
     if (o->kind == K_NODE || o->kind == K_TABLE) {
       mps_word_t *s = slotsOf(v.id);
       for (k = 0; k < o->nslots; ++k) {
-        if (o->refs[k] >= 0) visit((mps_addr_t)s[k], o->refs[k]);
-        else if (s[k] != 0) FAIL("object %d slot %d: %#lx, expected null", v.id, k, s[k]);
+        if (o->refs[k] >= 0)
+          visit((mps_addr_t)s[k], o->refs[k]);
+        else if (s[k] != 0)
+          FAIL("object %d slot %d: %#lx, expected null", v.id, k, s[k]);
       }
     } else if (o->kind != K_LEAF && isCurrentArray(v.id)) {
       checkArray(v.id, full);
@@ -280,7 +293,11 @@ static void drainVisits(int full)
   }
 }
 
-static struct { mps_message_t m; mps_addr_t ref; int id; } msgs[1024];
+static struct {
+  mps_message_t m;
+  mps_addr_t ref;
+  int id;
+} msgs[1024];
 
 static int idOfRef(mps_addr_t ref)
 {
@@ -394,8 +411,8 @@ static void refresh(int full)
         if (p != NULL) FAIL("weak root %d/%d: %p appeared in an empty slot", j, r, p);
       } else if (p == NULL) {
         if (liveS(x))
-          FAIL("weak root %d/%d: live %s object %d was splatted%s", j, r, poolName[obj[x].pool],
-               x, strongS[x] ? "" : " (kept by finalization)");
+          FAIL("weak root %d/%d: live %s object %d was splatted%s", j, r, poolName[obj[x].pool], x,
+               strongS[x] ? "" : " (kept by finalization)");
         weakId[j][r] = -1;
         ++nWeakRootSplats;
       } else if (liveS(x)) {
@@ -473,8 +490,8 @@ typedef void (*FillFn)(int id, mps_word_t *slots, void *closure);
 
 /* A new object; `fill` writes its slots after the reservation (so that it
  * reads addresses that are current) and sets the model's references. */
-static int newObj(int pl, mps_ap_t ap, unsigned kind, unsigned nslots, unsigned ndata,
-                  FillFn fill, void *closure)
+static int newObj(int pl, mps_ap_t ap, unsigned kind, unsigned nslots, unsigned ndata, FillFn fill,
+                  void *closure)
 {
   int id = nobj;
   size_t size = wfSize(nslots, ndata), k;
@@ -562,7 +579,7 @@ static int rootedNode(int *slotReturn)
   return -1;
 }
 
-static int plainNodes;                  /* new objects refer to nothing */
+static int plainNodes; /* new objects refer to nothing */
 
 static void fillNode(int id, mps_word_t *s, void *closure)
 {
@@ -605,7 +622,7 @@ static mps_thr_t wmThread;
  * exist (the thread is registered, its stack is no root). */
 static void wmOpen(size_t header, unsigned awlGen, unsigned amsGen)
 {
-  mps_gen_param_s gens[3] = {{64, 0.8}, {256, 0.5}, {2000, 0.3}};
+  mps_gen_param_s gens[3] = { { 64, 0.8 }, { 256, 0.5 }, { 2000, 0.3 } };
   int r, j;
 
   fmtHdr = header;
@@ -621,49 +638,62 @@ static void wmOpen(size_t header, unsigned awlGen, unsigned amsGen)
   for (j = 0; j < 2; ++j)
     for (r = 0; r < NWEAK; ++r) weakId[j][r] = -1, weakSlots[j][r] = NULL;
   REQUIRE(mps_arena_create_k(&arena, mps_arena_class_vm(), mps_args_none) == MPS_RES_OK);
-  REQUIRE(mps_thread_reg(&wmThread, arena) == MPS_RES_OK);   /* it touches managed memory */
+  REQUIRE(mps_thread_reg(&wmThread, arena) == MPS_RES_OK); /* it touches managed memory */
   mps_arena_park(arena);
   REQUIRE(wfFormat(&fmt, arena, fmtHdr) == MPS_RES_OK);
   REQUIRE(mps_chain_create(&chain, arena, 3, gens) == MPS_RES_OK);
-  MPS_ARGS_BEGIN(args) {
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_FORMAT, fmt);
     MPS_ARGS_ADD(args, MPS_KEY_CHAIN, chain);
     REQUIRE(mps_pool_create_k(&pools[P_AMC], arena, mps_class_amc(), args) == MPS_RES_OK);
-  } MPS_ARGS_END(args);
-  MPS_ARGS_BEGIN(args) {
+  }
+  MPS_ARGS_END(args);
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_FORMAT, fmt);
     MPS_ARGS_ADD(args, MPS_KEY_CHAIN, chain);
     MPS_ARGS_ADD(args, MPS_KEY_GEN, amsGen);
     REQUIRE(mps_pool_create_k(&pools[P_AMS], arena, mps_class_ams(), args) == MPS_RES_OK);
-  } MPS_ARGS_END(args);
-  MPS_ARGS_BEGIN(args) {
+  }
+  MPS_ARGS_END(args);
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_FORMAT, fmt);
     MPS_ARGS_ADD(args, MPS_KEY_CHAIN, chain);
     MPS_ARGS_ADD(args, MPS_KEY_GEN, awlGen);
     MPS_ARGS_ADD(args, MPS_KEY_AWL_FIND_DEPENDENT, wfFindDependent);
     REQUIRE(mps_pool_create_k(&pools[P_AWL], arena, mps_class_awl(), args) == MPS_RES_OK);
-  } MPS_ARGS_END(args);
-  MPS_ARGS_BEGIN(args) {
+  }
+  MPS_ARGS_END(args);
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_FORMAT, fmt);
     MPS_ARGS_ADD(args, MPS_KEY_CHAIN, chain);
     REQUIRE(mps_pool_create_k(&pools[P_LO], arena, mps_class_lo(), args) == MPS_RES_OK);
-  } MPS_ARGS_END(args);
+  }
+  MPS_ARGS_END(args);
   REQUIRE(mps_ap_create_k(&apAMC, pools[P_AMC], mps_args_none) == MPS_RES_OK);
   REQUIRE(mps_ap_create_k(&apAMS, pools[P_AMS], mps_args_none) == MPS_RES_OK);
   REQUIRE(mps_ap_create_k(&apLO, pools[P_LO], mps_args_none) == MPS_RES_OK);
-  MPS_ARGS_BEGIN(args) {
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_RANK, mps_rank_weak());
     REQUIRE(mps_ap_create_k(&apWeak, pools[P_AWL], args) == MPS_RES_OK);
-  } MPS_ARGS_END(args);
-  MPS_ARGS_BEGIN(args) {
+  }
+  MPS_ARGS_END(args);
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_RANK, mps_rank_exact());
     REQUIRE(mps_ap_create_k(&apExact, pools[P_AWL], args) == MPS_RES_OK);
-  } MPS_ARGS_END(args);
-  REQUIRE(mps_root_create_table(&wmRoot, arena, mps_rank_exact(), 0, rootTab, NROOTS) == MPS_RES_OK);
+  }
+  MPS_ARGS_END(args);
+  REQUIRE(mps_root_create_table(&wmRoot, arena, mps_rank_exact(), 0, rootTab, NROOTS) ==
+          MPS_RES_OK);
   REQUIRE(mps_root_create_area(&wmWeakArea, arena, mps_rank_weak(), 0, weakSlots[0],
                                weakSlots[0] + NWEAK, mps_scan_area, NULL) == MPS_RES_OK);
-  REQUIRE(mps_root_create_table(&wmWeakTable, arena, mps_rank_weak(), 0, weakSlots[1], NWEAK)
-          == MPS_RES_OK);
+  REQUIRE(mps_root_create_table(&wmWeakTable, arena, mps_rank_weak(), 0, weakSlots[1], NWEAK) ==
+          MPS_RES_OK);
   mps_message_type_enable(arena, mps_message_type_finalization());
   mps_message_type_enable(arena, mps_message_type_gc());
 }
@@ -673,8 +703,8 @@ static void wmClose(size_t header, unsigned awlGen, unsigned amsGen)
 {
   int j;
 
-  printf("header %zu, AWL in generation %u, AMS in %u: %d objects, %d entries\n", header,
-         awlGen, amsGen, nobj, nent);
+  printf("header %zu, AWL in generation %u, AMS in %u: %d objects, %d entries\n", header, awlGen,
+         amsGen, nobj, nent);
 
   mps_message_type_disable(arena, mps_message_type_finalization());
   mps_message_type_disable(arena, mps_message_type_gc());

@@ -52,7 +52,10 @@ static void place(int t, mps_word_t kw, mps_word_t vw, int e)
   ++T->used;
 }
 
-typedef struct { mps_word_t k, v; int e; } Gathered;
+typedef struct {
+  mps_word_t k, v;
+  int e;
+} Gathered;
 static Gathered gathered[MAXENT];
 
 /* Take the entries out of the current arrays (as a client would: by their
@@ -107,7 +110,9 @@ static int lookup(int t, mps_word_t kw)
 
 static void fillArrayDep(int id, mps_word_t *s, void *closure)
 {
-  (void)id; (void)s; (void)closure;
+  (void)id;
+  (void)s;
+  (void)closure;
 }
 
 static int newArray(int t, unsigned kind, unsigned cap, int r)
@@ -286,37 +291,40 @@ static void randomOp(int weakKeys, InsertFn insert)
 {
   unsigned op = (unsigned)(rnd() % 100);
   int t = (int)(rnd() % MAXTAB), r, x, y, j, s;
-  if (op < 30) {                                         /* insert */
-    if (!tab[t].live) { newTable(t, weakKeys); return; }
+  if (op < 30) { /* insert */
+    if (!tab[t].live) {
+      newTable(t, weakKeys);
+      return;
+    }
     if ((r = freeRoot()) < 0) r = FIRSTROOT + (int)(rnd() % (NROOTS - FIRSTROOT));
     insert(t, r);
-  } else if (op < 45) {                                  /* lookups */
+  } else if (op < 45) { /* lookups */
     for (j = 0; j < 8; ++j) {
       int e = nent > 0 ? (int)(rnd() % (unsigned)nent) : -1;
       if (e < 0 || ent[e].deleted || !tab[ent[e].table].live || slotOfEntry(e) < 0) continue;
       if (!obj[tab[ent[e].table].weakKeys ? ent[e].key : ent[e].val].dead) checkLookup(e);
     }
-  } else if (op < 65) {                                  /* drop */
+  } else if (op < 65) { /* drop */
     r = FIRSTROOT + (int)(rnd() % (NROOTS - FIRSTROOT));
     setRoot(r, -1);
-  } else if (op < 75) {                                  /* rewire */
+  } else if (op < 75) { /* rewire */
     if ((x = rootedNode(&r)) >= 0 && obj[x].nslots > 0) {
       int k = (int)(rnd() % obj[x].nslots);
       y = rnd() % 3 != 0 ? rootedNode(&s) : -1;
       slotsOf(x)[k] = y >= 0 ? (mps_word_t)rootTab[s] : 0;
       obj[x].refs[k] = y;
     }
-  } else if (op < 85) {                                  /* garbage */
+  } else if (op < 85) { /* garbage */
     garbage((unsigned)(1 + rnd() % 30));
-  } else if (op < 93) {                                  /* weak roots */
+  } else if (op < 93) { /* weak roots */
     j = (int)(rnd() % 2);
     s = (int)(rnd() % NWEAK);
     x = rnd() % 5 != 0 ? rootedNode(&r) : -1;
     weakSlots[j][s] = x >= 0 ? rootTab[r] : NULL;
     weakId[j][s] = x;
-  } else if (op < 96) {                                  /* register */
+  } else if (op < 96) { /* register */
     if ((x = rootedNode(NULL)) >= 0 && !obj[x].reg) registerFinal(x);
-  } else if (op < 97) {                                  /* a table dies */
+  } else if (op < 97) { /* a table dies */
     if (t > 0 && tab[t].live) {
       tab[t].live = 0;
       setRoot(t, -1);

@@ -20,10 +20,10 @@
 
 #define WORD ((size_t)sizeof(mps_word_t))
 enum { T_OBJ = 1, T_PAD = 2, T_FWD = 3, T_PAD1 = 4, T_FWD1 = 5 };
-#define TYPE(w) ((unsigned)((w) & 7))
+#define TYPE(w) ((unsigned)((w)&7))
 #define SIZE(w) ((size_t)((w) & ~(mps_word_t)7))
 
-static atomic_ulong badTags;          /* tags the format methods did not know */
+static atomic_ulong badTags; /* tags the format methods did not know */
 
 static inline mps_addr_t fmtSkip(mps_addr_t p)
 {
@@ -44,8 +44,10 @@ static inline mps_addr_t fmtIsfwd(mps_addr_t p)
 static inline void fmtFwd(mps_addr_t old, mps_addr_t newp)
 {
   mps_word_t *w = old;
-  if ((size_t)((char *)fmtSkip(old) - (char *)old) == WORD) w[0] = (mps_word_t)newp | T_FWD1;
-  else w[0] = SIZE(w[0]) | T_FWD, w[1] = (mps_word_t)newp;
+  if ((size_t)((char *)fmtSkip(old) - (char *)old) == WORD)
+    w[0] = (mps_word_t)newp | T_FWD1;
+  else
+    w[0] = SIZE(w[0]) | T_FWD, w[1] = (mps_word_t)newp;
 }
 
 static inline void fmtPad(mps_addr_t p, size_t size)
@@ -55,7 +57,8 @@ static inline void fmtPad(mps_addr_t p, size_t size)
 
 static inline mps_res_t fmtScan(mps_ss_t ss, mps_addr_t base, mps_addr_t limit)
 {
-  MPS_SCAN_BEGIN(ss) {
+  MPS_SCAN_BEGIN(ss)
+  {
     mps_addr_t p;
     for (p = base; p < limit; p = fmtSkip(p)) {
       mps_word_t *w = p;
@@ -70,7 +73,8 @@ static inline mps_res_t fmtScan(mps_ss_t ss, mps_addr_t base, mps_addr_t limit)
         }
       }
     }
-  } MPS_SCAN_END(ss);
+  }
+  MPS_SCAN_END(ss);
   return MPS_RES_OK;
 }
 
@@ -78,7 +82,8 @@ static inline mps_res_t fmtScan(mps_ss_t ss, mps_addr_t base, mps_addr_t limit)
 static inline void makePool(mps_fmt_t *fmtReturn, mps_pool_t *poolReturn, mps_arena_t arena,
                             mps_chain_t chain)
 {
-  MPS_ARGS_BEGIN(args) {
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_FMT_ALIGN, WORD);
     MPS_ARGS_ADD(args, MPS_KEY_FMT_SCAN, fmtScan);
     MPS_ARGS_ADD(args, MPS_KEY_FMT_SKIP, fmtSkip);
@@ -86,12 +91,15 @@ static inline void makePool(mps_fmt_t *fmtReturn, mps_pool_t *poolReturn, mps_ar
     MPS_ARGS_ADD(args, MPS_KEY_FMT_ISFWD, fmtIsfwd);
     MPS_ARGS_ADD(args, MPS_KEY_FMT_PAD, fmtPad);
     REQUIRE(mps_fmt_create_k(fmtReturn, arena, args) == MPS_RES_OK);
-  } MPS_ARGS_END(args);
-  MPS_ARGS_BEGIN(args) {
+  }
+  MPS_ARGS_END(args);
+  MPS_ARGS_BEGIN(args)
+  {
     MPS_ARGS_ADD(args, MPS_KEY_FORMAT, *fmtReturn);
     MPS_ARGS_ADD(args, MPS_KEY_CHAIN, chain);
     REQUIRE(mps_pool_create_k(poolReturn, arena, mps_class_amc(), args) == MPS_RES_OK);
-  } MPS_ARGS_END(args);
+  }
+  MPS_ARGS_END(args);
 }
 
 /* 1 if the word at p is writable, 0 if it is write-protected: read() into a

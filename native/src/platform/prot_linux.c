@@ -44,7 +44,7 @@
 #define PROT_DISPLACED 8
 
 static Arena volatile protArenas[PROT_ARENAS];
-static struct sigaction protDisplaced[PROT_DISPLACED];   /* oldest first */
+static struct sigaction protDisplaced[PROT_DISPLACED]; /* oldest first */
 static volatile int protDisplacedCount;
 /* Per thread that is forwarding a fault: how many displaced handlers are
  * running (each deeper than the last) and the stack address at which the
@@ -54,7 +54,11 @@ static volatile int protDisplacedCount;
  * the extension module's static TLS is nearly full, and dynamic TLS is not
  * async-signal-safe. */
 #define PROT_FORWARDERS 64
-typedef struct ProtForwarder { int tid; int level; Addr sp; } ProtForwarder;
+typedef struct ProtForwarder {
+  int tid;
+  int level;
+  Addr sp;
+} ProtForwarder;
 static ProtForwarder protForwarders[PROT_FORWARDERS];
 
 static ProtForwarder *protForwarderOf(int tid)
@@ -64,14 +68,14 @@ static ProtForwarder *protForwarderOf(int tid)
     if (__atomic_load_n(&protForwarders[i].tid, __ATOMIC_ACQUIRE) == tid) return &protForwarders[i];
   for (i = 0; i < PROT_FORWARDERS; ++i) {
     int free = 0;
-    if (__atomic_compare_exchange_n(&protForwarders[i].tid, &free, tid, FALSE,
-                                    __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+    if (__atomic_compare_exchange_n(&protForwarders[i].tid, &free, tid, FALSE, __ATOMIC_ACQ_REL,
+                                    __ATOMIC_ACQUIRE)) {
       protForwarders[i].level = 0;
       protForwarders[i].sp = NULL;
       return &protForwarders[i];
     }
   }
-  return NULL;   /* table full: forward without tracking */
+  return NULL; /* table full: forward without tracking */
 }
 static LockStruct protLock;
 static pthread_once_t protOnce = PTHREAD_ONCE_INIT;
@@ -88,8 +92,8 @@ static Bool protIsOurs(const struct sigaction *sa)
 
 static Bool protSameHandler(const struct sigaction *a, const struct sigaction *b)
 {
-  return (a->sa_flags & SA_SIGINFO) == (b->sa_flags & SA_SIGINFO)
-      && ((a->sa_flags & SA_SIGINFO) ? a->sa_sigaction == b->sa_sigaction
+  return (a->sa_flags & SA_SIGINFO) == (b->sa_flags & SA_SIGINFO) &&
+         ((a->sa_flags & SA_SIGINFO) ? a->sa_sigaction == b->sa_sigaction
                                      : a->sa_handler == b->sa_handler);
 }
 
@@ -102,8 +106,8 @@ static void protInstall(void)
   /* Remember the handler we displace (once, and never the default). */
   for (i = 0; i < protDisplacedCount && !protSameHandler(&protDisplaced[i], &now); ++i)
     ;
-  if (i == protDisplacedCount && protDisplacedCount < PROT_DISPLACED
-      && ((now.sa_flags & SA_SIGINFO) || now.sa_handler != SIG_DFL)) {
+  if (i == protDisplacedCount && protDisplacedCount < PROT_DISPLACED &&
+      ((now.sa_flags & SA_SIGINFO) || now.sa_handler != SIG_DFL)) {
     protDisplaced[protDisplacedCount] = now;
     __atomic_store_n(&protDisplacedCount, protDisplacedCount + 1, __ATOMIC_RELEASE);
   }
@@ -140,8 +144,8 @@ static void protHandler(int sig, siginfo_t *info, void *context)
   Addr addr = (Addr)info->si_addr, here = (Addr)&seg;
   ProtForwarder *fwd;
   int level, index;
-  if (info->si_code == SEGV_ACCERR && protSegOf(&seg, addr)
-      && __atomic_load_n(&seg->protectedRO, __ATOMIC_ACQUIRE)) {
+  if (info->si_code == SEGV_ACCERR && protSegOf(&seg, addr) &&
+      __atomic_load_n(&seg->protectedRO, __ATOMIC_ACQUIRE)) {
     __atomic_store_n(&seg->dirty, 1, __ATOMIC_RELEASE);
     if (mprotect(seg->base, SegSize(seg), PROT_READ | PROT_WRITE) != 0)
       protFatal("make a written segment writable again (mprotect failed)");
@@ -158,7 +162,10 @@ static void protHandler(int sig, siginfo_t *info, void *context)
   if (index >= 0) {
     struct sigaction *next = &protDisplaced[index];
     Addr outerSp = fwd != NULL ? fwd->sp : NULL;
-    if (fwd != NULL) { fwd->level = level + 1; fwd->sp = here; }
+    if (fwd != NULL) {
+      fwd->level = level + 1;
+      fwd->sp = here;
+    }
     if (next->sa_flags & SA_SIGINFO) {
       if (next->sa_sigaction != NULL) next->sa_sigaction(sig, info, context);
     } else if (next->sa_handler != SIG_IGN && next->sa_handler != SIG_DFL) {
@@ -187,8 +194,10 @@ INTERN void ProtArenaUse(Arena arena, Bool use)
   if (use) {
     for (i = 0; i < PROT_ARENAS && protArenas[i] != NULL; ++i)
       ;
-    if (i < PROT_ARENAS) protArenas[i] = arena;
-    else arena->gc->barrier = FALSE;   /* no room: run without */
+    if (i < PROT_ARENAS)
+      protArenas[i] = arena;
+    else
+      arena->gc->barrier = FALSE; /* no room: run without */
     protInstall();
   }
   LockRelease(&protLock);
@@ -227,6 +236,6 @@ INTERN void ProtSet(Seg seg, Bool readOnly)
 /* Must the collector scan this non-white segment? */
 INTERN Bool ProtMustScan(Seg seg, Word white)
 {
-  return !seg->protectedRO || __atomic_load_n(&seg->dirty, __ATOMIC_ACQUIRE)
-      || (seg->summary & white) != 0;
+  return !seg->protectedRO || __atomic_load_n(&seg->dirty, __ATOMIC_ACQUIRE) ||
+         (seg->summary & white) != 0;
 }

@@ -61,12 +61,12 @@
 
 static int suspendSignal;
 static pthread_once_t suspendOnce = PTHREAD_ONCE_INIT;
-static LockStruct suspendLock;          /* one stopper at a time */
-static Thread suspendTarget;            /* the thread being stopped (atomic) */
+static LockStruct suspendLock; /* one stopper at a time */
+static Thread suspendTarget;   /* the thread being stopped (atomic) */
 static volatile int resumeGeneration;
-static LockStruct registryLock;         /* guards registry */
-static RingStruct registry;             /* every registration, all arenas */
-static int forkingThread;               /* tid of the thread calling fork */
+static LockStruct registryLock; /* guards registry */
+static RingStruct registry;     /* every registration, all arenas */
+static int forkingThread;       /* tid of the thread calling fork */
 
 static long futexWait(volatile int *addr, int val)
 {
@@ -86,11 +86,11 @@ static int threadId(void) { return (int)syscall(SYS_gettid); }
  * in the FXSAVE area's software-reserved bytes (Linux uapi
  * asm/sigcontext.h, struct _fpx_sw_bytes at offset 464: magic1, then
  * extended_size, xfeatures, and xstate_size at offset 16). */
-#define FXSAVE_SIZE 512
-#define FPX_SW_OFFSET 464
+#define FXSAVE_SIZE            512
+#define FPX_SW_OFFSET          464
 #define FPX_XSTATE_SIZE_OFFSET 16
-#define FP_XSTATE_MAGIC 0x46505853U
-#define VECTOR_STATE_MAX ((Size)1 << 16)
+#define FP_XSTATE_MAGIC        0x46505853U
+#define VECTOR_STATE_MAX       ((Size)1 << 16)
 
 static void contextSave(Thread thr, ucontext_t *uc)
 {
@@ -107,7 +107,8 @@ static void contextSave(Thread thr, ucontext_t *uc)
     memcpy(&magic, fp + FPX_SW_OFFSET, sizeof magic);
     memcpy(&size, fp + FPX_SW_OFFSET + FPX_XSTATE_SIZE_OFFSET, sizeof size);
     thr->vecSize = magic == FP_XSTATE_MAGIC && size > FXSAVE_SIZE && size <= VECTOR_STATE_MAX
-                   ? size : FXSAVE_SIZE;
+                       ? size
+                       : FXSAVE_SIZE;
   }
 #elif defined(__aarch64__)
   Index i;
@@ -127,8 +128,12 @@ static void suspendHandler(int sig, siginfo_t *info, void *context)
   int savedErrno = errno;
   Thread thr = __atomic_load_n(&suspendTarget, __ATOMIC_ACQUIRE);
   int gen;
-  UNUSED(sig); UNUSED(info);
-  if (thr == NULL || thr->tid != threadId()) { errno = savedErrno; return; }
+  UNUSED(sig);
+  UNUSED(info);
+  if (thr == NULL || thr->tid != threadId()) {
+    errno = savedErrno;
+    return;
+  }
   gen = __atomic_load_n(&resumeGeneration, __ATOMIC_ACQUIRE);
   contextSave(thr, context);
   __atomic_store_n(&thr->suspended, 1, __ATOMIC_RELEASE);
@@ -229,7 +234,7 @@ static Bool threadIsCurrent(Thread thr) { return thr->tid == threadId(); }
 #else
 #define RESEND_SIGNAL 0
 #endif
-#define STOP_PATIENCE_MS 2000   /* for threads that are not registered */
+#define STOP_PATIENCE_MS 2000 /* for threads that are not registered */
 #define THREAD_STACK_MAX ((Size)1 << 33)
 
 /* Stop one thread: TRUE once its handler has saved its context; FALSE if
@@ -241,10 +246,10 @@ static Bool threadStop(Thread thr, pid_t pid, Bool patient)
   __atomic_store_n(&suspendTarget, thr, __ATOMIC_RELEASE);
   while (syscall(SYS_tgkill, pid, thr->tid, suspendSignal) != 0) {
     if (errno != EAGAIN) return FALSE;
-    sched_yield();          /* the real-time signal queue is full */
+    sched_yield(); /* the real-time signal queue is full */
   }
   while (!__atomic_load_n(&thr->suspended, __ATOMIC_ACQUIRE)) {
-    struct timespec ts = {0, 10 * 1000 * 1000};
+    struct timespec ts = { 0, 10 * 1000 * 1000 };
     (void)syscall(SYS_futex, &thr->suspended, FUTEX_WAIT_PRIVATE, 0, &ts, NULL, 0);
     if (__atomic_load_n(&thr->suspended, __ATOMIC_ACQUIRE)) break;
     if (syscall(SYS_tgkill, pid, thr->tid, RESEND_SIGNAL) != 0 && errno == ESRCH) return FALSE;
@@ -290,14 +295,18 @@ static Bool threadsListAnonymous(Count *addedReturn, Arena arena)
       const char *name = buf + off + 19;
       int tid = atoi(name);
       off += reclen;
-      if (tid <= 0 || tid == self || threadIsRegistered(arena, tid) || threadIsAnonymous(arena, tid))
+      if (tid <= 0 || tid == self || threadIsRegistered(arena, tid) ||
+          threadIsAnonymous(arena, tid))
         continue;
       /* Descriptors never move (a stopped thread's handler holds one);
        * only the table of pointers to them grows. */
       if (gc->anonCount == gc->anonMax) {
         Count max = gc->anonMax == 0 ? 16 : gc->anonMax * 2;
         void *p;
-        if (ControlAlloc(&p, arena, max * sizeof(Thread)) != RES_OK) { ok = FALSE; break; }
+        if (ControlAlloc(&p, arena, max * sizeof(Thread)) != RES_OK) {
+          ok = FALSE;
+          break;
+        }
         if (gc->anon != NULL) {
           memcpy(p, gc->anon, gc->anonMade * sizeof(Thread));
           ControlFree(arena, gc->anon, gc->anonMax * sizeof(Thread));
@@ -307,7 +316,10 @@ static Bool threadsListAnonymous(Count *addedReturn, Arena arena)
       }
       if (gc->anonCount == gc->anonMade) {
         void *p;
-        if (ControlAlloc(&p, arena, sizeof(ThreadStruct)) != RES_OK) { ok = FALSE; break; }
+        if (ControlAlloc(&p, arena, sizeof(ThreadStruct)) != RES_OK) {
+          ok = FALSE;
+          break;
+        }
         gc->anon[gc->anonMade++] = p;
       }
       {
@@ -338,7 +350,10 @@ static Bool threadsFindStacks(Arena arena, Addr selfSp, Addr *selfCold)
   while ((n = read(fd, buf, sizeof buf)) > 0) {
     long k;
     for (k = 0; k < n; ++k) {
-      if (buf[k] != '\n') { if (len < sizeof line - 1) line[len++] = buf[k]; continue; }
+      if (buf[k] != '\n') {
+        if (len < sizeof line - 1) line[len++] = buf[k];
+        continue;
+      }
       line[len] = '\0';
       len = 0;
       {
@@ -386,8 +401,10 @@ INTERN Res ThreadsSuspend(Arena arena)
      * the stop would wait for it forever. */
     thr->stoppedAs = threadStoppedEarlier(gc, thr);
     if (thr->stoppedAs != NULL) continue;
-    if (threadStop(thr, pid, TRUE)) thr->stoppedAs = thr;
-    else thr->exited = 1;  /* gone without deregistering */
+    if (threadStop(thr, pid, TRUE))
+      thr->stoppedAs = thr;
+    else
+      thr->exited = 1; /* gone without deregistering */
   }
   gc->anonCount = 0;
   if (gc->allThreads) {
@@ -400,8 +417,8 @@ INTERN Res ThreadsSuspend(Arena arena)
       ok = threadsListAnonymous(&added, arena);
       if (!ok || added == 0) break;
       for (; t < gc->anonCount; ++t)
-        if (!threadStop(gc->anon[t], pid, FALSE) && !gc->anon[t]->suspended
-            && syscall(SYS_tgkill, pid, gc->anon[t]->tid, 0) == 0)
+        if (!threadStop(gc->anon[t], pid, FALSE) && !gc->anon[t]->suspended &&
+            syscall(SYS_tgkill, pid, gc->anon[t]->tid, 0) == 0)
           ++gc->unstoppable;
     }
     if (ok) ok = threadsFindStacks(arena, sp, &gc->selfCold);
@@ -426,13 +443,13 @@ INTERN void ThreadsResume(Arena arena)
    * descriptor may be reused by the next stop. */
   RING_FOR(node, &gc->threadRing, next) {
     Thread thr = RING_ELT(ThreadStruct, arenaRing, node);
-    while (__atomic_load_n(&thr->suspended, __ATOMIC_ACQUIRE)
-           && syscall(SYS_tgkill, getpid(), thr->tid, 0) == 0)
+    while (__atomic_load_n(&thr->suspended, __ATOMIC_ACQUIRE) &&
+           syscall(SYS_tgkill, getpid(), thr->tid, 0) == 0)
       sched_yield();
   }
   for (t = 0; t < gc->anonCount; ++t)
-    while (__atomic_load_n(&gc->anon[t]->suspended, __ATOMIC_ACQUIRE)
-           && syscall(SYS_tgkill, getpid(), gc->anon[t]->tid, 0) == 0)
+    while (__atomic_load_n(&gc->anon[t]->suspended, __ATOMIC_ACQUIRE) &&
+           syscall(SYS_tgkill, getpid(), gc->anon[t]->tid, 0) == 0)
       sched_yield();
   gc->anonCount = 0;
   LockRelease(&suspendLock);
@@ -440,8 +457,8 @@ INTERN void ThreadsResume(Arena arena)
 
 /* Scan the stack of `thr` from its stack pointer (less the red zone that
  * leaf functions may use below it) to `cold`, and its registers. */
-CONSERVATIVE_READS NOINLINE
-static Res threadScanStopped(ScanState ss, Thread thr, Addr cold, mps_area_scan_t scan, void *closure)
+CONSERVATIVE_READS NOINLINE static Res threadScanStopped(ScanState ss, Thread thr, Addr cold,
+                                                         mps_area_scan_t scan, void *closure)
 {
   Addr hot = AddrAlignDown(AddrSub(thr->sp, 128), sizeof(Word));
   Res res;
@@ -464,28 +481,41 @@ static Res threadScanStopped(ScanState ss, Thread thr, Addr cold, mps_area_scan_
 
 /* The collecting thread: spill the callee-saved registers into `regs`
  * first, then scan them and the stack above this frame. */
-CONSERVATIVE_READS NOINLINE
-static Res threadScanCurrent(ScanState ss, Addr cold, mps_area_scan_t scan, void *closure)
+CONSERVATIVE_READS NOINLINE static Res threadScanCurrent(ScanState ss, Addr cold,
+                                                         mps_area_scan_t scan, void *closure)
 {
-  Word regs[20];              /* x86-64: 7 used; AArch64: x19-x29, sp, d8-d15 */
+  Word regs[20]; /* x86-64: 7 used; AArch64: x19-x29, sp, d8-d15 */
   Addr hot;
   Res res;
   memset(regs, 0, sizeof regs);
 #if defined(__x86_64__)
-  __asm__ __volatile__(
-    "movq %%rbx, 0(%0)\n\t" "movq %%rbp, 8(%0)\n\t" "movq %%r12, 16(%0)\n\t"
-    "movq %%r13, 24(%0)\n\t" "movq %%r14, 32(%0)\n\t" "movq %%r15, 40(%0)\n\t"
-    "movq %%rsp, 48(%0)\n\t"
-    : : "r"(regs) : "memory");
+  __asm__ __volatile__("movq %%rbx, 0(%0)\n\t"
+                       "movq %%rbp, 8(%0)\n\t"
+                       "movq %%r12, 16(%0)\n\t"
+                       "movq %%r13, 24(%0)\n\t"
+                       "movq %%r14, 32(%0)\n\t"
+                       "movq %%r15, 40(%0)\n\t"
+                       "movq %%rsp, 48(%0)\n\t"
+                       :
+                       : "r"(regs)
+                       : "memory");
   hot = (Addr)regs[6];
 #elif defined(__aarch64__)
-  __asm__ __volatile__(
-    "stp x19, x20, [%0, #0]\n\t" "stp x21, x22, [%0, #16]\n\t" "stp x23, x24, [%0, #32]\n\t"
-    "stp x25, x26, [%0, #48]\n\t" "stp x27, x28, [%0, #64]\n\t" "str x29, [%0, #80]\n\t"
-    "mov x9, sp\n\t" "str x9, [%0, #88]\n\t"
-    "stp d8, d9, [%0, #96]\n\t" "stp d10, d11, [%0, #112]\n\t"
-    "stp d12, d13, [%0, #128]\n\t" "stp d14, d15, [%0, #144]\n\t"
-    : : "r"(regs) : "x9", "memory");
+  __asm__ __volatile__("stp x19, x20, [%0, #0]\n\t"
+                       "stp x21, x22, [%0, #16]\n\t"
+                       "stp x23, x24, [%0, #32]\n\t"
+                       "stp x25, x26, [%0, #48]\n\t"
+                       "stp x27, x28, [%0, #64]\n\t"
+                       "str x29, [%0, #80]\n\t"
+                       "mov x9, sp\n\t"
+                       "str x9, [%0, #88]\n\t"
+                       "stp d8, d9, [%0, #96]\n\t"
+                       "stp d10, d11, [%0, #112]\n\t"
+                       "stp d12, d13, [%0, #128]\n\t"
+                       "stp d14, d15, [%0, #144]\n\t"
+                       :
+                       : "r"(regs)
+                       : "x9", "memory");
   hot = (Addr)regs[11];
 #endif
   hot = AddrAlignDown(hot, sizeof(Word));

@@ -46,8 +46,7 @@ INTERN void VMRelease(Addr base, Size size)
 INTERN Res VMCommit(Addr base, Addr limit)
 {
   AVER(base < limit);
-  if (mprotect(base, AddrOffset(base, limit), PROT_READ | PROT_WRITE) != 0)
-    return RES_MEMORY;
+  if (mprotect(base, AddrOffset(base, limit), PROT_READ | PROT_WRITE) != 0) return RES_MEMORY;
   return RES_OK;
 }
 

@@ -18,16 +18,16 @@
 #include <stdint.h>
 #include <string.h>
 
-#define GCPT_INIT_SIZE 777      /* the block PyInit_ allocates and keeps */
+#define GCPT_INIT_SIZE   777 /* the block PyInit_ allocates and keeps */
 #define GCPT_MAX_THREADS 64
 
 enum { D_MEM, D_OBJ, D_RAW, D_CALLOC, D_OCALLOC, D_RAWCALLOC, D_BAD };
 
-static void *gcpt_init_block;   /* allocated by the module's init function */
+static void *gcpt_init_block; /* allocated by the module's init function */
 
 static int gcpt_domain(const char *s, int allocating)
 {
-  static const char *const names[] = {"mem", "obj", "raw", "calloc", "ocalloc", "rawcalloc"};
+  static const char *const names[] = { "mem", "obj", "raw", "calloc", "ocalloc", "rawcalloc" };
   int i, n = allocating ? 6 : 3;
   for (i = 0; i < n; ++i)
     if (strcmp(s, names[i]) == 0) return i;
@@ -48,7 +48,7 @@ static __attribute__((noinline)) void *gcpt_alloc(int d, size_t size)
   case D_OCALLOC: p = PyObject_Calloc(size, 1); break;
   case D_RAWCALLOC: p = PyMem_RawCalloc(size, 1); break;
   }
-  __asm__ volatile("" : : "r"(p) : "memory");   /* no tail call */
+  __asm__ volatile("" : : "r"(p) : "memory"); /* no tail call */
   return p;
 }
 
@@ -61,10 +61,7 @@ static __attribute__((noinline)) void gcpt_free(int d, void *p)
   }
 }
 
-static void *gcpt_ptr(PyObject *o)
-{
-  return PyLong_AsVoidPtr(o);
-}
+static void *gcpt_ptr(PyObject *o) { return PyLong_AsVoidPtr(o); }
 
 static PyObject *m_alloc(PyObject *self, PyObject *args)
 {
@@ -245,8 +242,8 @@ static PyObject *m_alloc_many(PyObject *self, PyObject *args)
     return PyErr_Format(PyExc_ValueError, "bad thread or block count");
   out = calloc((size_t)(nthreads * count) + 1, sizeof *out);
   if (out == NULL) return PyErr_NoMemory();
-  Py_BEGIN_ALLOW_THREADS
-  for (i = 0; i < nthreads; ++i) {
+  Py_BEGIN_ALLOW_THREADS for (i = 0; i < nthreads; ++i)
+  {
     many[i].domain = d;
     many[i].count = (size_t)count;
     many[i].size = (size_t)size;
@@ -258,8 +255,7 @@ static PyObject *m_alloc_many(PyObject *self, PyObject *args)
     }
   }
   for (i = 0; i < nthreads; ++i) pthread_join(many[i].thread, NULL);
-  Py_END_ALLOW_THREADS
-  list = PyList_New(0);
+  Py_END_ALLOW_THREADS list = PyList_New(0);
   for (k = 0; list != NULL && k < nthreads * count; ++k) {
     PyObject *a = PyLong_FromVoidPtr(out[k]);
     if (a == NULL || PyList_Append(list, a) < 0) Py_CLEAR(list);
@@ -305,7 +301,9 @@ static void *gcpt_churn_thread(void *arg)
     unsigned char *p;
     void *old;
     int d;
-    x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
     size = sizeof(size_t) + (size_t)(x % (c->maxSize - sizeof(size_t) + 1));
     slot = (size_t)(x >> 24) % c->nslots;
     d = (x >> 40) & 1 ? D_OBJ : D_MEM;
@@ -314,7 +312,10 @@ static void *gcpt_churn_thread(void *arg)
       p = gcpt_alloc(d, size);
       PyGILState_Release(g);
     }
-    if (p == NULL) { ++c->failed; continue; }
+    if (p == NULL) {
+      ++c->failed;
+      continue;
+    }
     memcpy(p, &size, sizeof size);
     memset(p + sizeof size, (int)(size & 0xFF), size - sizeof size);
     old = __atomic_exchange_n(&c->slots[slot], p, __ATOMIC_ACQ_REL);
@@ -322,7 +323,7 @@ static void *gcpt_churn_thread(void *arg)
       PyGILState_STATE g;
       if (!gcpt_block_ok(old)) ++c->corrupt;
       g = PyGILState_Ensure();
-      gcpt_free((x >> 41) & 1 ? D_OBJ : D_MEM, old);   /* mixed frees on purpose */
+      gcpt_free((x >> 41) & 1 ? D_OBJ : D_MEM, old); /* mixed frees on purpose */
       PyGILState_Release(g);
     }
   }
@@ -342,13 +343,13 @@ static PyObject *m_churn(PyObject *self, PyObject *args)
   int started = 1;
   (void)self;
   if (!PyArg_ParseTuple(args, "nnnn", &nthreads, &iters, &nslots, &maxSize)) return NULL;
-  if (nthreads < 1 || nthreads > GCPT_MAX_THREADS || iters < 0 || nslots < 1
-      || maxSize < (Py_ssize_t)sizeof(size_t))
+  if (nthreads < 1 || nthreads > GCPT_MAX_THREADS || iters < 0 || nslots < 1 ||
+      maxSize < (Py_ssize_t)sizeof(size_t))
     return PyErr_Format(PyExc_ValueError, "bad churn parameters");
   slots = calloc((size_t)nslots, sizeof *slots);
   if (slots == NULL) return PyErr_NoMemory();
-  Py_BEGIN_ALLOW_THREADS
-  for (i = 0; i < nthreads; ++i) {
+  Py_BEGIN_ALLOW_THREADS for (i = 0; i < nthreads; ++i)
+  {
     memset(&churn[i], 0, sizeof churn[i]);
     churn[i].id = (unsigned)i;
     churn[i].iters = (size_t)iters;
@@ -366,8 +367,7 @@ static PyObject *m_churn(PyObject *self, PyObject *args)
     corrupt += churn[i].corrupt;
     failed += churn[i].failed;
   }
-  Py_END_ALLOW_THREADS
-  list = PyList_New(0);
+  Py_END_ALLOW_THREADS list = PyList_New(0);
   for (i = 0; list != NULL && i < nslots; ++i) {
     size_t size;
     PyObject *t;
@@ -394,8 +394,7 @@ static PyObject *m_churn(PyObject *self, PyObject *args)
  * is routed only in "all" mode and attributed by its type. */
 
 typedef struct {
-  PyObject_HEAD
-  long value;
+  PyObject_HEAD long value;
 } Thing;
 
 static PyTypeObject ThingType;
@@ -413,16 +412,13 @@ static __attribute__((noinline)) PyObject *gcpt_new_thing(long value)
 static PyObject *thing_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
   long value = 0;
-  static char *kw[] = {"value", NULL};
+  static char *kw[] = { "value", NULL };
   (void)type;
   if (!PyArg_ParseTupleAndKeywords(args, kwds, "|l", kw, &value)) return NULL;
   return gcpt_new_thing(value);
 }
 
-static void thing_dealloc(PyObject *self)
-{
-  PyObject_Free(self);
-}
+static void thing_dealloc(PyObject *self) { PyObject_Free(self); }
 
 static PyObject *thing_get_value(PyObject *self, void *closure)
 {
@@ -431,13 +427,12 @@ static PyObject *thing_get_value(PyObject *self, void *closure)
 }
 
 static PyGetSetDef thing_getset[] = {
-  {"value", thing_get_value, NULL, NULL, NULL},
-  {NULL, NULL, NULL, NULL, NULL},
+  { "value", thing_get_value, NULL, NULL, NULL },
+  { NULL, NULL, NULL, NULL, NULL },
 };
 
 static PyTypeObject ThingType = {
-  PyVarObject_HEAD_INIT(NULL, 0)
-  .tp_name = GCPT_NAME ".Thing",
+  PyVarObject_HEAD_INIT(NULL, 0).tp_name = GCPT_NAME ".Thing",
   .tp_basicsize = sizeof(Thing),
   .tp_flags = Py_TPFLAGS_DEFAULT,
   .tp_new = thing_new,
@@ -447,8 +442,7 @@ static PyTypeObject ThingType = {
 };
 
 typedef struct {
-  PyObject_HEAD
-  PyObject *item;
+  PyObject_HEAD PyObject *item;
 } Box;
 
 static int box_traverse(PyObject *self, visitproc visit, void *arg)
@@ -473,7 +467,7 @@ static void box_dealloc(PyObject *self)
 static int box_init(PyObject *self, PyObject *args, PyObject *kwds)
 {
   PyObject *item = Py_None;
-  static char *kw[] = {"item", NULL};
+  static char *kw[] = { "item", NULL };
   if (!PyArg_ParseTupleAndKeywords(args, kwds, "|O", kw, &item)) return -1;
   Py_INCREF(item);
   Py_XSETREF(((Box *)self)->item, item);
@@ -481,8 +475,7 @@ static int box_init(PyObject *self, PyObject *args, PyObject *kwds)
 }
 
 static PyTypeObject BoxType = {
-  PyVarObject_HEAD_INIT(NULL, 0)
-  .tp_name = GCPT_NAME ".Box",
+  PyVarObject_HEAD_INIT(NULL, 0).tp_name = GCPT_NAME ".Box",
   .tp_basicsize = sizeof(Box),
   .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
   .tp_new = PyType_GenericNew,
@@ -504,29 +497,32 @@ static PyObject *m_make_things(PyObject *self, PyObject *args)
   if ((list = PyList_New(n)) == NULL) return NULL;
   for (i = 0; i < n; ++i) {
     PyObject *t = gcpt_new_thing((long)i);
-    if (t == NULL) { Py_DECREF(list); return NULL; }
+    if (t == NULL) {
+      Py_DECREF(list);
+      return NULL;
+    }
     PyList_SET_ITEM(list, i, t);
   }
   return list;
 }
 
 static PyMethodDef gcpt_methods[] = {
-  {"alloc", m_alloc, METH_VARARGS, "alloc(domain, size) -> address"},
-  {"calloc", m_calloc, METH_VARARGS, "calloc(domain, nelem, elsize) -> address"},
-  {"free", m_free, METH_VARARGS, "free(address, domain='mem')"},
-  {"realloc", m_realloc, METH_VARARGS, "realloc(address, size, domain='mem') -> address"},
-  {"fill", m_fill, METH_VARARGS, "fill(address, size, seed): write a pattern"},
-  {"check", m_check, METH_VARARGS, "check(address, size, seed) -> bool"},
-  {"set", m_set, METH_VARARGS, "set(address, size, byte): memset"},
-  {"is_zero", m_is_zero, METH_VARARGS, "is_zero(address, size) -> bool"},
-  {"init_block", m_init_block, METH_NOARGS, "the init function's block: (address, size)"},
-  {"release_init_block", m_release_init_block, METH_NOARGS, "free the init function's block"},
-  {"alloc_many", m_alloc_many, METH_VARARGS,
-   "alloc_many(nthreads, count, size, domain='mem') -> [address] from native threads"},
-  {"churn", m_churn, METH_VARARGS,
-   "churn(nthreads, iters, nslots, max_size) -> ([(address, size)], corrupt, failed)"},
-  {"make_things", m_make_things, METH_VARARGS, "make_things(n) -> [Thing]"},
-  {NULL, NULL, 0, NULL},
+  { "alloc", m_alloc, METH_VARARGS, "alloc(domain, size) -> address" },
+  { "calloc", m_calloc, METH_VARARGS, "calloc(domain, nelem, elsize) -> address" },
+  { "free", m_free, METH_VARARGS, "free(address, domain='mem')" },
+  { "realloc", m_realloc, METH_VARARGS, "realloc(address, size, domain='mem') -> address" },
+  { "fill", m_fill, METH_VARARGS, "fill(address, size, seed): write a pattern" },
+  { "check", m_check, METH_VARARGS, "check(address, size, seed) -> bool" },
+  { "set", m_set, METH_VARARGS, "set(address, size, byte): memset" },
+  { "is_zero", m_is_zero, METH_VARARGS, "is_zero(address, size) -> bool" },
+  { "init_block", m_init_block, METH_NOARGS, "the init function's block: (address, size)" },
+  { "release_init_block", m_release_init_block, METH_NOARGS, "free the init function's block" },
+  { "alloc_many", m_alloc_many, METH_VARARGS,
+    "alloc_many(nthreads, count, size, domain='mem') -> [address] from native threads" },
+  { "churn", m_churn, METH_VARARGS,
+    "churn(nthreads, iters, nslots, max_size) -> ([(address, size)], corrupt, failed)" },
+  { "make_things", m_make_things, METH_VARARGS, "make_things(n) -> [Thing]" },
+  { NULL, NULL, 0, NULL },
 };
 
 static struct PyModuleDef gcpt_module = {
@@ -546,9 +542,9 @@ PyMODINIT_FUNC GCPT_INIT(void)
   if (m == NULL) return NULL;
   Py_INCREF(&ThingType);
   Py_INCREF(&BoxType);
-  if (PyModule_AddObject(m, "Thing", (PyObject *)&ThingType) < 0
-      || PyModule_AddObject(m, "Box", (PyObject *)&BoxType) < 0
-      || PyModule_AddIntConstant(m, "INIT_SIZE", GCPT_INIT_SIZE) < 0) {
+  if (PyModule_AddObject(m, "Thing", (PyObject *)&ThingType) < 0 ||
+      PyModule_AddObject(m, "Box", (PyObject *)&BoxType) < 0 ||
+      PyModule_AddIntConstant(m, "INIT_SIZE", GCPT_INIT_SIZE) < 0) {
     Py_DECREF(m);
     return NULL;
   }
