@@ -1,335 +1,46 @@
 """gc_plugin: the Memory Pool System's model of memory management for CPython.
 
-The package's public face: every public name of the typed wrappers over the
-compiled core ``gc_plugin._native``, the allocator hook and the heap walks.
-Names are loaded on first use (PEP 562), so that importing the package, as
-the start-up hook does when GC_PLUGIN_MANAGE is set, loads only what is used.
-Implements docs/design/python-api.md (and DESIGN §5, the Python layer).
+The package's public face: the typed wrappers over the compiled core
+``gc_plugin._native``, the allocator hook and the heap walks.  The public
+names are listed once, in ``__init__.pyi``: type checkers read them there,
+and this module reads the same file to load each name from its module on
+first use (PEP 562), so that importing the package, as the start-up hook
+does when GC_PLUGIN_MANAGE is set, loads only what is used (and no module
+a program could notice: the file is read with str methods alone).
+Implements docs/design/python-api.md.
 """
 
-from __future__ import annotations
+import os as _os
 
 __version__ = "0.1.0"
 
-# public name -> the module that defines it
-_EXPORTS = {
-    "variety": "gc_plugin._calls",
-    "Arena": "gc_plugin.arena",
-    "ArenaStats": "gc_plugin.arena",
-    "Pool": "gc_plugin.pools",
-    "PoolStats": "gc_plugin.pools",
-    "ManualPool": "gc_plugin.pools",
-    "MFSPool": "gc_plugin.pools",
-    "MVFFPool": "gc_plugin.pools",
-    "MVFFDebugPool": "gc_plugin.pools",
-    "MVTPool": "gc_plugin.pools",
-    "SegfitPool": "gc_plugin.pools",
-    "Block": "gc_plugin.blocks",
-    "AllocationPoint": "gc_plugin.allocation",
-    "AllocationCache": "gc_plugin.allocation",
-    "MPSError": "gc_plugin.errors",
-    "FailError": "gc_plugin.errors",
-    "ResourceError": "gc_plugin.errors",
-    "MemoryLimitError": "gc_plugin.errors",
-    "LimitError": "gc_plugin.errors",
-    "UnimplementedError": "gc_plugin.errors",
-    "MPSIOError": "gc_plugin.errors",
-    "CommitLimitError": "gc_plugin.errors",
-    "ParamError": "gc_plugin.errors",
-    "MisuseError": "gc_plugin.errors",
-    "InvalidArgumentError": "gc_plugin.errors",
-    "activate": "gc_plugin.hook",
-    "deactivate": "gc_plugin.hook",
-    "is_active": "gc_plugin.hook",
-    "status": "gc_plugin.hook",
-    "HookStatus": "gc_plugin.hook",
-    "AttributionWarning": "gc_plugin.hook",
-    "walk": "gc_plugin.heap",
-    "summary": "gc_plugin.heap",
-    "HeapBlock": "gc_plugin.heap",
-    "HeapSummary": "gc_plugin.heap",
-    "ModuleUsage": "gc_plugin.heap",
-    "TypeUsage": "gc_plugin.heap",
-    # the collector (gc_plugin.collector, gc_plugin.graph, gc_plugin.messages)
-    "Format": "gc_plugin.collector",
-    "GraphFormat": "gc_plugin.graph",
-    "CorruptObjectError": "gc_plugin.graph",
-    "Chain": "gc_plugin.collector",
-    "CollectedPool": "gc_plugin.collector",
-    "AMCPool": "gc_plugin.collector",
-    "AMCZPool": "gc_plugin.collector",
-    "LOPool": "gc_plugin.collector",
-    "CollectedAllocationPoint": "gc_plugin.collector",
-    "amc_pool": "gc_plugin.collector",
-    "amcz_pool": "gc_plugin.collector",
-    "lo_pool": "gc_plugin.collector",
-    "AMSPool": "gc_plugin.nonmoving",
-    "AMSDebugPool": "gc_plugin.nonmoving",
-    "AWLPool": "gc_plugin.nonmoving",
-    "ams_pool": "gc_plugin.nonmoving",
-    "ams_debug_pool": "gc_plugin.nonmoving",
-    "awl_pool": "gc_plugin.nonmoving",
-    "SNCPool": "gc_plugin.nonmoving",
-    "SNCAllocationPoint": "gc_plugin.nonmoving",
-    "Frame": "gc_plugin.nonmoving",
-    "snc_pool": "gc_plugin.nonmoving",
-    "WeakTableFormat": "gc_plugin.weaktable",
-    "WeakTable": "gc_plugin.weaktable",
-    "Rank": "gc_plugin.collector",
-    "Root": "gc_plugin.collector",
-    "RootTable": "gc_plugin.collector",
-    "ThreadRoot": "gc_plugin.collector",
-    "Thread": "gc_plugin.collector",
-    "collect": "gc_plugin.collector",
-    "start_collect": "gc_plugin.collector",
-    "park": "gc_plugin.collector",
-    "release": "gc_plugin.collector",
-    "clamp": "gc_plugin.collector",
-    "step": "gc_plugin.collector",
-    "collections": "gc_plugin.collector",
-    "busy": "gc_plugin.collector",
-    "MessageType": "gc_plugin.messages",
-    "Message": "gc_plugin.messages",
-    "FinalizationInfo": "gc_plugin.messages",
-    "GCInfo": "gc_plugin.messages",
-    "GCStartInfo": "gc_plugin.messages",
-    "enable_messages": "gc_plugin.messages",
-    "disable_messages": "gc_plugin.messages",
-    "poll_messages": "gc_plugin.messages",
-    "queue_type": "gc_plugin.messages",
-    "get_message": "gc_plugin.messages",
-    "take_messages": "gc_plugin.messages",
-    "finalize": "gc_plugin.messages",
-    "definalize": "gc_plugin.messages",
-    "LocationDependency": "gc_plugin.collector",
-    "addr_format": "gc_plugin.collector",
-    "addr_object": "gc_plugin.collector",
-    "FormattedObject": "gc_plugin.collector",
-    "formatted_objects": "gc_plugin.collector",
-    "root_references": "gc_plugin.collector",
-    "teardown": "gc_plugin.collector",
-    "ProcessRoots": "gc_plugin.process_roots",
-    "attach_process_roots": "gc_plugin.process_roots",
-    "default_arena": "gc_plugin.process_roots",
-    "unstoppable_threads": "gc_plugin.process_roots",
-}
 
-__all__ = [
-    "variety",
-    "Arena",
-    "ArenaStats",
-    "Pool",
-    "PoolStats",
-    "ManualPool",
-    "MFSPool",
-    "MVFFPool",
-    "MVFFDebugPool",
-    "MVTPool",
-    "SegfitPool",
-    "Block",
-    "AllocationPoint",
-    "AllocationCache",
-    "MPSError",
-    "FailError",
-    "ResourceError",
-    "MemoryLimitError",
-    "LimitError",
-    "UnimplementedError",
-    "MPSIOError",
-    "CommitLimitError",
-    "ParamError",
-    "MisuseError",
-    "InvalidArgumentError",
-    "activate",
-    "deactivate",
-    "is_active",
-    "status",
-    "HookStatus",
-    "AttributionWarning",
-    "walk",
-    "summary",
-    "HeapBlock",
-    "HeapSummary",
-    "ModuleUsage",
-    "TypeUsage",
-    "Cache",
-    "Format",
-    "GraphFormat",
-    "CorruptObjectError",
-    "Chain",
-    "CollectedPool",
-    "AMCPool",
-    "AMCZPool",
-    "LOPool",
-    "CollectedAllocationPoint",
-    "amc_pool",
-    "amcz_pool",
-    "lo_pool",
-    "AMSPool",
-    "AMSDebugPool",
-    "AWLPool",
-    "ams_pool",
-    "ams_debug_pool",
-    "awl_pool",
-    "SNCPool",
-    "SNCAllocationPoint",
-    "Frame",
-    "snc_pool",
-    "WeakTableFormat",
-    "WeakTable",
-    "Rank",
-    "Root",
-    "RootTable",
-    "ThreadRoot",
-    "Thread",
-    "collect",
-    "start_collect",
-    "park",
-    "release",
-    "clamp",
-    "step",
-    "collections",
-    "busy",
-    "MessageType",
-    "Message",
-    "FinalizationInfo",
-    "GCInfo",
-    "GCStartInfo",
-    "enable_messages",
-    "disable_messages",
-    "poll_messages",
-    "queue_type",
-    "get_message",
-    "take_messages",
-    "finalize",
-    "definalize",
-    "LocationDependency",
-    "addr_format",
-    "addr_object",
-    "FormattedObject",
-    "formatted_objects",
-    "root_references",
-    "teardown",
-    "ProcessRoots",
-    "attach_process_roots",
-    "default_arena",
-    "unstoppable_threads",
-    "__version__",
-]
+def _read_exports() -> dict[str, str]:
+    """Public name -> its module, from the ``from .module import (X as X,
+    ...)`` blocks of __init__.pyi."""
+    exports: dict[str, str] = {}
+    module = None
+    stub = _os.path.join(_os.path.dirname(__file__), "__init__.pyi")
+    with open(stub, encoding="utf-8") as f:
+        for line in f:
+            line = line.strip()
+            if line.startswith("from .") and line.endswith("import ("):
+                module = "gc_plugin." + line[len("from .") :].split()[0]
+            elif line == ")":
+                module = None
+            elif module is not None and line:
+                name, _, alias = line.rstrip(",").partition(" as ")
+                if name != alias:
+                    raise ImportError(f"gc_plugin/__init__.pyi: {line!r} is not 'X as X,'")
+                exports[name] = module
+    return exports
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:
-    from gc_plugin._calls import variety
-    from gc_plugin.allocation import AllocationCache, AllocationPoint
-    from gc_plugin.arena import Arena, ArenaStats
-    from gc_plugin.blocks import Block
-    from gc_plugin.collector import (
-        AMCPool,
-        AMCZPool,
-        Chain,
-        CollectedAllocationPoint,
-        CollectedPool,
-        Format,
-        FormattedObject,
-        LocationDependency,
-        LOPool,
-        Rank,
-        Root,
-        RootTable,
-        Thread,
-        ThreadRoot,
-        addr_format,
-        addr_object,
-        amc_pool,
-        amcz_pool,
-        busy,
-        clamp,
-        collect,
-        collections,
-        formatted_objects,
-        lo_pool,
-        park,
-        release,
-        root_references,
-        start_collect,
-        step,
-        teardown,
-    )
-    from gc_plugin.errors import (
-        CommitLimitError,
-        FailError,
-        InvalidArgumentError,
-        LimitError,
-        MemoryLimitError,
-        MisuseError,
-        MPSError,
-        MPSIOError,
-        ParamError,
-        ResourceError,
-        UnimplementedError,
-    )
-    from gc_plugin.graph import CorruptObjectError, GraphFormat
-    from gc_plugin.heap import HeapBlock, HeapSummary, ModuleUsage, TypeUsage, summary, walk
-    from gc_plugin.hook import (
-        AttributionWarning,
-        HookStatus,
-        activate,
-        deactivate,
-        is_active,
-        status,
-    )
-    from gc_plugin.messages import (
-        FinalizationInfo,
-        GCInfo,
-        GCStartInfo,
-        Message,
-        MessageType,
-        definalize,
-        disable_messages,
-        enable_messages,
-        finalize,
-        get_message,
-        poll_messages,
-        queue_type,
-        take_messages,
-    )
-    from gc_plugin.nonmoving import (
-        AMSDebugPool,
-        AMSPool,
-        AWLPool,
-        Frame,
-        SNCAllocationPoint,
-        SNCPool,
-        ams_debug_pool,
-        ams_pool,
-        awl_pool,
-        snc_pool,
-    )
-    from gc_plugin.pools import (
-        ManualPool,
-        MFSPool,
-        MVFFDebugPool,
-        MVFFPool,
-        MVTPool,
-        Pool,
-        PoolStats,
-        SegfitPool,
-    )
-    from gc_plugin.process_roots import (
-        ProcessRoots,
-        attach_process_roots,
-        default_arena,
-        unstoppable_threads,
-    )
-    from gc_plugin.weaktable import WeakTable, WeakTableFormat
 
-    #: Alias: a segregated allocation cache.
-    Cache = AllocationCache
+_EXPORTS = _read_exports()
+__all__ = [*_EXPORTS, "__version__"]
 
 
 def __getattr__(name: str) -> object:
-    if name == "Cache":
-        name = "AllocationCache"
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'gc_plugin' has no attribute {name!r}")

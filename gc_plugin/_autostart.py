@@ -15,13 +15,17 @@ import atexit
 import os
 import sys
 
+TYPE_CHECKING = False  # typing is not imported at start-up
+if TYPE_CHECKING:
+    from gc_plugin.hook import HeapMode
+
 __all__ = ["parse_manage", "start"]
 
 
-def parse_manage(value: str) -> tuple[list[str], str]:
+def parse_manage(value: str) -> tuple[list[str], HeapMode]:
     """Module names and heap mode from a GC_PLUGIN_MANAGE value."""
     names = [n.strip() for n in value.split(",") if n.strip()]
-    heap = "all" if "*" in names else "managed"
+    heap: HeapMode = "all" if "*" in names else "managed"
     return [n for n in names if n != "*"], heap
 
 

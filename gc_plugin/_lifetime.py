@@ -1,10 +1,12 @@
 """The lifetime protocol shared by every wrapper of a core object.
 
-Implements what docs/design/python-api.md asks of an Arena, a Pool, an
-AllocationPoint and an AllocationCache alike: ``destroy()`` is idempotent
-and raises MisuseError with the core's message when the core refuses or
-reports damage, ``destroyed`` tells, using a destroyed object raises
-InvalidArgumentError, and each is a context manager that destroys it on exit.
+Implements what docs/design/python-api.md asks of every object the core
+makes (an Arena and what it owns): ``destroy()`` is idempotent and raises
+MisuseError with the core's message when the core refuses or reports
+damage, ``destroyed`` tells, using a destroyed object raises
+InvalidArgumentError, and each is a context manager that destroys it on
+exit.  Whether a refused destroy kept the object is the core's answer
+(``gcp_destroy_refused``), never a guess made here.
 """
 
 from __future__ import annotations
@@ -12,13 +14,16 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from types import TracebackType
-from typing import Any, Concatenate, ParamSpec, Self
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, Self
 
 from gc_plugin import _calls
-from gc_plugin._calls import check, ffi, invalid
+from gc_plugin._calls import check, ffi, invalid, lib
 from gc_plugin.errors import MisuseError
 
-__all__ = ["_NativeObject"]
+if TYPE_CHECKING:
+    from gc_plugin.arena import Arena
+
+__all__ = ["_NativeObject", "_ArenaChild"]
 
 _P = ParamSpec("_P")
 
@@ -26,10 +31,9 @@ _P = ParamSpec("_P")
 class _NativeObject:
     """Owns one core object through ``_handle`` (None once destroyed).
 
-    A subclass says how to destroy the handle (``_destroy_handle``), when the
-    core will refuse to (``_backs_out``), what to forget once it is gone
-    (``_forget``), and how it is named in messages (``_kind``) and reprs
-    (``_repr_fields``).
+    A subclass says how to destroy the handle (``_destroy_handle``), what to
+    forget once it is gone (``_forget``), and how it is named in messages
+    (``_kind``) and reprs (``_repr_fields``).
     """
 
     _kind: str = "object"
@@ -39,10 +43,6 @@ class _NativeObject:
 
     def _destroy_handle(self, handle: Any) -> None:
         raise NotImplementedError
-
-    def _backs_out(self, handle: Any) -> bool:
-        """Whether the core will refuse to destroy ``handle`` now."""
-        return False
 
     def _forget(self, handle: Any) -> None:
         """Called once ``handle`` is gone from the core."""
@@ -67,19 +67,18 @@ class _NativeObject:
     def _destroy(self) -> str | None:
         """Destroy in the core; returns the misuse message, if any.
 
-        The core backs out only when ``_backs_out`` said it would (the
-        object still has live pools, allocation points, caches or an
-        uncommitted reservation); after any other report (damage found on
-        the way, say) the object is gone all the same, so the handle is
-        dropped and never left dangling.
+        The core keeps the object only when it refuses because something
+        still depends on it (live pools, allocation points, caches, roots,
+        an uncommitted reservation), and says so; after any other report
+        (damage found on the way, say) the object is gone all the same, so
+        the handle is dropped and never left dangling.
         """
         handle = self._handle
         if handle is None:
             return None
-        refused = self._backs_out(handle)
         self._destroy_handle(handle)
         message = _calls.take_misuse()
-        if message is None or not refused:
+        if message is None or not lib.gcp_destroy_refused():
             self._handle = None
             self._forget(handle)
         return message
@@ -133,3 +132,29 @@ class _NativeObject:
         out = ffi.new(out_type)
         check(create(out, self._live(), *args, **kwargs), context)
         return out[0]
+
+
+class _ArenaChild(_NativeObject):
+    """A core object made in an arena (not in a pool): a format, chain,
+    root, thread registration or message.  The arena owns it (it is among
+    ``arena``'s objects until destroyed) and it keeps the arena alive."""
+
+    def __init__(self, arena: Arena, handle: Any) -> None:
+        self._arena = arena
+        self._handle = handle
+        arena._adopt(self)
+
+    @property
+    def arena(self) -> Arena:
+        """The arena this belongs to."""
+        return self._arena
+
+    def _destroy_handle(self, handle: Any) -> None:
+        # Once the arena is gone, so is everything in it (or the core kept
+        # it together with the arena): never pass a dangling handle.
+        if self._arena.destroyed:
+            return
+        self._destroy_in_core(handle)
+
+    def _destroy_in_core(self, handle: Any) -> None:
+        raise NotImplementedError

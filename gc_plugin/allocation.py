@@ -50,10 +50,6 @@ class AllocationPoint(_PoolChild):
     def _destroy_handle(self, handle: Any) -> None:
         lib.mps_ap_destroy(handle)
 
-    def _backs_out(self, handle: Any) -> bool:
-        # The core refuses while a reserved block is not committed.
-        return bool(handle.init != handle.alloc)
-
     def _check_size(self, size: int) -> int:
         nbytes = size_value(size, "size")
         align = self._pool.alignment

@@ -170,30 +170,17 @@ def run_demo(out: TextIO | None = None) -> int:
 def _collector_demo(say: Callable[[str], None]) -> None:
     """A list of objects held by one exact root, garbage around it, and
     the collector at work (docs/design/trace.md)."""
-    from gc_plugin import (
-        Chain,
-        GraphFormat,
-        MessageType,
-        RootTable,
-        amc_pool,
-        collect,
-        collections,
-        enable_messages,
-        finalize,
-        formatted_objects,
-        release,
-        take_messages,
-        teardown,
-    )
+    from gc_plugin import MessageType
+    from gc_plugin.graph import GraphFormat
 
     say("the collector: an AMC pool with a two-generation chain (1 MB, 4 MB)\n")
     arena = Arena()
     try:
         fmt = GraphFormat(arena)
-        pool = amc_pool(arena, fmt, Chain(arena, [(1024, 0.8), (4096, 0.5)]))
+        pool = arena.amc(fmt, chain=arena.chain([(1024, 0.8), (4096, 0.5)]))
         ap = pool.allocation_point()
-        root = RootTable(arena, 1)  # the list's head; updated when it moves
-        enable_messages(arena, MessageType.GC, MessageType.FINALIZATION)
+        root = arena.root_table(1)  # the list's head; updated when it moves
+        arena.enable_messages(MessageType.GC, MessageType.FINALIZATION)
         length, garbage = 20_000, 100_000
         for i in range(length):
             obj = fmt.alloc(ap, 1, 2, i)  # one reference slot, id i
@@ -202,23 +189,23 @@ def _collector_demo(say: Callable[[str], None]) -> None:
             for j in range(garbage // length):
                 dead = fmt.alloc(ap, 0, 4, 1_000_000 + i)
                 if i % 5000 == 0 and j == 0:
-                    finalize(arena, dead)
-        by_allocation = collections(arena)
-        collect(arena)  # a full collection; leaves the arena parked
-        live = sum(fmt.kind(o.address) == "object" for o in formatted_objects(arena))
-        release(arena)
+                    arena.finalize(dead)
+        by_allocation = arena.collection_count
+        arena.collect()  # a full collection; leaves the arena parked
+        live = sum(fmt.kind(o.address) == "object" for o in arena.formatted_objects())
+        arena.release()
         ids = []
         obj = root[0]
         while obj:
             ids.append(fmt.ident(obj))
             obj = fmt.ref(obj, 0)
-        gcs = take_messages(arena, MessageType.GC)
-        finals = take_messages(arena, MessageType.FINALIZATION)
+        gcs = arena.take_messages(MessageType.GC)
+        finals = arena.take_messages(MessageType.FINALIZATION)
         stats = pool.stats()
         rows: list[tuple[str, object]] = [
             ("objects allocated", length + garbage),
             ("collections started by allocation", by_allocation),
-            ("collections in all", collections(arena)),
+            ("collections in all", arena.collection_count),
             ("alive after a full collection (list + 4 finalized)", live),
             ("list intact (ids in order)", ids == list(range(length - 1, -1, -1))),
             ("finalization messages (of 4 registered)", len(finals)),
@@ -228,5 +215,5 @@ def _collector_demo(say: Callable[[str], None]) -> None:
         ]
         say(render_table(("collector", "value"), rows, right=(False, True)))
     finally:
-        teardown(arena)
+        arena.teardown()
     say("\ncollector arena destroyed")

@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING, Any
 from gc_plugin import _calls
 from gc_plugin._calls import check, check_misuse, ffi, invalid, lib, size_value
 from gc_plugin.allocation import AllocationPoint
-from gc_plugin.collector import CollectedPool, Format, RootTable, Thread, _arena_handle
+from gc_plugin.collected import CollectedPool, Format
+from gc_plugin.roots import RootTable, Thread
 
 if TYPE_CHECKING:
     from gc_plugin.arena import Arena
@@ -127,7 +128,7 @@ class GraphFormat(Format):
     def _obj(self, obj: int, what: str = "object") -> Any:
         addr = _calls.address_value(obj, what)
         fmt_o = ffi.new("mps_fmt_t *")
-        found = lib.mps_addr_fmt(fmt_o, _arena_handle(self._arena), _calls.as_ptr(addr))
+        found = lib.mps_addr_fmt(fmt_o, self._arena._live(), _calls.as_ptr(addr))
         check_misuse()
         if not found or fmt_o[0] != self._live():
             invalid(f"{what} {addr:#x} is not in a pool of this format")
@@ -212,7 +213,7 @@ class GraphFormat(Format):
         for i, value in enumerate(values):
             held[i] = _calls.as_ptr(value)
         res = lib.gcp_graph_collect_holding(
-            _arena_handle(self._arena), thread._live(), held, len(values), after
+            self._arena._live(), thread._live(), held, len(values), after
         )
         check(res, "GraphFormat.collect_holding")
         return [_calls.as_int(after[i]) for i in range(len(values))]

@@ -20,7 +20,7 @@ import importlib.machinery
 import os
 import sys
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from types import ModuleType
 
 from gc_plugin._calls import check, ffi, lib
@@ -31,13 +31,17 @@ from gc_plugin._calls import check, ffi, lib
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from importlib.abc import Loader as _LoaderBase
-    from typing import Any
+    from typing import Any, Literal
+
+    #: What is routed: the managed modules' allocations, or every one.
+    HeapMode = Literal["managed", "all"]
 else:
     _LoaderBase = object
 
 __all__ = [
     "HookStatus",
     "activate",
+    "activated",
     "deactivate",
     "is_active",
     "status",
@@ -211,7 +215,7 @@ class _ManagedFinder:
         return None
 
 
-def activate(manage: Iterable[str] = (), heap: str = "managed") -> HookStatus:
+def activate(manage: Iterable[str] = (), heap: HeapMode = "managed") -> HookStatus:
     """Start routing allocations into gc_plugin's pool.
 
     ``manage``: module names whose extension code (the module and every
@@ -276,6 +280,23 @@ def deactivate() -> bool:
         _state.modules.clear()
         _state.heap = None
         return bool(lib.gcp_hook_deactivate())
+
+
+@contextlib.contextmanager
+def activated(manage: Iterable[str] = (), heap: HeapMode = "managed") -> Iterator[HookStatus]:
+    """``with gc_plugin.activated(manage=[...]):`` routes inside the block:
+    ``activate(manage, heap)`` on entry; on the way out the hook goes back
+    to what it was (deactivated, or routing the modules and heap it routed
+    before).  Blocks routed inside stay valid after it."""
+    with _state.lock:
+        before = (_state.heap, sorted(_state.names)) if is_active() else None
+    try:
+        yield activate(manage, heap)
+    finally:
+        deactivate()
+        if before is not None:
+            previous_heap, previous_names = before
+            activate(previous_names, "all" if previous_heap == "all" else "managed")
 
 
 def is_active() -> bool:

@@ -1,14 +1,13 @@
 """Messages and finalization: the arena's message queue (``MessageType``,
 ``Message`` and its values ``FinalizationInfo``, ``GCInfo``,
-``GCStartInfo``; ``enable_messages`` ... ``take_messages``) and
-registering objects for finalization (``finalize``, ``definalize``).
+``GCStartInfo``) and registering objects for finalization.
 
 Implements the messages and finalization part of the "Collector" section
-of docs/design/python-api.md; split out of gc_plugin.collector (one concern
-per file).  A Message is one of the collector's arena children, so
-``teardown`` finds and discards taken messages first.  Every name stays
-importable from gc_plugin.collector (a lazy re-export: this module imports
-that one) and from gc_plugin.
+of docs/design/python-api.md.  The queue and finalization are methods of
+the Arena (this module's ``_ArenaMessages`` is one of its bases:
+``arena.enable_messages(...)``, ``arena.get_message(...)``,
+``arena.finalize(address)``, ...).  A Message is owned by its arena, so
+``arena.teardown()`` discards taken messages first.
 """
 
 from __future__ import annotations
@@ -16,30 +15,16 @@ from __future__ import annotations
 import enum
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from gc_plugin import _calls
 from gc_plugin._calls import check, check_misuse, ffi, lib
-from gc_plugin.collector import _arena_handle, _ArenaChild
+from gc_plugin._lifetime import _ArenaChild, _NativeObject
 
 if TYPE_CHECKING:
     from gc_plugin.arena import Arena
 
-__all__ = [
-    "MessageType",
-    "Message",
-    "FinalizationInfo",
-    "GCInfo",
-    "GCStartInfo",
-    "enable_messages",
-    "disable_messages",
-    "poll_messages",
-    "queue_type",
-    "get_message",
-    "take_messages",
-    "finalize",
-    "definalize",
-]
+__all__ = ["MessageType", "Message", "FinalizationInfo", "GCInfo", "GCStartInfo"]
 
 
 class MessageType(enum.IntEnum):
@@ -85,7 +70,7 @@ class Message(_ArenaChild):
 
     def __init__(self, arena: Arena, handle: Any) -> None:
         super().__init__(arena, handle)
-        value = lib.mps_message_type(_arena_handle(arena), handle)
+        value = lib.mps_message_type(arena._live(), handle)
         check_misuse()
         self._type = MessageType(int(value))
 
@@ -94,7 +79,7 @@ class Message(_ArenaChild):
         return self._type
 
     def _destroy_in_core(self, handle: Any) -> None:
-        lib.mps_message_discard(_arena_handle(self._arena), handle)
+        lib.mps_message_discard(self._arena._live(), handle)
 
     def discard(self) -> None:
         """Give the message back; its storage (and the object a finalization
@@ -103,7 +88,7 @@ class Message(_ArenaChild):
 
     def _args(self) -> tuple[Any, Any]:
         handle = self._live()
-        return _arena_handle(self._arena), handle
+        return self._arena._live(), handle
 
     @property
     def clock(self) -> int:
@@ -164,78 +149,71 @@ def _types(types: Iterable[MessageType | int]) -> list[int]:
     return [int(MessageType(t)) for t in types]
 
 
-def enable_messages(arena: Arena, *types: MessageType) -> None:
-    """Post messages of these types from now on."""
-    handle = _arena_handle(arena)
-    for t in _types(types):
-        lib.mps_message_type_enable(handle, t)
+class _ArenaMessages(_NativeObject):
+    """The Arena's message queue and finalization methods."""
+
+    def enable_messages(self, *types: MessageType) -> None:
+        """Post messages of these types from now on."""
+        handle = self._live()
+        for t in _types(types):
+            lib.mps_message_type_enable(handle, t)
+            check_misuse()
+
+    def disable_messages(self, *types: MessageType) -> None:
+        """Stop posting these types; queued ones are discarded."""
+        handle = self._live()
+        for t in _types(types):
+            lib.mps_message_type_disable(handle, t)
+            check_misuse()
+
+    def poll_messages(self) -> bool:
+        """Whether any message is queued."""
+        result = lib.mps_message_poll(self._live())
         check_misuse()
+        return bool(result)
 
-
-def disable_messages(arena: Arena, *types: MessageType) -> None:
-    """Stop posting these types; queued ones are discarded."""
-    handle = _arena_handle(arena)
-    for t in _types(types):
-        lib.mps_message_type_disable(handle, t)
+    def queue_type(self) -> MessageType | None:
+        """The type of the message at the head of the queue, if any."""
+        type_o = ffi.new("mps_message_type_t *")
+        found = lib.mps_message_queue_type(type_o, self._live())
         check_misuse()
+        return MessageType(int(type_o[0])) if found else None
 
+    def get_message(self, type: MessageType) -> Message | None:
+        """Take the first queued message of ``type`` (None if there is none)."""
+        t = int(MessageType(type))
+        msg_o = ffi.new("mps_message_t *")
+        found = lib.mps_message_get(msg_o, self._live(), t)
+        check_misuse()
+        if not found:
+            return None
+        return Message(cast("Arena", self), msg_o[0])
 
-def poll_messages(arena: Arena) -> bool:
-    """Whether any message is queued."""
-    result = lib.mps_message_poll(_arena_handle(arena))
-    check_misuse()
-    return bool(result)
+    def take_messages(self, type: MessageType) -> list[FinalizationInfo | GCInfo | GCStartInfo]:
+        """Take every queued message of ``type``, read its values, discard it."""
+        found: list[FinalizationInfo | GCInfo | GCStartInfo] = []
+        while (message := self.get_message(type)) is not None:
+            try:
+                found.append(message.info())
+            finally:
+                message.discard()
+        return found
 
+    def finalize(self, address: int) -> None:
+        """Register the object at ``address`` (in a collected pool of ``arena``)
+        for finalization: once only this keeps it alive, a finalization message
+        is posted for it (if that type is enabled)."""
+        ref = ffi.new("mps_addr_t *", _calls.as_ptr(_calls.address_value(address)))
+        res = lib.mps_finalize(self._live(), ref)
+        check(res, "finalize")
 
-def queue_type(arena: Arena) -> MessageType | None:
-    """The type of the message at the head of the queue, if any."""
-    type_o = ffi.new("mps_message_type_t *")
-    found = lib.mps_message_queue_type(type_o, _arena_handle(arena))
-    check_misuse()
-    return MessageType(int(type_o[0])) if found else None
-
-
-def get_message(arena: Arena, type: MessageType) -> Message | None:
-    """Take the first queued message of ``type`` (None if there is none)."""
-    t = int(MessageType(type))
-    msg_o = ffi.new("mps_message_t *")
-    found = lib.mps_message_get(msg_o, _arena_handle(arena), t)
-    check_misuse()
-    if not found:
-        return None
-    return Message(arena, msg_o[0])
-
-
-def take_messages(arena: Arena, type: MessageType) -> list[FinalizationInfo | GCInfo | GCStartInfo]:
-    """Take every queued message of ``type``, read its values, discard it."""
-    found: list[FinalizationInfo | GCInfo | GCStartInfo] = []
-    while (message := get_message(arena, type)) is not None:
-        try:
-            found.append(message.info())
-        finally:
-            message.discard()
-    return found
-
-
-# ---- finalization ---------------------------------------------------------------------------
-
-
-def finalize(arena: Arena, address: int) -> None:
-    """Register the object at ``address`` (in a collected pool of ``arena``)
-    for finalization: once only this keeps it alive, a finalization message
-    is posted for it (if that type is enabled)."""
-    ref = ffi.new("mps_addr_t *", _calls.as_ptr(_calls.address_value(address)))
-    res = lib.mps_finalize(_arena_handle(arena), ref)
-    check(res, "finalize")
-
-
-def definalize(arena: Arena, address: int) -> bool:
-    """Remove one registration of the object at ``address``: True, or False
-    if it was not registered (MPS_RES_FAIL)."""
-    ref = ffi.new("mps_addr_t *", _calls.as_ptr(_calls.address_value(address)))
-    res = lib.mps_definalize(_arena_handle(arena), ref)
-    check_misuse()
-    if res == lib.MPS_RES_FAIL:
-        return False
-    check(res, "definalize")
-    return True
+    def definalize(self, address: int) -> bool:
+        """Remove one registration of the object at ``address``: True, or False
+        if it was not registered (MPS_RES_FAIL)."""
+        ref = ffi.new("mps_addr_t *", _calls.as_ptr(_calls.address_value(address)))
+        res = lib.mps_definalize(self._live(), ref)
+        check_misuse()
+        if res == lib.MPS_RES_FAIL:
+            return False
+        check(res, "definalize")
+        return True

@@ -3,13 +3,15 @@
 
 Implements the "Non-moving pools and weakness" part of the Collector section
 of docs/design/python-api.md over spec sections 3.5, 3.6, 3.11, 3.12 and
-4.5.  AMS and AWL pools are CollectedPools like AMC: objects of their format
-that nothing keeps alive are reclaimed, but they never move.  Their allocation points take a
-rank: AMS ``"exact"`` (default) or ``"ambig"`` (the objects' reference slots
-are scanned as ambiguous words: what they point at is kept and pinned);
-AWL ``"exact"`` or ``"weak"`` (references to objects nothing else keeps are
-set to NULL by the collector).  Find-dependent functions are C functions, so
-AWL pools with dependent objects are made by C clients (gc_plugin.weaktable).
+4.5.  The pools are made by an Arena (``arena.ams(fmt)``, ``arena.awl(fmt)``,
+``arena.snc(fmt)``, ...) through this module's ``create_*``.  AMS and AWL
+pools are CollectedPools like AMC: objects of their format that nothing
+keeps alive are reclaimed, but they never move.  Their allocation points
+take a rank: AMS ``"exact"`` (default) or ``"ambig"`` (the objects'
+reference slots are scanned as ambiguous words: what they point at is kept
+and pinned); AWL ``"exact"`` or ``"weak"`` (references to objects nothing
+else keeps are set to NULL by the collector).  Find-dependent functions are
+C functions, so AWL pools with dependent objects are made by C clients.
 SNC objects hold exact references and are scanned at every collection; they
 live until a frame pushed before them is popped.
 """
@@ -19,7 +21,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from gc_plugin._calls import Keywords, check, check_misuse, ffi, invalid, lib
-from gc_plugin.collector import Chain, CollectedAllocationPoint, CollectedPool, Format
+from gc_plugin.collected import Chain, CollectedAllocationPoint, CollectedPool, Format
 from gc_plugin.pools import DebugPool, Pool
 
 if TYPE_CHECKING:
@@ -32,10 +34,6 @@ __all__ = [
     "SNCPool",
     "SNCAllocationPoint",
     "Frame",
-    "ams_pool",
-    "ams_debug_pool",
-    "awl_pool",
-    "snc_pool",
 ]
 
 
@@ -69,7 +67,7 @@ def _ams_handle(
         keys.have |= lib.GCP_PY_HAVE_DEBUG_OPTIONS
     return arena._create_child(
         "mps_pool_t *",
-        "ams_debug_pool" if debug else "ams_pool",
+        "Arena.ams_debug" if debug else "Arena.ams",
         lib.gcp_py_ams_create,
         int(debug),
         options if options is not None else ffi.NULL,
@@ -81,7 +79,7 @@ def _ams_handle(
     )
 
 
-def ams_pool(
+def create_ams(
     arena: Arena,
     format: Format,
     chain: Chain | None = None,
@@ -94,7 +92,7 @@ def ams_pool(
     return AMSPool(arena, handle, format, chain)
 
 
-def ams_debug_pool(
+def create_ams_debug(
     arena: Arena,
     format: Format,
     fence_template: bytes | None = None,
@@ -122,7 +120,7 @@ def ams_debug_pool(
     return AMSDebugPool(arena, handle, format, chain, keepalive=(options, fence_c, free_c))
 
 
-def awl_pool(
+def create_awl(
     arena: Arena, format: Format, chain: Chain | None = None, gen: int | None = None
 ) -> AWLPool:
     """An AWL pool of ``format`` objects (no dependent objects)."""
@@ -131,7 +129,7 @@ def awl_pool(
         keys.have |= lib.GCP_PY_HAVE_CHAIN
     handle = arena._create_child(
         "mps_pool_t *",
-        "awl_pool",
+        "Arena.awl",
         lib.gcp_py_awl_create,
         format._live(),
         chain._live() if chain is not None else ffi.NULL,
@@ -207,9 +205,9 @@ class SNCPool(Pool):
         return SNCAllocationPoint(self, handle)
 
 
-def snc_pool(arena: Arena, format: Format) -> SNCPool:
+def create_snc(arena: Arena, format: Format) -> SNCPool:
     """An SNC pool of ``format`` objects (header size 0; scan, skip, pad)."""
     if format.header_size != 0:
         invalid("SNC pools need a format without in-band headers")
-    handle = arena._create_child("mps_pool_t *", "snc_pool", lib.gcp_py_snc_create, format._live())
+    handle = arena._create_child("mps_pool_t *", "Arena.snc", lib.gcp_py_snc_create, format._live())
     return SNCPool(arena, handle, format)

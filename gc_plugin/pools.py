@@ -84,10 +84,6 @@ class Pool(_NativeObject):
     def _destroy_handle(self, handle: Any) -> None:
         lib.mps_pool_destroy(handle)
 
-    def _backs_out(self, handle: Any) -> bool:
-        # The core refuses while allocation points or caches of the pool remain.
-        return any(not child.destroyed for child in list(self._children))
-
     def _forget(self, handle: Any) -> None:
         self._arena._unregister(handle)
 

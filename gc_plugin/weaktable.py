@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from gc_plugin import _calls
 from gc_plugin._calls import check, ffi, lib, size_value
 from gc_plugin.allocation import _PoolChild
-from gc_plugin.collector import Chain, Format
+from gc_plugin.collected import Chain, Format
 from gc_plugin.nonmoving import AWLPool
 
 if TYPE_CHECKING:

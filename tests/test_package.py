@@ -18,9 +18,38 @@ import gc_plugin
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
+def _stub_exports() -> dict[str, str]:
+    """Public name -> module, read from gc_plugin/__init__.pyi with ast (the
+    package reads the same file its own way)."""
+    tree = ast.parse((REPO_ROOT / "gc_plugin" / "__init__.pyi").read_text())
+    found: dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, ast.ImportFrom):
+            assert node.level == 1 and node.module, ast.dump(node)
+            for alias in node.names:
+                assert alias.asname == alias.name, f"{alias.name} is not re-exported as itself"
+                assert alias.name not in found, f"{alias.name} listed twice"
+                found[alias.name] = f"gc_plugin.{node.module}"
+    return found
+
+
 def test_public_names() -> None:
-    for name in gc_plugin.__all__:
-        assert hasattr(gc_plugin, name), name
+    exports = _stub_exports()
+    assert sorted(gc_plugin.__all__) == sorted([*exports, "__version__"])
+    assert sorted(dir(gc_plugin)) == sorted(gc_plugin.__all__)
+    for name, module in exports.items():
+        value = getattr(gc_plugin, name)
+        assert getattr(importlib.import_module(module), name) is value, name
+    with pytest.raises(AttributeError):
+        gc_plugin.no_such_name  # noqa: B018
+
+
+def test_no_public_name_shadows_the_standard_library() -> None:
+    shadowed = {n for n in gc_plugin.__all__ if n in sys.stdlib_module_names}
+    assert not shadowed
+    # the old module-level functions and test clients are gone
+    for old in ("collections", "collect", "amc_pool", "teardown", "GraphFormat", "WeakTable"):
+        assert old not in gc_plugin.__all__
 
 
 def test_variety_is_hot() -> None:

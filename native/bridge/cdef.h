@@ -115,6 +115,7 @@ void mps_sac_flush(mps_sac_t);
 
 /* gc_plugin extensions (gcp_ext.h) */
 const char *gcp_variety(void);
+int gcp_destroy_refused(void);
 int gcp_arena_consistent(mps_arena_t);
 int gcp_pool_consistent(mps_pool_t);
 const char *gcp_pool_class_name(mps_pool_t);

@@ -24,6 +24,14 @@ extern "C" {
 typedef void (*gcp_misuse_handler_t)(const char *file, unsigned line, const char *message);
 extern gcp_misuse_handler_t gcp_misuse_handler_install(gcp_misuse_handler_t handler);
 
+/* Whether the last destroy or deregistration this thread asked for
+ * (mps_arena_destroy, mps_pool_destroy, mps_ap_destroy, mps_sac_destroy,
+ * mps_fmt_destroy, mps_chain_destroy, mps_root_destroy, mps_thread_dereg)
+ * was refused because something still depends on the object, which then
+ * stays alive.  After any other misuse report from those calls the object
+ * is gone (or was never live).  Reading it clears it. */
+extern int gcp_destroy_refused(void);
+
 /* "cool", "hot" or "rash": the checking variety the core was built in. */
 extern const char *gcp_variety(void);
 /* Walk every structure of the arena (or pool) and check its invariants:

@@ -22,6 +22,17 @@ INTERN Res MisuseReport(const char *file, unsigned line, const char *fmt, ...)
 
 #define MISUSE(...) MisuseReport(__FILE__, __LINE__, __VA_ARGS__)
 
+/* A destroy or deregistration entry point starts with DESTROY_BEGIN and
+ * reports a refusal (something still depends on the object, which stays
+ * alive) with REFUSE, a MISUSE that gcp_destroy_refused (gcp_ext.h) tells
+ * apart from the others: after those the object is gone (a handle that
+ * was not live, or damage found while destroying). */
+INTERN void DestroyBegin(void);
+INTERN Res RefuseReport(const char *file, unsigned line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+#define DESTROY_BEGIN() DestroyBegin()
+#define REFUSE(...)     RefuseReport(__FILE__, __LINE__, __VA_ARGS__)
+
 #if CHECK_LEVEL >= 1
 #define AVER(cond)      (LIKELY(cond) ? (void)0 : CheckFail(__FILE__, __LINE__, #cond))
 #define CHECKS(type, p) ((p) != NULL && (p)->sig == type##Sig)

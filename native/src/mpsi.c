@@ -96,18 +96,19 @@ mps_res_t mps_arena_create(mps_arena_t *arena_o, mps_arena_class_t arena_class, 
 
 void mps_arena_destroy(mps_arena_t arena)
 {
+  DESTROY_BEGIN();
   if (!arenaOK(arena, "mps_arena_destroy")) return;
   ArenaEnter(arena);
   if (!RingIsSingle(&arena->poolRing)) {
     ArenaLeave(arena);
-    (void)MISUSE("mps_arena_destroy: the arena still has %zu pool(s); destroy them first",
+    (void)REFUSE("mps_arena_destroy: the arena still has %zu pool(s); destroy them first",
                  (size_t)RingLength(&arena->poolRing));
     return;
   }
   if (!RingIsSingle(&arena->gc->rootRing) || !RingIsSingle(&arena->gc->threadRing) ||
       !RingIsSingle(&arena->gc->formatRing) || RingLength(&arena->gc->chainRing) != 1) {
     ArenaLeave(arena);
-    (void)MISUSE(
+    (void)REFUSE(
         "mps_arena_destroy: the arena still has %zu root(s), %zu registered thread(s), "
         "%zu format(s) and %zu chain(s); destroy them first",
         (size_t)RingLength(&arena->gc->rootRing), (size_t)RingLength(&arena->gc->threadRing),
@@ -320,12 +321,13 @@ mps_res_t mps_pool_create(mps_pool_t *pool_o, mps_arena_t arena, mps_pool_class_
 void mps_pool_destroy(mps_pool_t pool)
 {
   Arena arena = NULL;
+  DESTROY_BEGIN();
   if (!poolOK(pool, "mps_pool_destroy")) return;
   arena = pool->arena;
   ArenaEnter(arena);
   if (!RingIsSingle(&pool->bufferRing) || pool->sacCount != 0) {
     ArenaLeave(arena);
-    (void)MISUSE("mps_pool_destroy: pool %p still has %zu allocation point(s) and %zu "
+    (void)REFUSE("mps_pool_destroy: pool %p still has %zu allocation point(s) and %zu "
                  "allocation cache(s)",
                  (void *)pool, (size_t)RingLength(&pool->bufferRing), (size_t)pool->sacCount);
     return;

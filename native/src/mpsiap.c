@@ -77,10 +77,11 @@ void mps_ap_destroy(mps_ap_t ap)
 {
   Buffer buf = NULL;
   Arena arena = NULL;
+  DESTROY_BEGIN();
   if (!apOK(ap, "mps_ap_destroy")) return;
   buf = BufferOfAP(ap);
   if (ap->init != ap->alloc) {
-    (void)MISUSE("mps_ap_destroy: a block is reserved and not committed");
+    (void)REFUSE("mps_ap_destroy: a block is reserved and not committed");
     return;
   }
   arena = buf->pool->arena;
@@ -279,6 +280,7 @@ void mps_sac_destroy(mps_sac_t esac)
 {
   SAC sac;
   Arena arena = NULL;
+  DESTROY_BEGIN();
   if (!sacOK(esac, "mps_sac_destroy")) return;
   sac = SACOfExternal(esac);
   arena = sac->pool->arena;

@@ -46,6 +46,7 @@ mps_res_t mps_fmt_create_k(mps_fmt_t *fmt_o, mps_arena_t arena, mps_arg_s args[]
 void mps_fmt_destroy(mps_fmt_t fmt)
 {
   Arena arena;
+  DESTROY_BEGIN();
   if (fmt == NULL || fmt->sig != FormatSig) {
     (void)MISUSE("mps_fmt_destroy: %p is not a live format", (void *)fmt);
     return;
@@ -53,7 +54,7 @@ void mps_fmt_destroy(mps_fmt_t fmt)
   arena = fmt->arena;
   ArenaEnter(arena);
   if (fmt->poolCount != 0)
-    (void)MISUSE("mps_fmt_destroy: the format is still used by %zu pool(s)",
+    (void)REFUSE("mps_fmt_destroy: the format is still used by %zu pool(s)",
                  (size_t)fmt->poolCount);
   else
     FormatDestroy(fmt);
@@ -295,6 +296,7 @@ mps_res_t mps_root_create_reg(mps_root_t *root_o, mps_arena_t arena, mps_rank_t 
 void mps_root_destroy(mps_root_t root)
 {
   Arena arena;
+  DESTROY_BEGIN();
   if (root == NULL || root->sig != RootSig) {
     (void)MISUSE("mps_root_destroy: %p is not a live root", (void *)root);
     return;
@@ -324,6 +326,7 @@ void mps_thread_dereg(mps_thr_t thr)
 {
   Arena arena;
   Ring node, next;
+  DESTROY_BEGIN();
   if (thr == NULL || thr->sig != ThreadSig) {
     (void)MISUSE("mps_thread_dereg: %p is not a registered thread", (void *)thr);
     return;
@@ -334,7 +337,7 @@ void mps_thread_dereg(mps_thr_t thr)
     Root root = RING_ELT(RootStruct, arenaRing, node);
     if (root->kind == ROOT_THREAD && root->thread == thr) {
       ArenaLeave(arena);
-      (void)MISUSE("mps_thread_dereg: destroy the thread's root %p first", (void *)root);
+      (void)REFUSE("mps_thread_dereg: destroy the thread's root %p first", (void *)root);
       return;
     }
   }
@@ -376,6 +379,7 @@ mps_res_t mps_chain_create(mps_chain_t *chain_o, mps_arena_t arena, size_t gen_c
 void mps_chain_destroy(mps_chain_t chain)
 {
   Arena arena;
+  DESTROY_BEGIN();
   if (chain == NULL || chain->sig != ChainSig || chain == chain->arena->gc->defaultChain) {
     (void)MISUSE("mps_chain_destroy: %p is not a live chain the client created", (void *)chain);
     return;
@@ -383,7 +387,7 @@ void mps_chain_destroy(mps_chain_t chain)
   arena = chain->arena;
   ArenaEnter(arena);
   if (chain->poolCount != 0)
-    (void)MISUSE("mps_chain_destroy: the chain is still used by %zu pool(s)",
+    (void)REFUSE("mps_chain_destroy: the chain is still used by %zu pool(s)",
                  (size_t)chain->poolCount);
   else
     ChainDestroy(chain);

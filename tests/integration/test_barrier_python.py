@@ -45,7 +45,7 @@ from .childproc import RunChild
 COMMON = r"""
 import ctypes, errno, faulthandler, os, random, sys, threading
 import gc_plugin
-from gc_plugin import collector as gc
+from gc_plugin.graph import GraphFormat
 from gcp_childlib import emit
 
 assert faulthandler.is_enabled()
@@ -63,10 +63,10 @@ def writable(addr):
     return False
 
 arena = gc_plugin.Arena()
-fmt = gc.GraphFormat(arena, 8)
-chain = gc.Chain(arena, [(64, 0.8), (192, 0.6), (512, 0.4)])
-pool = gc.amc_pool(arena, fmt, chain)
-gc.enable_messages(arena, gc.MessageType.GC)
+fmt = GraphFormat(arena, 8)
+chain = arena.chain([(64, 0.8), (192, 0.6), (512, 0.4)])
+pool = arena.amc(fmt, chain)
+arena.enable_messages(gc_plugin.MessageType.GC)
 """
 
 MAIN = (
@@ -75,9 +75,9 @@ MAIN = (
 SEED, BARRIER = int(sys.argv[1]), sys.argv[2] == "on"
 NA, NH, HS = 6, 12, 8            # anchors (table slots), holders each, slots each
 WORKER_ANCHOR, MAIN_SCRATCH, WORKER_SCRATCH = NA - 1, NA, NA + 1
-main_thread = gc.Thread.register(arena)
+main_thread = arena.register_thread()
 main_root = main_thread.stack_root()
-table = gc.RootTable(arena, NA + 2)
+table = arena.root_table(NA + 2)
 refs = {}                        # the model: id -> slot targets (ids or None)
 anchors, holders = {}, {}        # table slot -> id; (anchor, k) -> id
 counts = {"gcs": 0, "partial": 0, "protected": 0, "probes": 0}
@@ -89,7 +89,7 @@ def new_id():
         return next(ids)
 
 def take_gc():
-    for info in gc.take_messages(arena, gc.MessageType.GC):
+    for info in arena.take_messages(gc_plugin.MessageType.GC):
         counts["gcs"] += 1
         counts["partial"] += info.not_condemned_size > 0
         assert info.live_size <= info.condemned_size, info
@@ -155,7 +155,7 @@ def probe():
 
 # ---- set-up: anchors and holders, made old
 main_ap = pool.allocation_point()
-gc.park(arena)
+arena.park()
 for a in range(NA):
     anchors[a] = new_id()
     fmt.alloc_into(main_ap, table, a, NH, 2, anchors[a])
@@ -170,8 +170,8 @@ table[MAIN_SCRATCH] = None
 holder_ids = set(holders.values())
 for _ in range(300):
     fmt.alloc(main_ap, 0, 40, 0)
-gc.collect(arena)
-gc.collect(arena)
+arena.collect()
+arena.collect()
 check(range(NA))
 probe()
 
@@ -180,7 +180,7 @@ errors = []
 
 def worker(seed):
     try:
-        thread = gc.Thread.register(arena)
+        thread = arena.register_thread()
         root = thread.stack_root()
         ap = pool.allocation_point()
         rng = random.Random(seed)
@@ -199,7 +199,7 @@ def worker(seed):
 rng = random.Random(SEED)
 own = list(range(NA - 1))
 t = threading.Thread(target=worker, args=(SEED + 1,))
-gc.release(arena)
+arena.release()
 t.start()
 for i in range(12000):
     op(rng, main_ap, own, MAIN_SCRATCH)
@@ -209,7 +209,7 @@ for i in range(12000):
         check(own)
 t.join()
 assert not errors, errors
-gc.collect(arena)
+arena.collect()
 take_gc()
 check(range(NA))
 probe()
@@ -217,7 +217,7 @@ probe()
 # ---- faulthandler replaced: the next collection takes SIGSEGV back
 faulthandler.disable()
 faulthandler.enable()
-gc.collect(arena)
+arena.collect()
 probe()
 
 # ---- phase 2: writes from Python into old objects, parked (set_ref) and released
@@ -229,19 +229,19 @@ for i in range(300):
     fmt.set_ref(fmt.ref(table[a], k), j, obj)
     refs[holders[a, k]][j] = ident
 check(range(NA))
-gc.release(arena)
+arena.release()
 for i in range(8000):
     op(rng, main_ap, list(range(NA)), MAIN_SCRATCH)
     if i % 400 == 0:
         take_gc()
-gc.collect(arena)
+arena.collect()
 take_gc()
 check(range(NA))
 probe()
 
 # ---- no ambiguous root left: the walk finds exactly the reachable objects
 main_root.destroy()
-gc.collect(arena)
+arena.collect()
 reachable, stack = set(), list(anchors.values())
 while stack:
     ident = stack.pop()
@@ -261,15 +261,15 @@ WINDOW = (
     COMMON
     + r"""
 MODE = sys.argv[1]
-thread = gc.Thread.register(arena)
-table = gc.RootTable(arena, 3)
+thread = arena.register_thread()
+table = arena.root_table(3)
 ap = pool.allocation_point()
-gc.park(arena)
+arena.park()
 fmt.alloc_into(ap, table, 0, 64, 2, 1)
 for _ in range(300):
     fmt.alloc(ap, 0, 40, 0)
-gc.collect(arena)
-gc.collect(arena)
+arena.collect()
+arena.collect()
 fmt.alloc_into(ap, table, 1, 0, 2, 2)       # a new object, held by the table
 assert not writable(table[0]), "the old object is not write-protected"
 faulthandler.disable()
@@ -287,21 +287,21 @@ CRASH = (
     COMMON
     + r"""
 MODE = sys.argv[1]
-thread = gc.Thread.register(arena)
-table = gc.RootTable(arena, 3)
+thread = arena.register_thread()
+table = arena.root_table(3)
 ap = pool.allocation_point()
-gc.park(arena)
+arena.park()
 fmt.alloc_into(ap, table, 0, 64, 2, 1)
 for _ in range(300):
     fmt.alloc(ap, 0, 40, 0)
-gc.collect(arena)
-gc.collect(arena)
+arena.collect()
+arena.collect()
 assert not writable(table[0]), "the old object is not write-protected"
 if MODE == "late":
     faulthandler.disable()
-    gc.collect(arena)            # the barrier takes SIGSEGV back from SIG_DFL
+    arena.collect()            # the barrier takes SIGSEGV back from SIG_DFL
     faulthandler.enable()        # faulthandler chains to the barrier now
-    gc.collect(arena)            # and the barrier takes SIGSEGV back again
+    arena.collect()            # and the barrier takes SIGSEGV back again
 fmt.alloc_into(ap, table, 1, 0, 2, 2)
 fmt.path_link(table, 0, [], 5, 1)           # a barrier fault: not faulthandler's
 assert fmt.path_read(table, 0)[1][5] == 2

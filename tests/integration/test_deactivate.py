@@ -144,3 +144,40 @@ def test_activate_again_manages_an_already_imported_module(run_child: RunChild) 
     )
     child.assert_clean()
     assert child.result() == "ok"
+
+
+def test_activated_routes_inside_the_block_and_restores_the_hook(run_child: RunChild) -> None:
+    child = run_child(
+        """
+    import gc_plugin
+    import gcp_testext_a as a
+    from gcp_childlib import pool, emit
+    assert not gc_plugin.is_active()
+    with gc_plugin.activated(manage=["gcp_testext_a"]) as st:
+        assert st.active and st.heap == "managed" and st.managed == ("gcp_testext_a",), st
+        inside = a.alloc("mem", 64)
+        assert inside in pool()
+    assert not gc_plugin.is_active()
+    outside = a.alloc("mem", 64)
+    assert outside not in pool()
+    a.free(outside)
+    # nested in an outer activation: on the way out the outer one is back
+    gc_plugin.activate(manage=["gcp_testext_a"])
+    with gc_plugin.activated(heap="all") as st:
+        assert st.heap == "all", st
+    st = gc_plugin.status()
+    assert st.active and st.heap == "managed" and st.managed == ("gcp_testext_a",), st
+    # an exception in the block still deactivates
+    gc_plugin.deactivate()
+    try:
+        with gc_plugin.activated(manage=["gcp_testext_a"]):
+            raise KeyError("boom")
+    except KeyError:
+        pass
+    assert not gc_plugin.is_active()
+    a.free(inside)          # routed inside the block, still freed correctly
+    emit("ok")
+"""
+    )
+    child.assert_clean()
+    assert child.result() == "ok"

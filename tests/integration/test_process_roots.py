@@ -14,18 +14,19 @@ from .childproc import RunChild
 COMMON = """
     import struct, threading
     import gc_plugin
+    from gc_plugin.graph import GraphFormat
     from gc_plugin._native import ffi, lib
     from gcp_childlib import emit
 
     def setup(arena):
-        fmt = gc_plugin.GraphFormat(arena)
-        pool = gc_plugin.amc_pool(arena, fmt)
+        fmt = GraphFormat(arena)
+        pool = arena.amc(fmt)
         ap = pool.allocation_point()
-        gc_plugin.enable_messages(arena, gc_plugin.MessageType.FINALIZATION)
+        arena.enable_messages(gc_plugin.MessageType.FINALIZATION)
         return fmt, ap
 
     def finalized(arena):
-        return {m.ref for m in gc_plugin.take_messages(arena, gc_plugin.MessageType.FINALIZATION)}
+        return {m.ref for m in arena.take_messages(gc_plugin.MessageType.FINALIZATION)}
 """
 
 
@@ -41,18 +42,18 @@ def test_routed_blocks_are_ambiguous_roots(run_child: RunChild) -> None:
         holders = []
         for i in range(20):
             obj = fmt.alloc(ap, 0, 2, 1000 + i)
-            gc_plugin.finalize(arena, obj)
+            arena.finalize(obj)
             holder = bytearray(64)          # its buffer is a routed block
             struct.pack_into("<Q", holder, 16, obj)
             holders.append(holder)
             kept.append(obj)
         for i in range(50):
             obj = fmt.alloc(ap, 0, 2, 2000 + i)
-            gc_plugin.finalize(arena, obj)
+            arena.finalize(obj)
             control.append(obj)
         for _ in range(3):
-            gc_plugin.collect(arena)
-            gc_plugin.release(arena)
+            arena.collect()
+            arena.release()
         gone = finalized(arena)
         intact = sum(1 for i, obj in enumerate(kept)
                      if obj not in gone and fmt.ident(obj) == 1000 + i)
@@ -84,7 +85,7 @@ def test_unregistered_threads_stacks_are_ambiguous_roots(run_child: RunChild) ->
         fmt, ap = setup(arena)
         objs = [fmt.alloc(ap, 0, 2, 500 + i) for i in range(N)]
         for obj in objs:
-            gc_plugin.finalize(arena, obj)
+            arena.finalize(obj)
         refs = ffi.new("mps_addr_t[]", [ffi.cast("mps_addr_t", o) for o in objs])
         after = ffi.new("mps_addr_t[]", N)
         holding = ffi.new("int *")
@@ -99,8 +100,8 @@ def test_unregistered_threads_stacks_are_ambiguous_roots(run_child: RunChild) ->
             pass
         del refs
         for _ in range(3):
-            gc_plugin.collect(arena)
-            gc_plugin.release(arena)
+            arena.collect()
+            arena.release()
         gone = finalized(arena)
         release[0] = 1
         t.join()
@@ -111,7 +112,7 @@ def test_unregistered_threads_stacks_are_ambiguous_roots(run_child: RunChild) ->
                 "unmoved": sum(a == o for a, o in zip(held, objs)),
                 "intact": sum(1 for i, o in enumerate(objs)
                               if alive[i] and fmt.ident(o) == 500 + i),
-                "unstoppable": gc_plugin.unstoppable_threads(arena) if default else 0}
+                "unstoppable": arena.unstoppable_threads if default else 0}
 
     emit({"with": scenario(gc_plugin.default_arena()), "without": scenario(gc_plugin.Arena())})
     """

@@ -51,9 +51,8 @@ from collections.abc import Iterator
 import pytest
 
 import gc_plugin
-from gc_plugin import InvalidArgumentError, MisuseError
-from gc_plugin import collector as gc
-from gc_plugin.collector import MessageType
+from gc_plugin import InvalidArgumentError, MessageType, MisuseError
+from gc_plugin.graph import GraphFormat
 
 HERE = __file__
 
@@ -88,28 +87,28 @@ class Heap:
         self, header: int = 0, chain: list[tuple[int, float]] | None = None, park: bool = True
     ) -> None:
         self.arena = gc_plugin.Arena()
-        self.thread = gc.Thread.register(self.arena)
+        self.thread = self.arena.register_thread()
         if park:
-            gc.park(self.arena)
-        self.fmt = gc.GraphFormat(self.arena, header)
-        self.chain = gc.Chain(self.arena, chain) if chain is not None else None
-        self.amc = gc.amc_pool(self.arena, self.fmt, self.chain)
-        self.amcz = gc.amcz_pool(self.arena, self.fmt, self.chain)
-        self.lo = gc.lo_pool(self.arena, self.fmt, self.chain)
-        self.table = gc.RootTable(self.arena, 16)
+            self.arena.park()
+        self.fmt = GraphFormat(self.arena, header)
+        self.chain = self.arena.chain(chain) if chain is not None else None
+        self.amc = self.arena.amc(self.fmt, self.chain)
+        self.amcz = self.arena.amcz(self.fmt, self.chain)
+        self.lo = self.arena.lo(self.fmt, self.chain)
+        self.table = self.arena.root_table(16)
 
-    def pool(self, kind: str) -> gc.CollectedPool:
+    def pool(self, kind: str) -> gc_plugin.CollectedPool:
         return {"amc": self.amc, "amcz": self.amcz, "lo": self.lo}[kind]
 
     def live_ids(self) -> set[int]:
         return {
             self.fmt.ident(o.address)
-            for o in gc.formatted_objects(self.arena)
+            for o in self.arena.formatted_objects()
             if self.fmt.kind(o.address) == "object"
         }
 
     def close(self) -> None:
-        gc.teardown(self.arena)
+        self.arena.teardown()
 
 
 @pytest.fixture
@@ -137,7 +136,7 @@ def test_commit_after_a_flip_fails_and_the_retry_works(header: int) -> None:
         obj = fmt.init(ap, base, 2, 3, 2)
         assert obj == base + header
         fmt.set_ref(obj, 0, keep)  # a reference written before the commit
-        gc.collect(h.arena)  # the flip happens with the block still reserved
+        h.arena.collect()  # the flip happens with the block still reserved
         assert ap.commit(base, size) is False, "commit succeeded across a flip (spec §4.4)"
         handle = ap._handle
         assert gc_plugin._calls.as_int(handle.init) == base
@@ -151,7 +150,7 @@ def test_commit_after_a_flip_fails_and_the_retry_works(header: int) -> None:
         else:
             pytest.fail("commit kept failing with no collection running")
         h.table[1] = obj
-        gc.collect(h.arena)
+        h.arena.collect()
         assert fmt.ident(h.table[1]) == 2 and fmt.ref(h.table[1], 0) == h.table[0]
         assert fmt.ident(h.table[0]) == 1
         assert h.arena.check() and amc.check()
@@ -181,17 +180,17 @@ def test_leaf_pool_commit_across_a_flip(heap: Heap, kind: str) -> None:
     size = fmt.size(0, 4)
     base = ap.reserve(size)
     obj = fmt.init(ap, base, 0, 4, 7)
-    gc.collect(heap.arena)
+    heap.arena.collect()
     if not ap.commit(base, size):
         base = ap.reserve(size)
         obj = fmt.init(ap, base, 0, 4, 7)
         assert ap.commit(base, size)
     heap.table[0] = obj
-    gc.collect(heap.arena)
+    heap.arena.collect()
     assert fmt.valid(heap.table[0]) and fmt.ident(heap.table[0]) == 7
     assert 7 in heap.live_ids()
     heap.table[0] = 0
-    gc.collect(heap.arena)
+    heap.arena.collect()
     assert 7 not in heap.live_ids()
     ap.destroy()
 
@@ -209,7 +208,7 @@ def test_blocks_must_be_initialised_before_commit(heap: Heap) -> None:
         fmt.init(ap, base, 2, 2, 1)  # a different size
     fmt.init(ap, base, 1, 2, 1)
     assert ap.commit(base, size)
-    other = gc.GraphFormat(heap.arena)
+    other = GraphFormat(heap.arena)
     with pytest.raises(InvalidArgumentError, match="does not use this format"):
         other.alloc(ap, 0, 2, 1)
     with pytest.raises(InvalidArgumentError):
@@ -235,7 +234,7 @@ def scenario_pool_and_ap_destroy() -> None:
     h.fmt.init(ap, base, 0, 2, 2)
     assert ap.commit(base, size)
     h.table[0] = obj
-    gc.collect(h.arena)
+    h.arena.collect()
     assert h.fmt.ident(h.table[0]) == 1
     ap.destroy()
     h.table[0] = 0
@@ -255,7 +254,7 @@ def scenario_format_destroy_while_used() -> None:
     assert not h.fmt.destroyed
     ap = h.amc.allocation_point()
     h.table[0] = h.fmt.alloc(ap, 0, 2, 1)
-    gc.collect(h.arena)  # the pool still has its format
+    h.arena.collect()  # the pool still has its format
     assert h.fmt.ident(h.table[0]) == 1
     ap.destroy()
     h.table.destroy()
@@ -278,7 +277,7 @@ def scenario_chain_destroy_while_used() -> None:
     assert not h.chain.destroyed
     ap = h.amc.allocation_point()
     h.table[0] = h.fmt.alloc(ap, 0, 2, 1)
-    gc.collect(h.arena)
+    h.arena.collect()
     assert h.fmt.ident(h.table[0]) == 1
     ap.destroy()
     for pool in (h.amc, h.amcz, h.lo):
@@ -287,7 +286,7 @@ def scenario_chain_destroy_while_used() -> None:
     assert h.chain.destroyed
     for bad in ([], [(0, 0.5)], [(100, 1.5)], [(100, -0.1)]):
         with pytest.raises(gc_plugin.MPSError):
-            gc.Chain(h.arena, bad)
+            h.arena.chain(bad)
     h.close()
 
 
@@ -297,14 +296,14 @@ def test_destroying_a_chain_in_use_is_refused() -> None:
 
 def scenario_thread_and_arena_misuse() -> None:
     arena = gc_plugin.Arena()
-    thread = gc.Thread.register(arena)
+    thread = arena.register_thread()
     root = thread.stack_root()
     with pytest.raises(MisuseError, match="root"):
         thread.deregister()
     assert not thread.destroyed
     root.destroy()
-    fmt = gc.GraphFormat(arena)
-    table = gc.RootTable(arena, 4)
+    fmt = GraphFormat(arena)
+    table = arena.root_table(4)
     with pytest.raises(MisuseError, match="root|thread|format"):
         arena.destroy()  # the core refuses: a root, a thread and a format remain
     # (the Python arena gives its handle up: see docs, "Collector")
@@ -321,23 +320,23 @@ def test_formats_and_chains_of_another_arena(heap: Heap) -> None:
     other = gc_plugin.Arena()
     try:
         with pytest.raises(MisuseError, match="format"):
-            gc.amc_pool(other, heap.fmt)
-        chain = gc.Chain(heap.arena, [(64, 0.5)])
+            other.amc(heap.fmt)
+        chain = heap.arena.chain([(64, 0.5)])
         with pytest.raises(MisuseError, match="chain"):
-            gc.lo_pool(other, gc.GraphFormat(other), chain)
+            other.lo(GraphFormat(other), chain)
     finally:
-        gc.teardown(other)
+        other.teardown()
     with pytest.raises(InvalidArgumentError, match="0, 8 or 16"):
-        gc.GraphFormat(heap.arena, 4)
+        GraphFormat(heap.arena, 4)
 
 
 def test_finalizing_memory_outside_collected_pools(heap: Heap) -> None:
     mvff = heap.arena.mvff()
     block = mvff.alloc(64)
     with pytest.raises(MisuseError, match="collected pool"):
-        gc.finalize(heap.arena, block.address)
+        heap.arena.finalize(block.address)
     with pytest.raises(MisuseError):
-        gc.finalize(heap.arena, 0)
+        heap.arena.finalize(0)
     mvff.free(block)
     mvff.destroy()
 
@@ -355,10 +354,10 @@ def test_pool_walk_needs_a_parked_arena(heap: Heap) -> None:
     ap = heap.amc.allocation_point()
     heap.table[0] = heap.fmt.alloc(ap, 0, 2, 1)
     assert len(heap.amc.walk()) == 1
-    gc.release(heap.arena)
+    heap.arena.release()
     with pytest.raises(MisuseError, match="parked"):
         heap.amc.walk()
-    gc.park(heap.arena)
+    heap.arena.park()
     assert heap.amc.walk() == [heap.table[0]]
     ap.destroy()
 
@@ -389,30 +388,30 @@ def test_definalize(heap: Heap) -> None:
     ap = heap.amc.allocation_point()
     obj = fmt.alloc(ap, 0, 2, 1)
     heap.table[0] = obj
-    assert gc.definalize(heap.arena, obj) is False  # never registered: MPS_RES_FAIL
-    gc.finalize(heap.arena, obj)
-    assert gc.definalize(heap.arena, obj) is True
-    assert gc.definalize(heap.arena, obj) is False
-    gc.finalize(heap.arena, obj)
-    gc.finalize(heap.arena, obj)  # twice: two registrations
-    assert gc.definalize(heap.arena, obj) is True
-    assert gc.definalize(heap.arena, obj) is True
-    assert gc.definalize(heap.arena, obj) is False
+    assert heap.arena.definalize(obj) is False  # never registered: MPS_RES_FAIL
+    heap.arena.finalize(obj)
+    assert heap.arena.definalize(obj) is True
+    assert heap.arena.definalize(obj) is False
+    heap.arena.finalize(obj)
+    heap.arena.finalize(obj)  # twice: two registrations
+    assert heap.arena.definalize(obj) is True
+    assert heap.arena.definalize(obj) is True
+    assert heap.arena.definalize(obj) is False
     ap.destroy()
 
 
 @pytest.mark.parametrize("kind", ["amc", "amcz", "lo"])
 def test_finalization_message_once_per_registration(heap: Heap, kind: str) -> None:
     fmt = heap.fmt
-    gc.enable_messages(heap.arena, MessageType.FINALIZATION)
+    heap.arena.enable_messages(MessageType.FINALIZATION)
     with heap.pool(kind).allocation_point() as ap:
         objs = [fmt.alloc(ap, 0, 3, 10 + i) for i in range(3)]
     for obj in objs:
-        gc.finalize(heap.arena, obj)
+        heap.arena.finalize(obj)
     heap.table[0] = objs[1]  # objs[1] stays reachable
-    gc.collect(heap.arena)
+    heap.arena.collect()
     messages = []
-    while (m := gc.get_message(heap.arena, MessageType.FINALIZATION)) is not None:
+    while (m := heap.arena.get_message(MessageType.FINALIZATION)) is not None:
         messages.append(m)
     refs = [m.finalization_ref() for m in messages]
     assert sorted(fmt.ident(r) for r in refs) == [10, 12]
@@ -420,31 +419,31 @@ def test_finalization_message_once_per_registration(heap: Heap, kind: str) -> No
         assert fmt.valid(r)
         if kind == "lo":
             assert r in objs  # LO never moves
-    gc.collect(heap.arena)  # the messages keep the objects alive
+    heap.arena.collect()  # the messages keep the objects alive
     assert heap.live_ids() == {10, 11, 12}
     assert sorted(fmt.ident(m.finalization_ref()) for m in messages) == [10, 12]
-    assert gc.get_message(heap.arena, MessageType.FINALIZATION) is None
+    assert heap.arena.get_message(MessageType.FINALIZATION) is None
     for m in messages:
         m.discard()
         m.discard()  # idempotent
-    gc.collect(heap.arena)
+    heap.arena.collect()
     assert heap.live_ids() == {11}
-    assert gc.get_message(heap.arena, MessageType.FINALIZATION) is None
-    assert gc.definalize(heap.arena, heap.table[0]) is True
+    assert heap.arena.get_message(MessageType.FINALIZATION) is None
+    assert heap.arena.definalize(heap.table[0]) is True
 
 
 def scenario_pool_destroyed_under_a_taken_message() -> None:
     h = Heap()
-    gc.enable_messages(h.arena, MessageType.FINALIZATION)
+    h.arena.enable_messages(MessageType.FINALIZATION)
     with h.amc.allocation_point() as ap:
         for i in range(2):
-            gc.finalize(h.arena, h.fmt.alloc(ap, 0, 2, i + 1))
-    gc.collect(h.arena)
-    taken = gc.get_message(h.arena, MessageType.FINALIZATION)
+            h.arena.finalize(h.fmt.alloc(ap, 0, 2, i + 1))
+    h.arena.collect()
+    taken = h.arena.get_message(MessageType.FINALIZATION)
     assert taken is not None and h.fmt.ident(taken.finalization_ref()) in (1, 2)
-    assert gc.poll_messages(h.arena)
+    assert h.arena.poll_messages()
     h.amc.destroy()  # nothing is finalized at destruction; its queued messages go
-    assert not gc.poll_messages(h.arena)
+    assert not h.arena.poll_messages()
     taken.finalization_ref()  # whatever it says now, it must not crash
     taken.discard()
     h.close()
@@ -460,19 +459,19 @@ def test_destroying_a_pool_under_a_taken_message() -> None:
 def scenario_message_accessors() -> None:
     h = Heap()
     arena = h.arena
-    assert not gc.poll_messages(arena) and gc.queue_type(arena) is None
-    gc.collect(arena)
-    assert not gc.poll_messages(arena), "a message was posted for a type not enabled"
-    gc.enable_messages(arena, MessageType.GC, MessageType.GC_START, MessageType.FINALIZATION)
+    assert not arena.poll_messages() and arena.queue_type() is None
+    arena.collect()
+    assert not arena.poll_messages(), "a message was posted for a type not enabled"
+    arena.enable_messages(MessageType.GC, MessageType.GC_START, MessageType.FINALIZATION)
     ap = h.amc.allocation_point()
-    gc.finalize(arena, h.fmt.alloc(ap, 0, 2, 1))
+    arena.finalize(h.fmt.alloc(ap, 0, 2, 1))
     ap.destroy()
-    gc.collect(arena)
-    assert gc.poll_messages(arena)
-    assert gc.queue_type(arena) is not None
-    start = gc.get_message(arena, MessageType.GC_START)
-    end = gc.get_message(arena, MessageType.GC)
-    final = gc.get_message(arena, MessageType.FINALIZATION)
+    arena.collect()
+    assert arena.poll_messages()
+    assert arena.queue_type() is not None
+    start = arena.get_message(MessageType.GC_START)
+    end = arena.get_message(MessageType.GC)
+    final = arena.get_message(MessageType.FINALIZATION)
     assert start is not None and end is not None and final is not None
     assert (start.type, end.type, final.type) == (
         MessageType.GC_START,
@@ -497,19 +496,21 @@ def scenario_message_accessors() -> None:
         with pytest.raises(MisuseError, match="another type"):
             accessor()
         assert not message.destroyed
-    assert isinstance(end.info(), gc.GCInfo) and isinstance(start.info(), gc.GCStartInfo)
-    assert isinstance(final.info(), gc.FinalizationInfo)
+    assert isinstance(end.info(), gc_plugin.GCInfo) and isinstance(
+        start.info(), gc_plugin.GCStartInfo
+    )
+    assert isinstance(final.info(), gc_plugin.FinalizationInfo)
     for message in (start, end, final):
         message.discard()
         with pytest.raises(InvalidArgumentError, match="destroyed"):
             message.gc_live_size()
     # Disabling a type discards what is queued of it.
-    gc.collect(arena)
-    assert gc.poll_messages(arena)
-    gc.disable_messages(arena, MessageType.GC, MessageType.GC_START)
-    assert not gc.poll_messages(arena)
+    arena.collect()
+    assert arena.poll_messages()
+    arena.disable_messages(MessageType.GC, MessageType.GC_START)
+    assert not arena.poll_messages()
     with pytest.raises(ValueError):
-        gc.enable_messages(arena, 7)  # type: ignore[arg-type]
+        arena.enable_messages(7)  # type: ignore[arg-type]
     h.close()
 
 
@@ -519,34 +520,34 @@ def test_message_accessors_and_the_queue() -> None:
 
 def test_gc_messages_come_in_pairs_with_sane_sizes(heap: Heap) -> None:
     fmt = heap.fmt
-    gc.enable_messages(heap.arena, MessageType.GC, MessageType.GC_START)
+    heap.arena.enable_messages(MessageType.GC, MessageType.GC_START)
     with heap.amc.allocation_point() as ap:
         objs = [fmt.alloc(ap, 0, 4, i) for i in range(1, 1001)]
     for i in range(10):
         heap.table[i] = objs[i * 100]
     for _ in range(3):
         total = sum(p.total_size for p in (heap.amc, heap.amcz, heap.lo))
-        gc.collect(heap.arena)
-        starts = gc.take_messages(heap.arena, MessageType.GC_START)
-        ends = gc.take_messages(heap.arena, MessageType.GC)
+        heap.arena.collect()
+        starts = heap.arena.take_messages(MessageType.GC_START)
+        ends = heap.arena.take_messages(MessageType.GC)
         assert len(starts) == len(ends) >= 1
         for e in ends:
-            assert isinstance(e, gc.GCInfo)
+            assert isinstance(e, gc_plugin.GCInfo)
             assert e.live_size <= e.condemned_size <= total, (e, total)
             assert e.not_condemned_size <= total
 
 
 def test_gc_message_sizes_with_an_attached_ap(heap: Heap) -> None:
     """The same with the allocation point still attached to the segment."""
-    gc.enable_messages(heap.arena, MessageType.GC)
+    heap.arena.enable_messages(MessageType.GC)
     ap = heap.amc.allocation_point()
     heap.table[0] = heap.fmt.alloc(ap, 0, 2, 1)
     heap.fmt.alloc(ap, 0, 2, 2)  # garbage
     for _ in range(4):
         total = heap.amc.total_size
-        gc.collect(heap.arena)
-        for e in gc.take_messages(heap.arena, MessageType.GC):
-            assert isinstance(e, gc.GCInfo)
+        heap.arena.collect()
+        for e in heap.arena.take_messages(MessageType.GC):
+            assert isinstance(e, gc_plugin.GCInfo)
             assert e.live_size <= e.condemned_size <= total, (e, total)
     ap.destroy()
 
@@ -555,14 +556,14 @@ def test_ambiguous_table_root_pins(heap: Heap) -> None:
     """An ambiguous table root keeps its objects alive where they are and is
     never updated; an exact one next to it follows its object."""
     fmt = heap.fmt
-    ambig = gc.RootTable(heap.arena, 2, rank=gc.Rank.AMBIG)
+    ambig = heap.arena.root_table(2, rank=gc_plugin.Rank.AMBIG)
     with heap.amc.allocation_point() as ap:
         pinned = fmt.alloc(ap, 0, 2, 1)
         free = fmt.alloc(ap, 0, 2, 2)
     ambig[0] = pinned
     heap.table[0] = free
     heap.table[1] = pinned
-    gc.collect(heap.arena)
+    heap.arena.collect()
     assert ambig[0] == pinned == heap.table[1] and fmt.ident(pinned) == 1
     assert heap.live_ids() == {1, 2}
     ambig.destroy()
@@ -589,26 +590,26 @@ def _churn(h: Heap, megabytes: int, first: int, rooted: list[int]) -> int:
 def test_parked_and_clamped_arenas_start_no_collection() -> None:
     h = Heap(chain=[(64, 0.9)])  # a small nursery: allocation would soon trigger
     try:
-        gc.enable_messages(h.arena, MessageType.GC_START)
+        h.arena.enable_messages(MessageType.GC_START)
         rooted: list[int] = []
         n = _churn(h, 4, 1, rooted)
-        assert gc.take_messages(h.arena, MessageType.GC_START) == [], "a parked arena collected"
-        gc.clamp(h.arena)
+        assert h.arena.take_messages(MessageType.GC_START) == [], "a parked arena collected"
+        h.arena.clamp()
         n = _churn(h, 4, n, rooted)
-        assert gc.take_messages(h.arena, MessageType.GC_START) == [], "a clamped arena collected"
-        gc.release(h.arena)
+        assert h.arena.take_messages(MessageType.GC_START) == [], "a clamped arena collected"
+        h.arena.release()
         n = _churn(h, 8, n, rooted)
-        gc.park(h.arena)
-        assert gc.take_messages(h.arena, MessageType.GC_START), (
+        h.arena.park()
+        assert h.arena.take_messages(MessageType.GC_START), (
             "a released arena never collected while 8 MB went through a 64 KiB nursery"
         )
-        gc.start_collect(h.arena)
-        gc.park(h.arena)  # finishes the collection
-        assert gc.take_messages(h.arena, MessageType.GC_START)
-        assert not gc.busy(h.arena)
-        assert gc.step(h.arena, 0.0, 1.0) in (True, False)
-        gc.park(h.arena)
-        gc.collect(h.arena)
+        h.arena.start_collect()
+        h.arena.park()  # finishes the collection
+        assert h.arena.take_messages(MessageType.GC_START)
+        assert not h.arena.busy
+        assert h.arena.step(0.0, 1.0) in (True, False)
+        h.arena.park()
+        h.arena.collect()
         chain = []
         obj = h.table[0]
         while obj:
@@ -632,31 +633,31 @@ def test_addr_object(header: int) -> None:
         size = fmt.size(1, 6)
         for obj in objs:
             for inside in (obj, obj + 8, obj - header + size - 8):
-                found = gc.addr_object(h.arena, inside)
+                found = h.arena.addr_object(inside)
                 # the spec says "base"; with in-band headers accept the
                 # client pointer too (what the reference returns)
                 assert found in (obj, obj - header), (hex(inside), hex(found), hex(obj))
         with pytest.raises(gc_plugin.FailError):
-            gc.addr_object(h.arena, 4096)
+            h.arena.addr_object(4096)
         mvff = h.arena.mvff()
         block = mvff.alloc(64)
         with pytest.raises(gc_plugin.UnimplementedError):
-            gc.addr_object(h.arena, block.address)
+            h.arena.addr_object(block.address)
         mvff.free(block)
         mvff.destroy()
         with h.lo.allocation_point() as ap:
             leaf = fmt.alloc(ap, 0, 3, 99)
         # LO need not support it (only AMC and AMCZ do in the MPS)
         with contextlib.suppress(gc_plugin.UnimplementedError):
-            assert gc.addr_object(h.arena, leaf + 8) in (leaf, leaf - header)
+            assert h.arena.addr_object(leaf + 8) in (leaf, leaf - header)
         h.table[0] = objs[0]
-        gc.collect(h.arena)
+        h.arena.collect()
         assert h.table[0] != objs[0]
         with pytest.raises(gc_plugin.FailError):
-            gc.addr_object(h.arena, objs[0])  # the object moved away
-        assert gc.addr_object(h.arena, h.table[0]) in (h.table[0], h.table[0] - header)
-        assert gc.addr_format(h.arena, h.table[0]) is fmt
-        assert gc.addr_format(h.arena, 4096) is None
+            h.arena.addr_object(objs[0])  # the object moved away
+        assert h.arena.addr_object(h.table[0]) in (h.table[0], h.table[0] - header)
+        assert h.arena.addr_format(h.table[0]) is fmt
+        assert h.arena.addr_format(4096) is None
     finally:
         h.close()
 
@@ -668,11 +669,11 @@ def test_location_dependency(heap: Heap) -> None:
     with heap.lo.allocation_point() as ap:
         leaf = fmt.alloc(ap, 0, 2, 9)
     heap.table[0], heap.table[1], heap.table[2] = objs[0], objs[1], leaf
-    moving, fixed, empty = (gc.LocationDependency(heap.arena) for _ in range(3))
+    moving, fixed, empty = (heap.arena.location_dependency() for _ in range(3))
     moving.add(objs[0])
     fixed.add(leaf)
     assert not moving.is_stale(objs[0]) and not moving.is_stale_any()
-    gc.collect(heap.arena)
+    heap.arena.collect()
     assert heap.table[0] != objs[0]
     assert moving.is_stale(objs[0]) and moving.is_stale_any()
     assert not empty.is_stale_any() and not empty.is_stale(objs[0])
@@ -682,28 +683,28 @@ def test_location_dependency(heap: Heap) -> None:
     assert not moving.is_stale_any()
     before = heap.table[0]
     moving.add(before)
-    gc.collect(heap.arena)  # survivors may move again (to the next generation)
+    heap.arena.collect()  # survivors may move again (to the next generation)
     if heap.table[0] != before:
         assert moving.is_stale(before)
     fixed.is_stale(leaf)  # either answer is allowed for an object that did not move
     other = gc_plugin.Arena()
     try:
         with pytest.raises(InvalidArgumentError):
-            moving.merge(gc.LocationDependency(other))
+            moving.merge(other.location_dependency())
     finally:
         other.destroy()
 
 
 def test_weak_root_table(heap: Heap) -> None:
     fmt = heap.fmt
-    weak = gc.RootTable(heap.arena, 4, rank="weak")
-    assert weak.rank is gc.Rank.WEAK and len(weak) == 4
+    weak = heap.arena.root_table(4, rank="weak")
+    assert weak.rank is gc_plugin.Rank.WEAK and len(weak) == 4
     with heap.amc.allocation_point() as ap:
         a = fmt.alloc(ap, 0, 2, 1)
         b = fmt.alloc(ap, 0, 2, 2)
     weak[0], weak[1] = a, b
     heap.table[0] = b
-    gc.collect(heap.arena)
+    heap.arena.collect()
     assert weak[0] == 0, "a weak reference to a dead object was not splatted"
     assert weak[1] == heap.table[0] and fmt.ident(weak[1]) == 2
     weak.destroy()
@@ -722,12 +723,12 @@ def test_root_table_slots(heap: Heap) -> None:
     table[15] = None
     assert table[15] == 0
     ap.destroy()
-    ambig = gc.RootTable(heap.arena, 2, rank=gc.Rank.AMBIG)
+    ambig = heap.arena.root_table(2, rank=gc_plugin.Rank.AMBIG)
     ambig.destroy()
     with pytest.raises(InvalidArgumentError):
         ambig[0] = 1
     with pytest.raises(ValueError):
-        gc.RootTable(heap.arena, 2, rank="strong")
+        heap.arena.root_table(2, rank="strong")
 
 
 def test_repeated_collections_keep_the_accounting(heap: Heap) -> None:
@@ -739,10 +740,10 @@ def test_repeated_collections_keep_the_accounting(heap: Heap) -> None:
     ap = heap.amc.allocation_point()
     heap.table[0] = fmt.alloc(ap, 0, 2, 1)
     fmt.alloc(ap, 0, 2, 2)  # garbage
-    gc.collect(heap.arena)
+    heap.arena.collect()
     sizes = [(p.total_size, p.free_size) for p in (heap.amc, heap.amcz, heap.lo)]
     for _ in range(3):
-        gc.collect(heap.arena)
+        heap.arena.collect()
         now = [(p.total_size, p.free_size) for p in (heap.amc, heap.amcz, heap.lo)]
         assert now == sizes, f"(total, free) of AMC, AMCZ, LO went {sizes} -> {now}"
     ap.destroy()
@@ -755,7 +756,7 @@ def test_dead_large_object_free_size(heap: Heap, kind: str) -> None:
     heap.fmt.alloc(ap, 0, 4095, 1)
     pool = heap.pool(kind)
     for _ in range(3):
-        gc.collect(heap.arena)
+        heap.arena.collect()
         assert 0 <= pool.free_size <= pool.total_size, (pool.total_size, pool.free_size)
     ap.destroy()
 
@@ -765,13 +766,53 @@ def test_teardown_destroys_everything() -> None:
     ap = h.amc.allocation_point()
     h.table[0] = h.fmt.alloc(ap, 1, 2, 1)
     root = h.thread.stack_root()
-    gc.enable_messages(h.arena, MessageType.GC)
-    gc.collect(h.arena)
-    message = gc.get_message(h.arena, MessageType.GC)
+    h.arena.enable_messages(MessageType.GC)
+    h.arena.collect()
+    message = h.arena.get_message(MessageType.GC)
     base = ap.reserve(h.fmt.size(0, 2))
     h.fmt.init(ap, base, 0, 2, 2)  # left reserved
     objects = [ap, h.amc, h.amcz, h.lo, h.fmt, h.chain, h.table, root, h.thread, message]
-    gc.teardown(h.arena)
+    h.arena.teardown()
     assert h.arena.destroyed
     assert all(o is not None and o.destroyed for o in objects)
-    gc.teardown(h.arena)  # idempotent
+    h.arena.teardown()  # idempotent
+
+
+def test_parked_holds_the_arena_still_and_releases_it() -> None:
+    h = Heap(chain=[(64, 0.5)], park=False)
+    ap = h.amc.allocation_point()
+    h.table[0] = h.fmt.alloc(ap, 0, 2, 7)
+    before = h.arena.collection_count
+    with h.arena.parked() as arena:
+        assert arena is h.arena
+        where = h.table[0]
+        for _ in range(2000):  # garbage that would start collections
+            h.fmt.alloc(ap, 0, 8, 1)
+        assert h.table[0] == where  # nothing moves while parked
+        assert h.arena.collection_count == before
+    h.arena.collect()  # released: collections run again
+    assert h.arena.collection_count > before
+    assert h.fmt.ident(h.table[0]) == 7
+    ap.destroy()
+    h.close()
+
+
+def test_the_arena_owns_what_is_made_in_it() -> None:
+    arena = gc_plugin.Arena()
+    fmt = GraphFormat(arena)
+    chain = arena.chain([(256, 0.5)])
+    pool = arena.amc(fmt, chain=chain)
+    table = arena.root_table(2)
+    thread = arena.register_thread()
+    assert fmt.arena is arena and chain.arena is arena and table.arena is arena
+    assert pool in arena.pools and fmt.pools == [pool] and chain.pools == [pool]
+    assert arena._owned(gc_plugin.Root) == [table]
+    assert arena._owned(gc_plugin.Thread) == [thread]
+    # the core refuses while something depends on an object, and the
+    # object stays usable; after teardown everything is gone
+    with pytest.raises(MisuseError, match="still"):
+        arena.destroy()
+    assert not arena.destroyed and arena.check()
+    arena.teardown()
+    for obj in (fmt, chain, pool, table, thread, arena):
+        assert obj.destroyed, obj

@@ -75,8 +75,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 import pytest
-from hypothesis import HealthCheck, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, settings, strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
     initialize,
@@ -87,8 +86,8 @@ from hypothesis.stateful import (
 )
 
 import gc_plugin
-from gc_plugin import collector as gc
-from gc_plugin.collector import MessageType
+from gc_plugin import MessageType
+from gc_plugin.graph import GraphFormat
 
 SETTINGS = settings(
     max_examples=int(os.environ.get("GCP_TEST_EXAMPLES", "150")),
@@ -153,22 +152,20 @@ class GraphMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.arena = gc_plugin.Arena()
-        self.thread = gc.Thread.register(self.arena)
-        gc.park(self.arena)
-        gc.enable_messages(
-            self.arena, MessageType.FINALIZATION, MessageType.GC, MessageType.GC_START
-        )
-        gc.GraphFormat.reset_errors()
-        self.fmt: gc.GraphFormat | None = None
-        self.pools: dict[str, gc.CollectedPool] = {}
-        self.aps: dict[str, gc.CollectedAllocationPoint] = {}
-        self.table: gc.RootTable | None = None
+        self.thread = self.arena.register_thread()
+        self.arena.park()
+        self.arena.enable_messages(MessageType.FINALIZATION, MessageType.GC, MessageType.GC_START)
+        GraphFormat.reset_errors()
+        self.fmt: GraphFormat | None = None
+        self.pools: dict[str, gc_plugin.CollectedPool] = {}
+        self.aps: dict[str, gc_plugin.CollectedAllocationPoint] = {}
+        self.table: gc_plugin.RootTable | None = None
         # the model
         self.objs: dict[int, Obj] = {}
         self.addr: dict[int, int] = {}  # known addresses (until the next collection)
         self.roots: list[int | None] = [None] * ROOT_SLOTS
         self.registered: set[int] = set()  # finalization registrations, no message yet
-        self.pending: dict[int, gc.Message] = {}  # finalization messages not discarded
+        self.pending: dict[int, gc_plugin.Message] = {}  # finalization messages not discarded
         self.discarded: set[int] = set()  # objects whose finalization message was discarded
         self.next_id = 1
         self.collects = 0
@@ -189,21 +186,21 @@ class GraphMachine(RuleBasedStateMachine):
         lo_gen: int | None,
     ) -> None:
         arena = self.arena
-        self.fmt = gc.GraphFormat(arena, header)
-        chain = gc.Chain(arena, gens) if gens is not None else None
+        self.fmt = GraphFormat(arena, header)
+        chain = arena.chain(gens) if gens is not None else None
         if chain is None or lo_gen is not None and lo_gen >= len(chain.generations):
             lo_gen = None
         self.pools = {
-            "amc": gc.amc_pool(arena, self.fmt, chain, interior=interior),
-            "amcz": gc.amcz_pool(arena, self.fmt, chain, interior=interior),
-            "lo": gc.lo_pool(arena, self.fmt, chain, gen=lo_gen),
+            "amc": arena.amc(self.fmt, chain, interior=interior),
+            "amcz": arena.amcz(self.fmt, chain, interior=interior),
+            "lo": arena.lo(self.fmt, chain, gen=lo_gen),
         }
         assert [self.pools[k].class_name for k in ("amc", "amcz", "lo")] == ["AMC", "AMCZ", "LO"]
         for pool in self.pools.values():
             assert pool.alignment == 8 and pool.format is self.fmt
         for kind in self.KINDS:
             self.aps[kind] = self._new_ap(kind)
-        self.table = gc.RootTable(arena, ROOT_SLOTS)
+        self.table = arena.root_table(ROOT_SLOTS)
 
     def _ready(self) -> bool:
         return self.fmt is not None
@@ -211,12 +208,12 @@ class GraphMachine(RuleBasedStateMachine):
     # ---- helpers -------------------------------------------------------------------
 
     @property
-    def f(self) -> gc.GraphFormat:
+    def f(self) -> GraphFormat:
         assert self.fmt is not None
         return self.fmt
 
     @property
-    def t(self) -> gc.RootTable:
+    def t(self) -> gc_plugin.RootTable:
         assert self.table is not None
         return self.table
 
@@ -228,7 +225,7 @@ class GraphMachine(RuleBasedStateMachine):
             if self.objs[i].kind in kinds and (not with_refs or self.objs[i].nrefs > 0)
         )
 
-    def _new_ap(self, kind: str) -> gc.CollectedAllocationPoint:
+    def _new_ap(self, kind: str) -> gc_plugin.CollectedAllocationPoint:
         return self.pools[self.POOL[kind]].allocation_point(rank=self.RANK.get(kind))
 
     def _target(self, data: st.DataObject, label: str) -> int | None:
@@ -363,7 +360,7 @@ class GraphMachine(RuleBasedStateMachine):
         if not choices:
             return
         ident = data.draw(st.sampled_from(choices), label="finalize")
-        gc.finalize(self.arena, self.addr[ident])
+        self.arena.finalize(self.addr[ident])
         self.registered.add(ident)
 
     @precondition(lambda self: self._ready() and bool(self.addr))
@@ -371,7 +368,7 @@ class GraphMachine(RuleBasedStateMachine):
     def definalize(self, data: st.DataObject) -> None:
         ident = data.draw(st.sampled_from(self._known()), label="definalize")
         expected = ident in self.registered
-        assert gc.definalize(self.arena, self.addr[ident]) is expected, (
+        assert self.arena.definalize(self.addr[ident]) is expected, (
             f"definalize of object {ident} (registered: {expected})"
         )
         self.registered.discard(ident)
@@ -437,7 +434,7 @@ class GraphMachine(RuleBasedStateMachine):
             for name in self.SWEPT_POOLS
         }
         old_addr = dict(self.addr)
-        epoch = gc.collections(arena)
+        epoch = arena.collection_count
         heap_bytes = sum(p.total_size for p in self.pools.values())
 
         # ---- collect
@@ -446,25 +443,25 @@ class GraphMachine(RuleBasedStateMachine):
             after = f.collect_holding(self.thread, [held[i] for i in ids])
             assert after == [held[i] for i in ids], "an ambiguous reference was changed"
         else:
-            gc.collect(arena)
+            arena.collect()
         self.collects += 1
 
         # ---- messages
-        starts = gc.take_messages(arena, MessageType.GC_START)
-        ends = gc.take_messages(arena, MessageType.GC)
+        starts = arena.take_messages(MessageType.GC_START)
+        ends = arena.take_messages(MessageType.GC)
         assert len(starts) == len(ends), (starts, ends)
         if heap_bytes > 0:
             assert len(starts) >= 1, "a collection of a non-empty heap posted no GC messages"
         for s in starts:
-            assert isinstance(s, gc.GCStartInfo) and s.why
+            assert isinstance(s, gc_plugin.GCStartInfo) and s.why
         for e in ends:
-            assert isinstance(e, gc.GCInfo)
+            assert isinstance(e, gc_plugin.GCInfo)
             assert e.live_size <= e.condemned_size, e
             assert e.condemned_size + e.not_condemned_size <= heap_bytes, (
                 f"{e}: more condemned than the {heap_bytes} bytes of the pools"
             )
         finalized: set[int] = set()
-        while (message := gc.get_message(arena, MessageType.FINALIZATION)) is not None:
+        while (message := arena.get_message(MessageType.FINALIZATION)) is not None:
             ref = message.finalization_ref()
             assert f.valid(ref), f"finalization message ref {ref:#x} is not an intact object"
             ident = f.ident(ref)
@@ -550,7 +547,7 @@ class GraphMachine(RuleBasedStateMachine):
         # ---- the heap holds the live objects, once each, and (with no
         # ambiguous roots) nothing else
         walked: dict[int, int] = {}
-        items = [o for o in gc.formatted_objects(arena) if f.kind(o.address) == "object"]
+        items = [o for o in arena.formatted_objects() if f.kind(o.address) == "object"]
         for item in items:
             assert f.valid(item.address), f"walk: damaged object at {item.address:#x}"
             ident = f.ident(item.address)
@@ -607,7 +604,7 @@ class GraphMachine(RuleBasedStateMachine):
                     )
         moved = [i for i in addr if i in old_addr and addr[i] != old_addr[i]]
         if moved:
-            assert gc.collections(arena) > epoch, (
+            assert arena.collection_count > epoch, (
                 f"objects {moved[:5]} moved but mps_collections stayed at {epoch}"
             )
 
@@ -681,7 +678,7 @@ class GraphMachine(RuleBasedStateMachine):
                 self.roots = [None] * ROOT_SLOTS
                 self._collection({})
         finally:
-            gc.teardown(self.arena)
+            self.arena.teardown()
             assert self.arena.destroyed
 
 
@@ -698,19 +695,24 @@ class Heap:
 
     def __init__(self, header: int = 0, interior: bool | None = None, slots: int = 64) -> None:
         self.arena = gc_plugin.Arena()
-        self.thread = gc.Thread.register(self.arena)
-        gc.park(self.arena)
-        self.fmt = gc.GraphFormat(self.arena, header)
-        self.amc = gc.amc_pool(self.arena, self.fmt, interior=interior)
-        self.amcz = gc.amcz_pool(self.arena, self.fmt, interior=interior)
-        self.lo = gc.lo_pool(self.arena, self.fmt)
-        self.table = gc.RootTable(self.arena, slots)
+        self.thread = self.arena.register_thread()
+        self.arena.park()
+        self.fmt = GraphFormat(self.arena, header)
+        self.amc = self.arena.amc(self.fmt, interior=interior)
+        self.amcz = self.arena.amcz(self.fmt, interior=interior)
+        self.lo = self.arena.lo(self.fmt)
+        self.table = self.arena.root_table(slots)
 
     def close(self) -> None:
-        gc.teardown(self.arena)
+        self.arena.teardown()
 
     def chain_of(
-        self, pool: gc.CollectedPool, n: int, first_id: int = 1, nrefs: int = 1, ndata: int = 3
+        self,
+        pool: gc_plugin.CollectedPool,
+        n: int,
+        first_id: int = 1,
+        nrefs: int = 1,
+        ndata: int = 3,
     ) -> list[int]:
         """n objects linked through slot 0, allocated on a fresh allocation
         point that is destroyed afterwards (the segments are then free to
@@ -746,24 +748,24 @@ def test_exactly_held_objects_move(heap: Heap) -> None:
     fmt = heap.fmt
     objs = heap.chain_of(heap.amc, 50)
     heap.table[0] = objs[0]
-    ld = gc.LocationDependency(heap.arena)
+    ld = heap.arena.location_dependency()
     for a in objs:
         ld.add(a)
     assert not ld.is_stale(objs[0]) and not ld.is_stale_any()
-    epoch = gc.collections(heap.arena)
-    gc.collect(heap.arena)
+    epoch = heap.arena.collection_count
+    heap.arena.collect()
     now = heap.follow(heap.table[0], 50)
     assert [fmt.ident(a) for a in now] == list(range(1, 51))
     assert all(fmt.valid(a) for a in now)
     moved = [i for i in range(50) if now[i] != objs[i]]
     assert moved, "no exactly-held object moved in a full collection"
     assert len(moved) == 50, f"only {len(moved)} of 50 unpinned objects moved"
-    assert gc.collections(heap.arena) > epoch
+    assert heap.arena.collection_count > epoch
     assert ld.is_stale(objs[0]) and ld.is_stale_any()
     ld.reset()
     assert not ld.is_stale_any()
     # The old copies are gone: nothing of the arena's objects is at the old addresses.
-    walked = {o.address for o in gc.formatted_objects(heap.arena)}
+    walked = {o.address for o in heap.arena.formatted_objects()}
     assert walked.isdisjoint(objs)
 
 
@@ -788,10 +790,10 @@ def test_ambiguously_held_objects_do_not_move(heap: Heap) -> None:
         assert fmt.ident(heap.table[i]) == 100 + i
     # Once nothing holds the pinned objects, a collection reclaims them
     # (except the one the table holds).
-    gc.collect(heap.arena)
+    heap.arena.collect()
     ids = {
         fmt.ident(o.address)
-        for o in gc.formatted_objects(heap.arena)
+        for o in heap.arena.formatted_objects()
         if fmt.kind(o.address) == "object"
     }
     assert ids == set(range(100, 110)) | {4}
@@ -801,13 +803,13 @@ def test_interior_pointers_pin_only_when_interior(heap: Heap) -> None:
     """An ambiguous pointer into the middle of an object keeps it alive in
     an AMC pool with interior pointers (the default), not in one without."""
     fmt = heap.fmt
-    strict = gc.amc_pool(heap.arena, fmt, interior=False)
+    strict = heap.arena.amc(fmt, interior=False)
     [loose_obj] = heap.chain_of(heap.amc, 1, first_id=1, nrefs=0, ndata=8)
     [strict_obj] = heap.chain_of(strict, 1, first_id=2, nrefs=0, ndata=8)
     fmt.collect_holding(heap.thread, [loose_obj + 24, strict_obj + 24])
     ids = {
         fmt.ident(o.address)
-        for o in gc.formatted_objects(heap.arena)
+        for o in heap.arena.formatted_objects()
         if fmt.kind(o.address) == "object"
     }
     assert 1 in ids, "an interior pointer did not keep the object of an interior AMC pool"
@@ -827,7 +829,7 @@ def test_garbage_is_reclaimed_and_free_space_grows(heap: Heap, kind: str) -> Non
         heap.table[i] = a
     in_use = pool.total_size - pool.free_size
     garbage = sum(fmt.object_size(a) for a in objs) - sum(fmt.object_size(a) for a in keep)
-    gc.collect(heap.arena)
+    heap.arena.collect()
     now = pool.total_size - pool.free_size
     assert now >= sum(fmt.object_size(heap.table[i]) for i in range(len(keep)))
     assert in_use - now >= garbage // 2, (
@@ -837,7 +839,7 @@ def test_garbage_is_reclaimed_and_free_space_grows(heap: Heap, kind: str) -> Non
         1 + 100 * i for i in range(len(keep))
     ]
     assert len(
-        [o for o in gc.formatted_objects(heap.arena) if fmt.kind(o.address) == "object"]
+        [o for o in heap.arena.formatted_objects() if fmt.kind(o.address) == "object"]
     ) == len(keep)
     assert heap.arena.check() and pool.check()
 
@@ -874,8 +876,8 @@ def _walks_agree(heap: Heap) -> None:
         fmt.set_ref(a, 0, leaf)  # the chain is cut into pieces ending at leaves
     for i in range(5):
         heap.table[i] = amc[i]
-    gc.collect(heap.arena)
-    walked = [o for o in gc.formatted_objects(heap.arena) if fmt.kind(o.address) == "object"]
+    heap.arena.collect()
+    walked = [o for o in heap.arena.formatted_objects() if fmt.kind(o.address) == "object"]
     by_pool: dict[str, set[int]] = {"AMC": set(), "AMCZ": set(), "LO": set()}
     for o in walked:
         assert o.format is fmt and o.pool is not None
@@ -885,7 +887,7 @@ def _walks_agree(heap: Heap) -> None:
     assert by_pool["AMCZ"] == set(heap.amcz.walk()) == set()
     assert sorted(fmt.ident(a) for a in by_pool["AMC"]) == [1, 2, 3, 4, 5]
     assert sorted(fmt.ident(a) for a in by_pool["LO"]) == [100, 101, 102, 103, 104]
-    refs = gc.root_references(heap.arena)
+    refs = heap.arena.root_references()
     assert sorted(r for r, root in refs if root is heap.table) == sorted(
         heap.table[i] for i in range(5)
     )

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 import pytest
 
 import gc_plugin
-from gc_plugin import collector as gc
+from gc_plugin.graph import GraphFormat
 
 ROUNDS = 1200  # at least this many operations per worker
 MIN_COLLECTIONS = 150  # ... and on until this many collections ran
@@ -86,21 +86,21 @@ class WorkerModel:
 
 def worker(
     arena: gc_plugin.Arena,
-    fmt: gc.GraphFormat,
-    amc: gc.AMCPool,
-    amcz: gc.AMCZPool,
+    fmt: GraphFormat,
+    amc: gc_plugin.AMCPool,
+    amcz: gc_plugin.AMCZPool,
     model: WorkerModel,
     seed: int,
-    tables: dict[int, gc.RootTable],
+    tables: dict[int, gc_plugin.RootTable],
     errors: list[BaseException],
     counts: dict[str, int],
 ) -> None:
     rng = random.Random(seed)
     until = time.monotonic() + MAX_SECONDS
     try:
-        thread = gc.Thread.register(arena)
+        thread = arena.register_thread()
         root = thread.stack_root()
-        table = gc.RootTable(arena, SLOTS)
+        table = arena.root_table(SLOTS)
         tables[model.tag] = table
         ap, leaf_ap = amc.allocation_point(), amcz.allocation_point()
         counter = 0
@@ -176,19 +176,19 @@ def collector_loop(
 ) -> None:
     rng = random.Random(seed)
     try:
-        thread = gc.Thread.register(arena)
+        thread = arena.register_thread()
         while not stop.is_set():
             how = rng.random()
             if how < 0.6:
-                gc.collect(arena)
+                arena.collect()
             elif how < 0.8:
-                gc.start_collect(arena)
-                gc.park(arena)
+                arena.start_collect()
+                arena.park()
             else:
-                gc.release(arena)
-                gc.step(arena, 0.001, 2.0)
+                arena.release()
+                arena.step(0.001, 2.0)
                 time.sleep(0.001)
-                gc.park(arena)
+                arena.park()
             counts["collections"] += 1
         thread.deregister()
     except BaseException as e:
@@ -202,14 +202,14 @@ def test_threads_mutate_while_another_collects(
 ) -> None:
     arena = gc_plugin.Arena()
     try:
-        main = gc.Thread.register(arena)
-        fmt = gc.GraphFormat(arena, header)
-        chain = gc.Chain(arena, [(256, 0.8), (1024, 0.5)])
-        amc = gc.amc_pool(arena, fmt, chain)
-        amcz = gc.amcz_pool(arena, fmt, chain)
-        gc.enable_messages(arena, gc.MessageType.GC)
+        main = arena.register_thread()
+        fmt = GraphFormat(arena, header)
+        chain = arena.chain([(256, 0.8), (1024, 0.5)])
+        amc = arena.amc(fmt, chain)
+        amcz = arena.amcz(fmt, chain)
+        arena.enable_messages(gc_plugin.MessageType.GC)
         models = [WorkerModel(tag + 1) for tag in range(workers)]
-        tables: dict[int, gc.RootTable] = {}
+        tables: dict[int, gc_plugin.RootTable] = {}
         errors: list[BaseException] = []
         stop = threading.Event()
         counts = {"collections": 0}
@@ -243,15 +243,15 @@ def test_threads_mutate_while_another_collects(
             "collections run:",
             counts["collections"],
             "epoch",
-            gc.collections(arena),
+            arena.collection_count,
             "objects",
             sum(len(m.refs) for m in models),
         )
 
         # Every worker's graph, through its exact table, after one more
         # collection with no ambiguous root left.
-        gc.park(arena)
-        gc.collect(arena)
+        arena.park()
+        arena.collect()
         assert arena.check() and amc.check() and amcz.check()
         everything: set[int] = set()
         for m in models:
@@ -283,7 +283,7 @@ def test_threads_mutate_while_another_collects(
             everything |= set(addr)
         walked = [
             fmt.ident(o.address)
-            for o in gc.formatted_objects(arena)
+            for o in arena.formatted_objects()
             if fmt.kind(o.address) == "object"
         ]
         assert len(walked) == len(set(walked)), "an object appears twice in the walk"
@@ -297,23 +297,23 @@ def test_threads_mutate_while_another_collects(
         )
         del main
     finally:
-        gc.teardown(arena)
+        arena.teardown()
 
 
 _EXITING_THREAD = r"""
 import sys, threading
 import gc_plugin
-from gc_plugin import collector as gc
+from gc_plugin.graph import GraphFormat
 
 arena = gc_plugin.Arena()
-main = gc.Thread.register(arena)
-fmt = gc.GraphFormat(arena)
-amc = gc.amc_pool(arena, fmt)
-table = gc.RootTable(arena, 4)
+main = arena.register_thread()
+fmt = GraphFormat(arena)
+amc = arena.amc(fmt)
+table = arena.root_table(4)
 left = []
 
 def leave_registered():
-    thread = gc.Thread.register(arena)
+    thread = arena.register_thread()
     with amc.allocation_point() as ap:
         fmt.alloc_into(ap, table, 0, 1, 3, 42)
     left.append(thread)          # never deregistered
@@ -324,7 +324,7 @@ for _ in range(int(sys.argv[1])):
     t.join()
 print("threads gone", flush=True)
 for _ in range(3):
-    gc.collect(arena)
+    arena.collect()
     print("collected", flush=True)
 assert fmt.ident(table[0]) == 42
 for thread in left:

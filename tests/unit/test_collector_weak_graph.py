@@ -75,8 +75,7 @@ from collections.abc import Iterator
 from typing import ClassVar
 
 import pytest
-from hypothesis import event, settings
-from hypothesis import strategies as st
+from hypothesis import event, settings, strategies as st
 from hypothesis.stateful import (
     initialize,
     invariant,
@@ -85,9 +84,9 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
-from gc_plugin import collector as gc
-from gc_plugin.collector import MessageType
-from gc_plugin.nonmoving import AMSDebugPool, ams_debug_pool, ams_pool, awl_pool
+import gc_plugin
+from gc_plugin import AMSDebugPool, MessageType
+from gc_plugin.graph import GraphFormat
 
 from .test_collector_graph import ROOT_SLOTS, SETTINGS, GraphMachine, Heap, closure
 
@@ -145,22 +144,22 @@ class WeakGraphMachine(GraphMachine):
         support_ambiguous: bool | None,
     ) -> None:
         arena = self.arena
-        self.fmt = gc.GraphFormat(arena, header)
-        chain = gc.Chain(arena, gens) if gens is not None else None
+        self.fmt = GraphFormat(arena, header)
+        chain = arena.chain(gens) if gens is not None else None
         lo_gen, ams_gen, awl_gen = (
             None if chain is None or g is None or g >= len(chain.generations) else g for g in gen
         )
         ams = (
-            ams_debug_pool(arena, self.fmt, chain=chain, gen=ams_gen)
+            arena.ams_debug(self.fmt, chain=chain, gen=ams_gen)
             if debug
-            else ams_pool(arena, self.fmt, chain, gen=ams_gen, support_ambiguous=support_ambiguous)
+            else arena.ams(self.fmt, chain, gen=ams_gen, support_ambiguous=support_ambiguous)
         )
         self.pools = {
-            "amc": gc.amc_pool(arena, self.fmt, chain, interior=interior),
-            "amcz": gc.amcz_pool(arena, self.fmt, chain, interior=interior),
-            "lo": gc.lo_pool(arena, self.fmt, chain, gen=lo_gen),
+            "amc": arena.amc(self.fmt, chain, interior=interior),
+            "amcz": arena.amcz(self.fmt, chain, interior=interior),
+            "lo": arena.lo(self.fmt, chain, gen=lo_gen),
             "ams": ams,
-            "awl": awl_pool(arena, self.fmt, chain, gen=awl_gen),
+            "awl": arena.awl(self.fmt, chain, gen=awl_gen),
         }
         assert [p.class_name for p in self.pools.values()] == [
             "AMC",
@@ -173,7 +172,7 @@ class WeakGraphMachine(GraphMachine):
             assert pool.alignment == 8 and pool.format is self.fmt
         for kind in self.KINDS:
             self.aps[kind] = self._new_ap(kind)
-        self.table = gc.RootTable(arena, ROOT_SLOTS)
+        self.table = arena.root_table(ROOT_SLOTS)
 
     def _ready(self) -> bool:
         return self.fmt is not None
@@ -203,7 +202,7 @@ class WeakGraphMachine(GraphMachine):
             src, slot = self._weak_slot(data)
             self._set_ref(src, slot, ident)
         if register:
-            gc.finalize(self.arena, self.addr[ident])
+            self.arena.finalize(self.addr[ident])
             self.registered.add(ident)
 
     @precondition(_ready)
@@ -289,13 +288,13 @@ class NonMovingHeap(Heap):
 
     def __init__(self, header: int = 0, interior: bool | None = None, debug: bool = False) -> None:
         super().__init__(header=header, interior=interior)
-        self.ams = ams_debug_pool(self.arena, self.fmt) if debug else ams_pool(self.arena, self.fmt)
-        self.awl = awl_pool(self.arena, self.fmt)
-        gc.enable_messages(self.arena, MessageType.FINALIZATION)
+        self.ams = self.arena.ams_debug(self.fmt) if debug else self.arena.ams(self.fmt)
+        self.awl = self.arena.awl(self.fmt)
+        self.arena.enable_messages(MessageType.FINALIZATION)
 
     def alloc(
         self,
-        pool: gc.CollectedPool,
+        pool: gc_plugin.CollectedPool,
         ident: int,
         nrefs: int = 1,
         rank: str | None = None,
@@ -313,7 +312,7 @@ class NonMovingHeap(Heap):
     def ids(self) -> set[int]:
         return {
             self.fmt.ident(o.address)
-            for o in gc.formatted_objects(self.arena)
+            for o in self.arena.formatted_objects()
             if self.fmt.kind(o.address) == "object"
         }
 
@@ -367,7 +366,7 @@ def test_ambiguous_object_reached_exactly_pins_its_referent(
         h.table[2] = t
 
     for round in range(2):
-        gc.collect(h.arena)
+        h.arena.collect()
         if round == 0:
             assert fmt.ref(y, 0) != t2, "the exactly held twin did not move: the test shows nothing"
         chain = [h.table[0]]
@@ -392,7 +391,7 @@ def test_ambiguous_object_reached_exactly_pins_its_referent(
         assert h.ids() == {1, 2, 3, 4, 5, 6, 7, 8}
 
     fmt.set_ref(h.table[0], 0, None)  # X is garbage now, and so are T and U unless shared
-    gc.collect(h.arena)
+    h.arena.collect()
     if shared:
         assert fmt.ident(h.table[2]) == 5 and fmt.ident(fmt.ref(h.table[2], 0)) == 6
         assert h.ids() == {1, 5, 6, 7, 8}
@@ -428,29 +427,29 @@ def test_weak_references_splat_only_the_dead(nm_heap: NonMovingHeap, kind: str) 
     for slot, target in enumerate((k, d, fin)):
         fmt.set_ref(w, slot, target)
     fmt.set_ref(e, 0, k)
-    gc.finalize(h.arena, fin)
+    h.arena.finalize(fin)
 
-    gc.collect(h.arena)
+    h.arena.collect()
     assert h.table[0] == w and h.table[1] == e, "an AWL object moved"
     k_now, d_now, fin_now = fmt.refs(w)
     assert k_now == h.table[2] == fmt.ref(e, 0) and fmt.ident(k_now) == 10
     assert (k_now != k) == (kind in ("amc", "amcz")), "moving kinds move, the others do not"
     assert d_now == 0, f"the weak reference to a dead {kind} object was not splatted"
-    message = gc.get_message(h.arena, MessageType.FINALIZATION)
+    message = h.arena.get_message(MessageType.FINALIZATION)
     assert message is not None, f"no finalization message for the {kind} object"
     assert fin_now != 0, "a weak reference to an object being finalized was splatted"
     assert message.finalization_ref() == fin_now and fmt.ident(fin_now) == 12
-    assert gc.get_message(h.arena, MessageType.FINALIZATION) is None
+    assert h.arena.get_message(MessageType.FINALIZATION) is None
     assert h.ids() == {1, 2, 10, 12}
 
-    gc.collect(h.arena)  # the message still keeps it
+    h.arena.collect()  # the message still keeps it
     assert fmt.ref(w, 2) == message.finalization_ref() != 0
-    assert gc.get_message(h.arena, MessageType.FINALIZATION) is None, "finalized twice"
+    assert h.arena.get_message(MessageType.FINALIZATION) is None, "finalized twice"
     message.discard()
-    gc.collect(h.arena)
+    h.arena.collect()
     assert fmt.refs(w) == [h.table[2], 0, 0]
     assert h.ids() == {1, 2, 10}
-    assert gc.get_message(h.arena, MessageType.FINALIZATION) is None
+    assert h.arena.get_message(MessageType.FINALIZATION) is None
     assert h.arena.check() and pool.check() and h.awl.check()
 
 

@@ -20,14 +20,14 @@ import textwrap
 PRELUDE = """
 import ctypes
 import gc_plugin
-from gc_plugin import collector as gc
+from gc_plugin.graph import GraphFormat
 
 arena = gc_plugin.Arena()
-gc.park(arena)
-fmt = gc.GraphFormat(arena, 0)
-pool = gc.amc_pool(arena, fmt, None)
+arena.park()
+fmt = GraphFormat(arena, 0)
+pool = arena.amc(fmt, None)
 ap = pool.allocation_point()
-table = gc.RootTable(arena, 4)
+table = arena.root_table(4)
 obj = fmt.alloc(ap, 1, 2, 7)
 table[0] = obj
 """
@@ -48,7 +48,7 @@ def test_failed_invariant_aborts_with_the_report() -> None:
     child = _run(
         """
         ctypes.c_uint64.from_address(obj).value = 0xEE   # no kind the format knows
-        gc.collect(arena)
+        arena.collect()
         print("survived")
         """
     )
@@ -69,7 +69,7 @@ def test_misuse_raises_and_the_interpreter_goes_on() -> None:
             block_pool.free(block)
         except MisuseError as e:
             print("misuse:", e)
-        gc.collect(arena)
+        arena.collect()
         print("still here", fmt.ident(table[0]))
         """
     )

@@ -28,8 +28,7 @@ import os
 from dataclasses import dataclass, field
 
 import pytest
-from hypothesis import HealthCheck, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, settings, strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
     initialize,
@@ -39,11 +38,9 @@ from hypothesis.stateful import (
 )
 
 import gc_plugin
-from gc_plugin import _calls
-from gc_plugin import collector as gc
+from gc_plugin import Frame, SNCAllocationPoint, _calls
 from gc_plugin.errors import FailError, MisuseError
 from gc_plugin.graph import GraphFormat
-from gc_plugin.nonmoving import Frame, SNCAllocationPoint, snc_pool
 
 EXAMPLES = int(os.environ.get("GCP_TEST_EXAMPLES", "40"))
 
@@ -68,10 +65,10 @@ class SNCMachine(RuleBasedStateMachine):
     @initialize()
     def setup(self) -> None:
         self.arena = gc_plugin.Arena()
-        gc.park(self.arena)
+        self.arena.park()
         self.fmt = GraphFormat(self.arena)
-        self.pool = snc_pool(self.arena, self.fmt)
-        self.amc = gc.amc_pool(self.arena, self.fmt)
+        self.pool = self.arena.snc(self.fmt)
+        self.amc = self.arena.amc(self.fmt)
         self.aps: list[SNCAllocationPoint] = [self.pool.allocation_point() for _ in range(2)]
         self.stacks: list[list[Level]] = [[Level(None)], [Level(None)]]
         self.popped: list[tuple[int, Frame]] = []  # (ap index, frame) no longer valid
@@ -82,7 +79,7 @@ class SNCMachine(RuleBasedStateMachine):
         self.next_ident = 1
 
     def teardown(self) -> None:
-        gc.teardown(self.arena)
+        self.arena.teardown()
 
     def _live(self) -> list[Obj]:
         return [o for stack in self.stacks for level in stack for o in level.objects]
@@ -180,7 +177,7 @@ class SNCMachine(RuleBasedStateMachine):
 
     @rule()
     def collect(self) -> None:
-        gc.collect(self.arena)
+        self.arena.collect()
         live = self._live() + getattr(self, "orphans", [])
         by_ident = {o.ident: o for o in live}
         for o in live:
@@ -192,7 +189,7 @@ class SNCMachine(RuleBasedStateMachine):
             assert self.fmt.ident(ref) == o.target
             if o.target in by_ident:
                 assert ref == by_ident[o.target].addr
-        walked = {f.address for f in gc.formatted_objects(self.arena) if f.pool is self.pool}
+        walked = {f.address for f in self.arena.formatted_objects() if f.pool is self.pool}
         assert walked == {o.addr for o in live}
 
     @rule()
@@ -265,9 +262,9 @@ def test_popped_space_is_reused() -> None:
     frame's segment, and the pool does not grow (the segments above it went
     back to the arena but one spare, which the next segment reuses)."""
     arena = gc_plugin.Arena()
-    gc.park(arena)
+    arena.park()
     fmt = GraphFormat(arena)
-    pool = snc_pool(arena, fmt)
+    pool = arena.snc(fmt)
     ap = pool.allocation_point()
     fmt.alloc(ap, 1, 2, 0)
     for round_ in range(5):
@@ -285,4 +282,4 @@ def test_popped_space_is_reused() -> None:
         assert again[:same] == first[:same], f"round {round_}: popped space not reused"
         assert pool.total_size == total, f"round {round_}: the pool grew after a pop"
         frame.pop()
-    gc.teardown(arena)
+    arena.teardown()

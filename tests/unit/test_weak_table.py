@@ -39,8 +39,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from hypothesis import HealthCheck, settings
-from hypothesis import strategies as st
+from hypothesis import HealthCheck, settings, strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
     initialize,
@@ -50,11 +49,8 @@ from hypothesis.stateful import (
 )
 
 import gc_plugin
-from gc_plugin import collector as gc
-from gc_plugin.collector import MessageType
+from gc_plugin import Message, MessageType
 from gc_plugin.graph import GraphFormat
-from gc_plugin.messages import Message, enable_messages, finalize, get_message
-from gc_plugin.nonmoving import ams_pool
 from gc_plugin.weaktable import WeakTable, WeakTableFormat
 
 SLOTS = 96
@@ -72,14 +68,14 @@ class WeakTableMachine(RuleBasedStateMachine):
     @initialize()
     def setup(self) -> None:
         self.arena = gc_plugin.Arena()
-        gc.park(self.arena)
-        enable_messages(self.arena, MessageType.FINALIZATION)
+        self.arena.park()
+        self.arena.enable_messages(MessageType.FINALIZATION)
         self.fmt = GraphFormat(self.arena)
-        self.amc = gc.amc_pool(self.arena, self.fmt)
-        self.ams = ams_pool(self.arena, self.fmt)
+        self.amc = self.arena.amc(self.fmt)
+        self.ams = self.arena.ams(self.fmt)
         self.ap = self.amc.allocation_point()
         self.ams_ap = self.ams.allocation_point()
-        self.roots = gc.RootTable(self.arena, SLOTS)
+        self.roots = self.arena.root_table(SLOTS)
         self.table_format = WeakTableFormat(self.arena)
         self.awl = self.table_format.pool()
         self.wk = WeakTable(self.awl, weak_keys=True, capacity=4)
@@ -95,7 +91,7 @@ class WeakTableMachine(RuleBasedStateMachine):
         for message in self.pending.values():
             if message is not None:
                 message.discard()
-        gc.teardown(self.arena)
+        self.arena.teardown()
 
     # ---- helpers ----------------------------------------------------------------
 
@@ -189,7 +185,7 @@ class WeakTableMachine(RuleBasedStateMachine):
         if not keys:
             return
         key = data.draw(st.sampled_from(sorted(keys)))
-        finalize(self.arena, self._address(key))  # type: ignore[arg-type]
+        self.arena.finalize(self._address(key))  # type: ignore[arg-type]
         self.registered.add(key)
         if drop:
             self.roots[self.slot_of.pop(key)] = None
@@ -213,13 +209,13 @@ class WeakTableMachine(RuleBasedStateMachine):
         # what the model expects this collection to do
         finalized = {k for k in self.registered if k not in self.slot_of}
         dying = [e for e in self.entries.values() if not self._kept(e) and e.key not in finalized]
-        gc.collect(self.arena)
+        self.arena.collect()
         for entry in dying:
             self.splats[entry.weak_keys] += 1
             del self.entries[entry.key]
         # messages: exactly the registered keys that were not held
         got = set()
-        while (message := get_message(self.arena, MessageType.FINALIZATION)) is not None:
+        while (message := self.arena.get_message(MessageType.FINALIZATION)) is not None:
             ident = self.fmt.ident(message.finalization_ref())
             assert ident in finalized, (
                 f"finalization message for {ident}, not a dead registered key"
@@ -281,12 +277,14 @@ def test_weak_table_machine() -> None:
     )
 
 
-def _setup() -> tuple[gc_plugin.Arena, GraphFormat, gc.AMCPool, gc.RootTable, WeakTable]:
+def _setup() -> tuple[
+    gc_plugin.Arena, GraphFormat, gc_plugin.AMCPool, gc_plugin.RootTable, WeakTable
+]:
     arena = gc_plugin.Arena()
-    gc.park(arena)
+    arena.park()
     fmt = GraphFormat(arena)
-    amc = gc.amc_pool(arena, fmt)
-    roots = gc.RootTable(arena, 64)
+    amc = arena.amc(fmt)
+    roots = arena.root_table(64)
     table = WeakTable(WeakTableFormat(arena).pool(), weak_keys=True)
     return arena, fmt, amc, roots, table
 
@@ -300,7 +298,7 @@ def test_moved_keys_rehash() -> None:
         roots[i] = key
     before = [roots[i] for i in range(40)]
     ap.destroy()  # its segment is no longer buffered: objects may move
-    gc.collect(arena)
+    arena.collect()
     moved = sum(roots[i] != before[i] for i in range(40))
     assert moved > 0, "nothing moved: the test cannot see rehashing"
     for i in range(40):
@@ -308,7 +306,7 @@ def test_moved_keys_rehash() -> None:
         assert value is not None and fmt.ident(value) == 1000 + i
     assert table.rehashes >= 1
     assert len(table) == 40 and table.splatted == 0
-    gc.teardown(arena)
+    arena.teardown()
 
 
 def test_dead_keys_are_cleared_and_values_freed() -> None:
@@ -320,23 +318,23 @@ def test_dead_keys_are_cleared_and_values_freed() -> None:
         if i % 3 == 0:
             roots[i] = key
     ap.destroy()
-    gc.collect(arena)
+    arena.collect()
     assert len(table) == 10 and table.splatted == 20
     assert sorted(fmt.ident(k) for k, _ in table.items()) == list(range(0, 30, 3))
     # the values of deleted entries are garbage now: the next collection frees them
-    gc.collect(arena)
-    idents = {fmt.ident(o.address) for o in gc.formatted_objects(arena) if o.pool is amc}
+    arena.collect()
+    idents = {fmt.ident(o.address) for o in arena.formatted_objects() if o.pool is amc}
     assert idents == {*range(0, 30, 3), *range(1000, 1030, 3)}
-    gc.teardown(arena)
+    arena.teardown()
 
 
 def test_weak_root_area() -> None:
     arena = gc_plugin.Arena()
-    gc.park(arena)
+    arena.park()
     fmt = GraphFormat(arena)
-    amc = gc.amc_pool(arena, fmt)
-    strong = gc.RootTable(arena, 8)
-    weak = gc.RootTable(arena, 8, rank="weak")
+    amc = arena.amc(fmt)
+    strong = arena.root_table(8)
+    weak = arena.root_table(8, rank="weak")
     ap = amc.allocation_point()
     for i in range(8):
         obj = fmt.alloc(ap, 0, 2, i)
@@ -344,10 +342,10 @@ def test_weak_root_area() -> None:
         if i % 2 == 0:
             strong[i] = obj
     ap.destroy()
-    gc.collect(arena)
+    arena.collect()
     for i in range(8):
         if i % 2 == 0:
             assert weak[i] == strong[i] and fmt.ident(weak[i]) == i
         else:
             assert weak[i] == 0, f"weak root slot {i} still refers to a dead object"
-    gc.teardown(arena)
+    arena.teardown()
