@@ -848,6 +848,8 @@ static void misuseAndControl(void)
   r0 = reports;
   mps_arena_destroy(arena);
   CHECK(reported(r0, "pool"));
+  CHECK(gcp_destroy_refused());  /* the core says it kept the arena */
+  CHECK(!gcp_destroy_refused()); /* reading it cleared it */
   CHECK(gcp_arena_consistent(arena));
   CHECK(gcp_arena_chunk_count(arena) == 1);
   memset(p, 0x11, 128);
@@ -860,14 +862,23 @@ static void misuseAndControl(void)
   r0 = reports;
   mps_pool_destroy(pool);
   CHECK(reported(r0, "allocation point"));
+  CHECK(gcp_destroy_refused());
   CHECK(gcp_pool_consistent(pool));
   mps_ap_destroy(ap);
+  CHECK(!gcp_destroy_refused()); /* done: not refused */
+  /* a handle that is not live is misuse, but nothing was kept */
+  r0 = reports;
+  mps_ap_destroy(ap);
+  CHECK(reported(r0, "mps_ap_destroy"));
+  CHECK(!gcp_destroy_refused());
   REQUIRE(mps_sac_create(&sac, pool, 1, classes) == MPS_RES_OK);
   r0 = reports;
   mps_pool_destroy(pool);
   CHECK(reported(r0, "cache"));
+  CHECK(gcp_destroy_refused());
   CHECK(gcp_pool_consistent(pool));
   mps_sac_destroy(sac);
+  CHECK(!gcp_destroy_refused());
 
   /* Bad creation keys: the result is PARAM and the message names the key. */
   {
