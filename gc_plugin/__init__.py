@@ -4,7 +4,7 @@ The package's public face: every public name of the typed wrappers over the
 compiled core ``gc_plugin._native``, the allocator hook and the heap walks.
 Names are loaded on first use (PEP 562), so that importing the package, as
 the start-up hook does when GC_PLUGIN_MANAGE is set, loads only what is used.
-Implements docs/design/python-api.md (and DESIGN §5, the Python layer).
+Implements docs/design/python-api.md (and docs/design/architecture.md §The Python layer).
 """
 
 from __future__ import annotations

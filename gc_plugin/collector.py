@@ -418,7 +418,7 @@ def lo_pool(
 
 
 class Rank(enum.Enum):
-    """Reference ranks (spec §1.3)."""
+    """Reference ranks (docs/design/interface.md §Ranks)."""
 
     AMBIG = "ambig"
     EXACT = "exact"

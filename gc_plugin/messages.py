@@ -43,7 +43,7 @@ __all__ = [
 
 
 class MessageType(enum.IntEnum):
-    """Message types (spec §11.1)."""
+    """Message types (docs/design/collector-interface.md §Messages)."""
 
     FINALIZATION = int(lib.GCP_PY_MESSAGE_FINALIZATION)
     GC = int(lib.GCP_PY_MESSAGE_GC)
