@@ -3,7 +3,7 @@
 ``demo`` (the default) runs the built-in example; ``run`` runs a script or
 module with the allocator hook active and writes the heap report at exit.
 Implements "Other" in docs/design/python-api.md and the CLI of
-docs/design/cpython-hook.md (DESIGN §5).
+docs/design/cpython-hook.md (docs/design/architecture.md §The Python layer).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Loads the compiled core, installs the misuse handler, and turns the core's
 misuse reports and result codes into exceptions; also converts and checks
 the integers the wrappers pass.  Implements the "Errors" section of
-docs/design/python-api.md (how misuse reaches Python) and DESIGN §4 (Build).
+docs/design/python-api.md (how misuse reaches Python) and docs/design/architecture.md §Build.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ __all__ = [
     "error_for",
 ]
 
-#: Result code -> its name in mps.h (spec §1.2).
+#: Result code -> its name in mps.h (docs/design/interface.md §Result codes).
 RESULT_NAMES: dict[int, str] = {
     0: "MPS_RES_OK",
     1: "MPS_RES_FAIL",

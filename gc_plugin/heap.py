@@ -5,7 +5,7 @@ Blocks come from the pool's own metadata (native/cpython/heapwalk.c).  A
 block is attributed to the module whose code allocated it; blocks that the
 interpreter allocated on an object's behalf are attributed by the object's
 type, to the module that defines the type.  Implements
-docs/design/cpython-hook.md (walks) and the heap-walk part of DESIGN §1.
+docs/design/cpython-hook.md (walks) and docs/design/architecture.md §What it does (heap walks).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ the module's shared object before its init function runs, so that even the
 allocations of the init function are routed.  ``deactivate()`` stops
 routing; the hook stays installed as a forwarding shim while routed blocks
 are alive.  Implements docs/design/cpython-hook.md (activation) and
-DESIGN §4 (allocator hook, import hook).
+docs/design/architecture.md §The CPython integration: requirements.
 """
 
 from __future__ import annotations

@@ -28,7 +28,7 @@ __all__ = ["MessageType", "Message", "FinalizationInfo", "GCInfo", "GCStartInfo"
 
 
 class MessageType(enum.IntEnum):
-    """Message types (spec §11.1)."""
+    """Message types (docs/design/collector-interface.md §Messages)."""
 
     FINALIZATION = int(lib.GCP_PY_MESSAGE_FINALIZATION)
     GC = int(lib.GCP_PY_MESSAGE_GC)

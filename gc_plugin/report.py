@@ -3,7 +3,7 @@
 JSON keys: ``blocks``, ``bytes``, ``by_module`` (list of ``{module, blocks,
 bytes}``), ``by_type`` (list of ``{type, blocks, bytes}``), plus ``heap``
 and ``attribution`` saying how the blocks were routed and attributed.
-Implements docs/design/cpython-hook.md (reports) and DESIGN §5 (renderers).
+Implements docs/design/cpython-hook.md (reports) and docs/design/architecture.md (renderers).
 """
 
 from __future__ import annotations

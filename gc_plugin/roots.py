@@ -30,7 +30,7 @@ RankName = Literal["ambig", "exact", "weak"]
 
 
 class Rank(enum.Enum):
-    """Reference ranks (spec §1.3)."""
+    """Reference ranks (docs/design/interface.md §Ranks)."""
 
     AMBIG = "ambig"
     EXACT = "exact"

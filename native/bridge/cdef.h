@@ -175,7 +175,7 @@ size_t gcp_heap_summary(gcp_heap_group *out, size_t capacity, const uintptr_t *t
 void *PyMem_RawMalloc(size_t);
 void PyMem_RawFree(void *);
 
-/* ---- the collector (mps.h §2.3-2.4, 6-14; mpscamc.h, mpsclo.h) ---- */
+/* ---- the collector (mps.h: collector-interface.md; mpscamc.h, mpsclo.h) ---- */
 typedef unsigned mps_rm_t;
 typedef unsigned mps_rank_t;
 typedef unsigned mps_message_type_t;

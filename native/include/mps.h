@@ -2,9 +2,9 @@
  *
  * Declares the types, constants, keyword-argument machinery, inline
  * allocation macros and entry points that MPS client programs compile
- * against.  Implements spec/mps-interface.md sections 0, 1, 2, 3.1, 4, 5,
- * the types and constants of 6-12, 13, 14 and 15.1; design notes are in
- * docs/design/interface.md.
+ * against.  Described in docs/design/interface.md (and, for
+ * formats, scanning, roots, threads, chains, messages, finalization,
+ * location dependency and walks, docs/design/collector-interface.md).
  *
  * The header is written to be accepted by C89, C99, C11 and C++ compilers.
  * Names, prototypes, member orders and numeric values follow the spec

@@ -1,9 +1,8 @@
 /* mpsavm.h -- the virtual-memory arena class
  *
  * The VM arena reserves address space from the operating system and
- * commits pages only as pools need them.  Implements
- * spec/mps-interface.md section 2.1; design notes are in
- * docs/design/interface.md.
+ * commits pages only as pools need them.  Design notes
+ * are in docs/design/interface.md §Arena classes and docs/design/arena.md.
  */
 
 #ifndef mpsavm_h

@@ -1,8 +1,8 @@
 /* mpscamc.h -- the AMC and AMCZ (Automatic Mostly-Copying) pool classes
  *
  * Collected pools whose objects move unless an ambiguous reference pins
- * them; AMCZ objects hold no references and are never scanned.  Implements
- * spec/mps-interface.md sections 3.3 and 3.4; design: docs/design/amc.md.
+ * them; AMCZ objects hold no references and are never scanned.  Design:
+ * docs/design/amc.md.
  */
 
 #ifndef mpscamc_h

@@ -3,8 +3,8 @@
  *
  * A collected, non-moving, non-generational pool; objects allocated through
  * an allocation point of ambiguous rank have their contents scanned
- * ambiguously.  Implements spec/mps-interface.md sections 3.5 and 3.12;
- * design: docs/design/ams.md.
+ * ambiguously.  Design:
+ * docs/design/ms.md.
  */
 
 #ifndef mpscams_h

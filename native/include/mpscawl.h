@@ -3,8 +3,8 @@
  * A collected, non-moving pool whose objects hold exact or weak
  * references (one rank per object, that of its allocation point), with a
  * dependent object per object made accessible while it is scanned: the
- * pool of weak-key and weak-value tables.  Implements
- * spec/mps-interface.md section 3.6; design: docs/design/ams.md (AWL).
+ * pool of weak-key and weak-value tables.  Design:
+ * docs/design/ms.md (AWL).
  */
 
 #ifndef mpscawl_h

@@ -1,8 +1,8 @@
 /* mpsclo.h -- the LO (Leaf Only) pool class
  *
  * A collected, non-moving pool for objects without references; never
- * scanned, never protected.  Implements spec/mps-interface.md section 3.7;
- * design: docs/design/lo.md.
+ * scanned, never protected.  Design:
+ * docs/design/lo.md.
  */
 
 #ifndef mpsclo_h

@@ -1,7 +1,7 @@
 /* mpscmfs.h -- the MFS (Manual Fixed Small) pool class
  *
- * A manual pool of equal-sized units.  Implements spec/mps-interface.md
- * sections 3.8 and 1.4.4; design notes are in docs/design/interface.md.
+ * A manual pool of equal-sized units.  Design:
+ * docs/design/mfs.md; keys: docs/design/interface.md.
  */
 
 #ifndef mpscmfs_h

@@ -1,8 +1,8 @@
 /* mpscmv2.h -- legacy name for the MVT pool class header
  *
  * Kept so that old clients still compile; everything lives in mpscmvt.h.
- * Implements spec/mps-interface.md section 0; design notes are in
- * docs/design/interface.md.
+ * Design notes are in docs/design/interface.md
+ * §Headers.
  */
 
 #ifndef mpscmv2_h

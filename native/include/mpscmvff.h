@@ -1,8 +1,8 @@
 /* mpscmvff.h -- the MVFF (Manual Variable First Fit) pool class
  *
  * A general manual pool for variable-sized blocks, plus its debugging
- * variant.  Implements spec/mps-interface.md sections 3.9, 3.12 and
- * 1.4.4; design notes are in docs/design/interface.md.
+ * variant.  Design: docs/design/mvff.md; keys:
+ * docs/design/interface.md.
  */
 
 #ifndef mpscmvff_h

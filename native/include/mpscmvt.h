@@ -1,8 +1,8 @@
 /* mpscmvt.h -- the MVT (Manual Variable Temporal) pool class
  *
  * A manual pool for variable-sized blocks allocated through allocation
- * points and placed by temporal fit.  Implements spec/mps-interface.md
- * sections 3.10 and 1.4.4; design notes are in docs/design/interface.md.
+ * points and placed by temporal fit.  Design:
+ * docs/design/mvt.md; keys: docs/design/interface.md.
  */
 
 #ifndef mpscmvt_h

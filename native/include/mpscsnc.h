@@ -1,8 +1,8 @@
 /* mpscsnc.h -- the SNC (Stack No Checking) pool class
  *
  * A manually managed, scanned, non-moving pool whose space is given back
- * only by popping allocation frames (mps_ap_frame_push/pop).  Implements
- * spec/mps-interface.md sections 3.11 and 4.5; design: docs/design/snc.md.
+ * only by popping allocation frames (mps_ap_frame_push/pop).  Design:
+ * docs/design/snc.md.
  */
 
 #ifndef mpscsnc_h

@@ -1,8 +1,8 @@
 /* mpsio.h -- plinth interface for the telemetry output stream
  *
  * The core writes its telemetry through these client-replaceable
- * functions.  Implements spec/mps-interface.md section 15.2; design notes
- * are in docs/design/interface.md.
+ * functions.  Design notes are in
+ * docs/design/interface.md §Telemetry and the plinth.
  */
 
 #ifndef mpsio_h

@@ -1,9 +1,8 @@
 /* mpslib.h -- the plinth library interface
  *
  * Everything the core needs from the C library goes through these
- * functions, so that a client can supply its own versions.  Implements
- * spec/mps-interface.md section 15.2; design notes are in
- * docs/design/interface.md.
+ * functions, so that a client can supply its own versions.  Design notes
+ * are in docs/design/interface.md §Telemetry and the plinth.
  */
 
 #ifndef mpslib_h

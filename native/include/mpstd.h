@@ -3,8 +3,8 @@
  * Works out the operating system, processor and toolchain from the
  * compiler's predefined macros and describes the platform's word and
  * alignment.  Stops compilation on any platform it does not know.  Not
- * included by mps.h.  Implements spec/mps-interface.md section 17
- * (Annex B); design notes are in docs/design/interface.md.
+ * included by mps.h.  Design notes are in
+ * docs/design/interface.md §Platform macros.
  *
  * For the detected platform it defines:
  *   MPS_PF_<CODE>   (empty) and MPS_PF_STRING, the six-letter code:

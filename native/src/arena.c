@@ -643,8 +643,8 @@ INTERN Res ArenaAllocPages(Addr *baseReturn, Arena arena, Size size, Bool high, 
   return RES_RESOURCE;
 }
 
-/* As ArenaAllocPages (low), but from pages in the given zones (spec
- * §7.1: zone = (address >> ARENA_ZONE_SHIFT) mod 64) when a run that fits
+/* As ArenaAllocPages (low), but from pages in the given zones (docs/design/collector-interface.md
+ * §The scan state and zones: zone = (address >> ARENA_ZONE_SHIFT) mod 64) when a run that fits
  * in one zone stripe is free there; otherwise anywhere.  The collector
  * keeps generations in different zones so that a segment's zone summary
  * can tell it refers to no younger generation. */

@@ -92,7 +92,7 @@ struct mps_arena_s {
   SegStruct controlSeg; /* page-table owner of control pages */
   GCStruct *gc;         /* in control memory */
   mps_word_t epoch;     /* flips that may have moved objects */
-  int state;            /* ARENA_UNCLAMPED etc. (§2.3) */
+  int state;            /* ARENA_UNCLAMPED etc. (interface.md §Arenas) */
 };
 
 enum { ARENA_UNCLAMPED, ARENA_CLAMPED, ARENA_PARKED, ARENA_POSTMORTEM };
@@ -112,7 +112,7 @@ INLINE void ArenaEnter(Arena arena)
   AVER_CRITICAL(ArenaCheck(arena));
 }
 INLINE void ArenaLeave(Arena arena) { LockRelease(&arena->lock); }
-/* For the entry points callable with the lock held (spec §1.6): claim the
+/* For the entry points callable with the lock held (docs/design/interface.md): claim the
  * lock unless this thread holds it; returns whether it was claimed. */
 INLINE Bool ArenaEnterRecursive(Arena arena)
 {

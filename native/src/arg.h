@@ -1,5 +1,5 @@
 /* arg.h -- taking keyword arguments out of a client's mps_arg_s array.
- * A key that is used is removed from the array (spec §1.4.2): later
+ * A key that is used is removed from the array (interface.md §Keyword arguments): later
  * entries shift down, so unused keys are what remains.  Design:
  * docs/design/interface.md.
  */

@@ -1,4 +1,4 @@
-/* chain.c -- chains of generations (spec §10) and the collection policy:
+/* chain.c -- chains of generations (docs/design/collector-interface.md) and the collection policy:
  * which generations to condemn, and when.
  *
  * A pool's segments each belong to a generation of the pool's chain, or
@@ -155,7 +155,7 @@ INTERN void ChainTraceDone(Arena arena, Size condemned, Size live)
         g->newSize = 0;
         if (condemned > 0)
           g->mortality = 0.5 * g->mortality + 0.5 * (1.0 - (double)live / (double)condemned);
-        /* Capacity is not a hard limit (spec §10): while most of what a
+        /* Capacity is not a hard limit (collector-interface.md §Chains): while most of what a
          * generation holds survives, collecting it often only copies the
          * same objects again, so its trigger grows (up to 8x); it comes
          * back down as mortality recovers. */

@@ -1,5 +1,5 @@
-/* debugpat.h -- what the debug pool classes (MVFF debug, AMS debug; spec
- * §3.12) share: the fencepost and free-space templates taken from
+/* debugpat.h -- what the debug pool classes (MVFF debug, AMS debug)
+ * share: the fencepost and free-space templates taken from
  * MPS_KEY_POOL_DEBUG_OPTIONS (defaults "POST" and "FREE"), and laying and
  * checking a template over memory.  A template is laid by address: the
  * byte at address a is template[a mod length], which stays true whatever

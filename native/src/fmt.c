@@ -1,4 +1,4 @@
-/* fmt.c -- object formats (spec §6): the client's methods for scanning,
+/* fmt.c -- object formats (docs/design/collector-interface.md): the client's methods for scanning,
  * sizing, forwarding and padding its objects, plus alignment and in-band
  * header size.  Pools that need a method check for it when they are
  * created, so a format may leave out what its pools never call.

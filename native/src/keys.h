@@ -3,8 +3,8 @@
  * The public headers leave struct mps_key_s incomplete: clients only use
  * the addresses of the key objects.  Inside the core each key carries a
  * signature and its printable name, for checking and for messages about
- * missing or malformed arguments.  Implements spec/mps-interface.md
- * section 1.4.2; design notes are in docs/design/interface.md.
+ * missing or malformed arguments.  Implements docs/design/interface.md
+ * §Keyword arguments.
  */
 
 #ifndef keys_h

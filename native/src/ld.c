@@ -1,4 +1,4 @@
-/* ld.c -- location dependency (spec §13): a client's record of the zones
+/* ld.c -- location dependency (docs/design/collector-interface.md): a client's record of the zones
  * of addresses it depends on, and the arena's history of the zones that
  * collections moved objects out of.
  *

@@ -1,4 +1,5 @@
-/* message.c -- the message queue (spec §11) and finalization (§12).
+/* message.c -- the message queue and finalization
+ * (docs/design/collector-interface.md).
  *
  * Messages live in control memory.  The GC-start and GC messages of the
  * next collection are allocated in advance, so posting them never needs
@@ -212,7 +213,7 @@ INTERN Res FinalsProcess(Arena arena, ScanState ss)
 }
 
 /* A collected pool is being destroyed: nothing in it is finalized
- * (spec §12).  Its registrations go, queued messages for its objects are
+ * (collector-interface.md).  Its registrations go, queued messages for its objects are
  * discarded, and taken ones forget their object. */
 INTERN void FinalsForgetPool(Arena arena, Pool pool)
 {

@@ -3,8 +3,7 @@
  * Defines every key object named by the public headers, the empty
  * argument list mps_args_none, and _mps_args_set_key, which the
  * MPS_ARGS_* macros call from client code.  Implements
- * spec/mps-interface.md sections 1.4.2 to 1.4.4; design notes are in
- * docs/design/interface.md.
+ * docs/design/interface.md §Keyword arguments.
  */
 
 #include "mps.h"

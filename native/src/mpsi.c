@@ -1,8 +1,8 @@
-/* mpsi.c -- the interface layer for arenas and pools (spec §1.3, §1.7,
- * §2, §3.1, §15.1): it validates what the client passes, takes the arena
- * lock, and calls the core.  Misuse it can detect is reported through the
- * plinth assertion handler with a message naming the problem, and the
- * call then returns without changing anything.
+/* mpsi.c -- the interface layer for arenas and pools: it validates what
+ * the client passes, takes the arena lock, and calls the core.  Misuse it
+ * can detect is reported through the plinth assertion handler with a
+ * message naming the problem, and the call then returns without changing
+ * anything.
  * Design: docs/design/interface.md.
  */
 #include <stdarg.h>
@@ -417,7 +417,7 @@ void mps_pool_check_free_space(mps_pool_t pool)
   ArenaLeave(pool->arena);
 }
 
-/* ---- telemetry (§15.1): the filter is kept; no event stream yet --------- */
+/* ---- telemetry (interface.md): the filter is kept; no event stream yet --------- */
 
 static mps_word_t telemetryFilter;
 static int telemetryFilterRead;
@@ -547,7 +547,7 @@ size_t gcp_arena_chunk_count(mps_arena_t arena)
   return n;
 }
 
-/* ---- collection control (§2.3) ----------------------------------------- */
+/* ---- collection control (interface.md §Arenas) ------------------------- */
 
 mps_res_t mps_arena_collect(mps_arena_t arena)
 {

@@ -1,5 +1,5 @@
-/* mpsiap.c -- the interface layer for allocation points (spec §4) and
- * segregated allocation caches (§5).  The inline fast paths live in the
+/* mpsiap.c -- the interface layer for allocation points and segregated
+ * allocation caches (docs/design/interface.md).  The inline fast paths live in the
  * client's code (mps.h macros); these are the function forms and the slow
  * paths.  Design: docs/design/buffer.md, docs/design/sac.md.
  */

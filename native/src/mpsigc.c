@@ -1,8 +1,8 @@
-/* mpsigc.c -- the interface layer for the collector: formats (spec §6),
- * roots (§8), threads (§9), chains (§10), messages (§11), finalization
- * (§12), walks (§14) and collection control (§2.3, §2.4).  It validates
- * what the client passes, reports misuse, takes the arena lock and calls
- * the core.  Design: docs/design/interface.md, docs/design/trace.md.
+/* mpsigc.c -- the interface layer for the collector: formats, roots,
+ * threads, chains, messages, finalization, walks and collection control.
+ * It validates what the client passes, reports misuse, takes the arena
+ * lock and calls the core.  Design: docs/design/collector-interface.md,
+ * docs/design/interface.md (arenas), docs/design/trace.md.
  */
 #include "gc.h"
 #include "arg.h"

@@ -1,4 +1,4 @@
-/* mpsliban.c -- the plinth over the C library (spec §15.2): streams,
+/* mpsliban.c -- the plinth over the C library (docs/design/interface.md): streams,
  * memory primitives, the processor clock, the telemetry control word,
  * the assertion handler and the telemetry output stream of mpsio.h.
  * A client may replace this file with its own plinth.

@@ -22,7 +22,7 @@ enum {
   POOL_ATTR_GC = 1 << 4,           /* collected: the trace methods below */
   POOL_ATTR_SCAN = 1 << 5,         /* its objects hold references */
   POOL_ATTR_MOVES = 1 << 6,        /* collected and moving: ambiguous references must nail */
-  POOL_ATTR_RANKED_APS = 1 << 7,   /* mps_ap_create_v reads a rank (spec §1.7) */
+  POOL_ATTR_RANKED_APS = 1 << 7,   /* mps_ap_create_v reads a rank (interface.md) */
   POOL_ATTR_EXACT_BUFFERS = 1 << 8 /* a buffer holds the one object it was filled for
                                       (AMS debug: fences around each): never reused */
 };
@@ -63,7 +63,7 @@ typedef Bool (*PoolPreservedMethod)(Pool pool, Seg seg, Addr ref, Addr *newRetur
 typedef Res (*PoolAreaVisitor)(Pool pool, Addr base, Addr limit, void *closure);
 typedef Res (*PoolWalkMethod)(Pool pool, PoolAreaVisitor visit, void *closure);
 typedef Res (*PoolAddrObjectMethod)(Addr *baseReturn, Pool pool, Seg seg, Addr addr);
-/* Allocation frames (spec §4.5), for the classes that give them meaning
+/* Allocation frames (interface.md §Allocation frames), for the classes that give them meaning
  * (SNC); elsewhere a push returns the AP's init and a pop is ignored.
  * Called with no object reserved on the buffer. */
 typedef Res (*PoolFramePushMethod)(mps_frame_t *frameReturn, Pool pool, Buffer buf);
@@ -106,7 +106,7 @@ struct mps_pool_class_s {
   PoolBufferFinishMethod bufferFinish; /* an AP is being destroyed (detached), or NULL */
 };
 
-/* Ranks (spec §1.3; the values of the mps_rank_* functions) and sets of
+/* Ranks (interface.md §Ranks; the values of the mps_rank_* functions) and sets of
  * them, one bit each.  The trace handles them in this order. */
 #define RANK_AMBIG     0
 #define RANK_EXACT     1

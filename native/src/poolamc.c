@@ -1,4 +1,4 @@
-/* poolamc.c -- AMC and AMCZ, Automatic Mostly-Copying (spec §3.3, §3.4).
+/* poolamc.c -- AMC and AMCZ, Automatic Mostly-Copying (docs/design/amc.md).
  *
  * Objects are bump-allocated through allocation points into segments of
  * the chain's generation 0.  In a trace, a white object reached exactly is

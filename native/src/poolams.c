@@ -1,5 +1,5 @@
-/* poolams.c -- AMS, Automatic Mark & Sweep (spec §3.5), and its debug
- * class (§3.12): the non-moving mark-sweep engine (poolms.c) with
+/* poolams.c -- AMS, Automatic Mark & Sweep (docs/design/ms.md), and its
+ * debug class: the non-moving mark-sweep engine (poolms.c) with
  * scanning on and allocation points of exact or ambiguous rank.  Objects
  * of ambiguous rank are scanned as ambiguous: what they point at is kept
  * and, in moving pools, pinned (the trace nails for them before anything

@@ -1,4 +1,4 @@
-/* poolawl.c -- AWL, Automatic Weak Linked (spec §3.6): the non-moving
+/* poolawl.c -- AWL, Automatic Weak Linked (docs/design/ms.md): the non-moving
  * mark-sweep engine (poolms.c) with scanning on and allocation points of
  * exact or weak rank.  Weak-rank objects are scanned only in the trace's
  * weak phase, after everything that survives has been preserved: a weak

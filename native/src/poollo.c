@@ -1,4 +1,4 @@
-/* poollo.c -- LO, Leaf Only (spec §3.7): a collected pool of objects
+/* poollo.c -- LO, Leaf Only (docs/design/lo.md): a collected pool of objects
  * without references, never moved, never scanned, never protected.  The
  * non-moving mark-sweep engine (poolms.c) with scanning off; ambiguous
  * references into the middle of an object keep it (as they always have

@@ -1,4 +1,4 @@
-/* poolmfs.c -- MFS, Manual Fixed Small (spec §3.8): units of one size.
+/* poolmfs.c -- MFS, Manual Fixed Small (docs/design/mfs.md): units of one size.
  *
  * Units come from extents (segments of EXTEND_BY bytes).  Free units form
  * a stack threaded through their first word; units never handed out are

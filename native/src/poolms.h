@@ -1,7 +1,7 @@
 /* poolms.h -- the non-moving mark-sweep engine shared by the collected
  * classes that never move objects: LO (never scanned), AMS (exact or
- * ambiguous references, spec §3.5) and AWL (exact or weak references with
- * dependent objects, spec §3.6).  A class is this engine plus its keys and
+ * ambiguous references, docs/design/ms.md) and AWL (exact or weak references with
+ * dependent objects, docs/design/ms.md).  A class is this engine plus its keys and
  * a few options in MSStruct; the AMS debug class adds fenceposts and
  * free-space splatting through the hooks below.
  *
@@ -53,7 +53,7 @@ typedef struct MSStruct {
 #define MSOf(pool)      PARENT(MSStruct, poolStruct, pool)
 #define MSSegOfSeg(seg) ((MSSeg)(void *)(seg))
 
-/* Parse MPS_KEY_FORMAT, MPS_KEY_CHAIN and MPS_KEY_GEN (spec §3.5: the
+/* Parse MPS_KEY_FORMAT, MPS_KEY_CHAIN and MPS_KEY_GEN (collector-interface.md §Chains: the
  * generation defaults to 0 with a client chain, 1 with the default one)
  * and set up the engine; `needScan` requires a scan method. */
 INTERN Res MSInit(MS ms, ArgList args, const char *className, Bool needScan);

@@ -1,4 +1,4 @@
-/* poolmvff.c -- MVFF, Manual Variable First Fit (spec §3.9).
+/* poolmvff.c -- MVFF, Manual Variable First Fit (docs/design/mvff.md).
  *
  * Free space is one coalescing block structure over all of the pool's
  * segments, so a free range may span two adjacent segments and a block

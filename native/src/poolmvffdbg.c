@@ -1,4 +1,4 @@
-/* poolmvffdbg.c -- the MVFF debug class (spec §3.12): fenceposts around
+/* poolmvffdbg.c -- the MVFF debug class (docs/design/mvff.md): fenceposts around
  * every block and free-space splatting, over the MVFF machinery.
  *
  * A block of n bytes allocated with mps_alloc occupies

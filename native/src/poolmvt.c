@@ -1,4 +1,4 @@
-/* poolmvt.c -- MVT, Manual Variable Temporal (spec §3.10): variable-size
+/* poolmvt.c -- MVT, Manual Variable Temporal (docs/design/mvt.md): variable-size
  * blocks allocated only through allocation points, freed with mps_free.
  * Design: docs/design/mvt.md.
  *

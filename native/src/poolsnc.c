@@ -1,4 +1,4 @@
-/* poolsnc.c -- SNC, Stack No Checking (spec §3.11, §4.5): a manually
+/* poolsnc.c -- SNC, Stack No Checking (docs/design/snc.md): a manually
  * managed, scanned, non-moving pool whose space is given back only by
  * popping allocation frames.
  *
@@ -20,7 +20,7 @@
  *
  * A record is made at the AP's first fill or frame push.  An AP destroyed
  * without popping leaves its objects alive until the pool is destroyed
- * (§4.2): the class's bufferFinish, called by BufferDestroy once the
+ * (interface.md §The structure): the class's bufferFinish, called by BufferDestroy once the
  * buffer is detached, drops ("orphans") the AP's record and its frames,
  * and its segments stay as they are, owned by nobody.  So every record is
  * that of a live AP of the pool, and an AP created later at the same

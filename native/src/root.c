@@ -1,4 +1,5 @@
-/* root.c -- roots (spec §8) and the area scanners (§7.5).
+/* root.c -- roots and the area scanners
+ * (docs/design/collector-interface.md).
  *
  * A root is a descriptor in control memory naming what to scan and how:
  * a client function, an area with an area scanner, a block of formatted

@@ -1,5 +1,5 @@
 /* sac.c -- segregated allocation caches: construction of the interleaved
- * free-list layout of spec §5.2, and the slow paths the fast macros call.
+ * free-list layout of docs/design/sac.md, and the slow paths the fast macros call.
  * All pool traffic goes through the class's alloc and free methods with
  * the arena lock held by the caller.  Design: docs/design/sac.md.
  */
@@ -10,7 +10,7 @@ INTERN Bool SACCheck(SAC sac)
   return CHECKS(SAC, sac) && CHECKS(Pool, sac->pool) && sac->classCount > 0;
 }
 
-/* The slot a request of `size` bytes uses: the search of spec §5.2. */
+/* The slot a request of `size` bytes uses: the search in docs/design/sac.md. */
 static Index sacSlot(SAC sac, Size size)
 {
   struct _mps_sac_freelist_block_s *fl = sac->esac._freelists;

@@ -8,7 +8,8 @@
  * and path operations for threads that must not keep addresses between
  * calls.  An ordinary MPS client: only the public headers are used.
  *
- * The format methods follow spec §6.4: no library calls, no locks, little
+ * The format methods follow the rules in docs/design/collector-interface.md:
+ * no library calls, no locks, little
  * stack.  A header word they do not recognise is recorded (see
  * gcp_graph_errors) rather than trusted: scan returns MPS_RES_FAIL and
  * skip steps over one alignment unit.
@@ -469,7 +470,7 @@ static mps_res_t graph_walk_area(mps_ss_t ss, void *base, void *limit, void *clo
         if (walk->count < walk->cap) walk->out[walk->count] = (mps_addr_t)(p + h);
         ++walk->count;
       } else if (GRAPH_KIND(hd) == GCP_GRAPH_FWD) {
-        graph_error(b, hd); /* spec §14: never forwarding objects */
+        graph_error(b, hd); /* collector-interface.md §Walks: never forwarding objects */
       }
       p += extent;
     }

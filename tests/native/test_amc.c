@@ -20,8 +20,8 @@
  * (>= 32 KiB) objects; mps_addr_object; park/release/clamp/step/
  * start_collect; ramps; and a chain of two small generations that triggers
  * collections on its own while the arena is released.
- * Usage: test_amc [seed].  Spec: mps-interface.md §2.3, §2.4, §3.3, §4.3,
- * §4.6, §6, §7, §8, §9, §10, §14.
+ * Usage: test_amc [seed].  Design: docs/design/amc.md, interface.md,
+ * collector-interface.md.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -224,7 +224,7 @@ static int objOK(mps_addr_t c, int id)
 static size_t walkObjBytes, walkPadBytes;
 static unsigned long walkBad, walkFwd, walkUnknown, walkRefs;
 
-/* mps_pool_walk areas are base pointers (spec §6.3). */
+/* mps_pool_walk areas are base pointers (docs/design/collector-interface.md §In-band headers). */
 static mps_res_t walkArea(mps_ss_t ss, void *base, void *limit, void *closure)
 {
   char *p = base;
@@ -405,7 +405,7 @@ static void verify(const char *when, int strict)
 
 /* A full collection from a parked arena; leaves it parked.  Every full
  * collection of an AMC pool holding objects is a flip in which objects
- * might move, so mps_collections must count it (spec §2.3); the
+ * might move, so mps_collections must count it (docs/design/interface.md, arena states); the
  * collections it did not count are reported once per scenario. */
 static unsigned long gcMessages(void) /* collections ended since the last call */
 {

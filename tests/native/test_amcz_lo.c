@@ -11,8 +11,8 @@
  * exactly the referenced leaves of each pool; the space in use shrinks by
  * what was dropped; and over many rounds the total size of each pool stays
  * bounded (the space collections free is reused).
- * Usage: test_amcz_lo [seed].  Spec: mps-interface.md §3.3, §3.4, §3.7, §6,
- * §14.
+ * Usage: test_amcz_lo [seed].  Design: docs/design/amc.md, lo.md,
+ * collector-interface.md.
  */
 #include <stdint.h>
 #include <stdio.h>

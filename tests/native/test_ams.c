@@ -36,8 +36,8 @@
  * reclaimed, in generation 2 only by a full collection, and an AMC object
  * referred to only ambiguously from the generation-2 pool (not condemned)
  * stays put; MPS_KEY_GEN beyond the chain is refused.
- * Usage: test_ams [seed].  Spec: mps-interface.md §3.5, §4, §6, §7, §8,
- * §10, §12, §14.
+ * Usage: test_ams [seed].  Design: docs/design/ms.md, interface.md,
+ * collector-interface.md.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -14,8 +14,8 @@
  * the arena; clean pools report nothing; the fences and the free space are
  * the templates.  Every damage is reported exactly once and, once
  * repaired, no more.
- * Usage: test_ams_debug [seed].  Spec: mps-interface.md §3.5, §3.12, §4,
- * §12.
+ * Usage: test_ams_debug [seed].  Design: docs/design/ms.md, interface.md,
+ * collector-interface.md.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,12 +3,13 @@
  * unknown ones stay), the legacy creation functions, the extension and
  * contraction callbacks matched one-to-one against chunks, the memory
  * accounting functions (committed, reserved, spare, commit limit) and the
- * rules of spec §2.5, the commit limit as seen by mps_alloc on MVFF and
+ * rules of docs/design/interface.md (memory accounting and limits), the
+ * commit limit as seen by mps_alloc on MVFF and
  * MFS, address-space exhaustion, growth into new chunks and their return,
  * mps_arena_vm_growth, mps_arena_has_addr and mps_addr_pool, the collection
  * control entry points (which have no collection to do yet), and misuse
  * reported through the plinth assertion handler.
- * Usage: test_arena [seed].  Spec: mps-interface.md §1.4, §1.7, §2, §3.1.
+ * Usage: test_arena [seed].  Design: docs/design/interface.md, arena.md.
  * Build: cc -std=c11 -O1 -g -I native/include tests/native/test_arena.c
  *        native/build/<variety>/libgcp.a -lpthread -lm
  */

@@ -46,8 +46,8 @@
  *    format methods meet only well-formed objects; stale LDs were seen.
  * A short deterministic acceptance sequence runs first.  Failures name
  * the table, slot, entry and object.
- * Usage: test_awl_weak [seed].  Spec: mps-interface.md §3.5, §3.6, §4,
- * §6, §7, §8, §11, §12, §13.
+ * Usage: test_awl_weak [seed].  Design: docs/design/ms.md, interface.md,
+ * collector-interface.md.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -20,7 +20,7 @@
  * predecessor) without going round in circles.  Four registered threads
  * then write into the same old holders while the main thread collects.
  * alarm(30) turns a hang into a failure.
- * Usage: test_barrier_chain [seed].  Spec: mps-interface.md §3.3, §9.
+ * Usage: test_barrier_chain [seed].  Design: docs/design/amc.md, barrier.md, threads.md.
  */
 #define _GNU_SOURCE
 #include <errno.h>

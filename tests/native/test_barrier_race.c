@@ -21,7 +21,7 @@
  * A control round runs the same steps with T's write finished before U
  * writes.
  * alarm(30) turns a hang into a failure.
- * Usage: test_barrier_race [seed].  Spec: mps-interface.md §3.3, §9.
+ * Usage: test_barrier_race [seed].  Design: docs/design/amc.md, barrier.md, threads.md.
  */
 #define _GNU_SOURCE
 #include <errno.h>

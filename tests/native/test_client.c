@@ -1,8 +1,8 @@
 /* test_client.c -- a typical manual-memory client of the MPS, written only
  * against the spec interface (no gc_plugin extensions): keyword arguments
  * built with the MPS_ARGS_* macros (nested blocks, MPS_ARGS_ADD_FIELD,
- * MPS_ARGS_DONE, a full list), the allocation-point protocols of §4.3 and
- * §4.4 exactly as the manual writes them (the mps_reserve/mps_commit loop,
+ * MPS_ARGS_DONE, a full list), the allocation-point protocols of docs/design/interface.md
+ * §Allocation points exactly as the manual writes them (the mps_reserve/mps_commit loop,
  * MPS_RESERVE_BLOCK, the function forms through parentheses and through
  * #undef), allocation frames on MVFF, allocation patterns, caches through
  * the legacy macro names, the legacy size macros of mpscmvff.h/mpscmvt.h,
@@ -10,8 +10,7 @@
  * functions, the assertion handler, the result-code list macros
  * (_mps_RES_ENUM, _mps_ENUM_DEF, as the MPS's test library uses them to
  * print codes), and the documented teardown order.
- * Usage: test_client [seed].  Spec: mps-interface.md §1, §2, §3, §4, §5,
- * §15.
+ * Usage: test_client [seed].  Design: docs/design/interface.md.
  * Build: cc -std=c11 -O1 -g -I native/include tests/native/test_client.c
  *        native/build/<variety>/libgcp.a -lpthread -lm
  */
@@ -52,7 +51,7 @@ static int objOK(obj_t obj, size_t size, unsigned long serial)
   return 1;
 }
 
-/* §4.3: the canonical loop, with the inline macros. */
+/* interface.md §Reserve and commit: the canonical loop, with the inline macros. */
 static mps_res_t makeObj(obj_t *obj_o, mps_ap_t ap, size_t size, unsigned long serial)
 {
   mps_addr_t p;
@@ -68,7 +67,7 @@ static mps_res_t makeObj(obj_t *obj_o, mps_ap_t ap, size_t size, unsigned long s
   return MPS_RES_OK;
 }
 
-/* §4.4: the statement form. */
+/* interface.md §The inline macros and the slow paths: the statement form. */
 static mps_res_t makeObjBlock(obj_t *obj_o, mps_ap_t ap, size_t size, unsigned long serial)
 {
   mps_addr_t p;
@@ -83,7 +82,7 @@ static mps_res_t makeObjBlock(obj_t *obj_o, mps_ap_t ap, size_t size, unsigned l
   return MPS_RES_OK;
 }
 
-/* §1.5: the function forms, by parenthesising the names. */
+/* interface.md §Macros: the function forms, by parenthesising the names. */
 static mps_res_t makeObjParen(obj_t *obj_o, mps_ap_t ap, size_t size, unsigned long serial)
 {
   mps_addr_t p;
@@ -486,13 +485,13 @@ int main(int argc, char **argv)
   mps_arena_release(arena);
   CHECK(mps_collections(arena) == 1); /* every collection counts */
 
-  /* Teardown (§3.1): park; APs, SACs and pools are already gone; arena. */
+  /* Teardown (interface.md §Pool classes): park; APs, SACs and pools are already gone; arena. */
   mps_arena_park(arena);
   mps_arena_destroy(arena);
   return testFinish();
 }
 
-/* §1.5: with the macros removed, the plain names are the functions. */
+/* interface.md §Macros: with the macros removed, the plain names are the functions. */
 #undef mps_reserve
 #undef mps_commit
 

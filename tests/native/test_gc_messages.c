@@ -20,7 +20,7 @@
  * mps_arena_roots_walk and mps_pool_walk against the program's model.
  * Only an exact table root exists (the stack is not a root), the arena is
  * parked throughout.
- * Usage: test_gc_messages [seed].  Spec: mps-interface.md §11, §12, §13, §14.
+ * Usage: test_gc_messages [seed].  Design: docs/design/collector-interface.md.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -163,7 +163,8 @@ static size_t traverse(void)
 }
 
 /* mps_collections must count every full collection of the AMC and AMCZ
- * pools (flips in which objects might move, spec §2.3): checked at the end. */
+ * pools (flips in which objects might move, docs/design/interface.md):
+ * checked at the end. */
 static unsigned long nCollect, flatCollections;
 
 static void collect(void)

@@ -16,8 +16,8 @@
  * collections must not hang (alarm(30) turns a hang into a failure) and
  * the remaining threads keep working.  Everything is deregistered and
  * destroyed at the end.
- * Usage: test_gc_threads [seed].  Spec: mps-interface.md §3.3, §4.3, §8.3,
- * §9, §10.
+ * Usage: test_gc_threads [seed].  Design: docs/design/amc.md, interface.md,
+ * collector-interface.md, threads.md.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>

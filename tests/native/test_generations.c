@@ -20,7 +20,7 @@
  * the reachable objects.  GC messages with not_condemned_size > 0 count
  * partial collections.  The run is repeated in a second arena created with
  * GCP_BARRIER=0 set, where no object may ever be write-protected.
- * Usage: test_generations [seed].  Spec: mps-interface.md §3.3, §4, §6-12.
+ * Usage: test_generations [seed].  Design: docs/design/amc.md, collector-interface.md.
  */
 #define _GNU_SOURCE
 #include <pthread.h>

@@ -5,12 +5,12 @@
  * interior, foreign and other-pool pointers, wrong size) reported with a
  * message that names it while the pool stays consistent, and the legacy
  * varargs creation.  SACs over MFS and MVFF: the public structure laid out
- * as spec §5.2 says for several class arrays and frequency profiles, random
+ * as docs/design/sac.md says for several class arrays and frequency profiles, random
  * churn through the fast macros, the legacy macros and the functions with
  * sizes in every class and overlarge, counts never above their maximum,
  * cached bytes and pool free size in exact agreement, flushing, more than
  * MPS_SAC_CLASS_LIMIT classes, and invalid class arrays.
- * Usage: test_mfs_sac [seed].  Spec: mps-interface.md §3.8, §3.9, §5.
+ * Usage: test_mfs_sac [seed].  Design: docs/design/mfs.md, mvff.md, sac.md.
  * Build: cc -std=c11 -O1 -g -I native/include tests/native/test_mfs_sac.c
  *        native/build/<variety>/libgcp.a -lpthread -lm
  */
@@ -253,7 +253,7 @@ static void mfsLegacy(mps_arena_t arena)
   mps_pool_destroy(pool);
 }
 
-/* ---- SAC layout (spec §5.2) -------------------------------------------------- */
+/* ---- SAC layout (docs/design/sac.md) ------------------------------------------ */
 
 /* The middle class index, or n if _middle names no class. */
 static size_t middleOf(mps_sac_t sac, const mps_sac_class_s *cl, size_t n)
@@ -692,7 +692,7 @@ static void sacCommitLimit(mps_arena_t arena)
   mps_arena_spare_set(arena, 0.75);
 }
 
-/* The slot the fast macros pick, against the search spec §5.2 states as a
+/* The slot the fast macros pick, against the search docs/design/sac.md states as a
  * loop, for class arrays of 1 to 30 classes with random sizes and
  * frequencies (so both sides of the middle hold from 0 to 29 classes). */
 static size_t specSlot(mps_sac_t sac, size_t s)

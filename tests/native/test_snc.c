@@ -1,5 +1,5 @@
-/* test_snc.c -- the SNC pool (Stack No Checking: spec §3.11, allocation
- * frames §4.5) against a model kept in plain C arrays.
+/* test_snc.c -- the SNC pool (Stack No Checking: docs/design/snc.md, allocation
+ * frames) against a model kept in plain C arrays.
  *
  * First a fixed scenario: pool and allocation point keys refused with a
  * message (no format, in-band headers, a missing scan or pad method, an

@@ -10,7 +10,7 @@
  * frees everything and destroys its APs and SAC, and every pool's free
  * size equals its total size.
  * Phase 2: four threads hammer one MFS pool with mps_alloc/mps_free.
- * Usage: test_threads [seed].  Spec: mps-interface.md §1.6, §3, §4, §5.
+ * Usage: test_threads [seed].  Design: docs/design/interface.md.
  * Build: cc -std=c11 -O1 -g -I native/include tests/native/test_threads.c
  *        native/build/<variety>/libgcp.a -lpthread -lm
  */
@@ -330,7 +330,7 @@ int main(int argc, char **argv)
     REQUIRE(mps_pool_create_k(&mfs, arena, mps_class_mfs(), a) == MPS_RES_OK);
   }
   MPS_ARGS_END(a);
-  /* Spec §3.9: the first AP on a pool exists before any mps_alloc on it. */
+  /* docs/design/mvff.md: the first AP on a pool exists before any mps_alloc on it. */
   REQUIRE(mps_ap_create_k(&firstAP, mvff, mps_args_none) == MPS_RES_OK);
 
   phase(2, cool ? 300000 : 600000, 0, seed);

@@ -40,8 +40,8 @@
  * on AWL (keyword and varargs forms) fail with MPS_RES_PARAM and a
  * report, without crashing; the right ranks still work.  Failures name
  * the cache, slot, entry and object.
- * Usage: test_weak_cache [seed].  Spec: mps-interface.md §3.5, §3.6, §4,
- * §6, §7, §8, §11, §12, §13.
+ * Usage: test_weak_cache [seed].  Design: docs/design/ms.md, interface.md,
+ * collector-interface.md.
  */
 #include <stdio.h>
 #include <stdlib.h>

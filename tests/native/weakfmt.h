@@ -1,12 +1,12 @@
 /* weakfmt.h -- the object format of test_awl_weak, test_weak_cache,
  * test_ams and test_ams_debug: one format for AMC, AMS, AWL and LO
  * objects, including the keys and values
- * arrays of weak hash tables as MPS clients build them in AWL (spec §3.6),
- * and objects of ambiguous rank (AMS, spec §3.5).  Header-only, like
+ * arrays of weak hash tables as MPS clients build them in AWL (docs/design/ms.md),
+ * and objects of ambiguous rank (AMS, docs/design/ms.md).  Header-only, like
  * testlib.h (include that first).
  *
  * Every word of an object is a valid word-aligned reference or has a
- * non-zero low bit (the AWL client rule, §3.6).  With fmtHdr == 0 the
+ * non-zero low bit (the AWL client rule).  With fmtHdr == 0 the
  * client pointer c is the base and c[0] is the tag; with fmtHdr == 8 the
  * tag is an in-band header at c[-1] (MPS_KEY_FMT_HEADER_SIZE).  After the
  * tag come the fields f:

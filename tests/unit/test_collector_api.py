@@ -2,7 +2,7 @@
 protocol across a flip, misuse, messages, arena states, finalization,
 location dependencies, introspection and walks.
 
-* Reserve/commit (spec §4.3-4.4): a block reserved on an AMC allocation
+* Reserve/commit (interface.md §Allocation points): a block reserved on an AMC allocation
   point when the same thread collects was not scanned by the flip, so its
   commit returns False and the AP is reset to the block's base; reserving
   again works and the new object survives.  Without a flip commit is True.
@@ -137,7 +137,7 @@ def test_commit_after_a_flip_fails_and_the_retry_works(header: int) -> None:
         assert obj == base + header
         fmt.set_ref(obj, 0, keep)  # a reference written before the commit
         h.arena.collect()  # the flip happens with the block still reserved
-        assert ap.commit(base, size) is False, "commit succeeded across a flip (spec §4.4)"
+        assert ap.commit(base, size) is False, "commit succeeded across a flip (interface.md)"
         handle = ap._handle
         assert gc_plugin._calls.as_int(handle.init) == base
         assert gc_plugin._calls.as_int(handle.alloc) == base

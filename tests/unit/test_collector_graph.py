@@ -615,7 +615,7 @@ class GraphMachine(RuleBasedStateMachine):
             count, where, header = f.errors()
             assert count == 0, (
                 f"{name} pool walk: an area does not start with a header ({header:#x} at "
-                f"{where:#x}): are the areas base pointers (spec §6.3)?"
+                f"{where:#x}): are the areas base pointers (collector-interface.md)?"
             )
             assert pool.check() is True
 

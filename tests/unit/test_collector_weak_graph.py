@@ -2,7 +2,7 @@
 reference rank: AMS (allocation points of exact and of ambiguous rank) and
 AWL (exact and weak) next to AMC, AMCZ and LO, with weak references and
 finalization of objects of every class, checked against the reachability
-model of test_collector_graph.py (spec §3.5, §3.6, §7.3-7.4, §12).
+model of test_collector_graph.py (docs/design/ms.md, docs/design/collector-interface.md §Fixing).
 
 WeakGraphMachine extends GraphMachine (whose rules, model and checks it
 reuses: see that module's docstring) with the kinds

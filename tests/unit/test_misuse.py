@@ -534,8 +534,8 @@ def test_ap_misuse(arena: gc_plugin.Arena, kind: str) -> None:
 
 @pytest.mark.parametrize("kind", ["MVFF", "MVFF debug", "MVT"])
 def test_double_reserve_is_caught(arena: gc_plugin.Arena, kind: str) -> None:
-    """A second reserve before the commit is misuse (spec §4.3: reserve, then
-    commit).  The fast path of reserve may not look (spec §4.4), but then the
+    """A second reserve before the commit is misuse (interface.md §Allocation points: reserve, then
+    commit).  The fast path of reserve may not look (interface.md), but then the
     commit must refuse: the block is not "the one just reserved"."""
     pool = make_pool(arena, kind)
     ap = pool.allocation_point()

@@ -321,7 +321,7 @@ class MVFFMachine(PoolMachine):
         )
         assert self.pool.alignment == align
         self.model = HeapModel(align)
-        # Spec §3.9: with both APs and mps_alloc, create the first AP before
+        # docs/design/mvff.md: with both APs and mps_alloc, create the first AP before
         # the first mps_alloc.
         self.aps = [self.pool.allocation_point() for _ in range(ap_slots)]
 

@@ -1,4 +1,4 @@
-"""SNC (spec §3.11, §4.5) driven by hypothesis against a plain-Python model
+"""SNC (docs/design/snc.md) driven by hypothesis against a plain-Python model
 of allocation frames.
 
 SNCMachine has two allocation points on one SNC pool of the graph format.

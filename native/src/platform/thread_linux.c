@@ -1,4 +1,4 @@
-/* thread_linux.c -- registered threads (spec §9): stopping them with a
+/* thread_linux.c -- registered threads (docs/design/threads.md): stopping them with a
  * signal, capturing their registers and stack pointer, scanning their
  * stacks, and spilling the collecting thread's own registers.
  *

@@ -31,7 +31,7 @@
  * both cases.
  * Built by tests/test_native_programs.py with gcc and clang at -O2 and at
  * -O3 -fomit-frame-pointer.  Usage: test_registers [seed].
- * Spec: mps-interface.md §8.3, §9, §12.
+ * Design: docs/design/collector-interface.md, threads.md.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
