@@ -2,8 +2,8 @@
 (collected), and SNC (scanned, freed by popping allocation frames).
 
 Implements the "Non-moving pools and weakness" part of the Collector section
-of docs/design/python-api.md over spec sections 3.5, 3.6, 3.11, 3.12 and
-4.5.  The pools are made by an Arena (``arena.ams(fmt)``, ``arena.awl(fmt)``,
+of docs/design/python-api.md (docs/design/ms.md, snc.md; interface.md §Allocation
+frames).  The pools are made by an Arena (``arena.ams(fmt)``, ``arena.awl(fmt)``,
 ``arena.snc(fmt)``, ...) through this module's ``create_*``.  AMS and AWL
 pools are CollectedPools like AMC: objects of their format that nothing
 keeps alive are reclaimed, but they never move.  Their allocation points

@@ -7,7 +7,7 @@
  * location dependency and walks, docs/design/collector-interface.md).
  *
  * The header is written to be accepted by C89, C99, C11 and C++ compilers.
- * Names, prototypes, member orders and numeric values follow the spec
+ * Names, prototypes, member orders and numeric values follow the MPS interface
  * exactly, because existing clients depend on them.  Prototypes carry no
  * parameter names so that client macros cannot interfere with them.
  */

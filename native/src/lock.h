@@ -4,7 +4,7 @@
  * uncontended claim is one compare-and-swap and a release one atomic
  * decrement, a fraction of a pthread mutex's cost, which matters because
  * every mps_alloc and mps_free takes it.  Elsewhere a pthread mutex.
- * The owner is recorded so that the entry points the spec lets a client
+ * The owner is recorded so that the entry points the MPS interface lets a client
  * call with the lock held (from a scan function, say) can claim it only
  * when the calling thread does not hold it already.
  * Design: docs/design/arena.md (thread safety).

@@ -1,4 +1,4 @@
-"""The collector's interface through gc_plugin.collector: the allocation
+"""The collector's interface through the Arena: the allocation
 protocol across a flip, misuse, messages, arena states, finalization,
 location dependencies, introspection and walks.
 
