@@ -50,10 +50,8 @@ _EXPORTS = {
     "HeapSummary": "gc_plugin.heap",
     "ModuleUsage": "gc_plugin.heap",
     "TypeUsage": "gc_plugin.heap",
-    # the collector (gc_plugin.collector, gc_plugin.graph, gc_plugin.messages)
+    # the collector (gc_plugin.collector, gc_plugin.messages)
     "Format": "gc_plugin.collector",
-    "GraphFormat": "gc_plugin.graph",
-    "CorruptObjectError": "gc_plugin.graph",
     "Chain": "gc_plugin.collector",
     "CollectedPool": "gc_plugin.collector",
     "AMCPool": "gc_plugin.collector",
@@ -73,8 +71,6 @@ _EXPORTS = {
     "SNCAllocationPoint": "gc_plugin.nonmoving",
     "Frame": "gc_plugin.nonmoving",
     "snc_pool": "gc_plugin.nonmoving",
-    "WeakTableFormat": "gc_plugin.weaktable",
-    "WeakTable": "gc_plugin.weaktable",
     "Rank": "gc_plugin.collector",
     "Root": "gc_plugin.collector",
     "RootTable": "gc_plugin.collector",
@@ -112,6 +108,7 @@ _EXPORTS = {
     "attach_process_roots": "gc_plugin.process_roots",
     "default_arena": "gc_plugin.process_roots",
     "unstoppable_threads": "gc_plugin.process_roots",
+    "get_include": "gc_plugin.capi",
 }
 
 __all__ = [
@@ -154,8 +151,6 @@ __all__ = [
     "TypeUsage",
     "Cache",
     "Format",
-    "GraphFormat",
-    "CorruptObjectError",
     "Chain",
     "CollectedPool",
     "AMCPool",
@@ -175,8 +170,6 @@ __all__ = [
     "SNCAllocationPoint",
     "Frame",
     "snc_pool",
-    "WeakTableFormat",
-    "WeakTable",
     "Rank",
     "Root",
     "RootTable",
@@ -214,6 +207,7 @@ __all__ = [
     "attach_process_roots",
     "default_arena",
     "unstoppable_threads",
+    "get_include",
     "__version__",
 ]
 
@@ -223,6 +217,7 @@ if TYPE_CHECKING:
     from gc_plugin.allocation import AllocationCache, AllocationPoint
     from gc_plugin.arena import Arena, ArenaStats
     from gc_plugin.blocks import Block
+    from gc_plugin.capi import get_include
     from gc_plugin.collector import (
         AMCPool,
         AMCZPool,
@@ -268,7 +263,6 @@ if TYPE_CHECKING:
         ResourceError,
         UnimplementedError,
     )
-    from gc_plugin.graph import CorruptObjectError, GraphFormat
     from gc_plugin.heap import HeapBlock, HeapSummary, ModuleUsage, TypeUsage, summary, walk
     from gc_plugin.hook import (
         AttributionWarning,
@@ -321,7 +315,6 @@ if TYPE_CHECKING:
         default_arena,
         unstoppable_threads,
     )
-    from gc_plugin.weaktable import WeakTable, WeakTableFormat
 
     #: Alias: a segregated allocation cache.
     Cache = AllocationCache

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import weakref
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gc_plugin import _calls
 from gc_plugin._calls import Keywords, check, check_misuse, ffi, lib, size_value
@@ -29,6 +29,9 @@ from gc_plugin.pools import (
     create_mvt,
     create_segfit,
 )
+
+if TYPE_CHECKING:
+    from gc_plugin.collector import Format
 
 __all__ = ["Arena", "ArenaStats"]
 
@@ -100,6 +103,31 @@ class Arena(_NativeObject):
 
     def _repr_fields(self) -> str:
         return f"committed={self.committed} reserved={self.reserved} pools={len(self._pools)}"
+
+    # ---- formats made in C ----------------------------------------------------
+
+    def adopt_format(self, address: int, *, header_size: int = 0) -> Format:
+        """Wrap the format (mps_fmt_t) at ``address``, which an extension made
+        in this arena through the C API (docs/design/c-api.md), so that pools
+        can use it; from now on it is the Format's to destroy (``destroy()``,
+        or the arena's teardown).  ``header_size`` must be the format's
+        in-band header size (MPS_KEY_FMT_HEADER_SIZE)."""
+        from gc_plugin.collector import Format, _children  # late: they import this module
+
+        addr = _calls.address_value(address, "format address")
+        h = size_value(header_size, "header_size")
+        arena_o = ffi.new("mps_arena_t *")
+        align_o = ffi.new("size_t *")
+        header_o = ffi.new("size_t *")
+        found = lib.gcp_fmt_describe(ffi.cast("mps_fmt_t", addr), arena_o, align_o, header_o)
+        check_misuse()
+        if not found or arena_o[0] != self._live():
+            _calls.invalid(f"{addr:#x} is not a format of this arena")
+        if int(header_o[0]) != h:
+            _calls.invalid(f"the format's header size is {int(header_o[0])}, not {h}")
+        if any(isinstance(c, Format) and _calls.as_int(c._handle) == addr for c in _children(self)):
+            _calls.invalid(f"the format at {addr:#x} is already adopted")
+        return Format(self, addr, h, int(align_o[0]))
 
     # ---- pools --------------------------------------------------------------
 

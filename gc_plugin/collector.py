@@ -3,12 +3,12 @@ LO, roots, threads, collection control, location dependencies, walks and
 teardown.
 
 Implements the "Collector" section of docs/design/python-api.md over the
-core's MPS interface (spec sections 2.3-2.4, 3.3, 3.4, 3.7, 4, 6-14).  Two
-parts of that section live in modules of their own, which import this one:
-the graph test format (``GraphFormat``, ``CorruptObjectError``) in
-gc_plugin.graph, and messages and finalization in gc_plugin.messages.  This
-module re-exports their names lazily (``__getattr__`` below), so every name
-of the section is still importable from here.
+core's MPS interface (spec sections 2.3-2.4, 3.3, 3.4, 3.7, 4, 6-14).
+Messages and finalization live in gc_plugin.messages, which imports this
+module; it re-exports their names lazily (``__getattr__`` below).  Formats
+are written in C, by extensions that reach the core through its C API
+(docs/design/c-api.md) and hand them over with ``Arena.adopt_format``; the
+tests' graph format is one (tests/gcp_testing).
 Every object here belongs to an Arena and keeps it alive; the lifetime
 protocol is _NativeObject's (_lifetime.py): ``destroy()`` is idempotent,
 misuse the core detects raises MisuseError with the core's message, and
@@ -17,8 +17,8 @@ objects (it knows its pools only), so ``teardown(arena)`` destroys an arena
 with everything in it, in the order the spec asks for.
 
 Python holds addresses as ints, which are not references the collector can
-see: only exact roots (``RootTable``), ambiguous roots (``ThreadRoot``, or
-``GraphFormat.collect_holding``) and finalization keep objects alive, and an
+see: only exact roots (``RootTable``), ambiguous roots (``ThreadRoot``)
+and finalization keep objects alive, and an
 address read from Python is only good until the next collection that may
 move objects.  Park the arena (``park``) to keep addresses still, or do the
 work in C on a stack that is a root (``Thread.stack_root``).
@@ -47,7 +47,6 @@ from gc_plugin.pools import Pool
 
 if TYPE_CHECKING:
     from gc_plugin.arena import Arena
-    from gc_plugin.graph import CorruptObjectError, GraphFormat
     from gc_plugin.messages import (
         FinalizationInfo,
         GCInfo,
@@ -66,8 +65,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Format",
-    "GraphFormat",
-    "CorruptObjectError",
     "Chain",
     "CollectedPool",
     "AMCPool",
@@ -168,11 +165,15 @@ def _arena_handle(arena: Arena) -> Any:
 
 class Format(_ArenaChild):
     """An object format (mps_fmt_t) made by C code; pools that use it keep it
-    alive.  Destroying a format that a live pool uses is misuse."""
+    alive.  Destroying a format that a live pool uses is misuse.  Made by
+    ``Arena.adopt_format`` from a format an extension created through the C
+    API; ``handle`` may be the format's address as an int."""
 
     _kind = "format"
 
     def __init__(self, arena: Arena, handle: Any, header_size: int, alignment: int) -> None:
+        if isinstance(handle, int):
+            handle = ffi.cast("mps_fmt_t", handle)
         super().__init__(arena, handle)
         self._header_size = header_size
         self._alignment = alignment
@@ -263,7 +264,7 @@ class CollectedAllocationPoint(AllocationPoint):
     hold a valid formatted object before it is committed, so ``alloc(size)``
     (commit without initialising) is refused: use ``reserve``, write the
     object, ``commit`` (repeat while commit returns False), or the format's
-    own allocation (``GraphFormat.alloc``)."""
+    own allocation (the tests' ``GraphFormat.alloc``)."""
 
     def alloc(self, size: int) -> Block:
         invalid(
@@ -845,13 +846,11 @@ def teardown(arena: Arena) -> None:
         raise errors[0]
 
 
-# ---- names that live in gc_plugin.graph and gc_plugin.messages -----------------------------
+# ---- names that live in gc_plugin.messages ------------------------------------------------
 
-# Those modules import this one, so their names are re-exported on first use
+# That module imports this one, so their names are re-exported on first use
 # (PEP 562) rather than imported here, which would be an import cycle.
 _MOVED = {
-    "GraphFormat": "gc_plugin.graph",
-    "CorruptObjectError": "gc_plugin.graph",
     "MessageType": "gc_plugin.messages",
     "Message": "gc_plugin.messages",
     "FinalizationInfo": "gc_plugin.messages",

@@ -47,6 +47,7 @@ import ctypes, errno, faulthandler, os, random, sys, threading
 import gc_plugin
 from gc_plugin import collector as gc
 from gcp_childlib import emit
+from gcp_testing import GraphFormat
 
 assert faulthandler.is_enabled()
 libc = ctypes.CDLL(None, use_errno=True)
@@ -63,7 +64,7 @@ def writable(addr):
     return False
 
 arena = gc_plugin.Arena()
-fmt = gc.GraphFormat(arena, 8)
+fmt = GraphFormat(arena, 8)
 chain = gc.Chain(arena, [(64, 0.8), (192, 0.6), (512, 0.4)])
 pool = gc.amc_pool(arena, fmt, chain)
 gc.enable_messages(arena, gc.MessageType.GC)

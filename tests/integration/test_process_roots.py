@@ -14,11 +14,12 @@ from .childproc import RunChild
 COMMON = """
     import struct, threading
     import gc_plugin
-    from gc_plugin._native import ffi, lib
     from gcp_childlib import emit
+    from gcp_testing import GraphFormat
+    from gcp_testing._ffi import ffi, lib
 
     def setup(arena):
-        fmt = gc_plugin.GraphFormat(arena)
+        fmt = GraphFormat(arena)
         pool = gc_plugin.amc_pool(arena, fmt)
         ap = pool.allocation_point()
         gc_plugin.enable_messages(arena, gc_plugin.MessageType.FINALIZATION)

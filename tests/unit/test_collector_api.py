@@ -54,6 +54,7 @@ import gc_plugin
 from gc_plugin import InvalidArgumentError, MisuseError
 from gc_plugin import collector as gc
 from gc_plugin.collector import MessageType
+from gcp_testing import GraphFormat
 
 HERE = __file__
 
@@ -91,7 +92,7 @@ class Heap:
         self.thread = gc.Thread.register(self.arena)
         if park:
             gc.park(self.arena)
-        self.fmt = gc.GraphFormat(self.arena, header)
+        self.fmt = GraphFormat(self.arena, header)
         self.chain = gc.Chain(self.arena, chain) if chain is not None else None
         self.amc = gc.amc_pool(self.arena, self.fmt, self.chain)
         self.amcz = gc.amcz_pool(self.arena, self.fmt, self.chain)
@@ -209,7 +210,7 @@ def test_blocks_must_be_initialised_before_commit(heap: Heap) -> None:
         fmt.init(ap, base, 2, 2, 1)  # a different size
     fmt.init(ap, base, 1, 2, 1)
     assert ap.commit(base, size)
-    other = gc.GraphFormat(heap.arena)
+    other = GraphFormat(heap.arena)
     with pytest.raises(InvalidArgumentError, match="does not use this format"):
         other.alloc(ap, 0, 2, 1)
     with pytest.raises(InvalidArgumentError):
@@ -303,7 +304,7 @@ def scenario_thread_and_arena_misuse() -> None:
         thread.deregister()
     assert not thread.destroyed
     root.destroy()
-    fmt = gc.GraphFormat(arena)
+    fmt = GraphFormat(arena)
     table = gc.RootTable(arena, 4)
     with pytest.raises(MisuseError, match="root|thread|format"):
         arena.destroy()  # the core refuses: a root, a thread and a format remain
@@ -324,11 +325,11 @@ def test_formats_and_chains_of_another_arena(heap: Heap) -> None:
             gc.amc_pool(other, heap.fmt)
         chain = gc.Chain(heap.arena, [(64, 0.5)])
         with pytest.raises(MisuseError, match="chain"):
-            gc.lo_pool(other, gc.GraphFormat(other), chain)
+            gc.lo_pool(other, GraphFormat(other), chain)
     finally:
         gc.teardown(other)
     with pytest.raises(InvalidArgumentError, match="0, 8 or 16"):
-        gc.GraphFormat(heap.arena, 4)
+        GraphFormat(heap.arena, 4)
 
 
 def test_finalizing_memory_outside_collected_pools(heap: Heap) -> None:

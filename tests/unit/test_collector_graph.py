@@ -89,6 +89,7 @@ from hypothesis.stateful import (
 import gc_plugin
 from gc_plugin import collector as gc
 from gc_plugin.collector import MessageType
+from gcp_testing import GraphFormat
 
 SETTINGS = settings(
     max_examples=int(os.environ.get("GCP_TEST_EXAMPLES", "150")),
@@ -158,8 +159,8 @@ class GraphMachine(RuleBasedStateMachine):
         gc.enable_messages(
             self.arena, MessageType.FINALIZATION, MessageType.GC, MessageType.GC_START
         )
-        gc.GraphFormat.reset_errors()
-        self.fmt: gc.GraphFormat | None = None
+        GraphFormat.reset_errors()
+        self.fmt: GraphFormat | None = None
         self.pools: dict[str, gc.CollectedPool] = {}
         self.aps: dict[str, gc.CollectedAllocationPoint] = {}
         self.table: gc.RootTable | None = None
@@ -189,7 +190,7 @@ class GraphMachine(RuleBasedStateMachine):
         lo_gen: int | None,
     ) -> None:
         arena = self.arena
-        self.fmt = gc.GraphFormat(arena, header)
+        self.fmt = GraphFormat(arena, header)
         chain = gc.Chain(arena, gens) if gens is not None else None
         if chain is None or lo_gen is not None and lo_gen >= len(chain.generations):
             lo_gen = None
@@ -211,7 +212,7 @@ class GraphMachine(RuleBasedStateMachine):
     # ---- helpers -------------------------------------------------------------------
 
     @property
-    def f(self) -> gc.GraphFormat:
+    def f(self) -> GraphFormat:
         assert self.fmt is not None
         return self.fmt
 
@@ -700,7 +701,7 @@ class Heap:
         self.arena = gc_plugin.Arena()
         self.thread = gc.Thread.register(self.arena)
         gc.park(self.arena)
-        self.fmt = gc.GraphFormat(self.arena, header)
+        self.fmt = GraphFormat(self.arena, header)
         self.amc = gc.amc_pool(self.arena, self.fmt, interior=interior)
         self.amcz = gc.amcz_pool(self.arena, self.fmt, interior=interior)
         self.lo = gc.lo_pool(self.arena, self.fmt)

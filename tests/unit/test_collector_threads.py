@@ -38,6 +38,7 @@ import pytest
 
 import gc_plugin
 from gc_plugin import collector as gc
+from gcp_testing import GraphFormat
 
 ROUNDS = 1200  # at least this many operations per worker
 MIN_COLLECTIONS = 150  # ... and on until this many collections ran
@@ -86,7 +87,7 @@ class WorkerModel:
 
 def worker(
     arena: gc_plugin.Arena,
-    fmt: gc.GraphFormat,
+    fmt: GraphFormat,
     amc: gc.AMCPool,
     amcz: gc.AMCZPool,
     model: WorkerModel,
@@ -203,7 +204,7 @@ def test_threads_mutate_while_another_collects(
     arena = gc_plugin.Arena()
     try:
         main = gc.Thread.register(arena)
-        fmt = gc.GraphFormat(arena, header)
+        fmt = GraphFormat(arena, header)
         chain = gc.Chain(arena, [(256, 0.8), (1024, 0.5)])
         amc = gc.amc_pool(arena, fmt, chain)
         amcz = gc.amcz_pool(arena, fmt, chain)
@@ -304,10 +305,11 @@ _EXITING_THREAD = r"""
 import sys, threading
 import gc_plugin
 from gc_plugin import collector as gc
+from gcp_testing import GraphFormat
 
 arena = gc_plugin.Arena()
 main = gc.Thread.register(arena)
-fmt = gc.GraphFormat(arena)
+fmt = GraphFormat(arena)
 amc = gc.amc_pool(arena, fmt)
 table = gc.RootTable(arena, 4)
 left = []

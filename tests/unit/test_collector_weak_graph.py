@@ -88,6 +88,7 @@ from hypothesis.stateful import (
 from gc_plugin import collector as gc
 from gc_plugin.collector import MessageType
 from gc_plugin.nonmoving import AMSDebugPool, ams_debug_pool, ams_pool, awl_pool
+from gcp_testing import GraphFormat
 
 from .test_collector_graph import ROOT_SLOTS, SETTINGS, GraphMachine, Heap, closure
 
@@ -145,7 +146,7 @@ class WeakGraphMachine(GraphMachine):
         support_ambiguous: bool | None,
     ) -> None:
         arena = self.arena
-        self.fmt = gc.GraphFormat(arena, header)
+        self.fmt = GraphFormat(arena, header)
         chain = gc.Chain(arena, gens) if gens is not None else None
         lo_gen, ams_gen, awl_gen = (
             None if chain is None or g is None or g >= len(chain.generations) else g for g in gen

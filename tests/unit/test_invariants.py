@@ -21,10 +21,11 @@ PRELUDE = """
 import ctypes
 import gc_plugin
 from gc_plugin import collector as gc
+from gcp_testing import GraphFormat
 
 arena = gc_plugin.Arena()
 gc.park(arena)
-fmt = gc.GraphFormat(arena, 0)
+fmt = GraphFormat(arena, 0)
 pool = gc.amc_pool(arena, fmt, None)
 ap = pool.allocation_point()
 table = gc.RootTable(arena, 4)

@@ -42,8 +42,8 @@ import gc_plugin
 from gc_plugin import _calls
 from gc_plugin import collector as gc
 from gc_plugin.errors import FailError, MisuseError
-from gc_plugin.graph import GraphFormat
 from gc_plugin.nonmoving import Frame, SNCAllocationPoint, snc_pool
+from gcp_testing import GraphFormat
 
 EXAMPLES = int(os.environ.get("GCP_TEST_EXAMPLES", "40"))
 
