@@ -262,38 +262,11 @@ def test_setup_installs_no_test_package() -> None:
     config = tomllib.loads((REPO_ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
     assert config["packages"] == ["gc_plugin", "gc_plugin-stubs"]
     assert "include/*.h" in config["package-data"]["gc_plugin"]
+    # what that pattern gives setuptools: the C API's headers, through the link
+    found = {p.name for p in (REPO_ROOT / "gc_plugin").glob("include/*.h")}
+    assert {"gc_plugin.h", "gc_plugin_api.h", "mps.h", "mpscawl.h"} <= found
     from gc_plugin._build import _depends
 
     module = (REPO_ROOT / "native" / "bridge" / "module.c").read_text()
     assert not [f for f in _depends() if "testfmt" in f or "gcp_testing" in f]
     assert "graph.c" not in module and "weaktable.c" not in module
-
-
-@pytest.mark.slow
-def test_the_wheel_holds_the_headers_and_no_test_client(tmp_path: Path) -> None:
-    import zipfile
-
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "--no-build-isolation",
-            "-q",
-            "-w",
-            str(tmp_path),
-            str(REPO_ROOT),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
-    (wheel,) = tmp_path.glob("gc_plugin-*.whl")
-    names = zipfile.ZipFile(wheel).namelist()
-    for header in ("gc_plugin.h", "gc_plugin_api.h", "mps.h", "mpscawl.h"):
-        assert f"gc_plugin/include/{header}" in names, header
-    assert not [n for n in names if "gcp_testing" in n or "testfmt" in n]
-    assert "gc_plugin/graph.py" not in names and "gc_plugin/weaktable.py" not in names
