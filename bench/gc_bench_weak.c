@@ -6,7 +6,7 @@
 /* 4. A weak-key table of 10^6 entries under churn                     */
 
 /* The table is built the way MPS clients build weak tables (and like
- * native/testfmt/weaktable.c, which it follows): two arrays in an AWL
+ * tests/gcp_testing/weaktable.c, which it follows): two arrays in an AWL
  * pool, keys[i] -> values[i], each array the other's dependent object
  * (MPS_KEY_AWL_FIND_DEPENDENT).  The keys array comes from an allocation
  * point of weak rank ("weak") or exact rank ("strong", "pruned"), the

@@ -18,6 +18,9 @@ from .arena import (
 from .blocks import (
     Block as Block,
 )
+from .capi import (
+    get_include as get_include,
+)
 from .collected import (
     AMCPool as AMCPool,
     AMCZPool as AMCZPool,

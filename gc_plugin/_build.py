@@ -2,9 +2,10 @@
 
 Compiles the native core's unity file (``native/src/mps.c``), the bridge to
 the Python layer (``native/bridge/gcp_py.c``: the misuse handler, creation
-from keyword values), the CPython integration (``native/cpython``) and the
-test clients (``native/testfmt``, ordinary MPS clients) into one extension
-module, against the declarations of ``native/bridge/cdef.h``.  Run by
+from keyword values, and the C API's capsule, ``native/bridge/capi.c``) and
+the CPython integration (``native/cpython``) into one extension module,
+against the declarations of ``native/bridge/cdef.h``.  (The test clients
+are built apart, by tests/gcp_testing, through the C API.)  Run by
 setuptools through ``setup.py`` (``cffi_modules``).  The C lives in C files;
 this script only names them.
 """
@@ -38,7 +39,6 @@ def _depends() -> list[str]:
     files = [f for p in patterns for f in glob.glob(os.path.join(_SRC, p))]
     files += glob.glob(os.path.join(_NATIVE, "cpython", "*.c"))
     files += glob.glob(os.path.join(_NATIVE, "bridge", "*.[ch]"))
-    files += glob.glob(os.path.join(_NATIVE, "testfmt", "*.[ch]"))
     files += glob.glob(os.path.join(_INCLUDE, "*.h"))
     return sorted(files)
 

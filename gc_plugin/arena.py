@@ -219,6 +219,27 @@ class Arena(_ArenaMessages, _ArenaIntrospection):
 
     # ---- collected pools and what they are made of ---------------------------
 
+    def adopt_format(self, address: int, *, header_size: int = 0) -> Format:
+        """Wrap the format (mps_fmt_t) at ``address``, which an extension made
+        in this arena through the C API (docs/design/c-api.md), so that pools
+        can use it; from now on it is the Format's to destroy (``destroy()``,
+        or the arena's teardown).  ``header_size`` must be the format's
+        in-band header size (MPS_KEY_FMT_HEADER_SIZE)."""
+        addr = _calls.address_value(address, "format address")
+        h = size_value(header_size, "header_size")
+        arena_o = ffi.new("mps_arena_t *")
+        align_o = ffi.new("size_t *")
+        header_o = ffi.new("size_t *")
+        found = lib.gcp_fmt_describe(ffi.cast("mps_fmt_t", addr), arena_o, align_o, header_o)
+        check_misuse()
+        if not found or arena_o[0] != self._live():
+            _calls.invalid(f"{addr:#x} is not a format of this arena")
+        if int(header_o[0]) != h:
+            _calls.invalid(f"the format's header size is {int(header_o[0])}, not {h}")
+        if any(_calls.as_int(f._handle) == addr for f in self._owned(Format)):
+            _calls.invalid(f"the format at {addr:#x} is already adopted")
+        return Format(self, addr, h, int(align_o[0]))
+
     def chain(self, generations: Iterable[tuple[int, float]]) -> Chain:
         """A generation chain: ``[(capacity_kib, mortality), ...]``, nursery
         first."""

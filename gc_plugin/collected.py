@@ -46,11 +46,16 @@ __all__ = [
 
 class Format(_ArenaChild):
     """An object format (mps_fmt_t) made by C code; pools that use it keep it
-    alive.  Destroying a format that a live pool uses is misuse."""
+    alive.  Destroying a format that a live pool uses is misuse.  Made by
+    ``Arena.adopt_format`` from a format an extension created through the C
+    API (docs/design/c-api.md); ``handle`` may be the format's address as an
+    int."""
 
     _kind = "format"
 
     def __init__(self, arena: Arena, handle: Any, header_size: int, alignment: int) -> None:
+        if isinstance(handle, int):
+            handle = ffi.cast("mps_fmt_t", handle)
         super().__init__(arena, handle)
         self._header_size = header_size
         self._alignment = alignment
@@ -135,7 +140,7 @@ class CollectedAllocationPoint(AllocationPoint):
     hold a valid formatted object before it is committed, so ``alloc(size)``
     (commit without initialising) is refused: use ``reserve``, write the
     object, ``commit`` (repeat while commit returns False), or the format's
-    own allocation (``GraphFormat.alloc``)."""
+    own allocation (the tests' ``GraphFormat.alloc``)."""
 
     def alloc(self, size: int) -> Block:
         invalid(

@@ -11,7 +11,8 @@ take a rank: AMS ``"exact"`` (default) or ``"ambig"`` (the objects'
 reference slots are scanned as ambiguous words: what they point at is kept
 and pinned); AWL ``"exact"`` or ``"weak"`` (references to objects nothing
 else keeps are set to NULL by the collector).  Find-dependent functions are
-C functions, so AWL pools with dependent objects are made by C clients.
+C functions, so AWL pools with dependent objects are made by C clients (the
+tests' weak table, tests/gcp_testing).
 SNC objects hold exact references and are scanned at every collection; they
 live until a frame pushed before them is popped.
 """

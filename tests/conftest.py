@@ -7,11 +7,20 @@ tests/integration.  See README.md for how to run everything.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+TESTS = Path(__file__).resolve().parent
+
+# The test clients' package (tests/gcp_testing) is imported from here: this
+# directory is on sys.path (pytest puts the rootdir conftest's directory
+# there), and child processes that tests start find it on PYTHONPATH.
+os.environ["PYTHONPATH"] = os.pathsep.join(
+    p for p in (str(TESTS), os.environ.get("PYTHONPATH", "")) if p
+)
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,6 @@ from __future__ import annotations
 import ast
 import importlib.util
 import os
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -120,18 +119,6 @@ def test_demo_prints_the_table() -> None:
         "arena destroyed",
     ):
         assert text in out, f"{text!r} missing from the demo's output:\n{out}"
-    # The collector part: the list survived the collections intact, every
-    # registered object was finalized, and only the list (and the four
-    # finalized objects) stayed alive.
-    rows = dict(
-        re.split(r"\s{2,}", line.strip(), maxsplit=1)
-        for line in out.splitlines()
-        if len(re.split(r"\s{2,}", line.strip())) == 2
-    )
-    assert rows.get("list intact (ids in order)") == "True", out
-    assert rows.get("finalization messages (of 4 registered)") == "4", out
-    assert rows.get("alive after a full collection (list + 4 finalized)") == "20,004", out
-    assert int(rows.get("collections started by allocation", "0").replace(",", "")) > 0, out
 
 
 @pytest.mark.skipif(importlib.util.find_spec("mypy") is None, reason="mypy is not installed")

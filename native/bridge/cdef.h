@@ -258,46 +258,13 @@ mps_bool_t mps_ld_isstale_any(mps_ld_t, mps_arena_t);
 void mps_arena_formatted_objects_walk(mps_arena_t, mps_formatted_objects_stepper_t, void *, size_t);
 void mps_arena_roots_walk(mps_arena_t, mps_roots_stepper_t, void *, size_t);
 
-/* the graph test format (native/testfmt/graph.h) */
-#define GCP_GRAPH_ALIGN    ...
-#define GCP_GRAPH_OBJ      ...
-#define GCP_GRAPH_FWD      ...
-#define GCP_GRAPH_PAD1     ...
-#define GCP_GRAPH_PADN     ...
-#define GCP_GRAPH_BAD      ...
-#define GCP_GRAPH_MAX_REFS ...
-#define GCP_GRAPH_MAX_DATA ...
-#define GCP_GRAPH_MIN_DATA ...
-#define GCP_GRAPH_HOLD_MAX ...
-mps_res_t gcp_graph_format_create(mps_fmt_t *, mps_arena_t, size_t);
-int gcp_graph_header_ok(size_t);
-size_t gcp_graph_size(size_t, size_t, size_t);
-void gcp_graph_init(mps_addr_t, size_t, size_t, size_t, unsigned long);
-mps_res_t gcp_graph_alloc(mps_addr_t *, mps_ap_t, size_t, size_t, size_t, unsigned long);
-unsigned gcp_graph_kind(mps_addr_t, size_t);
-size_t gcp_graph_nrefs(mps_addr_t, size_t);
-size_t gcp_graph_ndata(mps_addr_t, size_t);
-unsigned long gcp_graph_id(mps_addr_t, size_t);
-size_t gcp_graph_extent(mps_addr_t, size_t);
-int gcp_graph_valid(mps_addr_t, size_t);
-mps_addr_t gcp_graph_ref(mps_addr_t, size_t, size_t);
-void gcp_graph_set_ref(mps_addr_t, size_t, size_t, mps_addr_t);
-mps_res_t gcp_graph_collect_holding(mps_arena_t, mps_thr_t, mps_addr_t *, size_t, mps_addr_t *);
-int gcp_graph_hold_until(mps_addr_t *, size_t, mps_addr_t *, volatile int *, volatile int *);
+/* a format made by C code, adopted (gcp_ext.h) */
+int gcp_fmt_describe(mps_fmt_t, mps_arena_t *, size_t *, size_t *);
 
 /* the Python process's roots for a collected arena (native/cpython/gcroots.c) */
 void gcp_arena_all_threads(mps_arena_t, int);
 size_t gcp_arena_unstoppable_threads(mps_arena_t);
 int gcp_python_arena_attach(mps_arena_t, mps_root_t *);
-mps_res_t gcp_graph_pool_walk(mps_pool_t, size_t, mps_addr_t *, size_t, size_t *);
-unsigned long gcp_graph_errors(mps_addr_t *, mps_word_t *);
-void gcp_graph_errors_reset(void);
-mps_res_t gcp_graph_alloc_into(mps_ap_t, size_t, mps_addr_t *, size_t, size_t, size_t,
-                               unsigned long);
-int gcp_graph_path_link(size_t, mps_addr_t *, size_t, const size_t *, size_t, size_t, size_t,
-                        const size_t *, size_t);
-long gcp_graph_path_read(size_t, mps_addr_t *, size_t, const size_t *, size_t, unsigned long *,
-                         unsigned long *, size_t);
 
 /* the Python layer's C section (below) */
 void gcp_py_install_handler(void);
@@ -329,17 +296,4 @@ mps_res_t gcp_py_snc_create(mps_pool_t *, mps_arena_t, mps_fmt_t fmt);
 mps_res_t gcp_py_collected_ap_create(mps_ap_t *, mps_pool_t, int hash_arrays, mps_rank_t rank,
                                      unsigned have_mask);
 
-/* the weak table test client (native/testfmt/weaktable.h) */
-typedef struct gcp_wtable_s *gcp_wtable_t;
-mps_res_t gcp_wtable_format_create(mps_fmt_t *, mps_arena_t);
-mps_res_t gcp_wtable_pool_create(mps_pool_t *, mps_arena_t, mps_fmt_t, mps_chain_t);
-mps_res_t gcp_wtable_create(gcp_wtable_t *, mps_arena_t, mps_pool_t, int, size_t);
-void gcp_wtable_destroy(gcp_wtable_t);
-mps_res_t gcp_wtable_put(gcp_wtable_t, mps_addr_t, mps_addr_t);
-mps_addr_t gcp_wtable_get(gcp_wtable_t, mps_addr_t);
-int gcp_wtable_remove(gcp_wtable_t, mps_addr_t);
-size_t gcp_wtable_count(gcp_wtable_t);
-size_t gcp_wtable_splatted(gcp_wtable_t);
-size_t gcp_wtable_rehashes(gcp_wtable_t);
-size_t gcp_wtable_entries(gcp_wtable_t, mps_addr_t *, mps_addr_t *, size_t);
 void *gcp_py_stack_cold_end(void);

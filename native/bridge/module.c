@@ -15,11 +15,6 @@
 #include "mpscawl.h"
 #include "mpscsnc.h"
 
-/* The test clients (ordinary MPS clients; see their headers): the graph
- * format and the weak table. */
-#include "testfmt/graph.c"
-#include "testfmt/weaktable.c"
-
 /* The bridge to the Python layer. */
 #include "bridge/gcp_py.c"
 
@@ -33,3 +28,7 @@
  * wrappers cffi generates after this file call. */
 #undef mps_reserve
 #undef mps_commit
+
+/* The C API's table and capsule, and the module's init function (last:
+ * it renames cffi's init function, which follows). */
+#include "bridge/capi.c"

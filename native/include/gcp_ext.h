@@ -49,6 +49,9 @@ extern size_t gcp_arena_overhead_committed(mps_arena_t arena);
 /* Committed bytes that belong to pools' segments: committed less spare,
  * overhead and control memory.  Zero when no pool holds memory. */
 extern size_t gcp_arena_pools_committed(mps_arena_t arena);
+/* A format's arena, alignment and in-band header size: 1, or 0 (misuse
+ * reported) if fmt is not a live format. */
+extern int gcp_fmt_describe(mps_fmt_t fmt, mps_arena_t *arena_o, size_t *align_o, size_t *header_o);
 /* Bytes held in a cache's free lists. */
 extern size_t gcp_sac_cached_size(mps_sac_t sac);
 

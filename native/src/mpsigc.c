@@ -43,6 +43,20 @@ mps_res_t mps_fmt_create_k(mps_fmt_t *fmt_o, mps_arena_t arena, mps_arg_s args[]
   return res;
 }
 
+/* gcp_ext.h: what a format made by C code is, for the Python layer's
+ * Arena.adopt_format. */
+int gcp_fmt_describe(mps_fmt_t fmt, mps_arena_t *arena_o, size_t *align_o, size_t *header_o)
+{
+  if (fmt == NULL || fmt->sig != FormatSig) {
+    (void)MISUSE("gcp_fmt_describe: %p is not a live format", (void *)fmt);
+    return 0;
+  }
+  *arena_o = fmt->arena;
+  *align_o = fmt->alignment;
+  *header_o = fmt->headerSize;
+  return 1;
+}
+
 void mps_fmt_destroy(mps_fmt_t fmt)
 {
   Arena arena;

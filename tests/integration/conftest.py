@@ -3,8 +3,8 @@ session (under a file lock shared by the xdist workers), and child
 processes to activate the hook in (it is process-wide).
 
 Every child runs ``sys.executable`` with the built modules (and the helper
-module gcp_childlib) on PYTHONPATH and without the GC_PLUGIN_* variables
-unless a test sets them.
+module gcp_childlib) and tests/ (the test clients, gcp_testing) on
+PYTHONPATH and without the GC_PLUGIN_* variables unless a test sets them.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import pytest
 from .childproc import Child, RunChild
 
 HERE = Path(__file__).resolve().parent
+TESTS = HERE.parent  # holds the test clients' package, gcp_testing
 EXT_SRC = HERE / "ext"
 CHILD_TIMEOUT = 60
 
@@ -113,7 +114,7 @@ def run_child(ext_dir: Path, tmp_path: Path) -> RunChild:
                 ("GC_PLUGIN_", "PYTHONMALLOC", "PYTHONTRACEMALLOC", "PYTHONDEVMODE")
             )
         }
-        child_env["PYTHONPATH"] = os.pathsep.join([str(ext_dir), str(tmp_path)])
+        child_env["PYTHONPATH"] = os.pathsep.join([str(ext_dir), str(tmp_path), str(TESTS)])
         for k, v in (env or {}).items():
             if v is None:
                 child_env.pop(k, None)

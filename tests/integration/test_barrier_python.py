@@ -45,8 +45,8 @@ from .childproc import RunChild
 COMMON = r"""
 import ctypes, errno, faulthandler, os, random, sys, threading
 import gc_plugin
-from gc_plugin.graph import GraphFormat
 from gcp_childlib import emit
+from gcp_testing import GraphFormat
 
 assert faulthandler.is_enabled()
 libc = ctypes.CDLL(None, use_errno=True)

@@ -14,9 +14,9 @@ from .childproc import RunChild
 COMMON = """
     import struct, threading
     import gc_plugin
-    from gc_plugin.graph import GraphFormat
-    from gc_plugin._native import ffi, lib
     from gcp_childlib import emit
+    from gcp_testing import GraphFormat
+    from gcp_testing._ffi import ffi, lib
 
     def setup(arena):
         fmt = GraphFormat(arena)

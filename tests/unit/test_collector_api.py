@@ -52,7 +52,7 @@ import pytest
 
 import gc_plugin
 from gc_plugin import InvalidArgumentError, MessageType, MisuseError
-from gc_plugin.graph import GraphFormat
+from gcp_testing import GraphFormat
 
 HERE = __file__
 

@@ -87,7 +87,7 @@ from hypothesis.stateful import (
 
 import gc_plugin
 from gc_plugin import MessageType
-from gc_plugin.graph import GraphFormat
+from gcp_testing import GraphFormat
 
 SETTINGS = settings(
     max_examples=int(os.environ.get("GCP_TEST_EXAMPLES", "150")),

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 import pytest
 
 import gc_plugin
-from gc_plugin.graph import GraphFormat
+from gcp_testing import GraphFormat
 
 ROUNDS = 1200  # at least this many operations per worker
 MIN_COLLECTIONS = 150  # ... and on until this many collections ran
@@ -303,7 +303,7 @@ def test_threads_mutate_while_another_collects(
 _EXITING_THREAD = r"""
 import sys, threading
 import gc_plugin
-from gc_plugin.graph import GraphFormat
+from gcp_testing import GraphFormat
 
 arena = gc_plugin.Arena()
 main = arena.register_thread()

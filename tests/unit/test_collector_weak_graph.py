@@ -86,7 +86,7 @@ from hypothesis.stateful import (
 
 import gc_plugin
 from gc_plugin import AMSDebugPool, MessageType
-from gc_plugin.graph import GraphFormat
+from gcp_testing import GraphFormat
 
 from .test_collector_graph import ROOT_SLOTS, SETTINGS, GraphMachine, Heap, closure
 

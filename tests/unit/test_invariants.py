@@ -20,7 +20,7 @@ import textwrap
 PRELUDE = """
 import ctypes
 import gc_plugin
-from gc_plugin.graph import GraphFormat
+from gcp_testing import GraphFormat
 
 arena = gc_plugin.Arena()
 arena.park()

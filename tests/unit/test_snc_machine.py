@@ -40,7 +40,7 @@ from hypothesis.stateful import (
 import gc_plugin
 from gc_plugin import Frame, SNCAllocationPoint, _calls
 from gc_plugin.errors import FailError, MisuseError
-from gc_plugin.graph import GraphFormat
+from gcp_testing import GraphFormat
 
 EXAMPLES = int(os.environ.get("GCP_TEST_EXAMPLES", "40"))
 

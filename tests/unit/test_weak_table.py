@@ -1,5 +1,5 @@
-"""Weak tables in AWL (the C test client native/testfmt/weaktable.c through
-gc_plugin.weaktable), driven by hypothesis against a plain-Python model.
+"""Weak tables in AWL (the C test client tests/gcp_testing/weaktable.c through
+gcp_testing.weaktable), driven by hypothesis against a plain-Python model.
 
 WeakTableMachine keeps two tables in one AWL pool: one with weak keys and
 strong values, one with strong keys and weak values.  Keys and values are
@@ -50,8 +50,7 @@ from hypothesis.stateful import (
 
 import gc_plugin
 from gc_plugin import Message, MessageType
-from gc_plugin.graph import GraphFormat
-from gc_plugin.weaktable import WeakTable, WeakTableFormat
+from gcp_testing import GraphFormat, WeakTable, WeakTableFormat
 
 SLOTS = 96
 EXAMPLES = int(os.environ.get("GCP_TEST_EXAMPLES", "60"))

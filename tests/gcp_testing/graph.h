@@ -8,8 +8,9 @@
  * or without an in-band header (MPS_KEY_FMT_HEADER_SIZE 8 or 16).
  *
  * Only the public MPS headers are used: the format is an ordinary MPS
- * client.  The Python layer compiles it into gc_plugin._native
- * (gc_plugin/_build.py) and wraps it as gc_plugin.GraphFormat (gc_plugin/graph.py);
+ * client.  The test package compiles it into gcp_testing._clients through
+ * gc_plugin's C API (_build.py, docs/design/c-api.md) and wraps it as
+ * gcp_testing.GraphFormat (graph.py);
  * docs/design/python-api.md ("Collector") describes how tests use it.
  *
  * Layout, with h the header size (0, 8 or 16) and B = max(8, h):

@@ -11,7 +11,8 @@
  * the arena (the tests use the graph format).
  *
  * Only the public MPS headers are used: an ordinary MPS client, compiled
- * into gc_plugin._native for the Python tests (gc_plugin/weaktable.py).
+ * into gcp_testing._clients through gc_plugin's C API for the Python tests
+ * (weaktable.py; docs/design/c-api.md).
  * Design: docs/design/ms.md (weak tables).
  */
 #ifndef gcp_weaktable_h

@@ -1,15 +1,14 @@
 """The graph test format's wrapper: ``GraphFormat`` over the C format in
-native/testfmt/graph.h (the MPS client the collector tests allocate with)
-and ``CorruptObjectError``, raised for a damaged object.
+graph.h (the MPS client the collector tests allocate with, compiled into
+gcp_testing._clients) and ``CorruptObjectError``, raised for a damaged
+object.
 
 Implements "the graph test format" of the "Collector" section of
-docs/design/python-api.md; split out of gc_plugin.collector (one concern
-per file), whose Format, pools, roots and threads it builds on.  Both names
-stay importable from gc_plugin.collector (a lazy re-export: this module
-imports that one) and from gc_plugin.
+docs/design/python-api.md, over gc_plugin's Format, pools, roots
+and threads; a test client, not part of gc_plugin (docs/design/c-api.md).
 
 An address read from Python is only good until the next collection that
-may move objects (see gc_plugin.collector's notes on addresses); every
+may move objects (see gc_plugin.collected's notes on addresses); every
 accessor checks that the address lies in a pool of the format first.
 """
 
@@ -23,6 +22,7 @@ from gc_plugin._calls import check, check_misuse, ffi, invalid, lib, size_value
 from gc_plugin.allocation import AllocationPoint
 from gc_plugin.collected import CollectedPool, Format
 from gc_plugin.roots import RootTable, Thread
+from gcp_testing._ffi import as_int, as_ptr, ffi as tffi, handle, lib as tlib
 
 if TYPE_CHECKING:
     from gc_plugin.arena import Arena
@@ -35,32 +35,34 @@ class CorruptObjectError(Exception):
 
 
 _KIND_NAMES = {
-    int(lib.GCP_GRAPH_OBJ): "object",
-    int(lib.GCP_GRAPH_FWD): "forwarding",
-    int(lib.GCP_GRAPH_PAD1): "pad",
-    int(lib.GCP_GRAPH_PADN): "pad",
+    int(tlib.GCP_GRAPH_OBJ): "object",
+    int(tlib.GCP_GRAPH_FWD): "forwarding",
+    int(tlib.GCP_GRAPH_PAD1): "pad",
+    int(tlib.GCP_GRAPH_PADN): "pad",
 }
-_SIZE_T_MAX = (1 << (8 * ffi.sizeof("size_t"))) - 1
-_ULONG_MAX = (1 << (8 * ffi.sizeof("unsigned long"))) - 1
+_SIZE_T_MAX = (1 << (8 * tffi.sizeof("size_t"))) - 1
+_ULONG_MAX = (1 << (8 * tffi.sizeof("unsigned long"))) - 1
 
 
 class GraphFormat(Format):
-    """The graph test format (native/testfmt/graph.h), written in C.
+    """The graph test format (graph.h), written in C.
 
     Objects have ``nrefs`` reference slots and ``ndata`` >= 2 data words
     holding an id and a checksum; ``header_size`` is 0, 8 or 16 (in-band
     headers).  Addresses are client pointers.  Every accessor checks that
     the address lies in a pool of this format (mps_addr_fmt) before reading
-    it; the object must still be there (see gc_plugin.collector's notes on
+    it; the object must still be there (see gc_plugin.collected's notes on
     addresses).
     """
 
     def __init__(self, arena: Arena, header_size: int = 0) -> None:
         h = size_value(header_size, "header_size")
-        if not lib.gcp_graph_header_ok(h):
+        if not tlib.gcp_graph_header_ok(h):
             invalid(f"header_size {h} is not 0, 8 or 16")
-        handle = arena._create_child("mps_fmt_t *", "GraphFormat", lib.gcp_graph_format_create, h)
-        super().__init__(arena, handle, h, int(lib.GCP_GRAPH_ALIGN))
+        fmt_o = tffi.new("mps_fmt_t *")
+        res = tlib.gcp_graph_format_create(fmt_o, handle("mps_arena_t", arena._live()), h)
+        check(res, "GraphFormat")
+        super().__init__(arena, as_int(fmt_o[0]), h, int(tlib.GCP_GRAPH_ALIGN))
 
     # ---- sizes and allocation -------------------------------------------------
 
@@ -68,11 +70,11 @@ class GraphFormat(Format):
     def _counts(nrefs: int, ndata: int) -> tuple[int, int]:
         n = size_value(nrefs, "nrefs")
         m = size_value(ndata, "ndata")
-        if n > lib.GCP_GRAPH_MAX_REFS:
-            invalid(f"nrefs {n} is more than {lib.GCP_GRAPH_MAX_REFS}")
-        if m < lib.GCP_GRAPH_MIN_DATA or m > lib.GCP_GRAPH_MAX_DATA:
+        if n > tlib.GCP_GRAPH_MAX_REFS:
+            invalid(f"nrefs {n} is more than {tlib.GCP_GRAPH_MAX_REFS}")
+        if m < tlib.GCP_GRAPH_MIN_DATA or m > tlib.GCP_GRAPH_MAX_DATA:
             invalid(
-                f"ndata {m} is not between {lib.GCP_GRAPH_MIN_DATA} and {lib.GCP_GRAPH_MAX_DATA}"
+                f"ndata {m} is not between {tlib.GCP_GRAPH_MIN_DATA} and {tlib.GCP_GRAPH_MAX_DATA}"
             )
         return n, m
 
@@ -87,23 +89,23 @@ class GraphFormat(Format):
     def size(self, nrefs: int, ndata: int) -> int:
         """Bytes of an object with these counts."""
         n, m = self._counts(nrefs, ndata)
-        return int(lib.gcp_graph_size(self._header_size, n, m))
+        return int(tlib.gcp_graph_size(self._header_size, n, m))
 
     def _ap_handle(self, ap: AllocationPoint) -> Any:
         if getattr(ap.pool, "format", None) is not self:
             invalid("the allocation point's pool does not use this format")
-        return ap._live()
+        return handle("mps_ap_t", ap._live())
 
     def alloc(self, ap: AllocationPoint, nrefs: int, ndata: int, ident: int) -> int:
         """Allocate an object on ``ap`` (reserve, initialise, commit; retried
         while commit fails); every slot NULL.  Returns its address."""
         n, m = self._counts(nrefs, ndata)
         i = self._ident(ident)
-        handle = self._ap_handle(ap)
-        obj_o = ffi.new("mps_addr_t *")
-        res = lib.gcp_graph_alloc(obj_o, handle, self._header_size, n, m, i)
+        ap_handle = self._ap_handle(ap)
+        obj_o = tffi.new("mps_addr_t *")
+        res = tlib.gcp_graph_alloc(obj_o, ap_handle, self._header_size, n, m, i)
         check(res, f"GraphFormat.alloc({n}, {m})")
-        return _calls.as_int(obj_o[0])
+        return as_int(obj_o[0])
 
     def init(self, ap: AllocationPoint, base: int, nrefs: int, ndata: int, ident: int) -> int:
         """Write an object into the block ``ap`` has just reserved at ``base``
@@ -111,16 +113,17 @@ class GraphFormat(Format):
         object's address (base + header_size)."""
         n, m = self._counts(nrefs, ndata)
         i = self._ident(ident)
-        handle = self._ap_handle(ap)
+        self._ap_handle(ap)
+        ap_live = ap._live()
         addr = _calls.address_value(base, "base")
-        size = int(lib.gcp_graph_size(self._header_size, n, m))
-        init, alloc = _calls.as_int(handle.init), _calls.as_int(handle.alloc)
+        size = int(tlib.gcp_graph_size(self._header_size, n, m))
+        init, alloc = _calls.as_int(ap_live.init), _calls.as_int(ap_live.alloc)
         if addr != init or addr + size != alloc:
             invalid(
                 f"{addr:#x}+{size} is not the block reserved on the allocation point "
                 f"({init:#x}..{alloc:#x})"
             )
-        lib.gcp_graph_init(_calls.as_ptr(addr), self._header_size, n, m, i)
+        tlib.gcp_graph_init(as_ptr(addr), self._header_size, n, m, i)
         return addr + self._header_size
 
     # ---- reading and writing objects --------------------------------------------
@@ -134,42 +137,42 @@ class GraphFormat(Format):
             invalid(f"{what} {addr:#x} is not in a pool of this format")
         if addr % self._alignment != 0:
             invalid(f"{what} {addr:#x} is not aligned")
-        return _calls.as_ptr(addr)
+        return as_ptr(addr)
 
     def kind(self, obj: int) -> str:
         """What starts at ``obj``: "object", "forwarding", "pad" or "bad"."""
-        return _KIND_NAMES.get(int(lib.gcp_graph_kind(self._obj(obj), self._header_size)), "bad")
+        return _KIND_NAMES.get(int(tlib.gcp_graph_kind(self._obj(obj), self._header_size)), "bad")
 
     def valid(self, obj: int) -> bool:
         """Whether an intact object (kind, id, magic, checksum) is at ``obj``."""
-        return bool(lib.gcp_graph_valid(self._obj(obj), self._header_size))
+        return bool(tlib.gcp_graph_valid(self._obj(obj), self._header_size))
 
     def _intact(self, obj: int) -> Any:
         ptr = self._obj(obj)
-        if not lib.gcp_graph_valid(ptr, self._header_size):
+        if not tlib.gcp_graph_valid(ptr, self._header_size):
             raise CorruptObjectError(f"no intact object at {obj:#x} (kind {self.kind(obj)})")
         return ptr
 
     def ident(self, obj: int) -> int:
         """The id the object was allocated with (CorruptObjectError if damaged)."""
-        return int(lib.gcp_graph_id(self._intact(obj), self._header_size))
+        return int(tlib.gcp_graph_id(self._intact(obj), self._header_size))
 
     def nrefs(self, obj: int) -> int:
         """How many reference slots the object has."""
-        return int(lib.gcp_graph_nrefs(self._intact(obj), self._header_size))
+        return int(tlib.gcp_graph_nrefs(self._intact(obj), self._header_size))
 
     def ndata(self, obj: int) -> int:
         """How many data words the object has."""
-        return int(lib.gcp_graph_ndata(self._intact(obj), self._header_size))
+        return int(tlib.gcp_graph_ndata(self._intact(obj), self._header_size))
 
     def object_size(self, obj: int) -> int:
         """The object's size in bytes (from its base)."""
-        return int(lib.gcp_graph_extent(self._intact(obj), self._header_size))
+        return int(tlib.gcp_graph_extent(self._intact(obj), self._header_size))
 
     def _slot(self, obj: int, index: int) -> tuple[Any, int]:
         ptr = self._intact(obj)
         i = size_value(index, "slot")
-        n = int(lib.gcp_graph_nrefs(ptr, self._header_size))
+        n = int(tlib.gcp_graph_nrefs(ptr, self._header_size))
         if i >= n:
             invalid(f"slot {i} out of range: the object has {n} references")
         return ptr, i
@@ -177,23 +180,22 @@ class GraphFormat(Format):
     def ref(self, obj: int, index: int) -> int:
         """The reference in slot ``index`` (0 for NULL)."""
         ptr, i = self._slot(obj, index)
-        return _calls.as_int(lib.gcp_graph_ref(ptr, self._header_size, i))
+        return as_int(tlib.gcp_graph_ref(ptr, self._header_size, i))
 
     def refs(self, obj: int) -> list[int]:
         """Every reference slot (0 for NULL)."""
         ptr = self._intact(obj)
         h = self._header_size
         return [
-            _calls.as_int(lib.gcp_graph_ref(ptr, h, i))
-            for i in range(int(lib.gcp_graph_nrefs(ptr, h)))
+            as_int(tlib.gcp_graph_ref(ptr, h, i)) for i in range(int(tlib.gcp_graph_nrefs(ptr, h)))
         ]
 
     def set_ref(self, obj: int, index: int, target: int | None) -> None:
         """Store ``target`` (an object of this format, or None / 0 for NULL)
         in slot ``index``.  The slot is an exact reference."""
         ptr, i = self._slot(obj, index)
-        value = ffi.NULL if not target else self._intact(target)
-        lib.gcp_graph_set_ref(ptr, self._header_size, i, value)
+        value = tffi.NULL if not target else self._intact(target)
+        tlib.gcp_graph_set_ref(ptr, self._header_size, i, value)
 
     # ---- collection with ambiguous references on the C stack -------------------
 
@@ -204,47 +206,51 @@ class GraphFormat(Format):
         objects survive and do not move.  Returns the held values after the
         collection (an ambiguous reference is never updated)."""
         values = [_calls.address_value(r, "reference") for r in refs]
-        if len(values) > lib.GCP_GRAPH_HOLD_MAX:
-            invalid(f"at most {lib.GCP_GRAPH_HOLD_MAX} references can be held")
+        if len(values) > tlib.GCP_GRAPH_HOLD_MAX:
+            invalid(f"at most {tlib.GCP_GRAPH_HOLD_MAX} references can be held")
         thread._check_current("collect_holding")
         count = max(len(values), 1)
-        held = ffi.new("mps_addr_t[]", count)
-        after = ffi.new("mps_addr_t[]", count)
+        held = tffi.new("mps_addr_t[]", count)
+        after = tffi.new("mps_addr_t[]", count)
         for i, value in enumerate(values):
-            held[i] = _calls.as_ptr(value)
-        res = lib.gcp_graph_collect_holding(
-            self._arena._live(), thread._live(), held, len(values), after
+            held[i] = as_ptr(value)
+        res = tlib.gcp_graph_collect_holding(
+            handle("mps_arena_t", self._arena._live()),
+            handle("mps_thr_t", thread._live()),
+            held,
+            len(values),
+            after,
         )
         check(res, "GraphFormat.collect_holding")
-        return [_calls.as_int(after[i]) for i in range(len(values))]
+        return [as_int(after[i]) for i in range(len(values))]
 
     # ---- walks and diagnostics ---------------------------------------------------
 
     def _walk_pool(self, pool: CollectedPool) -> list[int]:
-        handle = pool._live()
-        count_o = ffi.new("size_t *")
+        pool_handle = handle("mps_pool_t", pool._live())
+        count_o = tffi.new("size_t *")
         cap = 1024
         while True:
-            out = ffi.new("mps_addr_t[]", cap)
-            res = lib.gcp_graph_pool_walk(handle, self._header_size, out, cap, count_o)
+            out = tffi.new("mps_addr_t[]", cap)
+            res = tlib.gcp_graph_pool_walk(pool_handle, self._header_size, out, cap, count_o)
             check(res, f"{pool.class_name}.walk")
             count = int(count_o[0])
             if count <= cap:
-                return [_calls.as_int(out[i]) for i in range(count)]
+                return [as_int(out[i]) for i in range(count)]
             cap = count * 2
 
     def errors(self) -> tuple[int, int, int]:
         """(count, first address, its header word) of the bad headers the
         format's methods have met (process-wide, every graph format)."""
-        addr_o = ffi.new("mps_addr_t *")
-        header_o = ffi.new("mps_word_t *")
-        count = int(lib.gcp_graph_errors(addr_o, header_o))
-        return count, _calls.as_int(addr_o[0]), int(header_o[0])
+        addr_o = tffi.new("mps_addr_t *")
+        header_o = tffi.new("mps_word_t *")
+        count = int(tlib.gcp_graph_errors(addr_o, header_o))
+        return count, as_int(addr_o[0]), int(header_o[0])
 
     @staticmethod
     def reset_errors() -> None:
         """Forget the bad headers met so far."""
-        lib.gcp_graph_errors_reset()
+        tlib.gcp_graph_errors_reset()
 
     # ---- path operations (no address leaves C) ------------------------------------
 
@@ -253,7 +259,7 @@ class GraphFormat(Format):
         if i >= len(table):
             invalid(f"index {i} out of range for a table of {len(table)}")
         steps = [size_value(s, "path step") for s in path]
-        return i, ffi.new("size_t[]", steps or [0])
+        return i, tffi.new("size_t[]", steps or [0])
 
     @staticmethod
     def _path_error(code: int, what: str) -> Exception:
@@ -277,10 +283,9 @@ class GraphFormat(Format):
         n, m = self._counts(nrefs, ndata)
         i = self._ident(ident)
         slot, _ = self._table_args(table, index, ())
-        handle = self._ap_handle(ap)
-        res = lib.gcp_graph_alloc_into(
-            handle, self._header_size, table._array_live(), slot, n, m, i
-        )
+        ap_handle = self._ap_handle(ap)
+        array = handle("mps_addr_t *", table._array_live())
+        res = tlib.gcp_graph_alloc_into(ap_handle, self._header_size, array, slot, n, m, i)
         check(res, f"GraphFormat.alloc_into({n}, {m})")
 
     def path_link(
@@ -297,13 +302,13 @@ class GraphFormat(Format):
         along ``dst_path`` (NULL if ``dst`` is None)."""
         s, spath = self._table_args(table, src, src_path)
         if dst is None:
-            d, dpath, ddepth = _SIZE_T_MAX, ffi.new("size_t[]", 1), 0
+            d, dpath, ddepth = _SIZE_T_MAX, tffi.new("size_t[]", 1), 0
         else:
             d, dpath = self._table_args(table, dst, dst_path)
             ddepth = len(dst_path)
-        code = lib.gcp_graph_path_link(
+        code = tlib.gcp_graph_path_link(
             self._header_size,
-            table._array_live(),
+            handle("mps_addr_t *", table._array_live()),
             s,
             spath,
             len(src_path),
@@ -321,12 +326,13 @@ class GraphFormat(Format):
         """(id, ids of its reference targets (0 for NULL)) of the object
         reached from ``table[index]`` along ``path``."""
         i, cpath = self._table_args(table, index, path)
-        id_o = ffi.new("unsigned long *")
+        id_o = tffi.new("unsigned long *")
         cap = 64
-        ref_ids = ffi.new("unsigned long[]", cap)
+        ref_ids = tffi.new("unsigned long[]", cap)
+        array = handle("mps_addr_t *", table._array_live())
         n = int(
-            lib.gcp_graph_path_read(
-                self._header_size, table._array_live(), i, cpath, len(path), id_o, ref_ids, cap
+            tlib.gcp_graph_path_read(
+                self._header_size, array, i, cpath, len(path), id_o, ref_ids, cap
             )
         )
         if n < 0:

@@ -1,6 +1,6 @@
 /* graph.c -- a test object format for the collected pools (AMC, AMCZ, LO)
  *
- * Implements native/testfmt/graph.h (the layout is described there): the
+ * Implements graph.h (the layout is described there): the
  * format methods for header sizes 0, 8 and 16, allocation through the
  * reserve/initialise/commit protocol, accessors, helpers that hold
  * references only on their own C stack across a collection (one that
@@ -17,7 +17,7 @@
 
 #include <sched.h>
 
-#include "testfmt/graph.h"
+#include "graph.h"
 
 #include "mps.h"
 
