@@ -32,7 +32,7 @@ from gc_plugin.collected import (
     Format,
     LOPool,
     create_amc,
-    create_lo,
+    create_gen_pool,
 )
 from gc_plugin.errors import MPSError
 from gc_plugin.introspection import _ArenaIntrospection
@@ -44,7 +44,6 @@ from gc_plugin.nonmoving import (
     SNCPool,
     create_ams,
     create_ams_debug,
-    create_awl,
     create_snc,
 )
 from gc_plugin.pools import (
@@ -271,7 +270,7 @@ class Arena(_ArenaMessages, _ArenaIntrospection):
     def lo(self, format: Format, chain: Chain | None = None, gen: int | None = None) -> LOPool:
         """An LO pool of leaf ``format`` objects that never move (``gen``:
         MPS_KEY_GEN)."""
-        return create_lo(self, format, chain, gen)
+        return create_gen_pool(LOPool, "Arena.lo", lib.gcp_py_lo_create, self, format, chain, gen)
 
     def ams(
         self,
@@ -300,7 +299,9 @@ class Arena(_ArenaMessages, _ArenaIntrospection):
     def awl(self, format: Format, chain: Chain | None = None, gen: int | None = None) -> AWLPool:
         """An AWL pool of ``format`` objects (exact or weak allocation
         points; no dependent objects)."""
-        return create_awl(self, format, chain, gen)
+        return create_gen_pool(
+            AWLPool, "Arena.awl", lib.gcp_py_awl_create, self, format, chain, gen
+        )
 
     def snc(self, format: Format) -> SNCPool:
         """An SNC pool of ``format`` objects (header size 0), freed by

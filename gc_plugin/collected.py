@@ -264,18 +264,31 @@ def create_amc(
     return kind(arena, handle, fmt, chain)
 
 
-def create_lo(arena: Arena, fmt: Format, chain: Chain | None, gen: int | None) -> LOPool:
-    """An LO pool; Arena.lo documents it."""
+_Gen = TypeVar("_Gen", bound=CollectedPool)
+
+
+def create_gen_pool(
+    kind: type[_Gen],
+    context: str,
+    create: Any,
+    arena: Arena,
+    fmt: Format,
+    chain: Chain | None,
+    gen: int | None,
+) -> _Gen:
+    """A pool of a class whose keywords are a format, a chain and a
+    generation (LO here, AWL in nonmoving.py): ``create`` is its bridge
+    function; Arena.lo and Arena.awl document them."""
     keys = Keywords()
     if chain is not None:
         keys.have |= lib.GCP_PY_HAVE_CHAIN
     handle = arena._create_child(
         "mps_pool_t *",
-        "Arena.lo",
-        lib.gcp_py_lo_create,
+        context,
+        create,
         fmt._live(),
         chain._live() if chain is not None else ffi.NULL,
         keys.size(gen, "gen", lib.GCP_PY_HAVE_GEN),
         keys.have,
     )
-    return LOPool(arena, handle, fmt, chain)
+    return kind(arena, handle, fmt, chain)

@@ -87,8 +87,7 @@ def create_ams(
     gen: int | None = None,
     support_ambiguous: bool | None = None,
 ) -> AMSPool:
-    """An AMS pool of ``format`` objects (``gen``: MPS_KEY_GEN;
-    ``support_ambiguous``: MPS_KEY_AMS_SUPPORT_AMBIGUOUS)."""
+    """An AMS pool; Arena.ams documents it."""
     handle = _ams_handle(arena, False, None, format, chain, gen, support_ambiguous)
     return AMSPool(arena, handle, format, chain)
 
@@ -101,9 +100,7 @@ def create_ams_debug(
     chain: Chain | None = None,
     gen: int | None = None,
 ) -> AMSDebugPool:
-    """An AMS debug pool.  Without templates the core's defaults apply
-    ("POST", "FREE"); with either, both are passed (b"" or None disables
-    that check)."""
+    """An AMS debug pool; Arena.ams_debug documents it."""
     if fence_template is None and free_template is None:
         handle = _ams_handle(arena, True, None, format, chain, gen, None)
         return AMSDebugPool(arena, handle, format, chain)
@@ -119,25 +116,6 @@ def create_ams_debug(
     options.free_size = len(free)
     handle = _ams_handle(arena, True, options, format, chain, gen, None)
     return AMSDebugPool(arena, handle, format, chain, keepalive=(options, fence_c, free_c))
-
-
-def create_awl(
-    arena: Arena, format: Format, chain: Chain | None = None, gen: int | None = None
-) -> AWLPool:
-    """An AWL pool of ``format`` objects (no dependent objects)."""
-    keys = Keywords()
-    if chain is not None:
-        keys.have |= lib.GCP_PY_HAVE_CHAIN
-    handle = arena._create_child(
-        "mps_pool_t *",
-        "Arena.awl",
-        lib.gcp_py_awl_create,
-        format._live(),
-        chain._live() if chain is not None else ffi.NULL,
-        keys.size(gen, "gen", lib.GCP_PY_HAVE_GEN),
-        keys.have,
-    )
-    return AWLPool(arena, handle, format, chain)
 
 
 # ---- SNC -----------------------------------------------------------------------------
@@ -207,7 +185,7 @@ class SNCPool(Pool):
 
 
 def create_snc(arena: Arena, format: Format) -> SNCPool:
-    """An SNC pool of ``format`` objects (header size 0; scan, skip, pad)."""
+    """An SNC pool; Arena.snc documents it."""
     if format.header_size != 0:
         invalid("SNC pools need a format without in-band headers")
     handle = arena._create_child("mps_pool_t *", "Arena.snc", lib.gcp_py_snc_create, format._live())
