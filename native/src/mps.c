@@ -3,6 +3,7 @@
  * nothing but the interface is visible from the library or from the
  * Python extension that compiles it.  Design: docs/design/core.md.
  */
+#define GCP_UNITY_BUILD 1 /* INTERN functions are file-static (core.h) */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1 /* before any system header: mmap flags */
 #endif

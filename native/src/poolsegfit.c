@@ -36,9 +36,9 @@
  * run (remoteBusy).
  * Design: docs/design/segfit.md.
  */
+#include "segfit.h"
 #include <pthread.h>
 #include <sched.h>
-#include "segfit.h"
 
 #define SF_CLASSES      36
 #define SF_SMALL_MAX    GCP_SEGFIT_SMALL_MAX

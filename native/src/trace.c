@@ -27,9 +27,9 @@
  *   8. threads are resumed; the epoch advances if anything moved.
  * Design: docs/design/trace.md.
  */
-#include <stdlib.h>
 #include "gc.h"
 #include "vm.h"
+#include <stdlib.h>
 
 /* ---- the grey stack: pinned or marked objects waiting to be scanned --- */
 
