@@ -43,6 +43,15 @@
 #else
 #define INTERN __attribute__((unused))
 #endif
+/* A variable that files of a module share (zero-initialized): declared
+ * INTERN_DATA in the module's header and again in the file that owns it.
+ * In the unity build these are tentative definitions of a file-static
+ * variable; compiled alone, declarations of an external one. */
+#ifdef GCP_UNITY_BUILD
+#define INTERN_DATA static
+#else
+#define INTERN_DATA extern
+#endif
 #define INLINE   static inline __attribute__((unused))
 #define NOINLINE __attribute__((noinline))
 /* For the functions that scan memory conservatively (stacks, registers
