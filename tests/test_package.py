@@ -236,3 +236,44 @@ def test_native_python_files_compile_alone(source: str) -> None:
     # (a warning that a core function is "used but never defined" is the
     # unity build's and expected here)
     assert result.returncode == 0, result.stderr[-4000:]
+
+
+@pytest.mark.parametrize(
+    "source",
+    sorted(
+        str(p.relative_to(REPO_ROOT))
+        for p in [
+            *(REPO_ROOT / "native").glob("src/*.c"),
+            *(REPO_ROOT / "native").glob("src/platform/*.c"),
+        ]
+        if p.name != "mps.c"
+    ),
+)
+def test_core_files_compile_alone(source: str) -> None:
+    """Each file of the core compiles on its own against the headers, with
+    the library's warnings as errors: it includes what it uses, and nothing
+    it uses is declared only by a file that the unity build (mps.c) happens
+    to include before it.  Compiled alone, the core's internal functions
+    have external linkage (core.h, INTERN), so a declaration in a header
+    is enough."""
+    compiler = os.environ.get("CC", "cc")
+    result = subprocess.run(
+        [
+            compiler,
+            "-std=c11",
+            "-fsyntax-only",
+            "-Wall",
+            "-Wextra",
+            "-Werror",
+            "-Wno-unused-function",
+            "-DCONFIG_VAR_COOL",
+            "-Inative/include",
+            "-Inative/src",
+            source,
+        ],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]

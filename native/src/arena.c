@@ -19,11 +19,11 @@
  * zero, as mmap gives them), "decommitting" only counts; the arena never
  * grows by itself and keeps its chunks until it is destroyed.
  */
-#include <math.h>
 #include "arena.h"
 #include "arg.h"
 #include "vm.h"
 #include "mpsacl.h"
+#include <math.h>
 
 #define ARENA_DEFAULT_SIZE ((Size)1 << 28)
 #define ARENA_MAX_SIZE     SIZE_LIMIT

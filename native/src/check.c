@@ -3,10 +3,10 @@
  * the assertion handler too).
  * Design: docs/design/checking.md.
  */
-#include <stdarg.h>
-#include <stdio.h>
 #include "check.h"
 #include "gcp_ext.h"
+#include <stdarg.h>
+#include <stdio.h>
 
 INTERN void CheckFail(const char *file, unsigned line, const char *cond)
 {

@@ -1,12 +1,21 @@
 /* core.h -- basic types, varieties and small utilities of the native core.
  *
- * Every core source file includes this first.  The core is built as one
- * translation unit (mps.c), so internal functions are declared INTERN
- * (file-static) and never leak out of the library or the Python extension.
- * Design: docs/design/core.md.
+ * Every core source file includes this (through its module's header)
+ * before any other header.  The core is built as one translation unit
+ * (mps.c, which defines GCP_UNITY_BUILD), so internal functions are
+ * declared INTERN (file-static) and never leak out of the library or the
+ * Python extension.  A file compiled on its own (tests/test_package.py
+ * checks that each one does) sees them as ordinary external functions,
+ * declared by the headers.  Design: docs/design/core.md.
  */
 #ifndef GCP_CORE_H
 #define GCP_CORE_H
+
+/* The core uses GNU and POSIX interfaces (mmap flags, syscall, signal
+ * contexts): this must come before the first system header. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE 1
+#endif
 
 #include <stddef.h>
 #include <stdint.h>
@@ -29,7 +38,20 @@
 #define VARIETY_NAME "hot"
 #endif
 
-#define INTERN   static __attribute__((unused))
+#ifdef GCP_UNITY_BUILD
+#define INTERN static __attribute__((unused))
+#else
+#define INTERN __attribute__((unused))
+#endif
+/* A variable that files of a module share (zero-initialized): declared
+ * INTERN_DATA in the module's header and again in the file that owns it.
+ * In the unity build these are tentative definitions of a file-static
+ * variable; compiled alone, declarations of an external one. */
+#ifdef GCP_UNITY_BUILD
+#define INTERN_DATA static
+#else
+#define INTERN_DATA extern
+#endif
 #define INLINE   static inline __attribute__((unused))
 #define NOINLINE __attribute__((noinline))
 /* For the functions that scan memory conservatively (stacks, registers

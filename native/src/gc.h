@@ -2,8 +2,10 @@
  * roots, threads, messages, finalization registrations, the trace and its
  * scan state.  One collection (a "trace") runs at a time per arena, with
  * the arena lock held and every registered thread stopped, from condemn
- * to reclaim; there is no barrier, so the parts of the heap that are not
- * condemned are scanned in full as roots.
+ * to reclaim.  Parts of the heap that are not condemned are scanned as
+ * roots, except old segments that the write barrier shows unchanged and
+ * unable to refer to the white set (docs/design/barrier.md,
+ * platform/prot_linux.c).
  *
  * Invariants (checked by TraceCheck and the pools' consistency checks):
  *   - outside a trace no segment is white, grey or nailed, the grey stack
@@ -244,9 +246,24 @@ INTERN void ProtArenaUse(Arena arena, Bool use);
 INTERN void ProtRefresh(void);
 INTERN void ProtSet(Seg seg, Bool readOnly);
 INTERN Bool ProtMustScan(Seg seg, Word white);
+/* Threads (platform/thread_linux.c). */
+INTERN Res ThreadRegister(Thread *thrReturn, Arena arena);
+INTERN void ThreadDeregister(Thread thr);
 INTERN Res ThreadsSuspend(Arena arena);
 INTERN Res ThreadsScanAnonymous(Arena arena, ScanState ss);
 INTERN void ThreadsResume(Arena arena);
+/* Roots (root.c). */
+INTERN Res RootCreate(Root *rootReturn, Arena arena, const RootStruct *model);
+INTERN void RootDestroy(Root root);
+/* Chains (chain.c). */
+INTERN Res ChainCreate(Chain *chainReturn, Arena arena, Count genCount,
+                       const mps_gen_param_s *params);
+INTERN Res ChainCreateDefault(Arena arena);
+INTERN void ChainDestroy(Chain chain);
+/* Mark the generations the next trace condemns (TRUE if any), and after
+ * the trace let them count again. */
+INTERN Bool ChainCondemn(Arena arena, Bool full, const char **whyReturn);
+INTERN void ChainTraceDone(Arena arena, Size condemned, Size live);
 /* Note `size` bytes of new segments in a generation; `counted` adds them
  * to its new size (not for hash arrays). */
 INTERN void ChainNoteAlloc(Chain chain, Index gen, Size size, Bool counted);
@@ -254,6 +271,14 @@ INTERN Gen ChainGen(Arena arena, Chain chain, Index gen);
 /* The zones a generation's segments are placed in (chain.c). */
 INTERN Word ChainGenZones(Chain chain, Index gen);
 INTERN Bool ChainCondemnWanted(Arena arena, const char **whyReturn);
+/* Messages and finalization (message.c). */
+INTERN Res MessagesInit(Arena arena);
+INTERN void MessagesFinish(Arena arena);
+INTERN Bool MessageTypeEnabled(Arena arena, mps_message_type_t type);
+INTERN void MessagesTraceStart(Arena arena, const char *why);
+INTERN void MessagesTraceDone(Arena arena, Size live, Size condemned, Size notCondemned);
+INTERN Res FinalRegister(Arena arena, Addr ref);
+INTERN Res FinalDeregister(Arena arena, Addr ref);
 INTERN Res MessagesScan(Arena arena, ScanState ss);
 INTERN void MessagePost(Arena arena, Message msg);
 INTERN Res FinalsProcess(Arena arena, ScanState ss);

@@ -3,6 +3,7 @@
  * nothing but the interface is visible from the library or from the
  * Python extension that compiles it.  Design: docs/design/core.md.
  */
+#define GCP_UNITY_BUILD 1 /* INTERN functions are file-static (core.h) */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE 1 /* before any system header: mmap flags */
 #endif
@@ -32,6 +33,9 @@
 #include "poolmvt.c"
 #include "poolmvff.c"
 #include "poolmvffdbg.c"
+#include "segfit_cache.c"
+#include "segfit_alloc.c"
+#include "segfit_free.c"
 #include "poolsegfit.c"
 #include "poolamc.c"
 #include "poolms.c"

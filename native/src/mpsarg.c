@@ -7,18 +7,14 @@
  */
 
 #include "mps.h"
+#include "mpsacl.h"
+#include "mpscams.h"
+#include "mpscawl.h"
 #include "mpscmfs.h"
 #include "mpscmvff.h"
 #include "mpscmvt.h"
 #include "mpslib.h"
 #include "keys.h"
-
-/* Keys declared by class and arena headers that are not included here
- * (mpsacl.h, mpscams.h, mpscawl.h).  Repeating the declaration keeps this
- * file independent of those headers; it must match them exactly. */
-extern const struct mps_key_s _mps_key_ARENA_CL_BASE;
-extern const struct mps_key_s _mps_key_AMS_SUPPORT_AMBIGUOUS;
-extern const struct mps_key_s _mps_key_AWL_FIND_DEPENDENT;
 
 /* KEY_DEFINE(symbol, name) defines _mps_key_<symbol>, which the headers
  * spell MPS_KEY_<name>.  The two differ only for the three keys whose

@@ -5,12 +5,12 @@
  * anything.
  * Design: docs/design/interface.md.
  */
-#include <stdarg.h>
 #include "gc.h"
 #include "arg.h"
 #include "mpsavm.h"
 #include "mpsacl.h"
 #include "gcp_ext.h"
+#include <stdarg.h>
 
 struct mps_arena_class_s {
   Sig sig;

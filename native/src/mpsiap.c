@@ -3,11 +3,11 @@
  * client's code (mps.h macros); these are the function forms and the slow
  * paths.  Design: docs/design/buffer.md, docs/design/sac.md.
  */
-#include <stdarg.h>
 #include "gc.h"
 #include "sac.h"
 #include "arg.h"
 #include "gcp_ext.h"
+#include <stdarg.h>
 
 static Bool apOK(mps_ap_t ap, const char *fn)
 {

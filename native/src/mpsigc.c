@@ -9,17 +9,6 @@
 #include "gcp_ext.h"
 #include "mpscsnc.h"
 
-INTERN Res ChainCreate(Chain *chainReturn, Arena arena, Count genCount,
-                       const mps_gen_param_s *params);
-INTERN void ChainDestroy(Chain chain);
-INTERN Res RootCreate(Root *rootReturn, Arena arena, const RootStruct *model);
-INTERN void RootDestroy(Root root);
-INTERN Res ThreadRegister(Thread *thrReturn, Arena arena);
-INTERN void ThreadDeregister(Thread thr);
-INTERN Bool MessageTypeEnabled(Arena arena, mps_message_type_t type);
-INTERN Res FinalRegister(Arena arena, Addr ref);
-INTERN Res FinalDeregister(Arena arena, Addr ref);
-
 static Bool gcArenaOK(Arena arena, const char *fn)
 {
   if (LIKELY(arena != NULL && arena->sig == ArenaSig)) return TRUE;

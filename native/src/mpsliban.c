@@ -4,11 +4,11 @@
  * A client may replace this file with its own plinth.
  * Design: docs/design/checking.md (assertion handling).
  */
+#include "core.h"
+#include "mpsio.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
-#include "core.h"
-#include "mpsio.h"
 
 int mps_lib_get_EOF(void) { return EOF; }
 mps_lib_FILE *mps_lib_get_stderr(void) { return (mps_lib_FILE *)(void *)stderr; }

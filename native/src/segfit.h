@@ -3,7 +3,7 @@
  * interface of mpscsegfit.h: allocation with a tag, and the operations on
  * a block whose segment the caller has already found (the hook looks it
  * up in the page table without the arena lock: arena.h, ArenaPages).
- * Implemented at the end of poolsegfit.c.  Design: docs/design/segfit.md.
+ * Implemented in poolsegfit.c.  Design: docs/design/segfit.md.
  */
 #ifndef GCP_SEGFIT_H
 #define GCP_SEGFIT_H

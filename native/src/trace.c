@@ -27,9 +27,9 @@
  *   8. threads are resumed; the epoch advances if anything moved.
  * Design: docs/design/trace.md.
  */
-#include <stdlib.h>
 #include "gc.h"
 #include "vm.h"
+#include <stdlib.h>
 
 /* ---- the grey stack: pinned or marked objects waiting to be scanned --- */
 
@@ -283,11 +283,6 @@ static void traceReset(Trace trace, const char *why)
   trace->why = why;
 }
 
-INTERN Bool ChainCondemn(Arena arena, Bool full, const char **whyReturn);
-INTERN void ChainTraceDone(Arena arena, Size condemned, Size live);
-INTERN void MessagesTraceStart(Arena arena, const char *why);
-INTERN void MessagesTraceDone(Arena arena, Size live, Size condemned, Size notCondemned);
-
 /* Run one whole collection.  `full` condemns everything; otherwise the
  * policy's choice (nothing happens if it chooses nothing). */
 INTERN Res TraceCollect(Arena arena, Bool full, const char *why)
@@ -388,10 +383,6 @@ INTERN Bool TracePoll(Arena arena)
 
 /* ---- set-up ---------------------------------------------------------- */
 
-INTERN Res ChainCreateDefault(Arena arena);
-INTERN Res MessagesInit(Arena arena);
-INTERN void MessagesFinish(Arena arena);
-
 INTERN Res GCInit(Arena arena)
 {
   GCStruct *gc;
@@ -419,8 +410,6 @@ INTERN Res GCInit(Arena arena)
   }
   return res;
 }
-
-INTERN void ChainDestroy(Chain chain);
 
 INTERN void GCFinish(Arena arena)
 {

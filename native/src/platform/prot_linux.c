@@ -34,10 +34,12 @@
  * Set GCP_BARRIER=0 to run without it (every old segment scanned).
  * Design: docs/design/barrier.md.
  */
+#include "../gc.h"
+#include <pthread.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/mman.h>
 #include <sys/syscall.h>
-#include "../gc.h"
 
 #define PROT_ARENAS 64
 

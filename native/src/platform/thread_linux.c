@@ -48,6 +48,7 @@
  * array is scanned with the stack.
  * Design: docs/design/threads.md.
  */
+#include "../gc.h"
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -57,7 +58,6 @@
 #include <fcntl.h>
 #include <linux/futex.h>
 #include <sys/syscall.h>
-#include "../gc.h"
 
 static int suspendSignal;
 static pthread_once_t suspendOnce = PTHREAD_ONCE_INIT;

@@ -4,11 +4,11 @@
  * with fresh inaccessible ones, which returns their memory to the OS at
  * once.  Design: docs/design/arena.md.
  */
+#include "vm.h"
+#include "check.h"
 #include <sys/mman.h>
 #include <unistd.h>
 #include <errno.h>
-#include "vm.h"
-#include "check.h"
 
 INTERN Size VMPageSize(void)
 {
