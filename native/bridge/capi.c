@@ -13,6 +13,7 @@
  * the last file module.c includes.  Design: docs/design/c-api.md.
  */
 
+#include <Python.h>
 #include "gc_plugin_api.h"
 
 #define GCP_CAPI_FUNCTION_(ret, name, params) name,

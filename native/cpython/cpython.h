@@ -44,7 +44,7 @@ typedef struct ObjRange {
  * since it was built (always, with force); FALSE if it could not be. */
 INTERN Bool objRefresh(Bool force);
 /* The id of the object whose code or data contains addr, or 0. */
-INLINE unsigned objIdOf(uintptr_t addr);
+INTERN unsigned objIdOf(uintptr_t addr);
 /* Copy the code ranges of object id into out (at most n); returns how
  * many the object has.  With the objects lock held. */
 INTERN size_t objCodeRangesOf(ObjRange *out, size_t n, unsigned id);

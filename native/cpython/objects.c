@@ -175,7 +175,7 @@ static NOINLINE unsigned objIdOfSlow(uintptr_t addr)
 }
 
 /* The id of the object whose code or data contains addr, or 0. */
-INLINE unsigned objIdOf(uintptr_t addr)
+INTERN unsigned objIdOf(uintptr_t addr)
 {
   if (LIKELY(addr - objLastHit.lo < objLastHit.hi - objLastHit.lo)) return objLastHit.id;
   return objIdOfSlow(addr);
