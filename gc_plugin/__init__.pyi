@@ -64,6 +64,13 @@ from .introspection import (
     FormattedObject as FormattedObject,
     LocationDependency as LocationDependency,
 )
+from .leaks import (
+    LeakKind as LeakKind,
+    LeakReport as LeakReport,
+    LeakSite as LeakSite,
+    LeakTotal as LeakTotal,
+    leaks as leaks,
+)
 from .messages import (
     FinalizationInfo as FinalizationInfo,
     GCInfo as GCInfo,

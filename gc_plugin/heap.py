@@ -148,9 +148,11 @@ def _type_array(types: dict[int, type]) -> object:
     return ffi.new("uintptr_t[]", sorted(types))
 
 
-# The walk's own buffers come from the RAW domain, which is never routed,
-# so that a walk of the whole heap does not count its own records.
-_raw_new = ffi.new_allocator(lib.PyMem_RawMalloc, lib.PyMem_RawFree, False)
+# The walk's own buffers are scratch memory (native/cpython/scratch.c):
+# never routed, so a walk of the whole heap does not count its own records,
+# and unmapped when freed, so no list of block addresses outlives it where
+# the leak finder would take it for references.
+_raw_new = ffi.new_allocator(lib.gcp_scratch_alloc, lib.gcp_scratch_free, False)
 
 
 def _record_struct() -> struct.Struct:

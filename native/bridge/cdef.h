@@ -171,9 +171,28 @@ size_t gcp_heap_walk(gcp_heap_record *out, size_t capacity, const uintptr_t *typ
                      size_t type_count);
 size_t gcp_heap_summary(gcp_heap_group *out, size_t capacity, const uintptr_t *types,
                         size_t type_count);
+/* the leak finder (leaks.c); kinds index the totals' arrays */
+#define LEAK_REACHABLE ...
+#define LEAK_POSSIBLE  ...
+#define LEAK_INDIRECT  ...
+#define LEAK_DEFINITE  ...
+#define LEAK_KINDS     ...
+typedef struct gcp_leak_totals {
+  size_t blocks[...], bytes[...];
+  size_t rootBytes, mappings, threadAreas, gcHeads, groups;
+  ...;
+} gcp_leak_totals;
+typedef struct gcp_leak_group {
+  unsigned kind, domain, object;
+  uintptr_t type;
+  size_t blocks, bytes;
+} gcp_leak_group;
+int gcp_leaks_check(gcp_leak_totals *totals, gcp_leak_group *out, size_t capacity,
+                    const uintptr_t *types, size_t type_count);
+void gcp_leaks_scrub_stack(void);
 
-void *PyMem_RawMalloc(size_t);
-void PyMem_RawFree(void *);
+void *gcp_scratch_alloc(size_t);
+void gcp_scratch_free(void *);
 
 /* ---- the collector (mps.h: collector-interface.md; mpscamc.h, mpsclo.h) ---- */
 typedef unsigned mps_rm_t;

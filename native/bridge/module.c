@@ -23,6 +23,8 @@
 #include "cpython/hook.c"
 #include "cpython/heapwalk.c"
 #include "cpython/gcroots.c"
+#include "cpython/scratch.c"
+#include "cpython/leaks.c"
 
 /* The cdef names the function forms of the inline AP macros, which the
  * wrappers cffi generates after this file call. */

@@ -5,7 +5,11 @@
  *   objects.c   which loaded object holds an address (attribution);
  *   hook.c      the allocator hook and its SEGFIT pool;
  *   heapwalk.c  the routed heap as records (walks, summaries);
- *   gcroots.c   the roots a collected arena has inside a Python process.
+ *   gcroots.c   the roots a collected arena has inside a Python process;
+ *   gcstate.c   the heads of the cyclic GC's lists (a file of its own,
+ *               compiled with CPython's internal headers);
+ *   scratch.c   memory for the plugin's own lists of blocks (walks);
+ *   leaks.c     the leak finder.
  *
  * The functions Python calls (gcp_objects_*, gcp_hook_*, gcp_heap_*,
  * gcp_python_arena_attach) are declared for cffi in native/bridge/cdef.h.
@@ -22,6 +26,7 @@
 #include "arena.h"
 #include "segfit.h"
 #include "bridge/gcp_py.h"
+#include "cpython/gcstate.h"
 
 /* A routed block's tag (16 bits kept by SEGFIT): the domain it was
  * allocated in (HOOK_TAG_*) above HOOK_DOMAIN_SHIFT, the id of the loaded
@@ -53,6 +58,27 @@ INTERN size_t objCodeRangesOf(ObjRange *out, size_t n, unsigned id);
 INTERN void objLockClaim(void);
 INTERN void objLockRelease(void);
 INTERN unsigned gcp_objects_id_of(uintptr_t addr);
+
+/* ---- heapwalk.c ------------------------------------------------------------ */
+
+/* Every live type object, sorted: what a block's type is checked against. */
+typedef struct HeapTypes {
+  const uintptr_t *types;
+  size_t count;
+} HeapTypes;
+/* The type of the Python object in the OBJ-domain block [block, block +
+ * size), or 0 if it holds none whose header can be trusted; *offsetReturn
+ * is where the object starts in the block (after a PyGC_Head and a
+ * managed-dict pre-header, if its type has them). */
+INTERN uintptr_t HeapTypeOf(const HeapTypes *types, Addr block, Size size, Size *offsetReturn);
+
+/* ---- scratch.c ------------------------------------------------------------- */
+
+/* Visit each live scratch buffer (the whole mapping); between ScratchClaim
+ * and ScratchRelease, which keep buffers from being made or freed. */
+INTERN void ScratchClaim(void);
+INTERN void ScratchRelease(void);
+INTERN void ScratchVisit(void (*visit)(Addr base, Addr limit, void *closure), void *closure);
 
 /* ---- hook.c --------------------------------------------------------------- */
 

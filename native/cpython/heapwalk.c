@@ -32,17 +32,16 @@ typedef struct gcp_heap_record {
 typedef struct HeapWalk {
   gcp_heap_record *out;
   size_t capacity, count;
-  const uintptr_t *types; /* sorted */
-  size_t typeCount;
+  HeapTypes types;
 } HeapWalk;
 
-static Bool heapIsType(const HeapWalk *w, uintptr_t t)
+static Bool heapIsType(const HeapTypes *types, uintptr_t t)
 {
-  size_t lo = 0, hi = w->typeCount;
+  size_t lo = 0, hi = types->count;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
-    if (w->types[mid] == t) return TRUE;
-    if (w->types[mid] < t)
+    if (types->types[mid] == t) return TRUE;
+    if (types->types[mid] < t)
       lo = mid + 1;
     else
       hi = mid;
@@ -71,7 +70,7 @@ static Size heapMinSize(const PyTypeObject *tp)
   return (Size)tp->tp_basicsize;
 }
 
-static uintptr_t heapTypeOf(const HeapWalk *w, Addr block, Size size)
+INTERN uintptr_t HeapTypeOf(const HeapTypes *types, Addr block, Size size, Size *offsetReturn)
 {
   static const Size offsets[] = { 0, 16, 32 };
   Index k;
@@ -81,12 +80,14 @@ static uintptr_t heapTypeOf(const HeapWalk *w, Addr block, Size size)
     const PyTypeObject *tp;
     if (size < off + 2 * sizeof(void *)) break;
     t = ((const uintptr_t *)(const void *)(block + off))[1];
-    if (!heapIsType(w, t)) continue;
+    if (!heapIsType(types, t)) continue;
     tp = (const PyTypeObject *)t;
     if (heapPreHeader(tp) != off || heapMinSize(tp) > size - off) continue;
     if (((const Py_ssize_t *)(const void *)(block + off))[0] <= 0) continue;
+    *offsetReturn = off;
     return t;
   }
+  *offsetReturn = 0;
   return 0;
 }
 
@@ -99,7 +100,8 @@ static void heapVisit(mps_addr_t block, size_t size, unsigned tag, void *closure
     r->size = size;
     r->domain = tag >> HOOK_DOMAIN_SHIFT;
     r->object = tag & HOOK_ID_MASK;
-    r->type = r->domain == HOOK_TAG_OBJ ? heapTypeOf(w, block, size) : 0;
+    Size offset;
+    r->type = r->domain == HOOK_TAG_OBJ ? HeapTypeOf(&w->types, block, size, &offset) : 0;
   }
   ++w->count;
 }
@@ -110,7 +112,7 @@ static void heapVisit(mps_addr_t block, size_t size, unsigned tag, void *closure
 static size_t gcp_heap_walk(gcp_heap_record *out, size_t capacity, const uintptr_t *types,
                             size_t type_count)
 {
-  HeapWalk w = { out, capacity, 0, types, type_count };
+  HeapWalk w = { out, capacity, 0, { types, type_count } };
   PyGILState_STATE g;
   if (HookPool() == NULL) return 0;
   g = PyGILState_Ensure();
@@ -145,7 +147,8 @@ static void heapSummaryVisit(mps_addr_t block, size_t size, unsigned tag, void *
 {
   HeapSummary *s = closure;
   unsigned domain = tag >> HOOK_DOMAIN_SHIFT, object = tag & HOOK_ID_MASK;
-  uintptr_t type = domain == HOOK_TAG_OBJ ? heapTypeOf(&s->walk, block, size) : 0;
+  Size offset;
+  uintptr_t type = domain == HOOK_TAG_OBJ ? HeapTypeOf(&s->walk.types, block, size, &offset) : 0;
   size_t i = heapGroupHash(domain, object, type) & (s->slots - 1);
   for (;;) {
     gcp_heap_group *g = &s->table[i];
@@ -184,8 +187,8 @@ static size_t gcp_heap_summary(gcp_heap_group *out, size_t capacity, const uintp
   s.walk.out = NULL;
   s.walk.capacity = 0;
   s.walk.count = 0;
-  s.walk.types = types;
-  s.walk.typeCount = type_count;
+  s.walk.types.types = types;
+  s.walk.types.count = type_count;
   s.table = out;
   s.slots = capacity;
   s.used = 0;

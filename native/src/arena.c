@@ -40,6 +40,33 @@ typedef struct ChunkLayout {
   Index ptBase, allocBase;
 } ChunkLayout;
 
+/* ---- the registry of live arenas ----------------------------------------- */
+
+static LockStruct arenasLock; /* zero: a free lock */
+static RingStruct arenasRing; /* next == NULL until first used */
+
+INTERN void ArenasClaim(void)
+{
+  LockClaim(&arenasLock);
+  if (arenasRing.next == NULL) RingInit(&arenasRing);
+}
+
+INTERN void ArenasRelease(void) { LockRelease(&arenasLock); }
+
+INTERN void ArenasVisitChunks(void (*visit)(Addr base, Addr limit, void *closure), void *closure)
+{
+  Ring node, next;
+  AVER(LockIsMine(&arenasLock));
+  RING_FOR(node, &arenasRing, next) {
+    Arena arena = RING_ELT(ArenaStruct, arenasRing, node);
+    Index i;
+    for (i = 0; i < arena->chunkCount; ++i) {
+      Chunk c = arena->chunks[i];
+      if (c != NULL) visit(c->base, c->limit, closure);
+    }
+  }
+}
+
 static Bool chunkLayout(ChunkLayout *l, Size size, Shift shift, Size extra)
 {
   Size grain = (Size)1 << shift, off;
@@ -268,6 +295,9 @@ INTERN Res ArenaCreate(Arena *arenaReturn, ArgList args, Bool client)
   arena->sig = ArenaSig;
   chunkPublish(arena, chunk);
   ControlInit(arena);
+  ArenasClaim();
+  RingAppend(&arenasRing, &arena->arenasRing);
+  ArenasRelease();
   *arenaReturn = arena;
   return RES_OK;
 }
@@ -279,6 +309,9 @@ INTERN void ArenaDestroy(Arena arena)
   Size size = AddrOffset(primary->base, primary->limit);
   mps_arena_contracted_t contracted = arena->contracted;
 
+  ArenasClaim();
+  RingRemove(&arena->arenasRing);
+  ArenasRelease();
   ControlFinish(arena);
   for (i = 0; i < arena->chunkCount; ++i) {
     Chunk c = arena->chunks[i];

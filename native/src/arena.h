@@ -88,6 +88,7 @@ struct mps_arena_s {
   mps_arena_extended_t extended;
   mps_arena_contracted_t contracted;
   RingStruct poolRing;
+  RingStruct arenasRing; /* in the registry of live arenas (ArenasClaim) */
   ControlStruct control;
   SegStruct controlSeg; /* page-table owner of control pages */
   GCStruct *gc;         /* in control memory */
@@ -96,6 +97,15 @@ struct mps_arena_s {
 };
 
 enum { ARENA_UNCLAMPED, ARENA_CLAMPED, ARENA_PARKED, ARENA_POSTMORTEM };
+
+/* The registry of live arenas, for code that must know all of the
+ * plugin's memory (the leak finder leaves it out of the process's roots).
+ * ArenasVisitChunks calls visit on each chunk of each live arena; call it
+ * between ArenasClaim and ArenasRelease, which keep arenas from being
+ * made or destroyed meanwhile. */
+INTERN void ArenasClaim(void);
+INTERN void ArenasRelease(void);
+INTERN void ArenasVisitChunks(void (*visit)(Addr base, Addr limit, void *closure), void *closure);
 
 /* `client`: a client arena, in the memory MPS_KEY_ARENA_CL_BASE names. */
 INTERN Res ArenaCreate(Arena *arenaReturn, ArgList args, Bool client);

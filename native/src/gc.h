@@ -251,6 +251,8 @@ INTERN Res ThreadRegister(Thread *thrReturn, Arena arena);
 INTERN void ThreadDeregister(Thread thr);
 INTERN Res ThreadsSuspend(Arena arena);
 INTERN Res ThreadsScanAnonymous(Arena arena, ScanState ss);
+/* ThreadsScanAnonymous with another area scanner (the leak finder's). */
+INTERN Res ThreadsScanAnonymousWith(Arena arena, ScanState ss, mps_area_scan_t scan, void *closure);
 INTERN void ThreadsResume(Arena arena);
 /* Roots (root.c). */
 INTERN Res RootCreate(Root *rootReturn, Arena arena, const RootStruct *model);

@@ -32,6 +32,7 @@ MODULES = {
     "gcp_testext_a": "gcp_testext_a.c",
     "gcp_testext_b": "gcp_testext_b.c",
     "gcp_testpkg._ext": "gcp_testpkg/_ext.c",
+    "gcp_leaky": "gcp_leaky.c",
 }
 
 

@@ -526,7 +526,7 @@ CONSERVATIVE_READS NOINLINE static Res threadScanCurrent(ScanState ss, Addr cold
 }
 
 /* In all-threads mode: the unregistered threads and the calling one. */
-INTERN Res ThreadsScanAnonymous(Arena arena, ScanState ss)
+INTERN Res ThreadsScanAnonymousWith(Arena arena, ScanState ss, mps_area_scan_t scan, void *closure)
 {
   GCStruct *gc = arena->gc;
   Index t;
@@ -536,11 +536,16 @@ INTERN Res ThreadsScanAnonymous(Arena arena, ScanState ss)
   for (t = 0; t < gc->anonCount; ++t) {
     Thread thr = gc->anon[t];
     if (!thr->suspended || thr->cold == NULL) continue;
-    res = threadScanStopped(ss, thr, thr->cold, mps_scan_area, NULL);
+    res = threadScanStopped(ss, thr, thr->cold, scan, closure);
     if (res != RES_OK) return res;
   }
-  if (gc->selfCold != NULL) return threadScanCurrent(ss, gc->selfCold, mps_scan_area, NULL);
+  if (gc->selfCold != NULL) return threadScanCurrent(ss, gc->selfCold, scan, closure);
   return RES_OK;
+}
+
+INTERN Res ThreadsScanAnonymous(Arena arena, ScanState ss)
+{
+  return ThreadsScanAnonymousWith(arena, ss, mps_scan_area, NULL);
 }
 
 INTERN Res ThreadScan(ScanState ss, Thread thr, Addr cold, mps_area_scan_t scan, void *closure)
