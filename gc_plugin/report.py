@@ -1,7 +1,8 @@
 """Reports of the routed heap: text for people, JSON for programs.
 
 JSON keys: ``blocks``, ``bytes``, ``by_module`` (list of ``{module, blocks,
-bytes}``), ``by_type`` (list of ``{type, blocks, bytes}``), plus ``heap``
+bytes}``), ``by_type`` (list of ``{type, blocks, bytes}``), ``by_module_type``
+(list of ``{module, type, blocks, bytes}``, the two crossed), plus ``heap``
 and ``attribution`` saying how the blocks were routed and attributed.
 Implements docs/design/cpython-hook.md (reports) and docs/design/architecture.md (renderers).
 """
