@@ -46,6 +46,7 @@ from .errors import (
 from .heap import (
     HeapBlock as HeapBlock,
     HeapSummary as HeapSummary,
+    ModuleTypeUsage as ModuleTypeUsage,
     ModuleUsage as ModuleUsage,
     TypeUsage as TypeUsage,
     summary as summary,

@@ -20,7 +20,7 @@ __all__ = ["main"]
 
 _RUN_USAGE = (
     "python -m gc_plugin run [--manage MOD]... [--heap {managed,all}] "
-    "[--report {text,json}] [-o FILE] (script.py | -m module) [args...]"
+    "[--report {text,json,html}] [-o FILE] (script.py | -m module) [args...]"
 )
 
 
@@ -95,6 +95,8 @@ def _split_run(argv: list[str]) -> tuple[list[str], list[str]]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse ``argv`` and run the command; returns the exit status."""
+    from gc_plugin.report import FILE_ONLY, FORMATS
+
     parser = argparse.ArgumentParser(
         prog="python -m gc_plugin",
         description="gc_plugin: the Memory Pool System's model of memory management for CPython.",
@@ -120,8 +122,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         default="managed",
         help="'all': route every allocation",
     )
-    run.add_argument("--report", choices=("text", "json"), default="text")
-    run.add_argument("-o", "--output", metavar="FILE", help="write the report here (else stderr)")
+    run.add_argument("--report", choices=FORMATS, default="text")
+    run.add_argument(
+        "-o", "--output", metavar="FILE", help="write the report here (else stderr; html: needed)"
+    )
     run.add_argument("-m", dest="module", metavar="MODULE", help="run a library module")
     run.add_argument("target", nargs="*", help="script.py [args...]")
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -129,6 +133,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(own)
     if args.command == "run":
         args.target = list(args.target) + target
+        if args.report in FILE_ONLY and args.output is None:
+            run.error(f"--report {args.report} needs -o FILE")
 
     if args.command == "variety":
         from gc_plugin import variety

@@ -5,8 +5,8 @@ line imports this module only when ``GC_PLUGIN_MANAGE`` is set, so an
 interpreter without the variable pays one dictionary lookup.  The variable
 holds comma-separated module names, or ``*`` for the whole heap.
 ``GC_PLUGIN_REPORT=text|json[:PATH]`` also writes the heap report at exit
-(to PATH, else standard error).  Implements docs/design/cpython-hook.md
-(activation from the environment).
+(to PATH, else standard error); ``html:PATH`` needs the PATH.  Implements
+docs/design/cpython-hook.md (activation from the environment).
 """
 
 from __future__ import annotations
@@ -41,12 +41,14 @@ def start() -> None:
         activate(manage=names, heap=heap)
         report = os.environ.get("GC_PLUGIN_REPORT", "")
         if report:
-            from gc_plugin.report import FORMATS, write_report
+            from gc_plugin.report import FILE_ONLY, FORMATS, write_report
 
             fmt, _, path = report.partition(":")
             fmt = fmt or "text"
             if fmt not in FORMATS:
                 raise ValueError(f"GC_PLUGIN_REPORT: unknown format {fmt!r}")
+            if fmt in FILE_ONLY and not path:
+                raise ValueError(f"GC_PLUGIN_REPORT: {fmt} needs a file: {fmt}:PATH")
             atexit.register(write_report, fmt, path or None)
     except Exception as exc:  # start-up must go on
         sys.stderr.write(f"gc_plugin: GC_PLUGIN_MANAGE={value!r} not honoured: {exc}\n")

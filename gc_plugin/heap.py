@@ -20,7 +20,15 @@ from typing import NamedTuple
 from gc_plugin import hook
 from gc_plugin._calls import ffi, lib
 
-__all__ = ["HeapBlock", "ModuleUsage", "TypeUsage", "HeapSummary", "walk", "summary"]
+__all__ = [
+    "HeapBlock",
+    "ModuleUsage",
+    "TypeUsage",
+    "ModuleTypeUsage",
+    "HeapSummary",
+    "walk",
+    "summary",
+]
 
 _DOMAINS = {1: "mem", 2: "obj"}
 
@@ -50,6 +58,16 @@ class TypeUsage:
 
 
 @dataclass(frozen=True)
+class ModuleTypeUsage:
+    """One (module, type) pair: the cells of by_module crossed with by_type."""
+
+    module: str | None
+    type: str | None
+    blocks: int
+    bytes: int
+
+
+@dataclass(frozen=True)
 class HeapSummary:
     """Live routed blocks and bytes, in all and grouped (largest first)."""
 
@@ -57,6 +75,7 @@ class HeapSummary:
     bytes: int
     by_module: list[ModuleUsage] = field(default_factory=list)
     by_type: list[TypeUsage] = field(default_factory=list)
+    by_module_type: list[ModuleTypeUsage] = field(default_factory=list)
 
     def to_json(self) -> dict[str, object]:
         """The report's JSON form."""
@@ -65,6 +84,7 @@ class HeapSummary:
             "bytes": self.bytes,
             "by_module": [vars(m) for m in self.by_module],
             "by_type": [vars(t) for t in self.by_type],
+            "by_module_type": [vars(p) for p in self.by_module_type],
         }
 
 
@@ -221,13 +241,17 @@ def summary() -> HeapSummary:
     namer = _Namer(types)
     modules: dict[str | None, list[int]] = {}
     by_type: dict[str | None, list[int]] = {}
+    pairs: dict[tuple[str | None, str | None], list[int]] = {}
     blocks = nbytes = 0
     for i in range(count):
         g = groups[i]
         module = namer.module(g.object, g.type)
         tname = namer.type_name(g.type)
-        for table, key in ((modules, module), (by_type, tname)):
-            entry = table.setdefault(key, [0, 0])
+        for entry in (
+            modules.setdefault(module, [0, 0]),
+            by_type.setdefault(tname, [0, 0]),
+            pairs.setdefault((module, tname), [0, 0]),
+        ):
             entry[0] += g.blocks
             entry[1] += g.bytes
         blocks += g.blocks
@@ -242,5 +266,9 @@ def summary() -> HeapSummary:
         by_type=[
             TypeUsage(t, b, n)
             for t, (b, n) in sorted(by_type.items(), key=lambda kv: (-kv[1][1], str(kv[0])))
+        ],
+        by_module_type=[
+            ModuleTypeUsage(m, t, b, n)
+            for (m, t), (b, n) in sorted(pairs.items(), key=lambda kv: (-kv[1][1], str(kv[0])))
         ],
     )

@@ -1,7 +1,9 @@
-"""Reports of the routed heap: text for people, JSON for programs.
+"""Reports of the routed heap: text for people, JSON for programs, HTML (a
+page with pictures, gc_plugin/html_report.py; to a file only).
 
 JSON keys: ``blocks``, ``bytes``, ``by_module`` (list of ``{module, blocks,
-bytes}``), ``by_type`` (list of ``{type, blocks, bytes}``), plus ``heap``
+bytes}``), ``by_type`` (list of ``{type, blocks, bytes}``), ``by_module_type``
+(list of ``{module, type, blocks, bytes}``, the two crossed), plus ``heap``
 and ``attribution`` saying how the blocks were routed and attributed.
 Implements docs/design/cpython-hook.md (reports) and docs/design/architecture.md (renderers).
 """
@@ -16,9 +18,10 @@ from typing import TextIO
 from gc_plugin import hook
 from gc_plugin.heap import HeapSummary, summary
 
-__all__ = ["FORMATS", "render_text", "render_json", "take_summary", "write_report"]
+__all__ = ["FILE_ONLY", "FORMATS", "render_text", "render_json", "take_summary", "write_report"]
 
-FORMATS = ("text", "json")
+FORMATS = ("text", "json", "html")
+FILE_ONLY = ("html",)  # formats written to a file, never to standard error
 _PROGRESS_BLOCKS = 200_000  # walks at least this long say so on a terminal
 
 
@@ -82,11 +85,19 @@ def render_json(s: HeapSummary) -> str:
 
 
 def write_report(fmt: str = "text", path: str | None = None) -> HeapSummary:
-    """Walk the heap and write the report to ``path`` (or standard error)."""
+    """Walk the heap and write the report to ``path`` (or standard error;
+    not for the formats in FILE_ONLY)."""
     if fmt not in FORMATS:
         raise ValueError(f"report format must be one of {FORMATS}, not {fmt!r}")
+    if fmt in FILE_ONLY and path is None:
+        raise ValueError(f"the {fmt} report needs a file to be written to")
     s = take_summary(progress=sys.stderr)
-    text = render_json(s) if fmt == "json" else render_text(s)
+    if fmt == "html":
+        from gc_plugin.html_report import render_html
+
+        text = render_html(json.loads(render_json(s)))
+    else:
+        text = render_json(s) if fmt == "json" else render_text(s)
     if path is None:
         sys.stderr.write(text)
         sys.stderr.flush()

@@ -68,6 +68,10 @@ def _check_report(report: dict[str, Any], expected: dict[str, Any]) -> None:
     }, by_type
     assert sum(t["blocks"] for t in by_type) == report["blocks"]
     assert sum(t["bytes"] for t in by_type) == report["bytes"]
+    # the cross of the two: every cell is in gcp_testext_a, one per type
+    assert {
+        (p["module"], p["type"]): (p["blocks"], p["bytes"]) for p in report["by_module_type"]
+    } == {("gcp_testext_a", t): counts for t, counts in types.items()}, report["by_module_type"]
     assert report.get("heap") == "managed"
 
 
