@@ -23,6 +23,7 @@ import contextlib
 import os
 import select
 import shutil
+import stat
 import struct
 import subprocess
 import threading
@@ -398,6 +399,8 @@ def _read_maps() -> list[_Mapping]:
             path, deleted = parts[5], False
             if path.endswith(" (deleted)"):
                 path, deleted = path[: -len(" (deleted)")], True
+                if path == "/dev/zero" or path.startswith("/SYSV"):
+                    continue  # shared anonymous memory, System V shared memory
             out.append(
                 _Mapping(
                     int(lo, 16),
@@ -435,11 +438,12 @@ def _object_for(m: _Mapping) -> _Object:
         # deleted or replaced since it was mapped: read the mapped file
         # itself, through /proc (by pid, so that addr2line can open it too)
         read_path = f"/proc/{os.getpid()}/map_files/{m.start:x}-{m.end:x}"
-    elf: _ElfFile | None
+    elf: _ElfFile | None = None
     try:
-        elf = _ElfFile(read_path)
+        if stat.S_ISREG(os.stat(read_path).st_mode):  # no device is opened
+            elf = _ElfFile(read_path)
     except (OSError, ValueError, struct.error, zlib.error, IndexError):
-        elf = None
+        pass
     obj = _Object(os.path.basename(m.path), read_path, elf)
     if elf is not None:
         obj.debug = _find_debug_file(elf)
