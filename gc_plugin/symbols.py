@@ -82,21 +82,21 @@ class _SymbolTable:
     ``names`` are parallel lists; ``ends[i] == starts[i]`` for a symbol of
     no size, which covers up to the next symbol or the end of its section."""
 
-    def __init__(self, entries: list[tuple[int, int, str, int]]) -> None:
-        # entries: (start, size, name, preference); lower preference wins
-        # among the symbols of one address.
+    def __init__(self, entries: list[tuple[int, int, str, int, int]]) -> None:
+        # entries: (start, size, name, preference, limit); the lower
+        # preference wins among the symbols of one address.
         entries.sort(key=lambda e: (e[0], e[3], e[2]))
         self.starts: list[int] = []
         self.ends: list[int] = []
         self.limits: list[int] = []  # end of the symbol's section (size 0)
         self.names: list[str] = []
-        for start, size, name, _pref in entries:
+        for start, size, name, _pref, limit in entries:
             if self.starts and self.starts[-1] == start:
                 continue  # an alias of the preferred name
             self.starts.append(start)
             self.ends.append(start + size)
             self.names.append(name)
-            self.limits.append(_pref >> 32)
+            self.limits.append(limit)
 
     def lookup(self, vaddr: int) -> tuple[str, int] | None:
         """(name, start) of the function holding ``vaddr``, or None."""
@@ -262,7 +262,7 @@ class _ElfFile:
         code = [
             (sec.addr + sec.size) if sec.flags & _SHF_EXECINSTR else -1 for sec in self.sections
         ]
-        entries: list[tuple[int, int, str, int]] = []
+        entries: list[tuple[int, int, str, int, int]] = []
         for row in struct.iter_unpack(fmt, data):
             if self.is64:
                 st_name, info, _, shndx, value, size = row
@@ -281,7 +281,7 @@ class _ElfFile:
             if not label or label[0] in ".$":  # local labels, ARM mapping symbols
                 continue
             pref = _preference(info >> 4, size > 0, label)
-            entries.append((value, size, label, (max(limit, value) << 32) | pref))
+            entries.append((value, size, label, pref, max(limit, value)))
         return _SymbolTable(entries) if entries else None
 
 
@@ -555,13 +555,7 @@ def _lines(path: str, vaddrs: list[int]) -> dict[int, tuple[str, int] | None]:
     global _servers_pid, _atexit_registered
     if _servers_pid != os.getpid():
         # a forked child must not talk to its parent's helpers: forget them
-        # (closing our copies of the pipes leaves the parent's working)
-        for server in _servers.values():
-            if server is not None:
-                for pipe in (server.proc.stdin, server.proc.stdout):
-                    if pipe is not None:
-                        with contextlib.suppress(OSError):
-                            os.close(pipe.fileno())
+        # (its copies of the pipes close when collected; the parent's stay)
         _servers.clear()
         _servers_pid = os.getpid()
     if path in _servers and _servers[path] is None:

@@ -236,6 +236,27 @@ def test_close_ends_helpers_and_symbolize_starts_again(build: Builder) -> None:
     assert site.startswith("gcp_sym_site+0x2 (")
 
 
+def test_forked_child_starts_its_own_helpers(build: Builder) -> None:
+    lib = build("fork")
+    start = lib.static_address()
+    parent_site = symbols.symbolize([start + 1])[start + 1]  # the helper runs
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: a new address, so the helper is asked again
+        try:
+            os.write(write, symbols.symbolize([start + 2])[start + 2].encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as f:
+        child_site = f.read().decode()
+    os.waitpid(pid, 0)
+    assert child_site.startswith("gcp_sym_site+0x2 ("), child_site
+    # the parent's helper still answers
+    assert symbols.symbolize([start + 3])[start + 3].startswith("gcp_sym_site+0x3 (")
+    assert parent_site.startswith("gcp_sym_site+0x1 (")
+
+
 def test_libpython_function() -> None:
     address = ctypes.cast(ctypes.pythonapi.PyList_New, ctypes.c_void_p).value
     assert address is not None
