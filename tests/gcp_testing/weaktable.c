@@ -4,19 +4,23 @@
  * has a low bit set, as AWL clients must):
  *   [0] WT_ARRAY | length << 8
  *   [1] the partner array | 1 (the dependent object)
- *   [2] the table descriptor | 1
+ *   [2] the table descriptor | role << 1 | 1 (role: WT_KEYS, WT_VALUES)
  *   [3 .. 3 + length) slots: NULL (never used), WT_DELETED, or a reference
  * Entry i is keys[i] -> values[i].  The scan method fixes each reference
  * slot; a slot that MPS_FIX2 cleared held a weak reference to a dead
  * object: the entry is deleted in both arrays (the partner is the dependent
- * object, writable while this one is scanned) and counted.
+ * object, writable while this one is scanned) and counted.  Its counts
+ * (references and slots scanned, splats) go to the descriptor once per
+ * array, atomically.
  *
  * The descriptor lives in malloc'd memory; an exact root over its array
  * pointers keeps the arrays alive (during a resize the new ones too).
  * Lookups probe linearly from a hash of the key's address; a miss when
- * the location dependency says objects may have moved rehashes (into new
- * arrays, which also drops the deleted slots).  Call with the arena
- * parked, or from a registered thread with a stack root.
+ * the location dependency says objects may have moved rehashes in place
+ * (through a malloc'd buffer that is an exact root meanwhile), which also
+ * drops the deleted slots; so does a put that finds too many deleted
+ * slots, unless the table is full enough to grow into new arrays.  Call
+ * with the arena parked, or from a registered thread with a stack root.
  * Design: docs/design/ms.md (weak tables).
  */
 #include <stdlib.h>
@@ -28,7 +32,7 @@
 typedef mps_word_t WtWord;
 
 #define WT_ARRAY        ((WtWord)0x41) /* 'A': odd, as every non-reference word */
-#define WT_DELETED      ((WtWord)0x7)
+#define WT_DELETED      GCP_WTABLE_DELETED
 #define WT_HEADER_WORDS 3
 #define WT_KEYS         0
 #define WT_VALUES       1
@@ -39,11 +43,13 @@ struct gcp_wtable_s {
   mps_root_t root;
   WtWord *arrays[4]; /* keys, values; during a resize the new pair */
   mps_ld_s ld;
-  size_t length;          /* slots per array (a power of two) */
-  size_t used;            /* slots not NULL (live entries and deleted ones) */
-  size_t count, splatted; /* also changed by the scan method: atomically */
-  size_t rehashes;
-  int weakKeys;
+  size_t length; /* slots per array (a power of two) */
+  size_t used;   /* slots not NULL (live entries and deleted ones) */
+  /* also changed by the scan method: atomically */
+  size_t count, splatted;
+  unsigned long long refs[2], slotsScanned;
+  size_t removed, rehashes, cleanups, grown;
+  int weakKeys, weakValues;
 };
 
 static size_t wtLength(WtWord *a) { return (size_t)(a[0] >> 8); }
@@ -63,11 +69,14 @@ static mps_res_t wtScan(mps_ss_t ss, mps_addr_t base, mps_addr_t limit)
     WtWord *a;
     for (a = base; (mps_addr_t)a < limit; a = wtSkip(a)) {
       WtWord *slots = wtSlots(a), *partner = (WtWord *)(a[1] & ~(WtWord)1);
-      struct gcp_wtable_s *table = (struct gcp_wtable_s *)(a[2] & ~(WtWord)1);
-      size_t i, n = wtLength(a);
+      struct gcp_wtable_s *table = (struct gcp_wtable_s *)(a[2] & ~(WtWord)7);
+      size_t i, n = wtLength(a), splats = 0;
+      unsigned long long refs = 0;
       for (i = 0; i < n; ++i) {
         mps_addr_t r = (mps_addr_t)slots[i];
-        if (!wtIsRef(slots[i]) || !MPS_FIX1(ss, r)) continue;
+        if (!wtIsRef(slots[i])) continue;
+        ++refs;
+        if (!MPS_FIX1(ss, r)) continue;
         {
           mps_res_t res = MPS_FIX2(ss, &r);
           if (res != MPS_RES_OK) return res;
@@ -75,12 +84,17 @@ static mps_res_t wtScan(mps_ss_t ss, mps_addr_t base, mps_addr_t limit)
         if (r == NULL) { /* a weak reference to a dead object */
           slots[i] = WT_DELETED;
           if (partner != NULL) wtSlots(partner)[i] = WT_DELETED;
-          if (table != NULL) {
-            __atomic_add_fetch(&table->splatted, 1, __ATOMIC_RELAXED);
-            __atomic_sub_fetch(&table->count, 1, __ATOMIC_RELAXED);
-          }
+          ++splats;
         } else {
           slots[i] = (WtWord)r;
+        }
+      }
+      if (table != NULL) {
+        __atomic_add_fetch(&table->refs[(a[2] >> 1) & 1], refs, __ATOMIC_RELAXED);
+        __atomic_add_fetch(&table->slotsScanned, (unsigned long long)n, __ATOMIC_RELAXED);
+        if (splats != 0) {
+          __atomic_add_fetch(&table->splatted, splats, __ATOMIC_RELAXED);
+          __atomic_sub_fetch(&table->count, splats, __ATOMIC_RELAXED);
         }
       }
     }
@@ -123,7 +137,8 @@ mps_res_t gcp_wtable_pool_create(mps_pool_t *pool_o, mps_arena_t arena, mps_fmt_
   return res;
 }
 
-static mps_res_t wtArrayAlloc(WtWord **array_o, mps_ap_t ap, gcp_wtable_t table, size_t length)
+static mps_res_t wtArrayAlloc(WtWord **array_o, mps_ap_t ap, gcp_wtable_t table, size_t length,
+                              int role)
 {
   size_t size = (WT_HEADER_WORDS + length) * sizeof(WtWord);
   mps_addr_t p;
@@ -133,7 +148,7 @@ static mps_res_t wtArrayAlloc(WtWord **array_o, mps_ap_t ap, gcp_wtable_t table,
     memset(p, 0, size);
     ((WtWord *)p)[0] = WT_ARRAY | (WtWord)length << 8;
     ((WtWord *)p)[1] = 1; /* no partner yet */
-    ((WtWord *)p)[2] = (WtWord)table | 1;
+    ((WtWord *)p)[2] = (WtWord)table | (WtWord)role << 1 | 1;
   } while (!mps_commit(ap, p, size));
   *array_o = p;
   return MPS_RES_OK;
@@ -143,10 +158,10 @@ static mps_res_t wtArrayAlloc(WtWord **array_o, mps_ap_t ap, gcp_wtable_t table,
 static mps_res_t wtPairAlloc(gcp_wtable_t table, size_t length)
 {
   mps_ap_t keyAP = table->weakKeys ? table->weakAP : table->exactAP;
-  mps_ap_t valueAP = table->weakKeys ? table->exactAP : table->weakAP;
-  mps_res_t res = wtArrayAlloc(&table->arrays[2], keyAP, table, length);
+  mps_ap_t valueAP = table->weakValues ? table->weakAP : table->exactAP;
+  mps_res_t res = wtArrayAlloc(&table->arrays[2], keyAP, table, length, WT_KEYS);
   if (res != MPS_RES_OK) return res;
-  res = wtArrayAlloc(&table->arrays[3], valueAP, table, length);
+  res = wtArrayAlloc(&table->arrays[3], valueAP, table, length, WT_VALUES);
   if (res != MPS_RES_OK) {
     table->arrays[2] = NULL;
     return res;
@@ -182,38 +197,80 @@ static long wtFind(gcp_wtable_t table, mps_addr_t key, int *found)
   return firstDeleted;
 }
 
+/* Put the entries of srcKeys[i * step] -> srcValues[i * step], i < n
+ * (those that are references), into the current arrays, which are empty,
+ * and the location dependency. */
+static void wtReinsert(gcp_wtable_t table, const WtWord *srcKeys, const WtWord *srcValues, size_t n,
+                       size_t step)
+{
+  WtWord *keys = wtSlots(table->arrays[WT_KEYS]), *values = wtSlots(table->arrays[WT_VALUES]);
+  size_t i, count = 0;
+  mps_ld_reset(&table->ld, table->arena);
+  for (i = 0; i < n * step; i += step) {
+    int found;
+    long j;
+    if (!wtIsRef(srcKeys[i]) || !wtIsRef(srcValues[i])) continue;
+    mps_ld_add(&table->ld, table->arena, (mps_addr_t)srcKeys[i]);
+    j = wtFind(table, (mps_addr_t)srcKeys[i], &found);
+    keys[j] = srcKeys[i];
+    values[j] = srcValues[i];
+    ++count;
+  }
+  table->used = count;
+  __atomic_store_n(&table->count, count, __ATOMIC_RELAXED);
+}
+
+/* Rehash in the same arrays (drops the deleted slots).  The entries wait
+ * in a malloc'd buffer, an exact root meanwhile. */
+static mps_res_t wtRehashInPlace(gcp_wtable_t table)
+{
+  WtWord *keys = wtSlots(table->arrays[WT_KEYS]), *values = wtSlots(table->arrays[WT_VALUES]);
+  size_t cap = __atomic_load_n(&table->count, __ATOMIC_RELAXED) + 1, i, n = 0;
+  WtWord *kv = calloc(2 * cap, sizeof(WtWord));
+  mps_root_t root;
+  mps_res_t res;
+  if (kv == NULL) return MPS_RES_MEMORY;
+  res = mps_root_create_area(&root, table->arena, mps_rank_exact(), 0, kv, kv + 2 * cap,
+                             mps_scan_area, NULL);
+  if (res != MPS_RES_OK) {
+    free(kv);
+    return res;
+  }
+  /* the scan only lowers the count: the buffer is big enough */
+  for (i = 0; i < table->length && n < cap; ++i) {
+    if (!wtIsRef(keys[i]) || !wtIsRef(values[i])) continue;
+    kv[2 * n] = keys[i];
+    kv[2 * n + 1] = values[i];
+    ++n;
+  }
+  memset(keys, 0, table->length * sizeof(WtWord));
+  memset(values, 0, table->length * sizeof(WtWord));
+  wtReinsert(table, kv, kv + 1, n, 2);
+  mps_root_destroy(root);
+  free(kv);
+  return MPS_RES_OK;
+}
+
 /* Move every live entry into a new pair of arrays of `length` slots. */
-static mps_res_t wtRehash(gcp_wtable_t table, size_t length)
+static mps_res_t wtGrow(gcp_wtable_t table, size_t length)
 {
   mps_res_t res = wtPairAlloc(table, length);
   WtWord *oldKeys, *oldValues;
-  size_t i, oldLength = table->length;
+  size_t oldLength = table->length;
   if (res != MPS_RES_OK) return res;
   oldKeys = wtSlots(table->arrays[WT_KEYS]);
   oldValues = wtSlots(table->arrays[WT_VALUES]);
   table->arrays[WT_KEYS] = table->arrays[2];
   table->arrays[WT_VALUES] = table->arrays[3];
   table->length = length;
-  table->used = 0;
-  __atomic_store_n(&table->count, 0, __ATOMIC_RELAXED);
-  mps_ld_reset(&table->ld, table->arena);
-  for (i = 0; i < oldLength; ++i) {
-    int found;
-    long j;
-    if (!wtIsRef(oldKeys[i]) || !wtIsRef(oldValues[i])) continue;
-    j = wtFind(table, (mps_addr_t)oldKeys[i], &found);
-    wtSlots(table->arrays[WT_KEYS])[j] = oldKeys[i];
-    wtSlots(table->arrays[WT_VALUES])[j] = oldValues[i];
-    mps_ld_add(&table->ld, table->arena, (mps_addr_t)oldKeys[i]);
-    ++table->used;
-    __atomic_add_fetch(&table->count, 1, __ATOMIC_RELAXED);
-  }
+  wtReinsert(table, oldKeys, oldValues, oldLength, 1);
   /* The old pair is garbage: it must neither keep values alive nor count
    * deletions if a collection that does not condemn it scans it. */
   memset(oldKeys, 0, oldLength * sizeof(WtWord));
   memset(oldValues, 0, oldLength * sizeof(WtWord));
   oldKeys[-1] = oldValues[-1] = 1;
   table->arrays[2] = table->arrays[3] = NULL;
+  ++table->grown;
   return MPS_RES_OK;
 }
 
@@ -227,7 +284,8 @@ mps_res_t gcp_wtable_create(gcp_wtable_t *table_o, mps_arena_t arena, mps_pool_t
   if (table == NULL) return MPS_RES_MEMORY;
   while (length < 2 * capacity) length *= 2;
   table->arena = arena;
-  table->weakKeys = weak_keys != 0;
+  table->weakKeys = weak_keys != GCP_WTABLE_WEAK_VALUES && weak_keys != GCP_WTABLE_STRONG;
+  table->weakValues = weak_keys == GCP_WTABLE_WEAK_VALUES;
   mps_ld_reset(&table->ld, table->arena);
   res = mps_root_create_area(&table->root, table->arena, mps_rank_exact(), 0, table->arrays,
                              table->arrays + 4, mps_scan_area, NULL);
@@ -274,22 +332,34 @@ void gcp_wtable_destroy(gcp_wtable_t table)
   free(table);
 }
 
+/* A rehash because the location dependency is stale. */
+static mps_res_t wtRehashStale(gcp_wtable_t table)
+{
+  mps_res_t res = wtRehashInPlace(table);
+  if (res == MPS_RES_OK) ++table->rehashes;
+  return res;
+}
+
 mps_res_t gcp_wtable_put(gcp_wtable_t table, mps_addr_t key, mps_addr_t value)
 {
   int found;
   long i;
   if (key == NULL || value == NULL || !wtIsRef((WtWord)key) || !wtIsRef((WtWord)value))
     return MPS_RES_PARAM;
-  if (2 * (table->used + 1) > table->length) {
-    mps_res_t res =
-        wtRehash(table, table->count + 1 > table->length / 4 ? table->length * 2 : table->length);
+  if (2 * (table->used + 1) > table->length) { /* grow, or drop the deleted slots */
+    mps_res_t res;
+    if (__atomic_load_n(&table->count, __ATOMIC_RELAXED) + 1 > table->length / 4) {
+      res = wtGrow(table, table->length * 2);
+    } else {
+      res = wtRehashInPlace(table);
+      if (res == MPS_RES_OK) ++table->cleanups;
+    }
     if (res != MPS_RES_OK) return res;
   }
   i = wtFind(table, key, &found);
   if (!found && mps_ld_isstale(&table->ld, table->arena, key)) {
-    mps_res_t res = wtRehash(table, table->length);
+    mps_res_t res = wtRehashStale(table);
     if (res != MPS_RES_OK) return res;
-    ++table->rehashes;
     i = wtFind(table, key, &found);
   }
   if (!found) {
@@ -309,8 +379,7 @@ static long wtLookup(gcp_wtable_t table, mps_addr_t key)
   long i = wtFind(table, key, &found);
   if (found) return i;
   if (!mps_ld_isstale(&table->ld, table->arena, key)) return -1;
-  if (wtRehash(table, table->length) != MPS_RES_OK) return -1;
-  ++table->rehashes;
+  if (wtRehashStale(table) != MPS_RES_OK) return -1;
   i = wtFind(table, key, &found);
   return found ? i : -1;
 }
@@ -324,19 +393,44 @@ mps_addr_t gcp_wtable_get(gcp_wtable_t table, mps_addr_t key)
   return wtIsRef(v) ? (mps_addr_t)v : NULL;
 }
 
-int gcp_wtable_remove(gcp_wtable_t table, mps_addr_t key)
+/* Delete the entry of slot i if its key is still `key`: a collection may
+ * delete it meanwhile (its weak side died), and only one of the two
+ * counts it. */
+static int wtDelete(gcp_wtable_t table, size_t i, WtWord key)
 {
-  long i = wtLookup(table, key);
-  WtWord expected = (WtWord)key;
-  if (i < 0) return 0;
-  /* A collection may delete the entry meanwhile (its weak side died): only
-   * one of the two counts it. */
-  if (!__atomic_compare_exchange_n(&wtSlots(table->arrays[WT_KEYS])[i], &expected, WT_DELETED, 0,
+  if (!__atomic_compare_exchange_n(&wtSlots(table->arrays[WT_KEYS])[i], &key, WT_DELETED, 0,
                                    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
     return 0;
   wtSlots(table->arrays[WT_VALUES])[i] = WT_DELETED;
   __atomic_sub_fetch(&table->count, 1, __ATOMIC_RELAXED);
+  ++table->removed;
   return 1;
+}
+
+int gcp_wtable_remove(gcp_wtable_t table, mps_addr_t key)
+{
+  long i = wtLookup(table, key);
+  if (i < 0) return 0;
+  return wtDelete(table, (size_t)i, (WtWord)key);
+}
+
+size_t gcp_wtable_prune(gcp_wtable_t table,
+                        int (*keep)(mps_addr_t key, mps_addr_t value, void *closure), void *closure)
+{
+  WtWord *k = wtSlots(table->arrays[WT_KEYS]), *v = wtSlots(table->arrays[WT_VALUES]);
+  size_t i, n = 0;
+  for (i = 0; i < table->length; ++i) {
+    WtWord key = k[i];
+    if (!wtIsRef(key) || !wtIsRef(v[i])) continue;
+    if (!keep((mps_addr_t)key, (mps_addr_t)v[i], closure)) n += (size_t)wtDelete(table, i, key);
+  }
+  return n;
+}
+
+int gcp_wtable_refresh(gcp_wtable_t table)
+{
+  if (!mps_ld_isstale_any(&table->ld, table->arena)) return 0;
+  return wtRehashStale(table) == MPS_RES_OK;
 }
 
 size_t gcp_wtable_count(gcp_wtable_t table)
@@ -349,6 +443,19 @@ size_t gcp_wtable_splatted(gcp_wtable_t table)
 }
 size_t gcp_wtable_rehashes(gcp_wtable_t table) { return table->rehashes; }
 
+void gcp_wtable_stats(gcp_wtable_t table, gcp_wtable_stats_s *stats_o)
+{
+  stats_o->count = __atomic_load_n(&table->count, __ATOMIC_RELAXED);
+  stats_o->splatted = __atomic_load_n(&table->splatted, __ATOMIC_RELAXED);
+  stats_o->removed = table->removed;
+  stats_o->rehashes = table->rehashes;
+  stats_o->cleanups = table->cleanups;
+  stats_o->grown = table->grown;
+  stats_o->key_refs = __atomic_load_n(&table->refs[WT_KEYS], __ATOMIC_RELAXED);
+  stats_o->value_refs = __atomic_load_n(&table->refs[WT_VALUES], __ATOMIC_RELAXED);
+  stats_o->slots_scanned = __atomic_load_n(&table->slotsScanned, __ATOMIC_RELAXED);
+}
+
 size_t gcp_wtable_entries(gcp_wtable_t table, mps_addr_t *keys, mps_addr_t *values, size_t max)
 {
   WtWord *k = wtSlots(table->arrays[WT_KEYS]), *v = wtSlots(table->arrays[WT_VALUES]);
@@ -359,4 +466,12 @@ size_t gcp_wtable_entries(gcp_wtable_t table, mps_addr_t *keys, mps_addr_t *valu
     ++n;
   }
   return n;
+}
+
+size_t gcp_wtable_length(gcp_wtable_t table) { return table->length; }
+
+void gcp_wtable_slot(gcp_wtable_t table, size_t i, mps_word_t *key_o, mps_word_t *value_o)
+{
+  *key_o = wtSlots(table->arrays[WT_KEYS])[i];
+  *value_o = wtSlots(table->arrays[WT_VALUES])[i];
 }
