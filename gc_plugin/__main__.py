@@ -1,7 +1,8 @@
 """Command line: ``python -m gc_plugin [demo | variety | run ...]``.
 
 ``demo`` (the default) runs the built-in example; ``run`` runs a script or
-module with the allocator hook active and writes the heap report at exit.
+module with the allocator hook active and writes the heap report at exit,
+with a leak check (``--leaks``) made while the script's globals are alive.
 Implements "Other" in docs/design/python-api.md and the CLI of
 docs/design/cpython-hook.md (docs/design/architecture.md §The Python layer).
 """
@@ -15,12 +16,17 @@ import runpy
 import sys
 import types
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gc_plugin.leaks import LeakReport
 
 __all__ = ["main"]
 
 _RUN_USAGE = (
     "python -m gc_plugin run [--manage MOD]... [--heap {managed,all}] "
-    "[--report {text,json,html}] [-o FILE] (script.py | -m module) [args...]"
+    "[--report {text,json,html}] [-o FILE] [--leaks [--leaks-frames N] [--fail-on-leak]] "
+    "(script.py | -m module) [args...]"
 )
 
 
@@ -53,8 +59,37 @@ def _run(args: argparse.Namespace) -> int:
         if code is not None and not isinstance(code, int):
             sys.stderr.write(f"{code}\n")
     finally:
-        write_report(args.report, args.output)
+        report = _check_leaks(args) if args.leaks else None
+        write_report(args.report, args.output, report)
+    if report is not None and args.fail_on_leak and status == 0 and _lost_in(report, args):
+        sys.stderr.write("gc_plugin: leaks found (--fail-on-leak)\n")
+        status = 1
     return status
+
+
+def _check_leaks(args: argparse.Namespace) -> LeakReport:
+    from gc_plugin.leaks import leaks
+
+    report = leaks()
+    if args.leaks_frames > 0:
+        report.caveats.append(
+            f"--leaks-frames {args.leaks_frames}: allocation sites and tracebacks are "
+            "not recorded yet (leak tracking is to come); sites name the allocating module"
+        )
+    return report
+
+
+def _lost_in(report: LeakReport, args: argparse.Namespace) -> bool:
+    """Definite or indirect leaks in the managed modules (any, with --heap all)."""
+    for site in report.sites:
+        if site.kind not in ("definite", "indirect"):
+            continue
+        if args.heap == "all":
+            return True
+        module = site.module or ""
+        if any(module == m or module.startswith(m + ".") for m in args.manage):
+            return True
+    return False
 
 
 def _run_script(target: list[str]) -> None:
@@ -71,7 +106,7 @@ def _run_script(target: list[str]) -> None:
     exec(code, main.__dict__)
 
 
-_RUN_VALUED = ("--manage", "--heap", "--report", "-o", "--output")
+_RUN_VALUED = ("--manage", "--heap", "--report", "-o", "--output", "--leaks-frames")
 
 
 def _split_run(argv: list[str]) -> tuple[list[str], list[str]]:
@@ -126,6 +161,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     run.add_argument(
         "-o", "--output", metavar="FILE", help="write the report here (else stderr; html: needed)"
     )
+    run.add_argument(
+        "--leaks",
+        action="store_true",
+        help="check for lost blocks at exit and add them to the report",
+    )
+    run.add_argument(
+        "--leaks-frames",
+        type=int,
+        default=1,
+        metavar="N",
+        help="Python frames to record per allocation site (0: none)",
+    )
+    run.add_argument(
+        "--fail-on-leak",
+        action="store_true",
+        help="exit with status 1 if definite or indirect leaks are found in the managed modules",
+    )
     run.add_argument("-m", dest="module", metavar="MODULE", help="run a library module")
     run.add_argument("target", nargs="*", help="script.py [args...]")
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -135,6 +187,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.target = list(args.target) + target
         if args.report in FILE_ONLY and args.output is None:
             run.error(f"--report {args.report} needs -o FILE")
+        frames_given = any(a.startswith("--leaks-frames") for a in own)
+        if (args.fail_on_leak or frames_given) and not args.leaks:
+            run.error("--fail-on-leak and --leaks-frames go with --leaks")
+        if args.leaks_frames < 0:
+            run.error("--leaks-frames must be 0 or more")
 
     if args.command == "variety":
         from gc_plugin import variety

@@ -5,7 +5,9 @@ line imports this module only when ``GC_PLUGIN_MANAGE`` is set, so an
 interpreter without the variable pays one dictionary lookup.  The variable
 holds comma-separated module names, or ``*`` for the whole heap.
 ``GC_PLUGIN_REPORT=text|json[:PATH]`` also writes the heap report at exit
-(to PATH, else standard error); ``html:PATH`` needs the PATH.  Implements
+(to PATH, else standard error); ``html:PATH`` needs the PATH.
+``GC_PLUGIN_LEAKS=1`` also checks for lost blocks at exit (docs/design/leaks.md):
+into that report, or on standard error without one.  Implements
 docs/design/cpython-hook.md (activation from the environment).
 """
 
@@ -29,6 +31,25 @@ def parse_manage(value: str) -> tuple[list[str], HeapMode]:
     return [n for n in names if n != "*"], heap
 
 
+def _report_at_exit(fmt: str, path: str | None, check_leaks: bool) -> None:
+    from gc_plugin.report import write_report
+
+    leaks = None
+    if check_leaks:
+        from gc_plugin.leaks import leaks as check
+
+        leaks = check()
+    write_report(fmt, path, leaks)
+
+
+def _leaks_at_exit() -> None:
+    """GC_PLUGIN_LEAKS without GC_PLUGIN_REPORT: the leak report on stderr."""
+    from gc_plugin.leaks import leaks
+
+    sys.stderr.write(leaks().to_text())
+    sys.stderr.flush()
+
+
 def start() -> None:
     """Activate as the environment says; never stops the interpreter."""
     value = os.environ.get("GC_PLUGIN_MANAGE", "")
@@ -40,8 +61,9 @@ def start() -> None:
         names, heap = parse_manage(value)
         activate(manage=names, heap=heap)
         report = os.environ.get("GC_PLUGIN_REPORT", "")
+        check_leaks = os.environ.get("GC_PLUGIN_LEAKS", "") not in ("", "0")
         if report:
-            from gc_plugin.report import FILE_ONLY, FORMATS, write_report
+            from gc_plugin.report import FILE_ONLY, FORMATS
 
             fmt, _, path = report.partition(":")
             fmt = fmt or "text"
@@ -49,7 +71,9 @@ def start() -> None:
                 raise ValueError(f"GC_PLUGIN_REPORT: unknown format {fmt!r}")
             if fmt in FILE_ONLY and not path:
                 raise ValueError(f"GC_PLUGIN_REPORT: {fmt} needs a file: {fmt}:PATH")
-            atexit.register(write_report, fmt, path or None)
+            atexit.register(_report_at_exit, fmt, path or None, check_leaks)
+        elif check_leaks:
+            atexit.register(_leaks_at_exit)
     except Exception as exc:  # start-up must go on
         sys.stderr.write(f"gc_plugin: GC_PLUGIN_MANAGE={value!r} not honoured: {exc}\n")
 

@@ -4,7 +4,8 @@ page with pictures, gc_plugin/html_report.py; to a file only).
 JSON keys: ``blocks``, ``bytes``, ``by_module`` (list of ``{module, blocks,
 bytes}``), ``by_type`` (list of ``{type, blocks, bytes}``), ``by_module_type``
 (list of ``{module, type, blocks, bytes}``, the two crossed), plus ``heap``
-and ``attribution`` saying how the blocks were routed and attributed.
+and ``attribution`` saying how the blocks were routed and attributed, and
+``leaks`` when a leak check was made (gc_plugin/leaks.py, LeakReport.as_dict).
 Implements docs/design/cpython-hook.md (reports) and docs/design/architecture.md (renderers).
 """
 
@@ -13,10 +14,13 @@ from __future__ import annotations
 import json
 import sys
 import time
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from gc_plugin import hook
 from gc_plugin.heap import HeapSummary, summary
+
+if TYPE_CHECKING:
+    from gc_plugin.leaks import LeakReport
 
 __all__ = ["FILE_ONLY", "FORMATS", "render_text", "render_json", "take_summary", "write_report"]
 
@@ -75,18 +79,23 @@ def render_text(s: HeapSummary, top: int = 15) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_json(s: HeapSummary) -> str:
-    """The JSON report."""
+def render_json(s: HeapSummary, leaks: LeakReport | None = None) -> str:
+    """The JSON report (with a ``"leaks"`` key if a leak check is given)."""
     st = hook.status()
     doc = s.to_json()
     doc["heap"] = st.heap
     doc["attribution"] = st.attribution
+    if leaks is not None:
+        doc["leaks"] = leaks.as_dict()
     return json.dumps(doc, indent=2) + "\n"
 
 
-def write_report(fmt: str = "text", path: str | None = None) -> HeapSummary:
+def write_report(
+    fmt: str = "text", path: str | None = None, leaks: LeakReport | None = None
+) -> HeapSummary:
     """Walk the heap and write the report to ``path`` (or standard error;
-    not for the formats in FILE_ONLY)."""
+    not for the formats in FILE_ONLY), with the leak check ``leaks`` if
+    one was made."""
     if fmt not in FORMATS:
         raise ValueError(f"report format must be one of {FORMATS}, not {fmt!r}")
     if fmt in FILE_ONLY and path is None:
@@ -95,9 +104,11 @@ def write_report(fmt: str = "text", path: str | None = None) -> HeapSummary:
     if fmt == "html":
         from gc_plugin.html_report import render_html
 
-        text = render_html(json.loads(render_json(s)))
+        text = render_html(json.loads(render_json(s, leaks)))
+    elif fmt == "json":
+        text = render_json(s, leaks)
     else:
-        text = render_json(s) if fmt == "json" else render_text(s)
+        text = render_text(s) + ("\n" + leaks.to_text() if leaks is not None else "")
     if path is None:
         sys.stderr.write(text)
         sys.stderr.flush()

@@ -6,6 +6,9 @@ managed.  Implements the tests of docs/design/leaks.md."""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from .childproc import RunChild
@@ -99,3 +102,84 @@ def test_blocks_kept_anywhere_are_reachable(run_child: RunChild) -> None:
     assert got["definite"] == [0, 0] and got["indirect"] == [0, 0]
     assert got["possible"] == [0, 0]
     assert got["reachable"][0] >= 7 + 9 + 11 + 1
+
+
+SCRIPT = """
+import gcp_leaky as m
+
+def work():
+    m.drop(6, 50)
+    m.drop_list(4)
+    m.keep_static(3)
+
+work()
+"""
+
+
+def test_run_leaks_reports_and_fails_on_leak(run_child: RunChild, tmp_path: Path) -> None:
+    (tmp_path / "script.py").write_text(SCRIPT)
+    out = tmp_path / "report.json"
+    child = run_child(
+        args=[
+            "-m",
+            "gc_plugin",
+            "run",
+            "--manage",
+            "gcp_leaky",
+            "--leaks",
+            "--fail-on-leak",
+            "--report",
+            "json",
+            "-o",
+            str(out),
+            "script.py",
+        ]
+    )
+    assert child.returncode == 1, child.describe()
+    assert "leaks found" in child.stderr
+    doc = json.loads(out.read_text())
+    leaks = doc["leaks"]
+    assert leaks["definite"] == {"blocks": 7, "bytes": 6 * 50 + 48}
+    assert leaks["indirect"] == {"blocks": 3, "bytes": 3 * 48}
+    assert leaks["possible"] == {"blocks": 0, "bytes": 0}
+    assert leaks["reachable"]["blocks"] >= 3
+    kinds = {(s["kind"], s["module"]) for s in leaks["sites"]}
+    assert kinds == {("definite", "gcp_leaky"), ("indirect", "gcp_leaky")}
+    for site in leaks["sites"]:
+        assert set(site) == {"kind", "module", "site", "type", "blocks", "bytes", "traceback"}
+    assert sum(s["bytes"] for s in leaks["sites"]) == 6 * 50 + 48 + 3 * 48
+    # without --fail-on-leak the exit status is the script's
+    child = run_child(
+        args=["-m", "gc_plugin", "run", "--manage", "gcp_leaky", "--leaks", "script.py"]
+    )
+    assert child.returncode == 0, child.describe()
+    assert "definite" in child.stderr and "gcp_leaky" in child.stderr
+
+
+def test_leaks_from_the_environment(run_child: RunChild, tmp_path: Path) -> None:
+    (tmp_path / "script.py").write_text(SCRIPT)
+    child = run_child(
+        args=["script.py"], env={"GC_PLUGIN_MANAGE": "gcp_leaky", "GC_PLUGIN_LEAKS": "1"}
+    )
+    child.assert_clean()
+    line = next(x for x in child.stderr.splitlines() if x.strip().startswith("definite"))
+    assert line.split()[1] == "7", child.stderr
+    out = tmp_path / "r.json"
+    child = run_child(
+        args=["script.py"],
+        env={
+            "GC_PLUGIN_MANAGE": "gcp_leaky",
+            "GC_PLUGIN_LEAKS": "1",
+            "GC_PLUGIN_REPORT": f"json:{out}",
+        },
+    )
+    child.assert_clean()
+    assert json.loads(out.read_text())["leaks"]["indirect"]["blocks"] == 3
+
+
+def test_run_refuses_leak_options_without_leaks(run_child: RunChild, tmp_path: Path) -> None:
+    (tmp_path / "script.py").write_text(SCRIPT)
+    child = run_child(
+        args=["-m", "gc_plugin", "run", "--manage", "gcp_leaky", "--fail-on-leak", "script.py"]
+    )
+    assert child.returncode == 2 and "--leaks" in child.stderr
