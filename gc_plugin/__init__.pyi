@@ -65,7 +65,7 @@ from .introspection import (
     FormattedObject as FormattedObject,
     LocationDependency as LocationDependency,
 )
-from .leaks import (
+from .leak_finder import (
     LeakKind as LeakKind,
     LeakReport as LeakReport,
     LeakSite as LeakSite,

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from gc_plugin.leaks import LeakReport
+    from gc_plugin.leak_finder import LeakReport
 
 __all__ = ["main"]
 
@@ -41,7 +41,7 @@ def _run(args: argparse.Namespace) -> int:
     if not args.manage and args.heap == "managed":
         sys.stderr.write("run: nothing to manage: give --manage MOD or --heap all\n")
         return 2
-    activate(manage=args.manage, heap=args.heap)
+    activate(manage=args.manage, heap=args.heap, leak_tracking=True if args.leaks else None)
     status = 0
     try:
         if args.module is not None:
@@ -68,13 +68,13 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _check_leaks(args: argparse.Namespace) -> LeakReport:
-    from gc_plugin.leaks import leaks
+    from gc_plugin.leak_finder import leaks
 
     report = leaks()
     if args.leaks_frames > 0:
         report.caveats.append(
-            f"--leaks-frames {args.leaks_frames}: allocation sites and tracebacks are "
-            "not recorded yet (leak tracking is to come); sites name the allocating module"
+            f"--leaks-frames {args.leaks_frames}: Python tracebacks are not recorded yet "
+            "(native sites are)"
         )
     return report
 

@@ -36,7 +36,7 @@ def _report_at_exit(fmt: str, path: str | None, check_leaks: bool) -> None:
 
     leaks = None
     if check_leaks:
-        from gc_plugin.leaks import leaks as check
+        from gc_plugin.leak_finder import leaks as check
 
         leaks = check()
     write_report(fmt, path, leaks)
@@ -44,7 +44,7 @@ def _report_at_exit(fmt: str, path: str | None, check_leaks: bool) -> None:
 
 def _leaks_at_exit() -> None:
     """GC_PLUGIN_LEAKS without GC_PLUGIN_REPORT: the leak report on stderr."""
-    from gc_plugin.leaks import leaks
+    from gc_plugin.leak_finder import leaks
 
     sys.stderr.write(leaks().to_text())
     sys.stderr.flush()
@@ -59,9 +59,9 @@ def start() -> None:
         from gc_plugin.hook import activate
 
         names, heap = parse_manage(value)
-        activate(manage=names, heap=heap)
-        report = os.environ.get("GC_PLUGIN_REPORT", "")
         check_leaks = os.environ.get("GC_PLUGIN_LEAKS", "") not in ("", "0")
+        activate(manage=names, heap=heap, leak_tracking=True if check_leaks else None)
+        report = os.environ.get("GC_PLUGIN_REPORT", "")
         if report:
             from gc_plugin.report import FILE_ONLY, FORMATS
 

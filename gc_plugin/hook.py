@@ -215,16 +215,23 @@ class _ManagedFinder:
         return None
 
 
-def activate(manage: Iterable[str] = (), heap: HeapMode = "managed") -> HookStatus:
+def activate(
+    manage: Iterable[str] = (), heap: HeapMode = "managed", leak_tracking: bool | None = None
+) -> HookStatus:
     """Start routing allocations into gc_plugin's pool.
 
     ``manage``: module names whose extension code (the module and every
     submodule) is routed, now and when imported later.  ``heap="all"``
-    routes every MEM and OBJ allocation.  May be called again to add
+    routes every MEM and OBJ allocation.  ``leak_tracking=True``: each
+    routed block records its allocation site, which leak reports name
+    (docs/design/leaks.md); turn it on with the first activation, before
+    blocks are routed (None: as it was).  May be called again to add
     modules or to change the heap mode.
     """
     if heap not in _HEAPS:
         raise ValueError(f"heap must be one of {_HEAPS}, not {heap!r}")
+    if leak_tracking is not None:
+        check(lib.gcp_hook_track_sites(1 if leak_tracking else 0), "leak tracking")
     names = [manage] if isinstance(manage, str) else list(manage)
     for name in names:
         if not isinstance(name, str) or not name or name.startswith("."):

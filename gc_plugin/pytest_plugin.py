@@ -45,7 +45,7 @@ class _LeakChecker:
         return any(m == name or m.startswith(name + ".") for name in self.modules)
 
     def lost(self) -> _Counts:
-        from gc_plugin.leaks import leaks
+        from gc_plugin.leak_finder import leaks
 
         counts: _Counts = {}
         for s in leaks().sites:
@@ -84,7 +84,8 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError("--gc-plugin-leaks: give one or more module names")
     from gc_plugin.hook import activate
 
-    activate(manage=modules)  # before collection: test files import them next
+    # before collection: test files import them next
+    activate(manage=modules, leak_tracking=True)
     _checker = _LeakChecker(modules)
 
 

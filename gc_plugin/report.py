@@ -5,7 +5,7 @@ JSON keys: ``blocks``, ``bytes``, ``by_module`` (list of ``{module, blocks,
 bytes}``), ``by_type`` (list of ``{type, blocks, bytes}``), ``by_module_type``
 (list of ``{module, type, blocks, bytes}``, the two crossed), plus ``heap``
 and ``attribution`` saying how the blocks were routed and attributed, and
-``leaks`` when a leak check was made (gc_plugin/leaks.py, LeakReport.as_dict).
+``leaks`` when a leak check was made (gc_plugin/leak_finder.py, LeakReport.as_dict).
 Implements docs/design/cpython-hook.md (reports) and docs/design/architecture.md (renderers).
 """
 
@@ -20,7 +20,7 @@ from gc_plugin import hook
 from gc_plugin.heap import HeapSummary, summary
 
 if TYPE_CHECKING:
-    from gc_plugin.leaks import LeakReport
+    from gc_plugin.leak_finder import LeakReport
 
 __all__ = ["FILE_ONLY", "FORMATS", "render_text", "render_json", "take_summary", "write_report"]
 

@@ -43,6 +43,13 @@ def test_public_names() -> None:
         gc_plugin.no_such_name  # noqa: B018
 
 
+def test_no_public_name_is_also_a_submodule() -> None:
+    # importing gc_plugin.X sets the package's attribute X to the module,
+    # which would hide a public name X of another module
+    submodules = {p.stem for p in (REPO_ROOT / "gc_plugin").glob("*.py")}
+    assert not submodules & set(gc_plugin.__all__)
+
+
 def test_no_public_name_shadows_the_standard_library() -> None:
     shadowed = {n for n in gc_plugin.__all__ if n in sys.stdlib_module_names}
     assert not shadowed

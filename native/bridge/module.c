@@ -20,6 +20,7 @@
 
 /* The CPython integration. */
 #include "cpython/objects.c"
+#include "cpython/sites.c"
 #include "cpython/hook.c"
 #include "cpython/heapwalk.c"
 #include "cpython/gcroots.c"

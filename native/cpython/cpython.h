@@ -9,6 +9,7 @@
  *   gcstate.c   the heads of the cyclic GC's lists (a file of its own,
  *               compiled with CPython's internal headers);
  *   scratch.c   memory for the plugin's own lists of blocks (walks);
+ *   sites.c     allocation sites, interned into small numbers;
  *   leaks.c     the leak finder.
  *
  * The functions Python calls (gcp_objects_*, gcp_hook_*, gcp_heap_*,
@@ -79,6 +80,11 @@ INTERN uintptr_t HeapTypeOf(const HeapTypes *types, Addr block, Size size, Size 
 INTERN void ScratchClaim(void);
 INTERN void ScratchRelease(void);
 INTERN void ScratchVisit(void (*visit)(Addr base, Addr limit, void *closure), void *closure);
+
+/* ---- sites.c --------------------------------------------------------------- */
+
+/* The site number of return address ra (0: none, or the table is full). */
+INTERN uint32_t SiteIntern(uintptr_t ra);
 
 /* ---- hook.c --------------------------------------------------------------- */
 

@@ -108,18 +108,31 @@ INLINE Bool hookRoute(const HookDomain *d, const void *ra, unsigned *tagReturn)
   return FALSE;
 }
 
-static void *hookPoolAlloc(size_t size, unsigned tag)
+/* Leak tracking (gcp_hook_track_sites): each new pool block records its
+ * call site, ra (sites.c). */
+static Bool hookTracking;
+
+static Seg hookSegOfBlock(void *p);
+
+static NOINLINE void hookSetSite(void *p, const void *ra)
+{
+  SegfitSetSite(hookSegOfBlock(p), p, SiteIntern((uintptr_t)ra));
+}
+
+static void *hookPoolAlloc(size_t size, unsigned tag, const void *ra)
 {
   Addr p;
   if (size > SIZE_LIMIT || SegfitAlloc(&p, hookPool, size, tag) != RES_OK) return NULL;
+  if (UNLIKELY(__atomic_load_n(&hookTracking, __ATOMIC_RELAXED))) hookSetSite(p, ra);
   return p;
 }
 
 /* For realloc: a block that grows gets room to grow in place. */
-static void *hookPoolAllocGrowing(size_t size, unsigned tag)
+static void *hookPoolAllocGrowing(size_t size, unsigned tag, const void *ra)
 {
   Addr p;
   if (size > SIZE_LIMIT || SegfitAllocGrowing(&p, hookPool, size, tag) != RES_OK) return NULL;
+  if (UNLIKELY(__atomic_load_n(&hookTracking, __ATOMIC_RELAXED))) hookSetSite(p, ra);
   return p;
 }
 
@@ -138,6 +151,8 @@ static inline __attribute__((always_inline)) Seg hookSegOf(const char *fn, void 
     hookFatal(fn, p, "the pointer is inside gc_plugin's heap but not in an allocated block");
   return seg;
 }
+
+static Seg hookSegOfBlock(void *p) { return hookSegOf("malloc", p); }
 
 static NOINLINE void hookPoolFree(const char *fn, void *p)
 {
@@ -159,7 +174,7 @@ static NOINLINE void *hookMallocRouting(HookDomain *d, size_t size, const void *
 {
   unsigned tag;
   if (hookRoute(d, ra, &tag)) {
-    void *p = hookPoolAlloc(size, tag);
+    void *p = hookPoolAlloc(size, tag, ra);
     if (p != NULL) return p;
   }
   return d->wrapped.malloc(d->wrapped.ctx, size);
@@ -179,7 +194,7 @@ static NOINLINE void *hookCallocRouting(HookDomain *d, size_t nelem, size_t elsi
   if (hookRoute(d, ra, &tag)) {
     void *p;
     if (elsize != 0 && nelem > SIZE_MAX / elsize) return NULL;
-    p = hookPoolAlloc(nelem * elsize, tag);
+    p = hookPoolAlloc(nelem * elsize, tag, ra);
     if (p != NULL) return memset(p, 0, nelem * elsize);
   }
   return d->wrapped.calloc(d->wrapped.ctx, nelem, elsize);
@@ -195,7 +210,8 @@ static void *hookCalloc(void *ctx, size_t nelem, size_t elsize)
 
 /* Reallocate a pool block: in place when it fits, else into a new pool
  * block when routing is on, else out to the wrapped allocator. */
-static void *hookReallocOurs(HookDomain *d, void *p, size_t size, Bool routed, unsigned tag)
+static void *hookReallocOurs(HookDomain *d, void *p, size_t size, Bool routed, unsigned tag,
+                             const void *ra)
 {
   Seg seg = hookSegOf("realloc", p);
   Size old;
@@ -212,7 +228,7 @@ static void *hookReallocOurs(HookDomain *d, void *p, size_t size, Bool routed, u
   }
   if (routed) {
     if (SegfitResizeInSeg(seg, p, size, tag)) return p;
-    q = size > old ? hookPoolAllocGrowing(size, tag) : hookPoolAlloc(size, tag);
+    q = size > old ? hookPoolAllocGrowing(size, tag, ra) : hookPoolAlloc(size, tag, ra);
     if (q == NULL) q = d->wrapped.malloc(d->wrapped.ctx, size);
   } else {
     q = d->wrapped.malloc(d->wrapped.ctx, size);
@@ -227,20 +243,21 @@ static void *hookRealloc(void *ctx, void *p, size_t size)
 {
   HookDomain *d = ctx;
   unsigned tag = 0;
-  Bool routed = hookRoute(d, __builtin_return_address(0), &tag);
+  const void *ra = __builtin_return_address(0);
+  Bool routed = hookRoute(d, ra, &tag);
   void *q, *r;
   if (p == NULL) {
-    if (routed && (q = hookPoolAlloc(size, tag)) != NULL) return q;
+    if (routed && (q = hookPoolAlloc(size, tag, ra)) != NULL) return q;
     return d->wrapped.malloc(d->wrapped.ctx, size);
   }
-  if (UNLIKELY(hookOwns(p))) return hookReallocOurs(d, p, size, routed, tag);
+  if (UNLIKELY(hookOwns(p))) return hookReallocOurs(d, p, size, routed, tag, ra);
   if (LIKELY(!routed)) return d->wrapped.realloc(d->wrapped.ctx, p, size);
   /* Into the pool.  The old block's size is the wrapped allocator's
    * secret, so let it reallocate first: the result holds min(old, size)
    * valid bytes and size readable ones. */
   q = d->wrapped.realloc(d->wrapped.ctx, p, size);
   if (q == NULL) return NULL;
-  r = hookPoolAllocGrowing(size, tag);
+  r = hookPoolAllocGrowing(size, tag, ra);
   if (r == NULL) return q;
   memcpy(r, q, size);
   d->wrapped.free(d->wrapped.ctx, q);
@@ -383,6 +400,26 @@ static int gcp_hook_activate(int all, int under_tracemalloc)
   }
   PyGILState_Release(g);
   return res;
+}
+
+/* Leak tracking on or off: with it on, pool blocks record their call
+ * sites (in runs formatted from then on: turn it on before routing
+ * starts).  Makes the pool if need be; returns an MPS result code. */
+static int gcp_hook_track_sites(int on)
+{
+  PyGILState_STATE g = PyGILState_Ensure();
+  Res res = hookCreatePool();
+  if (res == RES_OK) {
+    SegfitTrackSites(hookPool, on != 0);
+    __atomic_store_n(&hookTracking, on != 0, __ATOMIC_RELEASE);
+  }
+  PyGILState_Release(g);
+  return res;
+}
+
+static int gcp_hook_tracking_sites(void)
+{
+  return __atomic_load_n(&hookTracking, __ATOMIC_ACQUIRE);
 }
 
 /* Stop routing; returns 1 if the hook was removed, 0 if it stays as a

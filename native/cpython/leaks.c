@@ -46,7 +46,7 @@ typedef struct gcp_leak_totals {
 } gcp_leak_totals;
 
 typedef struct gcp_leak_group {
-  unsigned kind, domain, object;
+  unsigned kind, domain, object, site;
   uintptr_t type;
   size_t blocks, bytes;
 } gcp_leak_group;
@@ -57,7 +57,7 @@ typedef struct LeakBlock {
   uint16_t tag;
   uint8_t kind;
   uint8_t objOffset; /* where its Python object starts (a start pointer) */
-  uint32_t next;     /* grouping: the next block of its group */
+  uint32_t site;     /* its allocation site (sites.c), 0 if unknown */
 } LeakBlock;
 
 #define LEAK_MAX_EXCLUDED 4096
@@ -180,13 +180,13 @@ static void leakSort(Leaks *k, uintptr_t *keys, LeakBlock *blocks, size_t n)
 
 /* ---- the blocks and the GC's lists ------------------------------------------- */
 
-static void leakCount(mps_addr_t block, size_t size, unsigned tag, void *closure)
+static void leakCount(Addr block, Size size, unsigned tag, uint32_t site, void *closure)
 {
-  UNUSED(block), UNUSED(size), UNUSED(tag);
+  UNUSED(block), UNUSED(size), UNUSED(tag), UNUSED(site);
   ++*(size_t *)closure;
 }
 
-static void leakCollect(mps_addr_t block, size_t size, unsigned tag, void *closure)
+static void leakCollect(Addr block, Size size, unsigned tag, uint32_t site, void *closure)
 {
   Leaks *k = closure;
   LeakBlock *b;
@@ -196,20 +196,21 @@ static void leakCollect(mps_addr_t block, size_t size, unsigned tag, void *closu
   memset(b, 0, sizeof *b);
   b->size = size;
   b->tag = (uint16_t)tag;
+  b->site = site;
   ++k->count;
 }
 
 static Bool leakBlocks(Leaks *k, Pool pool)
 {
   size_t n = 0, i;
-  SegfitWalk(pool, leakCount, &n);
+  SegfitWalkSites(pool, leakCount, &n);
   k->bases = leakMap(k, (n + 1) * sizeof(uintptr_t));
   k->blocks = leakMap(k, (n + 1) * sizeof(LeakBlock));
   k->reach = leakMap(k, (n + 1) * sizeof(uint32_t));
   k->possible = leakMap(k, (n + 1) * sizeof(uint32_t));
   if (k->failed || n > UINT32_MAX) return FALSE;
   k->capacity = n;
-  SegfitWalk(pool, leakCollect, k);
+  SegfitWalkSites(pool, leakCollect, k);
   if (k->count == 0) return TRUE;
   leakSort(k, k->bases, k->blocks, k->count);
   if (k->failed) return FALSE;
@@ -526,13 +527,14 @@ static size_t leakGroups(Leaks *k, gcp_leak_group *out, size_t capacity)
     k->totals->bytes[b->kind] += b->size;
     for (g = 0; g < groups && g < capacity; ++g) /* groups are few */
       if (out[g].kind == b->kind && out[g].domain == domain && out[g].object == object &&
-          out[g].type == b->type)
+          out[g].site == b->site && out[g].type == b->type)
         break;
     if (g == groups) {
       if (groups < capacity) {
         out[g].kind = b->kind;
         out[g].domain = domain;
         out[g].object = object;
+        out[g].site = b->site;
         out[g].type = b->type;
         out[g].blocks = 0;
         out[g].bytes = 0;

@@ -257,8 +257,30 @@ INTERN Bool SegfitResizeInSeg(Seg seg, Addr p, Size size, unsigned tag)
   return TRUE;
 }
 
-/* Walk the live blocks; the caller holds the arena lock. */
-INTERN void SegfitWalk(Pool pool, gcp_segfit_visit_t visit, void *closure)
+/* Sites: from now on (on), runs are formatted with a site per block. */
+INTERN void SegfitTrackSites(Pool pool, Bool on)
+{
+  __atomic_store_n(&SFOf(pool)->trackSites, on, __ATOMIC_RELAXED);
+}
+
+/* Record the site of the live block at p in seg, which the calling thread
+ * has just allocated (so it owns the run); nothing if the run has no
+ * sites (formatted before tracking began). */
+INTERN void SegfitSetSite(Seg seg, Addr p, uint32_t site)
+{
+  SFRun run = (SFRun)seg;
+  if (run->cls == SF_LARGE) {
+    run->largeSite = site;
+  } else if (run->sites != NULL) {
+    Index i = sfIndexOf(run, AddrOffset(run->blocks, p));
+    AVER(i < run->capacity);
+    run->sites[i] = site;
+  }
+}
+
+/* Walk the live blocks with their sites (0: unknown); the caller holds the
+ * arena lock. */
+INTERN void SegfitWalkSites(Pool pool, SegfitSiteVisit visit, void *closure)
 {
   Ring node, next;
   RING_FOR(node, &pool->segRing, next) {
@@ -266,15 +288,36 @@ INTERN void SegfitWalk(Pool pool, gcp_segfit_visit_t visit, void *closure)
     Index i;
     if (run->state == SF_RUN_STASHED) continue;
     if (run->state == SF_RUN_LARGE) {
-      if (run->largeLive) visit(run->blocks, run->largeSize, run->largeTag, closure);
+      if (run->largeLive)
+        visit(run->blocks, run->largeSize, run->largeTag, run->largeSite, closure);
       continue;
     }
     for (i = 0; i < run->capacity; ++i) {
       uint32_t f = sfFactLoad(run, i);
       if (f & SF_LIVE)
-        visit(AddrAdd(run->blocks, i * run->blockSize), f & SF_SIZE_MASK, f >> 16, closure);
+        visit(AddrAdd(run->blocks, i * run->blockSize), f & SF_SIZE_MASK, f >> 16,
+              run->sites != NULL ? run->sites[i] : 0, closure);
     }
   }
+}
+
+typedef struct SFWalkAdapter {
+  gcp_segfit_visit_t visit;
+  void *closure;
+} SFWalkAdapter;
+
+static void sfWalkAdapt(Addr block, Size size, unsigned tag, uint32_t site, void *closure)
+{
+  SFWalkAdapter *a = closure;
+  UNUSED(site);
+  a->visit(block, size, tag, a->closure);
+}
+
+/* Walk the live blocks; the caller holds the arena lock. */
+INTERN void SegfitWalk(Pool pool, gcp_segfit_visit_t visit, void *closure)
+{
+  SFWalkAdapter a = { visit, closure };
+  SegfitWalkSites(pool, sfWalkAdapt, &a);
 }
 
 /* ---- public interface (mpscsegfit.h) ------------------------------------ */

@@ -27,4 +27,13 @@ INTERN Bool SegfitResizeInSeg(Seg seg, Addr p, Size size, unsigned tag);
 /* Visit every live block (no lock is taken: the caller holds the arena's). */
 INTERN void SegfitWalk(Pool pool, gcp_segfit_visit_t visit, void *closure);
 
+/* Allocation sites (the leak finder's): small numbers the caller gives, 0
+ * for none.  Tracking on, runs formatted from then on keep a site per
+ * block (SegfitSetSite records it, after the allocation); SegfitWalkSites
+ * is SegfitWalk with the sites (0 where none was recorded). */
+typedef void (*SegfitSiteVisit)(Addr block, Size size, unsigned tag, uint32_t site, void *closure);
+INTERN void SegfitTrackSites(Pool pool, Bool on);
+INTERN void SegfitSetSite(Seg seg, Addr p, uint32_t site);
+INTERN void SegfitWalkSites(Pool pool, SegfitSiteVisit visit, void *closure);
+
 #endif /* GCP_SEGFIT_H */

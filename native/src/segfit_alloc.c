@@ -13,27 +13,33 @@
 #include "segfitint.h"
 #include <sched.h>
 
-static Size sfHeaderSize(Count capacity, Count words)
+/* The in-band header: free and remote bits, the facts, and (tracking
+ * sites) the sites. */
+static Size sfHeaderSize(Count capacity, Count words, Bool sites)
 {
-  return SizeAlignUp((2 * words + 1) * sizeof(Word) + capacity * sizeof(uint32_t), SF_BLOCK_ALIGN);
+  Count perBlock = sites ? 2 : 1;
+  return SizeAlignUp((2 * words + 1) * sizeof(Word) + perBlock * capacity * sizeof(uint32_t),
+                     SF_BLOCK_ALIGN);
 }
 
 /* Lay out an empty run for class cls and give it to cache c as current. */
-static void sfRunFormat(SFRun run, unsigned cls, SFCache c)
+static void sfRunFormat(SF sf, SFRun run, unsigned cls, SFCache c)
 {
   Seg seg = &run->segStruct;
   Size runBytes = SegSize(seg), size = sfClassSize(cls), header;
   Count n = runBytes / size, words, i;
+  Bool sites = __atomic_load_n(&sf->trackSites, __ATOMIC_RELAXED);
 
   for (;;) {
     words = (n + WORD_WIDTH - 1) / WORD_WIDTH;
-    header = sfHeaderSize(n, words);
+    header = sfHeaderSize(n, words, sites);
     if (header + n * size <= runBytes) break;
     --n;
   }
   run->freeBits = (Word *)(void *)seg->base;
   run->remoteBits = run->freeBits + words + 1;
   run->facts = (uint32_t *)(void *)(run->remoteBits + words);
+  run->sites = sites ? run->facts + n : NULL;
   run->blocks = AddrAdd(seg->base, header);
   run->blockSize = size;
   run->magic = (uint64_t)((((unsigned __int128)1 << SF_MAGIC_SHIFT) + size - 1) / size);
@@ -75,7 +81,7 @@ static Res sfRunGet(SFRun *runReturn, SF sf, SFCache c, unsigned cls)
       sf->total += SegSize(seg);
     }
   }
-  if (run != NULL) sfRunFormat(run, cls, c);
+  if (run != NULL) sfRunFormat(sf, run, cls, c);
   ArenaLeaveRecursive(pool->arena, claimed);
   *runReturn = run;
   return res;
@@ -183,6 +189,8 @@ INTERN NOINLINE Res sfAllocLarge(Addr *pReturn, SF sf, Size size, Size room, uns
     RingInit(&run->cacheRing);
     run->largeSize = size;
     run->largeTag = tag & 0xFFFFu;
+    run->largeSite = 0;
+    run->sites = NULL;
     run->largeLive = TRUE;
     sf->total += SegSize(seg);
     *pReturn = seg->base;

@@ -80,6 +80,7 @@ typedef struct SFRunStruct {
   Index cursor; /* lowest freeBits word that may be nonzero */
   Word *freeBits, *remoteBits;
   uint32_t *facts;
+  uint32_t *sites;      /* per block, if formatted while tracking sites */
   unsigned cls;         /* or SF_LARGE */
   int state;            /* SF_RUN_* */
   RingStruct cacheRing; /* on its cache's partial ring, or the stash */
@@ -87,7 +88,8 @@ typedef struct SFRunStruct {
   int remoteQueued;     /* pushed (or being pushed) on that stack */
   int remoteBusy;       /* remote frees still using the run */
   Size largeSize;       /* a large block's requested size, */
-  unsigned largeTag;    /* tag */
+  unsigned largeTag;    /* tag, */
+  uint32_t largeSite;   /* site */
   Bool largeLive;       /* and whether it is live */
 } SFRunStruct;
 
@@ -110,6 +112,7 @@ typedef struct SFStruct {
   Size runSize, bigRunSize;
   Size total;
   RingStruct registryRing;
+  Bool trackSites; /* runs formatted from now on get a sites array */
 } SFStruct;
 
 #define SFOf(pool) PARENT(SFStruct, poolStruct, pool)

@@ -46,7 +46,8 @@ def _build(out: Path) -> None:
             name,
             [str(EXT_SRC / src)],
             depends=depends,
-            extra_compile_args=["-O2", "-Wall", "-Wextra", "-Wno-missing-field-initializers"],
+            # -g: leak reports name their sites with file:line
+            extra_compile_args=["-O2", "-g", "-Wall", "-Wextra", "-Wno-missing-field-initializers"],
         )
         for name, src in MODULES.items()
     ]

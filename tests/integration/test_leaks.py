@@ -1,8 +1,9 @@
-"""The leak finder (gc_plugin.leaks): blocks an extension lost, found with
-exact counts per kind; blocks it keeps (from .bss, a malloc block, another
-thread's stack, a register of a stopped thread) never called lost.  Each
-scenario runs in a child process with the test extension gcp_leaky
-managed.  Implements the tests of docs/design/leaks.md."""
+"""The leak finder (gc_plugin.leaks(), gc_plugin/leak_finder.py): blocks an
+extension lost, found with exact counts per kind; blocks it keeps (from
+.bss, a malloc block, another thread's stack, a register of a stopped
+thread) never called lost; sites named with leak tracking; the command
+line and environment routes.  Each scenario runs in a child process with
+the test extension gcp_leaky managed."""
 
 from __future__ import annotations
 
@@ -148,6 +149,8 @@ def test_run_leaks_reports_and_fails_on_leak(run_child: RunChild, tmp_path: Path
     for site in leaks["sites"]:
         assert set(site) == {"kind", "module", "site", "type", "blocks", "bytes", "traceback"}
     assert sum(s["bytes"] for s in leaks["sites"]) == 6 * 50 + 48 + 3 * 48
+    # run --leaks turns leak tracking on: the sites are the static function
+    assert all(s["site"].startswith("leaky_alloc+0x") for s in leaks["sites"]), leaks["sites"]
     # without --fail-on-leak the exit status is the script's
     child = run_child(
         args=["-m", "gc_plugin", "run", "--manage", "gcp_leaky", "--leaks", "script.py"]
@@ -183,3 +186,43 @@ def test_run_refuses_leak_options_without_leaks(run_child: RunChild, tmp_path: P
         args=["-m", "gc_plugin", "run", "--manage", "gcp_leaky", "--fail-on-leak", "script.py"]
     )
     assert child.returncode == 2 and "--leaks" in child.stderr
+
+
+def test_leak_tracking_names_the_static_allocating_function(run_child: RunChild) -> None:
+    child = run_child("""
+    import gc_plugin
+    from gcp_childlib import emit
+    gc_plugin.activate(manage=["gcp_leaky"], leak_tracking=True)
+    import gcp_leaky as m
+    m.drop(5, 100)
+    m.drop_list(3)
+    r = gc_plugin.leaks()
+    emit([s.as_dict() for s in r.sites] + [r.caveats])
+    """)
+    child.assert_clean()
+    *sites, caveats = child.result()
+    assert not any("leak tracking is off" in c for c in caveats), caveats
+    by_kind = {s["kind"]: s for s in sites}
+    assert set(by_kind) == {"definite", "indirect"}, sites
+    assert by_kind["definite"]["blocks"] == 6 and by_kind["indirect"]["blocks"] == 2
+    for s in sites:
+        assert s["module"] == "gcp_leaky"
+        # leaky_alloc is static: named from the symbol table, its line from DWARF
+        assert s["site"].startswith("leaky_alloc+0x"), s
+        assert "(gcp_leaky.c:" in s["site"], s
+
+
+def test_without_leak_tracking_sites_name_the_module(run_child: RunChild) -> None:
+    child = run_child("""
+    import gc_plugin
+    from gcp_childlib import emit
+    gc_plugin.activate(manage=["gcp_leaky"])
+    import gcp_leaky as m
+    m.drop(2, 10)
+    r = gc_plugin.leaks()
+    emit([[s.site for s in r.sites], r.caveats])
+    """)
+    child.assert_clean()
+    sites, caveats = child.result()
+    assert len(sites) == 1 and "gcp_leaky" in sites[0] and "+0x" not in sites[0], sites
+    assert any("leak tracking is off" in c for c in caveats), caveats

@@ -79,6 +79,7 @@ def test_the_plugin_fails_exactly_the_leaking_tests(run_child: RunChild, tmp_pat
     assert "lost blocks of gcp_leaky" in got["test_leaks_a_list"]
     assert "definite: 3 block(s), 120 bytes" in child.stdout, child.stdout
     assert "indirect: 4 block(s), 192 bytes" in child.stdout, child.stdout
+    assert "leaky_alloc+0x" in child.stdout, child.stdout
 
 
 def test_without_the_option_the_plugin_is_inert(run_child: RunChild, tmp_path: Path) -> None:

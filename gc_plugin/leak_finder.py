@@ -54,8 +54,9 @@ class LeakTotal:
 class LeakSite:
     """Lost blocks of one kind with the same module, site and type.
 
-    ``site`` is the allocating native site, as precisely as it is known
-    (without leak tracking: the loaded object that allocated them);
+    ``site`` is the allocating native call site, symbolized
+    (``function+0xOFF (file.c:LINE)``) with leak tracking on, else the
+    loaded object that allocated them;
     ``traceback`` the Python frames, innermost last (empty when unknown).
     """
 
@@ -139,10 +140,22 @@ class LeakReport:
 
 
 def _site_of(module: str | None, domain: int, object_name: str | None) -> str:
-    """What is known of the site without leak tracking: the allocating
-    loaded object (or the interpreter) and the domain."""
+    """What is known of a site without leak tracking: the allocating loaded
+    object (or the interpreter) and the domain."""
     where = object_name or module or "python"
     return f"{where} ({_DOMAINS.get(domain, '?')})"
+
+
+def _sites(numbers: set[int]) -> dict[int, str]:
+    """Site numbers recorded by leak tracking -> their symbolized call sites."""
+    addresses = {n: int(lib.gcp_site_address(n)) for n in numbers if n}
+    addresses = {n: a for n, a in addresses.items() if a}
+    if not addresses:
+        return {}
+    from gc_plugin.symbols import symbolize
+
+    names = symbolize(set(addresses.values()))
+    return {n: names.get(a, f"{a:#x}") for n, a in addresses.items()}
 
 
 def leaks(collect: bool = True) -> LeakReport:
@@ -166,14 +179,18 @@ def leaks(collect: bool = True) -> LeakReport:
             "or no memory for the check)"
         )
     namer = _Namer(types)
+    count = min(int(totals.groups), _GROUP_CAPACITY)
+    site_names = _sites({int(groups[i].site) for i in range(count)})
     merged: dict[tuple[str, str | None, str, str | None], list[int]] = {}
-    for i in range(min(int(totals.groups), _GROUP_CAPACITY)):
+    for i in range(count):
         g = groups[i]
         kind = _KINDS.get(int(g.kind))
         if kind is None or kind == "reachable":
             continue
         module = namer.module(int(g.object), int(g.type))
-        site = _site_of(module, int(g.domain), namer.object_module(int(g.object)))
+        site = site_names.get(int(g.site)) or _site_of(
+            module, int(g.domain), namer.object_module(int(g.object))
+        )
         key = (kind, module, site, namer.type_name(int(g.type)))
         acc = merged.setdefault(key, [0, 0])
         acc[0] += int(g.blocks)
@@ -193,6 +210,11 @@ def leaks(collect: bool = True) -> LeakReport:
         caveats.append(f"only the first {_GROUP_CAPACITY} groups of blocks are in the sites")
     if not hook.status().installed:
         caveats.append("the allocator hook is not installed: nothing is routed")
+    elif not lib.gcp_hook_tracking_sites():
+        caveats.append(
+            "leak tracking is off: sites name the allocating module only "
+            "(activate(leak_tracking=True), run --leaks, GC_PLUGIN_LEAKS=1)"
+        )
 
     def total(kind: int) -> LeakTotal:
         return LeakTotal(int(totals.blocks[kind]), int(totals.bytes[kind]))
