@@ -70,7 +70,10 @@ from .leak_finder import (
     LeakReport as LeakReport,
     LeakSite as LeakSite,
     LeakTotal as LeakTotal,
+    Snapshot as Snapshot,
+    SnapshotDiff as SnapshotDiff,
     leaks as leaks,
+    snapshot as snapshot,
 )
 from .messages import (
     FinalizationInfo as FinalizationInfo,

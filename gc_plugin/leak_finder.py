@@ -24,7 +24,16 @@ from gc_plugin._calls import ffi, lib
 from gc_plugin.errors import ResourceError
 from gc_plugin.heap import _all_types, _Namer, _raw_new, _type_array
 
-__all__ = ["LeakKind", "LeakTotal", "LeakSite", "LeakReport", "leaks"]
+__all__ = [
+    "LeakKind",
+    "LeakTotal",
+    "LeakSite",
+    "LeakReport",
+    "leaks",
+    "Snapshot",
+    "SnapshotDiff",
+    "snapshot",
+]
 
 #: The kinds of lost block, most certain first.
 LeakKind = Literal["definite", "indirect", "possible"]
@@ -158,12 +167,22 @@ def _sites(numbers: set[int]) -> dict[int, str]:
     return {n: names.get(a, f"{a:#x}") for n, a in addresses.items()}
 
 
-def leaks(collect: bool = True) -> LeakReport:
-    """Check the routed heap for lost blocks (see the module's docstring).
+# (kind, module, site, type name) -> [blocks, bytes]
+_Groups = dict[tuple[str, str | None, str, str | None], list[int]]
 
-    ``collect``: run ``gc.collect()`` first (default).  Works whenever the
-    hook has routed something; with nothing routed the report is empty.
-    """
+
+@dataclass
+class _Check:
+    """One native check, named: totals by kind and the groups of blocks."""
+
+    totals: dict[str, LeakTotal]
+    groups: _Groups
+    root_bytes: int
+    gc_heads: int
+    truncated: bool
+
+
+def _check(collect: bool) -> _Check:
     if collect:
         gc.collect()
     types = _all_types()
@@ -181,32 +200,39 @@ def leaks(collect: bool = True) -> LeakReport:
     namer = _Namer(types)
     count = min(int(totals.groups), _GROUP_CAPACITY)
     site_names = _sites({int(groups[i].site) for i in range(count)})
-    merged: dict[tuple[str, str | None, str, str | None], list[int]] = {}
+    merged: _Groups = {}
     for i in range(count):
         g = groups[i]
         kind = _KINDS.get(int(g.kind))
-        if kind is None or kind == "reachable":
+        if kind is None:
             continue
         module = namer.module(int(g.object), int(g.type))
         site = site_names.get(int(g.site)) or _site_of(
             module, int(g.domain), namer.object_module(int(g.object))
         )
-        key = (kind, module, site, namer.type_name(int(g.type)))
-        acc = merged.setdefault(key, [0, 0])
+        acc = merged.setdefault((kind, module, site, namer.type_name(int(g.type))), [0, 0])
         acc[0] += int(g.blocks)
         acc[1] += int(g.bytes)
-    sites = [
-        LeakSite(kind, module, site, type_name, blocks, nbytes)  # type: ignore[arg-type]
-        for (kind, module, site, type_name), (blocks, nbytes) in merged.items()
-    ]
-    sites.sort(key=lambda s: (-s.bytes, s.kind, s.module or "", s.site))
+    return _Check(
+        totals={
+            name: LeakTotal(int(totals.blocks[k]), int(totals.bytes[k]))
+            for k, name in _KINDS.items()
+        },
+        groups=merged,
+        root_bytes=int(totals.rootBytes),
+        gc_heads=int(totals.gcHeads),
+        truncated=int(totals.groups) > _GROUP_CAPACITY,
+    )
+
+
+def _caveats(truncated: bool) -> list[str]:
     caveats = []
     if tracemalloc.is_tracing():
         caveats.append(
             "tracemalloc is tracing: its table of traces holds every block's address, "
             "so lost blocks may be reported reachable"
         )
-    if int(totals.groups) > _GROUP_CAPACITY:
+    if truncated:
         caveats.append(f"only the first {_GROUP_CAPACITY} groups of blocks are in the sites")
     if not hook.status().installed:
         caveats.append("the allocator hook is not installed: nothing is routed")
@@ -215,17 +241,82 @@ def leaks(collect: bool = True) -> LeakReport:
             "leak tracking is off: sites name the allocating module only "
             "(activate(leak_tracking=True), run --leaks, GC_PLUGIN_LEAKS=1)"
         )
+    return caveats
 
-    def total(kind: int) -> LeakTotal:
-        return LeakTotal(int(totals.blocks[kind]), int(totals.bytes[kind]))
 
+def leaks(collect: bool = True) -> LeakReport:
+    """Check the routed heap for lost blocks (see the module's docstring).
+
+    ``collect``: run ``gc.collect()`` first (default).  Works whenever the
+    hook has routed something; with nothing routed the report is empty.
+    """
+    c = _check(collect)
+    sites = [
+        LeakSite(kind, module, site, type_name, blocks, nbytes)  # type: ignore[arg-type]
+        for (kind, module, site, type_name), (blocks, nbytes) in c.groups.items()
+        if kind != "reachable"
+    ]
+    sites.sort(key=lambda s: (-s.bytes, s.kind, s.module or "", s.site))
     return LeakReport(
-        definite=total(int(lib.LEAK_DEFINITE)),
-        indirect=total(int(lib.LEAK_INDIRECT)),
-        possible=total(int(lib.LEAK_POSSIBLE)),
-        reachable=total(int(lib.LEAK_REACHABLE)),
+        definite=c.totals["definite"],
+        indirect=c.totals["indirect"],
+        possible=c.totals["possible"],
+        reachable=c.totals["reachable"],
         sites=sites,
-        root_bytes=int(totals.rootBytes),
-        gc_heads=int(totals.gcHeads),
-        caveats=caveats,
+        root_bytes=c.root_bytes,
+        gc_heads=c.gc_heads,
+        caveats=_caveats(c.truncated),
     )
+
+
+# ---- snapshots ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SnapshotDiff:
+    """Growth of one (module, site, type) between two snapshots: live blocks
+    (all routed blocks) and lost ones (definite, indirect, possible)."""
+
+    module: str | None
+    site: str
+    type_name: str | None
+    live_blocks: int
+    live_bytes: int
+    lost_blocks: int
+    lost_bytes: int
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The routed heap at one point, classified (``snapshot()``)."""
+
+    # (module, site, type name) -> (live blocks, live bytes, lost blocks, lost bytes)
+    groups: dict[tuple[str | None, str, str | None], tuple[int, int, int, int]]
+
+    def compare_to(self, earlier: Snapshot) -> list[SnapshotDiff]:
+        """What grew (or shrank) since ``earlier``, largest lost growth first,
+        then largest live growth; unchanged groups left out."""
+        diffs = []
+        for key in self.groups.keys() | earlier.groups.keys():
+            now = self.groups.get(key, (0, 0, 0, 0))
+            then = earlier.groups.get(key, (0, 0, 0, 0))
+            d = tuple(a - b for a, b in zip(now, then, strict=True))
+            if any(d):
+                module, site, type_name = key
+                diffs.append(SnapshotDiff(module, site, type_name, *d))
+        diffs.sort(key=lambda x: (-x.lost_bytes, -x.live_bytes, x.module or "", x.site))
+        return diffs
+
+
+def snapshot(collect: bool = True) -> Snapshot:
+    """The routed heap now, by module, site and type, live and lost (a leak
+    check; ``later.compare_to(earlier)`` gives the growth)."""
+    groups: dict[tuple[str | None, str, str | None], list[int]] = {}
+    for (kind, module, site, type_name), (blocks, nbytes) in _check(collect).groups.items():
+        acc = groups.setdefault((module, site, type_name), [0, 0, 0, 0])
+        acc[0] += blocks
+        acc[1] += nbytes
+        if kind != "reachable":
+            acc[2] += blocks
+            acc[3] += nbytes
+    return Snapshot({k: (v[0], v[1], v[2], v[3]) for k, v in groups.items()})
