@@ -109,7 +109,7 @@ DRIVER = """
         print("RESULT " + json.dumps({"name": name, **report.as_dict(),
                                       "caveats": report.caveats}))
 
-    gc_plugin.activate(manage=["leaky"])
+    gc_plugin.activate(manage=["leaky"], leak_tracking=True)
     sys.argv = [sys.argv[1]]
     copy = runpy.run_path(sys.argv[0], run_name="__main__")
     demo_globals = copy["main"].__globals__  # alive, as at the CLI's exit
@@ -154,6 +154,8 @@ def test_the_leaks_found_are_exactly_the_bugs(driven: dict[str, Any]) -> None:
 def test_every_lost_block_is_the_modules(driven: dict[str, Any]) -> None:
     sites = driven["at exit"]["sites"]
     assert {s["module"] for s in sites} == {"leaky"}
+    # leak tracking names the allocating functions of leaky.c, with lines
+    assert all("(leaky.c:" in s["site"] for s in sites), sites
     for kind, total in (("definite", DEFINITE), ("indirect", INDIRECT)):
         of_kind = [s for s in sites if s["kind"] == kind]
         assert sum(s["blocks"] for s in of_kind) == total["blocks"]
@@ -177,10 +179,8 @@ def _report_line(kind: str, total: dict[str, int]) -> re.Pattern[str]:
 
 
 CLI = ("-m", "gc_plugin", "run", "--manage", "leaky", "--leaks")
-LANDS_SEPARATELY = pytest.mark.xfail(strict=False, reason="run --leaks lands separately")
 
 
-@LANDS_SEPARATELY
 def test_the_readme_command_prints_the_report(leaky_dir: Path, tmp_path: Path) -> None:
     """``run --manage leaky --leaks demo.py``: the demo's output on stdout,
     the leak report on stderr, status 0."""
@@ -197,7 +197,6 @@ def test_the_readme_command_prints_the_report(leaky_dir: Path, tmp_path: Path) -
         assert _report_line(kind, total).search(child.stderr), child.describe()
 
 
-@LANDS_SEPARATELY
 def test_the_json_report_has_the_leaks(leaky_dir: Path, tmp_path: Path) -> None:
     out = tmp_path / "heap.json"
     child = _run(leaky_dir, tmp_path, *CLI, "--report", "json", "-o", str(out), str(DEMO))
@@ -211,7 +210,6 @@ def test_the_json_report_has_the_leaks(leaky_dir: Path, tmp_path: Path) -> None:
     }, child.describe()
 
 
-@LANDS_SEPARATELY
 def test_fail_on_leak_makes_the_status_1(leaky_dir: Path, tmp_path: Path) -> None:
     child = _run(leaky_dir, tmp_path, *CLI, "--fail-on-leak", str(DEMO))
     assert child.returncode == 1, child.describe()
