@@ -41,7 +41,12 @@ def _run(args: argparse.Namespace) -> int:
     if not args.manage and args.heap == "managed":
         sys.stderr.write("run: nothing to manage: give --manage MOD or --heap all\n")
         return 2
-    activate(manage=args.manage, heap=args.heap, leak_tracking=True if args.leaks else None)
+    activate(
+        manage=args.manage,
+        heap=args.heap,
+        leak_tracking=True if args.leaks else None,
+        leak_frames=args.leaks_frames,
+    )
     status = 0
     try:
         if args.module is not None:
@@ -59,24 +64,16 @@ def _run(args: argparse.Namespace) -> int:
         if code is not None and not isinstance(code, int):
             sys.stderr.write(f"{code}\n")
     finally:
-        report = _check_leaks(args) if args.leaks else None
+        report = None
+        if args.leaks:
+            from gc_plugin.leak_finder import leaks
+
+            report = leaks()
         write_report(args.report, args.output, report)
     if report is not None and args.fail_on_leak and status == 0 and _lost_in(report, args):
         sys.stderr.write("gc_plugin: leaks found (--fail-on-leak)\n")
         status = 1
     return status
-
-
-def _check_leaks(args: argparse.Namespace) -> LeakReport:
-    from gc_plugin.leak_finder import leaks
-
-    report = leaks()
-    if args.leaks_frames > 0:
-        report.caveats.append(
-            f"--leaks-frames {args.leaks_frames}: Python tracebacks are not recorded yet "
-            "(native sites are)"
-        )
-    return report
 
 
 def _lost_in(report: LeakReport, args: argparse.Namespace) -> bool:
@@ -190,8 +187,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         frames_given = any(a.startswith("--leaks-frames") for a in own)
         if (args.fail_on_leak or frames_given) and not args.leaks:
             run.error("--fail-on-leak and --leaks-frames go with --leaks")
-        if args.leaks_frames < 0:
-            run.error("--leaks-frames must be 0 or more")
+        if not 0 <= args.leaks_frames <= 8:
+            run.error("--leaks-frames must be 0 to 8")
 
     if args.command == "variety":
         from gc_plugin import variety

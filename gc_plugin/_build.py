@@ -53,8 +53,11 @@ ffibuilder.set_source(
     # the warnings of the C library's build (native/Makefile, WARN)
     extra_compile_args=["-std=c11", "-fvisibility=hidden", "-O2", *_WARNINGS],
     py_limited_api=False,
-    # the one file compiled apart: it needs CPython's internal headers
-    sources=[os.path.join(_NATIVE, "cpython", "gcstate.c")],
+    # the files compiled apart: they need CPython's internal headers
+    sources=[
+        os.path.join(_NATIVE, "cpython", "gcstate.c"),
+        os.path.join(_NATIVE, "cpython", "pyframes.c"),
+    ],
     depends=_depends(),
 )
 

@@ -216,7 +216,10 @@ class _ManagedFinder:
 
 
 def activate(
-    manage: Iterable[str] = (), heap: HeapMode = "managed", leak_tracking: bool | None = None
+    manage: Iterable[str] = (),
+    heap: HeapMode = "managed",
+    leak_tracking: bool | None = None,
+    leak_frames: int = 1,
 ) -> HookStatus:
     """Start routing allocations into gc_plugin's pool.
 
@@ -224,14 +227,17 @@ def activate(
     submodule) is routed, now and when imported later.  ``heap="all"``
     routes every MEM and OBJ allocation.  ``leak_tracking=True``: each
     routed block records its allocation site, which leak reports name
-    (docs/design/leaks.md); turn it on with the first activation, before
-    blocks are routed (None: as it was).  May be called again to add
-    modules or to change the heap mode.
+    (docs/design/leaks.md), with the ``leak_frames`` innermost Python frames
+    (0 to 8); turn it on with the first activation, before blocks are
+    routed (None: as it was).  May be called again to add modules or to
+    change the heap mode.
     """
     if heap not in _HEAPS:
         raise ValueError(f"heap must be one of {_HEAPS}, not {heap!r}")
+    if not 0 <= leak_frames <= 8:
+        raise ValueError(f"leak_frames must be 0 to 8, not {leak_frames!r}")
     if leak_tracking is not None:
-        check(lib.gcp_hook_track_sites(1 if leak_tracking else 0), "leak tracking")
+        check(lib.gcp_hook_track_sites(1 if leak_tracking else 0, leak_frames), "leak tracking")
     names = [manage] if isinstance(manage, str) else list(manage)
     for name in names:
         if not isinstance(name, str) or not name or name.startswith("."):

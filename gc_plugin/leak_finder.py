@@ -167,8 +167,18 @@ def _sites(numbers: set[int]) -> dict[int, str]:
     return {n: names.get(a, f"{a:#x}") for n, a in addresses.items()}
 
 
-# (kind, module, site, type name) -> [blocks, bytes]
-_Groups = dict[tuple[str, str | None, str, str | None], list[int]]
+def _traceback(number: int) -> tuple[str, ...]:
+    """The Python frames site number recorded, as "file:line", innermost last."""
+    frames = []
+    buf = ffi.new("char[]", 4096)
+    for i in range(int(lib.gcp_site_frames(number))):
+        line = int(lib.gcp_site_frame(number, i, buf, 4096))
+        frames.append(f"{ffi.string(buf).decode('utf-8', 'replace')}:{line}")
+    return tuple(reversed(frames))
+
+
+# (kind, module, site, type name, traceback) -> [blocks, bytes]
+_Groups = dict[tuple[str, str | None, str, str | None, tuple[str, ...]], list[int]]
 
 
 @dataclass
@@ -199,7 +209,9 @@ def _check(collect: bool) -> _Check:
         )
     namer = _Namer(types)
     count = min(int(totals.groups), _GROUP_CAPACITY)
-    site_names = _sites({int(groups[i].site) for i in range(count)})
+    numbers = {int(groups[i].site) for i in range(count)}
+    site_names = _sites(numbers)
+    tracebacks = {n: _traceback(n) for n in numbers if n}
     merged: _Groups = {}
     for i in range(count):
         g = groups[i]
@@ -210,7 +222,8 @@ def _check(collect: bool) -> _Check:
         site = site_names.get(int(g.site)) or _site_of(
             module, int(g.domain), namer.object_module(int(g.object))
         )
-        acc = merged.setdefault((kind, module, site, namer.type_name(int(g.type))), [0, 0])
+        key = (kind, module, site, namer.type_name(int(g.type)), tracebacks.get(int(g.site), ()))
+        acc = merged.setdefault(key, [0, 0])
         acc[0] += int(g.blocks)
         acc[1] += int(g.bytes)
     return _Check(
@@ -252,8 +265,8 @@ def leaks(collect: bool = True) -> LeakReport:
     """
     c = _check(collect)
     sites = [
-        LeakSite(kind, module, site, type_name, blocks, nbytes)  # type: ignore[arg-type]
-        for (kind, module, site, type_name), (blocks, nbytes) in c.groups.items()
+        LeakSite(kind, module, site, type_name, blocks, nbytes, list(tb))  # type: ignore[arg-type]
+        for (kind, module, site, type_name, tb), (blocks, nbytes) in c.groups.items()
         if kind != "reachable"
     ]
     sites.sort(key=lambda s: (-s.bytes, s.kind, s.module or "", s.site))
@@ -312,7 +325,7 @@ def snapshot(collect: bool = True) -> Snapshot:
     """The routed heap now, by module, site and type, live and lost (a leak
     check; ``later.compare_to(earlier)`` gives the growth)."""
     groups: dict[tuple[str | None, str, str | None], list[int]] = {}
-    for (kind, module, site, type_name), (blocks, nbytes) in _check(collect).groups.items():
+    for (kind, module, site, type_name, _), (blocks, nbytes) in _check(collect).groups.items():
         acc = groups.setdefault((module, site, type_name), [0, 0, 0, 0])
         acc[0] += blocks
         acc[1] += nbytes

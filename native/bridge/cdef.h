@@ -190,9 +190,11 @@ typedef struct gcp_leak_group {
 int gcp_leaks_check(gcp_leak_totals *totals, gcp_leak_group *out, size_t capacity,
                     const uintptr_t *types, size_t type_count);
 void gcp_leaks_scrub_stack(void);
-int gcp_hook_track_sites(int on);
+int gcp_hook_track_sites(int on, unsigned frames);
 int gcp_hook_tracking_sites(void);
 uintptr_t gcp_site_address(uint32_t site);
+unsigned gcp_site_frames(uint32_t site);
+int gcp_site_frame(uint32_t site, unsigned i, char *file, size_t n);
 
 void *gcp_scratch_alloc(size_t);
 void gcp_scratch_free(void *);

@@ -6,7 +6,8 @@
  *   hook.c      the allocator hook and its SEGFIT pool;
  *   heapwalk.c  the routed heap as records (walks, summaries);
  *   gcroots.c   the roots a collected arena has inside a Python process;
- *   gcstate.c   the heads of the cyclic GC's lists (a file of its own,
+ *   gcstate.c   the heads of the cyclic GC's lists, and
+ *   pyframes.c  the calling thread's Python frames (files of their own,
  *               compiled with CPython's internal headers);
  *   scratch.c   memory for the plugin's own lists of blocks (walks);
  *   sites.c     allocation sites, interned into small numbers;
@@ -28,6 +29,7 @@
 #include "segfit.h"
 #include "bridge/gcp_py.h"
 #include "cpython/gcstate.h"
+#include "cpython/pyframes.h"
 
 /* A routed block's tag (16 bits kept by SEGFIT): the domain it was
  * allocated in (HOOK_TAG_*) above HOOK_DOMAIN_SHIFT, the id of the loaded
@@ -83,7 +85,11 @@ INTERN void ScratchVisit(void (*visit)(Addr base, Addr limit, void *closure), vo
 
 /* ---- sites.c --------------------------------------------------------------- */
 
-/* The site number of return address ra (0: none, or the table is full). */
+/* Make the table of sites and record `frames` Python frames per site from
+ * now on; FALSE without memory for it. */
+INTERN Bool SitesStart(unsigned frames);
+/* The site number of an allocation from return address ra on the calling
+ * thread now (0: tracking never started, or the table is full). */
 INTERN uint32_t SiteIntern(uintptr_t ra);
 
 /* ---- hook.c --------------------------------------------------------------- */

@@ -403,12 +403,14 @@ static int gcp_hook_activate(int all, int under_tracemalloc)
 }
 
 /* Leak tracking on or off: with it on, pool blocks record their call
- * sites (in runs formatted from then on: turn it on before routing
- * starts).  Makes the pool if need be; returns an MPS result code. */
-static int gcp_hook_track_sites(int on)
+ * sites with `frames` Python frames (in runs formatted from then on: turn
+ * it on before routing starts).  Makes the pool if need be; returns an
+ * MPS result code. */
+static int gcp_hook_track_sites(int on, unsigned frames)
 {
   PyGILState_STATE g = PyGILState_Ensure();
   Res res = hookCreatePool();
+  if (res == RES_OK && on && !SitesStart(frames)) res = RES_MEMORY;
   if (res == RES_OK) {
     SegfitTrackSites(hookPool, on != 0);
     __atomic_store_n(&hookTracking, on != 0, __ATOMIC_RELEASE);

@@ -142,6 +142,19 @@ static void leakExcludeChunk(Addr base, Addr limit, void *closure)
   leakExclude(closure, (uintptr_t)base, (uintptr_t)limit);
 }
 
+/* The unused part of each Python thread's frame data stack: frames popped
+ * from it leave their locals behind, stale references that would keep
+ * lost objects "reachable".  With the GIL held (the threads that do not
+ * hold it push no frames meanwhile). */
+static void leakExcludeDataStacks(Leaks *k)
+{
+  PyThreadState *ts;
+  for (ts = PyInterpreterState_ThreadHead(PyInterpreterState_Get()); ts != NULL;
+       ts = PyThreadState_Next(ts))
+    if (ts->datastack_top != NULL && ts->datastack_limit > ts->datastack_top)
+      leakExclude(k, (uintptr_t)ts->datastack_top, (uintptr_t)ts->datastack_limit);
+}
+
 /* ---- sorting (radix, 16 bits a pass, over a scratch buffer) ---------------- */
 
 /* Sort keys[0, n) (and blocks alongside, if not NULL) ascending: least
@@ -612,6 +625,7 @@ static int gcp_leaks_check(gcp_leak_totals *totals, gcp_leak_group *out, size_t 
   arena->gc->allThreads = TRUE;
   ok = ThreadsSuspend(arena) == RES_OK;
   if (ok) {
+    leakExcludeDataStacks(k);
     ArenasVisitChunks(leakExcludeChunk, k);
     ScratchVisit(leakExcludeChunk, k);
     ok = leakBlocks(k, pool) && leakGcHeads(k, listHeads, lists);

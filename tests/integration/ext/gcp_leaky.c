@@ -18,6 +18,8 @@
  *                          thread waits until release_all): reachable
  *   keep_register()        1 block held only in a callee-saved register of
  *                          a spinning thread (x86-64, AArch64): reachable
+ *   leak_ref(obj)          a reference to obj that is never given back
+ *                          (a reference leak: obj lives on, unreachable)
  *   release_all()          frees what the keep_* functions hold, ends the
  *                          threads
  */
@@ -256,6 +258,13 @@ static PyObject *m_release_all(PyObject *self, PyObject *noargs)
   Py_RETURN_NONE;
 }
 
+static PyObject *m_leak_ref(PyObject *self, PyObject *obj)
+{
+  (void)self;
+  Py_INCREF(obj);
+  Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
   { "drop", m_drop, METH_VARARGS, NULL },
   { "drop_list", m_drop_list, METH_VARARGS, NULL },
@@ -266,6 +275,7 @@ static PyMethodDef methods[] = {
   { "keep_thread", m_keep_thread, METH_VARARGS, NULL },
   { "keep_register", m_keep_register, METH_NOARGS, NULL },
   { "release_all", m_release_all, METH_NOARGS, NULL },
+  { "leak_ref", m_leak_ref, METH_O, NULL },
   { NULL, NULL, 0, NULL },
 };
 
