@@ -62,7 +62,6 @@
 #include "testlib.h"
 #include "weakfmt.h"
 #include "weakmodel.h"
-#include "weaktables.h"
 
 /* Insert a new key object (rooted in slot r) with a new value. */
 static int insertWeakKey(int t, int keyPool, int valKind, int r)
@@ -74,11 +73,9 @@ static int insertWeakKey(int t, int keyPool, int valKind, int r)
     ival = rnd() % 1000000;
   else
     val = newNode(valKind == 1 ? P_AMC : P_AMS, SCRATCH);
-  ensureRoom(t);
-  /* no allocation from here on: addresses are current */
   e = newEntry(t, key, val, 0, ival);
-  place(t, (mps_word_t)obj[key].addr, val >= 0 ? (mps_word_t)obj[val].addr : W_INT(ival), e);
-  obj[key].keyOf = e;
+  /* no allocation since the objects were made: their addresses are current */
+  putEntry(t, e, (mps_word_t)obj[key].addr, val >= 0 ? (mps_word_t)obj[val].addr : W_INT(ival));
   setRoot(SCRATCH, -1);
   return e;
 }

@@ -56,7 +56,6 @@
 #include "testlib.h"
 #include "weakfmt.h"
 #include "weakmodel.h"
-#include "weaktables.h"
 
 /* Insert an integer key with a value: a new object (kept in root slot r,
  * or only by the cache when r < 0) or an existing rooted one. */
@@ -67,9 +66,8 @@ static int insertCache(int t, int val, int valPool, int r)
   if (val < 0) {
     val = newNode(valPool, r >= 0 ? r : SCRATCH);
   }
-  ensureRoom(t);
   e = newEntry(t, -1, val, k, 0);
-  place(t, W_INT(k), (mps_word_t)obj[val].addr, e);
+  putEntry(t, e, W_INT(k), (mps_word_t)obj[val].addr);
   setRoot(SCRATCH, -1);
   return e;
 }
