@@ -185,11 +185,12 @@ static NOINLINE int weak_bench(const char *mode, long entries, int cycles, int c
   res = mps_root_create_area(&strong_root, gc.arena, mps_rank_exact(), 0, (void *)strong,
                              (void *)(strong + half), mps_scan_area, NULL);
   if (res != MPS_RES_OK) die("mps_root_create_area(strong)", res);
-  res = gcp_wtable_format_create(&wfmt, gc.arena);
+  res = gcp_wtable_format_create(&wfmt, gc.arena, 0);
   if (res != MPS_RES_OK) die("gcp_wtable_format_create", res);
-  res = gcp_wtable_pool_create(&wpool, gc.arena, wfmt, NULL);
+  res = gcp_wtable_pool_create(&wpool, gc.arena, wfmt, NULL, 0);
   if (res != MPS_RES_OK) die("gcp_wtable_pool_create", res);
-  res = gcp_wtable_create(&wt, gc.arena, wpool, weak ? GCP_WTABLE_WEAK_KEYS : GCP_WTABLE_STRONG, n);
+  res = gcp_wtable_create(&wt, gc.arena, wpool, 0, weak ? GCP_WTABLE_WEAK_KEYS : GCP_WTABLE_STRONG,
+                          n);
   if (res != MPS_RES_OK) die("gcp_wtable_create", res);
 
   /* Build: N entries, the even ones held. */

@@ -53,9 +53,9 @@ long gcp_graph_path_read(size_t, mps_addr_t *, size_t, const size_t *, size_t, u
 
 /* the weak table test client (weaktable.h) */
 typedef struct gcp_wtable_s *gcp_wtable_t;
-mps_res_t gcp_wtable_format_create(mps_fmt_t *, mps_arena_t);
-mps_res_t gcp_wtable_pool_create(mps_pool_t *, mps_arena_t, mps_fmt_t, mps_chain_t);
-mps_res_t gcp_wtable_create(gcp_wtable_t *, mps_arena_t, mps_pool_t, int, size_t);
+mps_res_t gcp_wtable_format_create(mps_fmt_t *, mps_arena_t, size_t);
+mps_res_t gcp_wtable_pool_create(mps_pool_t *, mps_arena_t, mps_fmt_t, mps_chain_t, unsigned);
+mps_res_t gcp_wtable_create(gcp_wtable_t *, mps_arena_t, mps_pool_t, size_t, int, size_t);
 void gcp_wtable_destroy(gcp_wtable_t);
 mps_res_t gcp_wtable_put(gcp_wtable_t, mps_addr_t, mps_addr_t);
 mps_addr_t gcp_wtable_get(gcp_wtable_t, mps_addr_t);

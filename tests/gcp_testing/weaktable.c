@@ -1,20 +1,23 @@
 /* weaktable.c -- the weak table of weaktable.h.
  *
  * Arrays (AWL objects, word-tagged so that every word is a reference or
- * has a low bit set, as AWL clients must):
- *   [0] WT_ARRAY | length << 8
+ * has a low bit set, as AWL clients must), after `header` bytes of odd
+ * words (the format's in-band header):
+ *   [0] WT_ARRAY | header words << 1 | length << 8
  *   [1] the partner array | 1 (the dependent object)
  *   [2] the table descriptor | role << 1 | 1 (role: WT_KEYS, WT_VALUES)
- *   [3 .. 3 + length) slots: NULL (never used), WT_DELETED, or a reference
+ *   [3 .. 3 + length) slots: NULL (never used), WT_DELETED, or an entry's
+ *       word: a reference, or (exact side only) an integer (odd)
  * Entry i is keys[i] -> values[i].  The scan method fixes each reference
  * slot; a slot that MPS_FIX2 cleared held a weak reference to a dead
  * object: the entry is deleted in both arrays (the partner is the dependent
- * object, writable while this one is scanned) and counted.  Its counts
- * (references and slots scanned, splats) go to the descriptor once per
- * array, atomically.
+ * object, writable while this one is scanned), counted and passed to the
+ * splat callback.  Its counts (references and slots scanned, splats) go to
+ * the descriptor once per array, atomically.
  *
  * The descriptor lives in malloc'd memory; an exact root over its array
- * pointers keeps the arrays alive (during a resize the new ones too).
+ * pointers keeps the arrays alive (during a resize the new ones too), and
+ * the key and value of a put that may allocate (tagged: integers skipped).
  * Lookups probe linearly from a hash of the key's address; a miss when
  * the location dependency says objects may have moved rehashes in place
  * (through a malloc'd buffer that is an exact root meanwhile), which also
@@ -34,15 +37,18 @@ typedef mps_word_t WtWord;
 #define WT_ARRAY        ((WtWord)0x41) /* 'A': odd, as every non-reference word */
 #define WT_DELETED      GCP_WTABLE_DELETED
 #define WT_HEADER_WORDS 3
-#define WT_KEYS         0
-#define WT_VALUES       1
+#define WT_KEYS         GCP_WTABLE_KEYS
+#define WT_VALUES       GCP_WTABLE_VALUES
 
 struct gcp_wtable_s {
   mps_arena_t arena;
   mps_ap_t weakAP, exactAP;
   mps_root_t root;
-  WtWord *arrays[4]; /* keys, values; during a resize the new pair */
+  WtWord *arrays[6]; /* keys, values; during a resize the new pair; a put's key, value */
   mps_ld_s ld;
+  gcp_wtable_splat_t splat;
+  void *splatClosure;
+  size_t header; /* words of in-band header */
   size_t length; /* slots per array (a power of two) */
   size_t used;   /* slots not NULL (live entries and deleted ones) */
   /* also changed by the scan method: atomically */
@@ -55,11 +61,13 @@ struct gcp_wtable_s {
 static size_t wtLength(WtWord *a) { return (size_t)(a[0] >> 8); }
 static WtWord *wtSlots(WtWord *a) { return a + WT_HEADER_WORDS; }
 static int wtIsRef(WtWord w) { return w != 0 && (w & 7) == 0; }
+static int wtIsWord(WtWord w) { return wtIsRef(w) || ((w & 1) != 0 && w != WT_DELETED); }
+static int wtLive(WtWord k, WtWord v) { return wtIsWord(k) && wtIsWord(v); }
 
 static mps_addr_t wtSkip(mps_addr_t addr)
 {
-  WtWord *a = addr;
-  return a + WT_HEADER_WORDS + wtLength(a);
+  WtWord *a = addr; /* the next array's client pointer, after its header */
+  return a + WT_HEADER_WORDS + wtLength(a) + ((a[0] >> 1) & 7);
 }
 
 static mps_res_t wtScan(mps_ss_t ss, mps_addr_t base, mps_addr_t limit)
@@ -85,6 +93,8 @@ static mps_res_t wtScan(mps_ss_t ss, mps_addr_t base, mps_addr_t limit)
           slots[i] = WT_DELETED;
           if (partner != NULL) wtSlots(partner)[i] = WT_DELETED;
           ++splats;
+          if (table != NULL && table->splat != NULL)
+            table->splat(table, table->splatClosure, a, (int)((a[2] >> 1) & 1), i);
         } else {
           slots[i] = (WtWord)r;
         }
@@ -108,12 +118,14 @@ static mps_addr_t wtDependent(mps_addr_t addr)
   return (mps_addr_t)(((WtWord *)addr)[1] & ~(WtWord)1);
 }
 
-mps_res_t gcp_wtable_format_create(mps_fmt_t *fmt_o, mps_arena_t arena)
+mps_res_t gcp_wtable_format_create(mps_fmt_t *fmt_o, mps_arena_t arena, size_t header)
 {
   mps_res_t res;
+  if (header % sizeof(WtWord) != 0 || header >= 8 * sizeof(WtWord)) return MPS_RES_PARAM;
   MPS_ARGS_BEGIN(args)
   {
     MPS_ARGS_ADD(args, MPS_KEY_FMT_ALIGN, sizeof(WtWord));
+    MPS_ARGS_ADD(args, MPS_KEY_FMT_HEADER_SIZE, header);
     MPS_ARGS_ADD(args, MPS_KEY_FMT_SCAN, wtScan);
     MPS_ARGS_ADD(args, MPS_KEY_FMT_SKIP, wtSkip);
     res = mps_fmt_create_k(fmt_o, arena, args);
@@ -123,7 +135,7 @@ mps_res_t gcp_wtable_format_create(mps_fmt_t *fmt_o, mps_arena_t arena)
 }
 
 mps_res_t gcp_wtable_pool_create(mps_pool_t *pool_o, mps_arena_t arena, mps_fmt_t fmt,
-                                 mps_chain_t chain)
+                                 mps_chain_t chain, unsigned gen)
 {
   mps_res_t res;
   MPS_ARGS_BEGIN(args)
@@ -131,6 +143,7 @@ mps_res_t gcp_wtable_pool_create(mps_pool_t *pool_o, mps_arena_t arena, mps_fmt_
     MPS_ARGS_ADD(args, MPS_KEY_FORMAT, fmt);
     MPS_ARGS_ADD(args, MPS_KEY_AWL_FIND_DEPENDENT, wtDependent);
     if (chain != NULL) MPS_ARGS_ADD(args, MPS_KEY_CHAIN, chain);
+    if (chain != NULL) MPS_ARGS_ADD(args, MPS_KEY_GEN, gen);
     res = mps_pool_create_k(pool_o, arena, mps_class_awl(), args);
   }
   MPS_ARGS_END(args);
@@ -140,17 +153,20 @@ mps_res_t gcp_wtable_pool_create(mps_pool_t *pool_o, mps_arena_t arena, mps_fmt_
 static mps_res_t wtArrayAlloc(WtWord **array_o, mps_ap_t ap, gcp_wtable_t table, size_t length,
                               int role)
 {
-  size_t size = (WT_HEADER_WORDS + length) * sizeof(WtWord);
+  size_t h = table->header, size = (h + WT_HEADER_WORDS + length) * sizeof(WtWord), k;
   mps_addr_t p;
+  WtWord *a;
   do {
     mps_res_t res = mps_reserve(&p, ap, size);
     if (res != MPS_RES_OK) return res;
     memset(p, 0, size);
-    ((WtWord *)p)[0] = WT_ARRAY | (WtWord)length << 8;
-    ((WtWord *)p)[1] = 1; /* no partner yet */
-    ((WtWord *)p)[2] = (WtWord)table | (WtWord)role << 1 | 1;
+    a = (WtWord *)p + h;
+    for (k = 1; k <= h; ++k) a[-(long)k] = WT_ARRAY;
+    a[0] = WT_ARRAY | (WtWord)h << 1 | (WtWord)length << 8;
+    a[1] = 1; /* no partner yet */
+    a[2] = (WtWord)table | (WtWord)role << 1 | 1;
   } while (!mps_commit(ap, p, size));
-  *array_o = p;
+  *array_o = a;
   return MPS_RES_OK;
 }
 
@@ -209,8 +225,8 @@ static void wtReinsert(gcp_wtable_t table, const WtWord *srcKeys, const WtWord *
   for (i = 0; i < n * step; i += step) {
     int found;
     long j;
-    if (!wtIsRef(srcKeys[i]) || !wtIsRef(srcValues[i])) continue;
-    mps_ld_add(&table->ld, table->arena, (mps_addr_t)srcKeys[i]);
+    if (!wtLive(srcKeys[i], srcValues[i])) continue;
+    if (wtIsRef(srcKeys[i])) mps_ld_add(&table->ld, table->arena, (mps_addr_t)srcKeys[i]);
     j = wtFind(table, (mps_addr_t)srcKeys[i], &found);
     keys[j] = srcKeys[i];
     values[j] = srcValues[i];
@@ -230,15 +246,15 @@ static mps_res_t wtRehashInPlace(gcp_wtable_t table)
   mps_root_t root;
   mps_res_t res;
   if (kv == NULL) return MPS_RES_MEMORY;
-  res = mps_root_create_area(&root, table->arena, mps_rank_exact(), 0, kv, kv + 2 * cap,
-                             mps_scan_area, NULL);
+  res = mps_root_create_area_tagged(&root, table->arena, mps_rank_exact(), 0, kv, kv + 2 * cap,
+                                    mps_scan_area_tagged, 7, 0);
   if (res != MPS_RES_OK) {
     free(kv);
     return res;
   }
   /* the scan only lowers the count: the buffer is big enough */
   for (i = 0; i < table->length && n < cap; ++i) {
-    if (!wtIsRef(keys[i]) || !wtIsRef(values[i])) continue;
+    if (!wtLive(keys[i], values[i])) continue;
     kv[2 * n] = keys[i];
     kv[2 * n + 1] = values[i];
     ++n;
@@ -275,20 +291,23 @@ static mps_res_t wtGrow(gcp_wtable_t table, size_t length)
 }
 
 mps_res_t gcp_wtable_create(gcp_wtable_t *table_o, mps_arena_t arena, mps_pool_t pool,
-                            int weak_keys, size_t capacity)
+                            size_t header, int weak_keys, size_t capacity)
 {
-  gcp_wtable_t table = calloc(1, sizeof *table);
+  gcp_wtable_t table;
   mps_res_t res;
   size_t length = 8;
-  if (capacity > ((size_t)1 << 40)) return MPS_RES_PARAM;
+  if (capacity > ((size_t)1 << 40) || header % sizeof(WtWord) != 0 || header >= 8 * sizeof(WtWord))
+    return MPS_RES_PARAM;
+  table = calloc(1, sizeof *table);
   if (table == NULL) return MPS_RES_MEMORY;
   while (length < 2 * capacity) length *= 2;
   table->arena = arena;
+  table->header = header / sizeof(WtWord);
   table->weakKeys = weak_keys != GCP_WTABLE_WEAK_VALUES && weak_keys != GCP_WTABLE_STRONG;
   table->weakValues = weak_keys == GCP_WTABLE_WEAK_VALUES;
   mps_ld_reset(&table->ld, table->arena);
-  res = mps_root_create_area(&table->root, table->arena, mps_rank_exact(), 0, table->arrays,
-                             table->arrays + 4, mps_scan_area, NULL);
+  res = mps_root_create_area_tagged(&table->root, table->arena, mps_rank_exact(), 0, table->arrays,
+                                    table->arrays + 6, mps_scan_area_tagged, 7, 0);
   if (res != MPS_RES_OK) goto failRoot;
   MPS_ARGS_BEGIN(args)
   {
@@ -340,16 +359,28 @@ static mps_res_t wtRehashStale(gcp_wtable_t table)
   return res;
 }
 
+void gcp_wtable_on_splat(gcp_wtable_t table, gcp_wtable_splat_t splat, void *closure)
+{
+  table->splat = splat;
+  table->splatClosure = closure;
+}
+
 mps_res_t gcp_wtable_put(gcp_wtable_t table, mps_addr_t key, mps_addr_t value)
 {
   int found;
   long i;
-  if (key == NULL || value == NULL || !wtIsRef((WtWord)key) || !wtIsRef((WtWord)value))
+  WtWord k = (WtWord)key, v = (WtWord)value;
+  if (!(table->weakKeys ? wtIsRef(k) : wtIsWord(k)) ||
+      !(table->weakValues ? wtIsRef(v) : wtIsWord(v)))
     return MPS_RES_PARAM;
   if (2 * (table->used + 1) > table->length) { /* grow, or drop the deleted slots */
     mps_res_t res;
     if (__atomic_load_n(&table->count, __ATOMIC_RELAXED) + 1 > table->length / 4) {
+      /* a collection may move key and value meanwhile */
+      table->arrays[4] = (WtWord *)k, table->arrays[5] = (WtWord *)v;
       res = wtGrow(table, table->length * 2);
+      key = (mps_addr_t)table->arrays[4], value = (mps_addr_t)table->arrays[5];
+      table->arrays[4] = table->arrays[5] = NULL;
     } else {
       res = wtRehashInPlace(table);
       if (res == MPS_RES_OK) ++table->cleanups;
@@ -357,7 +388,7 @@ mps_res_t gcp_wtable_put(gcp_wtable_t table, mps_addr_t key, mps_addr_t value)
     if (res != MPS_RES_OK) return res;
   }
   i = wtFind(table, key, &found);
-  if (!found && mps_ld_isstale(&table->ld, table->arena, key)) {
+  if (!found && wtIsRef((WtWord)key) && mps_ld_isstale(&table->ld, table->arena, key)) {
     mps_res_t res = wtRehashStale(table);
     if (res != MPS_RES_OK) return res;
     i = wtFind(table, key, &found);
@@ -366,7 +397,7 @@ mps_res_t gcp_wtable_put(gcp_wtable_t table, mps_addr_t key, mps_addr_t value)
     if (wtSlots(table->arrays[WT_KEYS])[i] == 0) ++table->used;
     __atomic_add_fetch(&table->count, 1, __ATOMIC_RELAXED);
     wtSlots(table->arrays[WT_KEYS])[i] = (WtWord)key;
-    mps_ld_add(&table->ld, table->arena, key);
+    if (wtIsRef((WtWord)key)) mps_ld_add(&table->ld, table->arena, key);
   }
   wtSlots(table->arrays[WT_VALUES])[i] = (WtWord)value;
   return MPS_RES_OK;
@@ -378,7 +409,7 @@ static long wtLookup(gcp_wtable_t table, mps_addr_t key)
   int found;
   long i = wtFind(table, key, &found);
   if (found) return i;
-  if (!mps_ld_isstale(&table->ld, table->arena, key)) return -1;
+  if (!wtIsRef((WtWord)key) || !mps_ld_isstale(&table->ld, table->arena, key)) return -1;
   if (wtRehashStale(table) != MPS_RES_OK) return -1;
   i = wtFind(table, key, &found);
   return found ? i : -1;
@@ -390,8 +421,10 @@ mps_addr_t gcp_wtable_get(gcp_wtable_t table, mps_addr_t key)
   WtWord v;
   if (i < 0) return NULL;
   v = wtSlots(table->arrays[WT_VALUES])[i];
-  return wtIsRef(v) ? (mps_addr_t)v : NULL;
+  return wtIsWord(v) ? (mps_addr_t)v : NULL;
 }
+
+long gcp_wtable_find(gcp_wtable_t table, mps_addr_t key) { return wtLookup(table, key); }
 
 /* Delete the entry of slot i if its key is still `key`: a collection may
  * delete it meanwhile (its weak side died), and only one of the two
@@ -421,7 +454,7 @@ size_t gcp_wtable_prune(gcp_wtable_t table,
   size_t i, n = 0;
   for (i = 0; i < table->length; ++i) {
     WtWord key = k[i];
-    if (!wtIsRef(key) || !wtIsRef(v[i])) continue;
+    if (!wtLive(key, v[i])) continue;
     if (!keep((mps_addr_t)key, (mps_addr_t)v[i], closure)) n += (size_t)wtDelete(table, i, key);
   }
   return n;
@@ -461,7 +494,7 @@ size_t gcp_wtable_entries(gcp_wtable_t table, mps_addr_t *keys, mps_addr_t *valu
   WtWord *k = wtSlots(table->arrays[WT_KEYS]), *v = wtSlots(table->arrays[WT_VALUES]);
   size_t i, n = 0;
   for (i = 0; i < table->length; ++i) {
-    if (!wtIsRef(k[i]) || !wtIsRef(v[i])) continue;
+    if (!wtLive(k[i], v[i])) continue;
     if (n < max) keys[n] = (mps_addr_t)k[i], values[n] = (mps_addr_t)v[i];
     ++n;
   }
@@ -474,4 +507,10 @@ void gcp_wtable_slot(gcp_wtable_t table, size_t i, mps_word_t *key_o, mps_word_t
 {
   *key_o = wtSlots(table->arrays[WT_KEYS])[i];
   *value_o = wtSlots(table->arrays[WT_VALUES])[i];
+}
+
+void gcp_wtable_arrays(gcp_wtable_t table, mps_addr_t *keys_o, mps_addr_t *values_o)
+{
+  *keys_o = table->arrays[WT_KEYS];
+  *values_o = table->arrays[WT_VALUES];
 }

@@ -8,9 +8,12 @@
  *
  * Weak keys: when a key dies the collector clears its slot (MPS_FIX2
  * yields NULL) and the scan method deletes the entry, clearing the value
- * in the dependent array.  Weak values: the same with the roles swapped.
- * Keys and values are client pointers to objects in any collected pool of
- * the arena (the tests use the graph format, the benchmark its own).
+ * in the dependent array, and tells the table's splat callback, if any.
+ * Weak values: the same with the roles swapped.  Weak words are client
+ * pointers to objects in any collected pool of the arena (the tests use
+ * the graph format and tests/native/weakfmt.h, the benchmark its own);
+ * an exact word is such a pointer or an integer (a word with its low bit
+ * set, not GCP_WTABLE_DELETED): an entry lives while its weak side does.
  *
  * Only the public MPS headers are used: an ordinary MPS client.  The same
  * source is compiled into gcp_testing._clients through gc_plugin's C API
@@ -40,23 +43,43 @@ typedef struct gcp_wtable_s *gcp_wtable_t;
 /* A slot word that is no reference: a deleted entry (gcp_wtable_slot). */
 #define GCP_WTABLE_DELETED ((mps_word_t)0x7)
 
-/* The format of the arrays, and an AWL pool of it with the table's
- * find-dependent method (chain may be NULL: the arena's default). */
-extern mps_res_t gcp_wtable_format_create(mps_fmt_t *fmt_o, mps_arena_t arena);
-extern mps_res_t gcp_wtable_pool_create(mps_pool_t *pool_o, mps_arena_t arena, mps_fmt_t fmt,
-                                        mps_chain_t chain);
+/* The arrays (gcp_wtable_arrays, the splat callback's role). */
+#define GCP_WTABLE_KEYS   0
+#define GCP_WTABLE_VALUES 1
 
-/* A table in pool (of arena, from gcp_wtable_pool_create) with room for capacity
- * entries before it grows; weak_keys: one of the kinds above (any other
- * non-zero value: weak keys). */
+/* The format of the arrays, with header bytes of in-band header before
+ * each array (MPS_KEY_FMT_HEADER_SIZE: 0, or a multiple of the word size
+ * below eight words; the tables must be created with the same), and an
+ * AWL pool of it with the table's find-dependent method (chain may be
+ * NULL: the arena's default; gen: the pool's generation in chain). */
+extern mps_res_t gcp_wtable_format_create(mps_fmt_t *fmt_o, mps_arena_t arena, size_t header);
+extern mps_res_t gcp_wtable_pool_create(mps_pool_t *pool_o, mps_arena_t arena, mps_fmt_t fmt,
+                                        mps_chain_t chain, unsigned gen);
+
+/* A table in pool (of arena, from gcp_wtable_pool_create, its format's
+ * header size `header`) with room for capacity entries before it grows;
+ * weak_keys: one of the kinds above (any other non-zero value: weak keys). */
 extern mps_res_t gcp_wtable_create(gcp_wtable_t *table_o, mps_arena_t arena, mps_pool_t pool,
-                                   int weak_keys, size_t capacity);
+                                   size_t header, int weak_keys, size_t capacity);
 extern void gcp_wtable_destroy(gcp_wtable_t table);
 
-/* Insert or replace. */
+/* Called by the scan method (inside a collection: it must not call the
+ * MPS) for each entry it deletes: the array (GCP_WTABLE_KEYS or _VALUES,
+ * its address) whose weak slot was cleared, and the slot.  During a
+ * growth the array may be one the table is leaving. */
+typedef void (*gcp_wtable_splat_t)(gcp_wtable_t table, void *closure, mps_addr_t array, int role,
+                                   size_t slot);
+extern void gcp_wtable_on_splat(gcp_wtable_t table, gcp_wtable_splat_t splat, void *closure);
+
+/* Insert or replace.  The weak side must be a reference; the exact side
+ * may be an integer word.  Key and value are an exact root meanwhile (a
+ * growth allocates): the caller's copies are stale if a collection moved
+ * them. */
 extern mps_res_t gcp_wtable_put(gcp_wtable_t table, mps_addr_t key, mps_addr_t value);
-/* The value of key, or NULL. */
+/* The value (word) of key, or NULL. */
 extern mps_addr_t gcp_wtable_get(gcp_wtable_t table, mps_addr_t key);
+/* The slot of key, or -1 (after a rehash if the dependency is stale). */
+extern long gcp_wtable_find(gcp_wtable_t table, mps_addr_t key);
 /* 1 if key was there. */
 extern int gcp_wtable_remove(gcp_wtable_t table, mps_addr_t key);
 /* Delete every entry for which keep() returns 0; returns how many. */
@@ -93,9 +116,13 @@ extern size_t gcp_wtable_entries(gcp_wtable_t table, mps_addr_t *keys, mps_addr_
                                  size_t max);
 
 /* Introspection (for checks): slots per array, and the two words of slot
- * i < length: 0 (never used), GCP_WTABLE_DELETED, or a reference. */
+ * i < length: 0 (never used), GCP_WTABLE_DELETED, or an entry's word (a
+ * reference or an integer); the current arrays (client pointers to AWL
+ * objects; words: [0] length << 8 | header words << 1 | 0x41, [1] the
+ * other array | 1, [2] the table | role << 1 | 1, then the slots). */
 extern size_t gcp_wtable_length(gcp_wtable_t table);
 extern void gcp_wtable_slot(gcp_wtable_t table, size_t i, mps_word_t *key_o, mps_word_t *value_o);
+extern void gcp_wtable_arrays(gcp_wtable_t table, mps_addr_t *keys_o, mps_addr_t *values_o);
 
 #ifdef __cplusplus
 }

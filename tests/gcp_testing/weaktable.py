@@ -35,7 +35,7 @@ class WeakTableFormat(Format):
 
     def __init__(self, arena: Arena) -> None:
         fmt_o = tffi.new("mps_fmt_t *")
-        res = tlib.gcp_wtable_format_create(fmt_o, handle("mps_arena_t", arena._live()))
+        res = tlib.gcp_wtable_format_create(fmt_o, handle("mps_arena_t", arena._live()), 0)
         check(res, "WeakTableFormat")
         super().__init__(arena, as_int(fmt_o[0]), 0, 8)
 
@@ -47,6 +47,7 @@ class WeakTableFormat(Format):
             handle("mps_arena_t", self.arena._live()),
             handle("mps_fmt_t", self._live()),
             handle("mps_chain_t", chain._live()) if chain is not None else tffi.NULL,
+            0,
         )
         check(res, "WeakTableFormat.pool")
         return AWLPool(self.arena, _calls.ffi.cast("mps_pool_t", as_int(pool_o[0])), self, chain)
@@ -67,6 +68,7 @@ class WeakTable(_PoolChild):
                 out,
                 handle("mps_arena_t", pool.arena._live()),
                 handle("mps_pool_t", pool._live()),
+                0,
                 int(bool(weak_keys)),
                 size_value(capacity, "capacity"),
             ),

@@ -1,17 +1,19 @@
 /* test_awl_weak.c -- weak-key hash tables built in AWL exactly as MPS
  * clients build them, through the public MPS interface, with finalization
  * of their keys, checked after every collection against a model of what
- * is strongly reachable (weakmodel.h, weaktables.h; weak-value caches and
- * misuse are in test_weak_cache.c).
+ * is strongly reachable (weakmodel.h; weak-value caches and misuse are in
+ * test_weak_cache.c).
  *
- * Each table object (AMC or AMS; it holds the table's mps_ld_s) refers to
- * a keys array of rank weak and a values array of rank exact, AWL objects
- * that name each other as dependent (MPS_KEY_AWL_FIND_DEPENDENT); keys
- * are AMC and AMS objects hashed by address (mps_ld_add on insert,
- * mps_ld_isstale on a lookup miss, then rehash), values objects or tagged
- * integers.  The scan method (weakfmt.h) turns a splatted key and the
- * same slot of the values array into a tombstone and logs it.  Tables
- * grow into new arrays and rehash in place.  Random operations (inserts,
+ * The tables are the weak tables of the tests and benchmarks
+ * (tests/gcp_testing/weaktable.c, GCP_WTABLE_WEAK_KEYS): a keys array of
+ * rank weak and a values array of rank exact, AWL objects that name each
+ * other as dependent (MPS_KEY_AWL_FIND_DEPENDENT), the location
+ * dependency in the table's descriptor (a table dies: the client destroys
+ * it); keys are AMC and AMS objects hashed by address (mps_ld_add on
+ * insert, mps_ld_isstale on a lookup miss, then rehash), values objects or
+ * tagged integers.  The scan method deletes an entry whose key was
+ * splatted and tells the splat callback, which logs it.  Tables grow into
+ * new arrays and rehash in place.  Random operations (inserts,
  * lookups, dropped and rewired objects, garbage, weak-root slots,
  * finalization registrations, tables dying), first with the arena parked,
  * then released (automatic collections, known by their gc messages, and
@@ -28,7 +30,11 @@
  *    addresses updated, and is found by lookup (after an LD-driven rehash
  *    if needed); a key that is in no table is not found;
  *  - nothing reachable or protected is ever splatted, no slot is splatted
- *    twice, an entry is deleted exactly once, key and value together;
+ *    twice, an entry is deleted exactly once, key and value together,
+ *    only in the table's current keys array (or, during a growth, the one
+ *    it leaves); the arrays stay in the AWL pool, intact, and never move
+ *    unless the table grew; every slot (gcp_wtable_slot) is free in both
+ *    arrays alike or an entry the model has, once;
  *  - after a full collection every entry whose key died is deleted; after
  *    an automatic one a not-yet-deleted dead entry still refers to its
  *    intact object (no dangling weak reference);
@@ -62,7 +68,6 @@
 #include "testlib.h"
 #include "weakfmt.h"
 #include "weakmodel.h"
-#include "weaktables.h"
 
 /* Insert a new key object (rooted in slot r) with a new value. */
 static int insertWeakKey(int t, int keyPool, int valKind, int r)
@@ -74,11 +79,9 @@ static int insertWeakKey(int t, int keyPool, int valKind, int r)
     ival = rnd() % 1000000;
   else
     val = newNode(valKind == 1 ? P_AMC : P_AMS, SCRATCH);
-  ensureRoom(t);
-  /* no allocation from here on: addresses are current */
   e = newEntry(t, key, val, 0, ival);
-  place(t, (mps_word_t)obj[key].addr, val >= 0 ? (mps_word_t)obj[val].addr : W_INT(ival), e);
-  obj[key].keyOf = e;
+  /* no allocation since the objects were made: their addresses are current */
+  putEntry(t, e, (mps_word_t)obj[key].addr, val >= 0 ? (mps_word_t)obj[val].addr : W_INT(ival));
   setRoot(SCRATCH, -1);
   return e;
 }

@@ -1,18 +1,19 @@
 /* test_weak_cache.c -- weak-value caches built in AWL exactly as MPS
  * clients build them, through the public MPS interface, with weak roots
  * and finalization of their values, checked after every collection
- * against a model of what is strongly reachable (weakmodel.h,
- * weaktables.h; weak-key tables are in test_awl_weak.c); and misuse of
- * the weak and ambiguous ranks.
+ * against a model of what is strongly reachable (weakmodel.h; weak-key
+ * tables are in test_awl_weak.c); and misuse of the weak and ambiguous
+ * ranks.
  *
- * Each cache object (AMC or AMS) refers to a keys array of rank exact
- * (tagged integers) and a values array of rank weak (AMC, AMS and LO
- * objects), AWL objects that name each other as dependent
- * (MPS_KEY_AWL_FIND_DEPENDENT).  The scan method (weakfmt.h) turns a
- * splatted value and the same slot of the keys array into a tombstone and
- * logs it.  Open addressing; caches grow into new arrays.  One cache grows
- * to 16384 slots (arrays of 128 KiB, each in a segment of its own), its
- * values a few hundred rooted objects.  Random operations (inserts of new
+ * The caches are the weak tables of the tests and benchmarks
+ * (tests/gcp_testing/weaktable.c, GCP_WTABLE_WEAK_VALUES): a keys array of
+ * rank exact (tagged integers) and a values array of rank weak (AMC, AMS
+ * and LO objects), AWL objects that name each other as dependent
+ * (MPS_KEY_AWL_FIND_DEPENDENT).  The scan method deletes an entry whose
+ * value was splatted and tells the splat callback, which logs it.  Open
+ * addressing; caches grow into new arrays.  One cache grows to 32768
+ * slots (arrays of 256 KiB, each in a segment of its own), its values a
+ * few hundred rooted objects.  Random operations (inserts of new
  * values, rooted or kept only by the cache, and of rooted ones; lookups,
  * dropped and rewired objects, garbage, weak-root slots (an area root
  * with mps_scan_area and a table root, both of rank weak), finalization
@@ -27,7 +28,9 @@
  * reachable or protected by finalization keeps key and value intact (AMC
  * addresses updated) and is found by lookup; nothing reachable or
  * protected is splatted, no slot twice, an entry is deleted exactly once,
- * key and value together; after a full collection every entry whose value
+ * key and value together, only in the cache's current values array (or
+ * the one a growth leaves), whose arrays stay intact in the AWL pool,
+ * unmoved unless grown; after a full collection every entry whose value
  * died is deleted, after an automatic one none dangles; weak-root slots of
  * dead objects become NULL (after a full collection all of them), live
  * ones are updated; finalization messages only for registered objects
@@ -56,7 +59,6 @@
 #include "testlib.h"
 #include "weakfmt.h"
 #include "weakmodel.h"
-#include "weaktables.h"
 
 /* Insert an integer key with a value: a new object (kept in root slot r,
  * or only by the cache when r < 0) or an existing rooted one. */
@@ -67,9 +69,8 @@ static int insertCache(int t, int val, int valPool, int r)
   if (val < 0) {
     val = newNode(valPool, r >= 0 ? r : SCRATCH);
   }
-  ensureRoom(t);
   e = newEntry(t, -1, val, k, 0);
-  place(t, W_INT(k), (mps_word_t)obj[val].addr, e);
+  putEntry(t, e, W_INT(k), (mps_word_t)obj[val].addr);
   setRoot(SCRATCH, -1);
   return e;
 }

@@ -105,7 +105,7 @@ static void scenario(mps_pool_t pool, int kind)
   gcp_wtable_t t;
   gcp_wtable_stats_s st;
   size_t i, heldN = 0, moved = 0;
-  REQUIRE(gcp_wtable_create(&t, arena, pool, kind, 64) == MPS_RES_OK);
+  REQUIRE(gcp_wtable_create(&t, arena, pool, 0, kind, 64) == MPS_RES_OK);
   for (i = 0; i < N; ++i) {
     mps_addr_t k = newLeaf(), v = newLeaf();
     CHECK(gcp_wtable_put(t, k, v) == MPS_RES_OK);
@@ -199,8 +199,8 @@ int main(int argc, char **argv)
   MPS_ARGS_END(args);
   REQUIRE(mps_ap_create_k(&ap, amc, mps_args_none) == MPS_RES_OK);
   REQUIRE(mps_root_create_table(&root, arena, mps_rank_exact(), 0, held, 2 * N) == MPS_RES_OK);
-  REQUIRE(gcp_wtable_format_create(&wfmt, arena) == MPS_RES_OK);
-  REQUIRE(gcp_wtable_pool_create(&awl, arena, wfmt, NULL) == MPS_RES_OK);
+  REQUIRE(gcp_wtable_format_create(&wfmt, arena, 0) == MPS_RES_OK);
+  REQUIRE(gcp_wtable_pool_create(&awl, arena, wfmt, NULL, 0) == MPS_RES_OK);
   scenario(awl, GCP_WTABLE_WEAK_KEYS);
   scenario(awl, GCP_WTABLE_WEAK_VALUES);
   scenario(awl, GCP_WTABLE_STRONG);

@@ -1,8 +1,7 @@
 /* weakfmt.h -- the object format of test_awl_weak, test_weak_cache,
- * test_ams and test_ams_debug: one format for AMC, AMS, AWL and LO
- * objects, including the keys and values
- * arrays of weak hash tables as MPS clients build them in AWL (docs/design/ms.md),
- * and objects of ambiguous rank (AMS, docs/design/ms.md).  Header-only, like
+ * test_ams and test_ams_debug: one format for AMC, AMS and LO objects,
+ * and objects of ambiguous rank (AMS, docs/design/ms.md).  (The weak
+ * tables' arrays have their own format: tests/gcp_testing/weaktable.c.)  Header-only, like
  * testlib.h (include that first).
  *
  * Every word of an object is a valid word-aligned reference or has a
@@ -11,8 +10,7 @@
  * tag is an in-band header at c[-1] (MPS_KEY_FMT_HEADER_SIZE).  After the
  * tag come the fields f:
  *   f[0] info: id << 4 | kind << 1 | 1
- *   f[1] dependent: the dependent AWL object (a reference the scanner
- *        never fixes: the program keeps it alive otherwise), or W_EMPTY
+ *   f[1] W_EMPTY
  *   f[2] nslots << 1 | 1
  *   f[3 .. 3+nslots) slots: references (low three bits 0, non-null),
  *        null (plain objects only), W_EMPTY, W_TOMB or W_INT(n)
@@ -22,11 +20,9 @@
  *
  * The scanner fixes every slot that holds a reference.  Slots of objects
  * of kind K_AMBIG (allocated on an ambiguous-rank allocation point) are
- * all passed to MPS_FIX2, whatever they hold, and must never change.  In
- * the weak arrays (K_WKEYS, K_WVALS) a reference that is null after
- * MPS_FIX2 was splatted: the slot and the same slot of the dependent
- * array become W_TOMB and (array id, slot) goes to wfLog.  A splat
- * anywhere else is counted in wfExactSplats.  Skip steps one word over a
+ * all passed to MPS_FIX2, whatever they hold, and must never change.  A
+ * splat (a reference null after MPS_FIX2: no slot is weak) is counted in
+ * wfExactSplats.  Skip steps one word over a
  * tag it does not know (counted in wfBadTags), so that a corrupted heap
  * fails the checks instead of hanging a walk.
  */
@@ -40,10 +36,8 @@ enum { T_OBJ = 1, T_PAD = 2, T_FWD = 3, T_PAD1 = 4 };
 #define TYPE(w) ((unsigned)((w)&7))
 #define SIZE(w) ((size_t)((w) & ~(mps_word_t)7))
 
-/* kinds: plain objects with exact slots, hash-table objects (exact slots:
-   keys array, values array; data words 0 and 1 hold an mps_ld_s),
-   objects of ambiguous rank, leaves, and the four kinds of array */
-enum { K_NODE, K_TABLE, K_AMBIG, K_LEAF, K_WKEYS, K_SVALS, K_SKEYS, K_WVALS };
+/* kinds: plain objects with exact slots, objects of ambiguous rank, leaves */
+enum { K_NODE = 0, K_AMBIG = 2, K_LEAF = 3 };
 #define W_EMPTY        ((mps_word_t)1)
 #define W_TOMB         ((mps_word_t)3)
 #define W_INT(n)       (((mps_word_t)(n) << 3) | 5)
@@ -72,15 +66,7 @@ static inline mps_word_t dataWord(long id, size_t k)
 }
 
 /* what the format methods saw that they should not have */
-static unsigned long wfBadTags, wfExactSplats, wfAmbigChanged, wfBadDependent;
-
-/* splats in weak arrays, in order */
-#define WF_LOGMAX 100000
-static struct {
-  int arr;
-  unsigned slot;
-} wfLog[WF_LOGMAX];
-static size_t wfLogN, wfLogLost;
+static unsigned long wfBadTags, wfExactSplats, wfAmbigChanged;
 
 static inline mps_addr_t wfSkip(mps_addr_t c)
 {
@@ -109,29 +95,6 @@ static inline void wfFwd(mps_addr_t old, mps_addr_t newc)
 static inline void wfPad(mps_addr_t base, size_t size)
 {
   *(mps_word_t *)base = size == WORD ? (mps_word_t)T_PAD1 : (mps_word_t)size | T_PAD;
-}
-
-/* A weak reference in slot i of array f was splatted. */
-static inline void wfSplatted(mps_word_t *f, size_t i)
-{
-  mps_word_t *slots = f + 3;
-  slots[i] = W_TOMB;
-  if (IS_REF(f[1])) {
-    mps_word_t *d = wfF((mps_addr_t)f[1]);
-    if (i < (size_t)(d[2] >> 1))
-      d[3 + i] = W_TOMB;
-    else
-      ++wfBadDependent;
-  } else {
-    ++wfBadDependent;
-  }
-  if (wfLogN < WF_LOGMAX) {
-    wfLog[wfLogN].arr = INFO_ID(f[0]);
-    wfLog[wfLogN].slot = (unsigned)i;
-    ++wfLogN;
-  } else {
-    ++wfLogLost;
-  }
 }
 
 static inline mps_res_t wfScan(mps_ss_t ss, mps_addr_t base, mps_addr_t limit)
@@ -165,26 +128,15 @@ static inline mps_res_t wfScan(mps_ss_t ss, mps_addr_t base, mps_addr_t limit)
         if (res != MPS_RES_OK) return res;
         if (r != NULL) {
           slots[i] = (mps_word_t)r;
-        } else if (kind == K_WKEYS || kind == K_WVALS) {
-          wfSplatted(f, i);
         } else {
           ++wfExactSplats;
-          slots[i] = kind == K_NODE || kind == K_TABLE ? 0 : W_TOMB;
+          slots[i] = kind == K_NODE ? 0 : W_TOMB;
         }
       }
     }
   }
   MPS_SCAN_END(ss);
   return MPS_RES_OK;
-}
-
-/* MPS_KEY_AWL_FIND_DEPENDENT */
-static inline mps_addr_t wfFindDependent(mps_addr_t c)
-{
-  mps_word_t *f;
-  if (TYPE(*wfTag(c)) != T_OBJ) return NULL;
-  f = wfF(c);
-  return IS_REF(f[1]) ? (mps_addr_t)f[1] : NULL;
 }
 
 static inline mps_res_t wfFormat(mps_fmt_t *fmtReturn, mps_arena_t arena, size_t header)

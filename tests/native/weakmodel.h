@@ -1,23 +1,31 @@
 /* weakmodel.h -- the model shared by test_awl_weak and test_weak_cache:
- * AMC, AMS, AWL and LO pools in a three-generation chain, objects of the
- * weakfmt.h format (plain objects, table objects and the keys and values
- * arrays of weak tables, whose splats the scan method logs), an exact root
- * table and two weak roots (mps_root_create_area with mps_scan_area, and
+ * AMC, AMS and LO pools of weakfmt.h objects and the weak tables of the
+ * tests and benchmarks (tests/gcp_testing/weaktable.c, included here: its
+ * arrays in an AWL pool of their own format, with the same in-band header
+ * size) in a three-generation chain, an exact root table and two weak
+ * roots (mps_root_create_area with mps_scan_area, and
  * mps_root_create_table, both of rank weak), and the checks after every
  * collection (full ones by mps_arena_collect with the arena parked,
  * automatic ones while it is released, known by their gc messages)
  * against a model of what is strongly reachable or kept by finalization:
  * entries and weak-root slots of live objects intact and updated, of dead
  * ones splatted by a full collection and never dangling; nothing live
- * splatted, nothing splatted twice; finalization messages exactly for the
- * finalizable objects, at most one per registration; every reference to
- * an object the same address; non-moving pools' objects never move.
- * The tables themselves, as a client writes them, are in weaktables.h.
+ * splatted, nothing splatted twice, splats only in a table's current weak
+ * array (the splat callback's log); the arrays in the AWL pool, their
+ * words intact, never moving unless the table grew; finalization messages
+ * exactly for the finalizable objects, at most one per registration;
+ * every reference to an object the same address; non-moving pools'
+ * objects never move.  The model of each table's slots is rebuilt from
+ * gcp_wtable_slot after every call that may rehash or grow it (its keys
+ * name their entries: key objects by the id in their header, integer keys
+ * by their value).  Then the random operations on the heap that both
+ * programs share, and the workload (parked, then released) that runs them.
  * Header-only, like testlib.h (include that and weakfmt.h first).
  */
 #ifndef WEAKMODEL_H
 #define WEAKMODEL_H
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,14 +36,16 @@
 #include "mpscawl.h"
 #include "mpsclo.h"
 
+#include "../gcp_testing/weaktable.c"
+
 enum { P_AMC, P_AMS, P_AWL, P_LO, NPOOLS };
 static const char *const poolName[NPOOLS] = { "AMC", "AMS", "AWL", "LO" };
 
 static mps_arena_t arena;
-static mps_fmt_t fmt;
+static mps_fmt_t fmt, wtFmt;
 static mps_chain_t chain;
 static mps_pool_t pools[NPOOLS];
-static mps_ap_t apAMC, apAMS, apLO, apWeak, apExact;
+static mps_ap_t apAMC, apAMS, apLO;
 
 /* ---- the model ---------------------------------------------------------------- */
 
@@ -46,22 +56,25 @@ static mps_ap_t apAMC, apAMS, apLO, apWeak, apExact;
 #define NROOTS    1500
 #define SCRATCH   MAXTAB        /* root slots [SCRATCH, SCRATCH+3) */
 #define FIRSTROOT (SCRATCH + 3) /* objects' root slots from here */
+#define MAXINT    (MAXENT + 2)  /* integer keys are 1 .. MAXENT */
 #define NWEAK     40
 
 typedef struct {
   unsigned char pool, kind, dead, reg, fin, finCount;
   unsigned short nslots, ndata;
-  int refs[MAXREFS]; /* plain objects and tables */
-  int table;         /* arrays: their table (current or retired) */
+  int refs[MAXREFS]; /* plain objects */
   int keyOf;         /* weak-key entry whose key this is, or -1 */
   mps_addr_t addr;   /* client pointer, current after refresh() */
 } Obj;
 
 typedef struct {
   int weakKeys; /* 1: weak-key table; 0: weak-value cache */
-  int live, objId, keysId, valsId;
-  unsigned cap, used, tombs;
-  int *slotEntry; /* entry in each slot, or -1 */
+  int live;
+  gcp_wtable_t wt;
+  mps_addr_t keysAddr, valsAddr; /* its arrays when last seen */
+  size_t grown;                  /* its growths then */
+  unsigned cap, expect;          /* slots; entries the model expects */
+  int *slotEntry;                /* entry in each slot, or -1 */
 } Table;
 
 typedef struct {
@@ -76,6 +89,9 @@ static Table tab[MAXTAB];
 static Entry ent[MAXENT];
 static int nent;
 static unsigned long nextInt = 1; /* the next integer key of a cache */
+static int entOfInt[MAXINT];      /* the entry of each integer key */
+static int entStamp[MAXENT];      /* syncTable's marks */
+static int stamp;
 static mps_addr_t rootTab[NROOTS];
 static int rootId[NROOTS];
 static mps_addr_t weakSlots[2][NWEAK]; /* an area root and a table root, both weak */
@@ -84,7 +100,29 @@ static int released; /* the arena is released: collections may happen */
 
 /* statistics and what must have happened by the end */
 static unsigned long nLookups, nMissStale, nRehash, nDeleted, nWeakRootSplats, nFinal, nResurrect,
-    nCollections, nAutoCollections, nGrow, nRefresh, nDeadArraySplats;
+    nCollections, nAutoCollections, nGrow, nRefresh, nSyncs, nGrowthSplats, nMovedInPut;
+
+/* splats in the tables' arrays, in order (the splat callback) */
+#define WM_LOGMAX 100000
+static struct {
+  int table, role;
+  mps_addr_t array;
+  size_t slot;
+} wmLog[WM_LOGMAX];
+static size_t wmLogN, wmLogLost;
+
+static void onSplat(gcp_wtable_t wt, void *closure, mps_addr_t array, int role, size_t slot)
+{
+  (void)wt;
+  if (wmLogN < WM_LOGMAX) {
+    wmLog[wmLogN].table = (int)(intptr_t)closure;
+    wmLog[wmLogN].role = role;
+    wmLog[wmLogN].array = array;
+    wmLog[wmLogN++].slot = slot;
+  } else {
+    ++wmLogLost;
+  }
+}
 static unsigned long errors; /* detailed failures reported by refresh */
 
 #define FAIL(...)                        \
@@ -97,12 +135,6 @@ static unsigned long errors; /* detailed failures reported by refresh */
   } while (0)
 
 static mps_word_t *slotsOf(int id) { return wfSlots(obj[id].addr); }
-static mps_ld_t ldOf(int t) { return (mps_ld_t)(void *)(wfSlots(obj[tab[t].objId].addr) + 2); }
-static int isCurrentArray(int id)
-{
-  int t = obj[id].table;
-  return t >= 0 && tab[t].live && (tab[t].keysId == id || tab[t].valsId == id);
-}
 
 static int intact(mps_addr_t c, int id)
 {
@@ -114,7 +146,7 @@ static int intact(mps_addr_t c, int id)
   if (*wfTag(c) != (wfSize(obj[id].nslots, obj[id].ndata) | T_OBJ)) return 0;
   f = wfF(c);
   if (f[0] != INFO(id, obj[id].kind) || f[2] != (((mps_word_t)obj[id].nslots << 1) | 1)) return 0;
-  for (k = obj[id].kind == K_TABLE ? 2 : 0; k < obj[id].ndata; ++k)
+  for (k = 0; k < obj[id].ndata; ++k)
     if (f[3 + obj[id].nslots + k] != dataWord(id, k)) return 0;
   return 1;
 }
@@ -127,18 +159,10 @@ static int markStack[MAXOBJ * MAXREFS + MAXENT + NROOTS + 64];
 /* The model's strong edges of object x, to push(). */
 static void forEdges(int x, void (*push)(int))
 {
-  int k, t;
-  unsigned i;
-  if (obj[x].kind == K_NODE || obj[x].kind == K_TABLE) {
+  int k;
+  if (obj[x].kind == K_NODE)
     for (k = 0; k < obj[x].nslots; ++k)
       if (obj[x].refs[k] >= 0) push(obj[x].refs[k]);
-  } else if (obj[x].kind == K_SVALS && isCurrentArray(x)) {
-    t = obj[x].table;
-    for (i = 0; i < tab[t].cap; ++i) {
-      int e = tab[t].slotEntry[i];
-      if (e >= 0 && ent[e].val >= 0) push(ent[e].val);
-    }
-  }
 }
 
 static size_t msp;
@@ -157,6 +181,22 @@ static void closure(unsigned char *set, int from)
   }
 }
 
+/* Add everything reachable from the roots to set: the root table and the
+ * values of live weak-key tables (a table is its own root). */
+static void rootClosure(unsigned char *set)
+{
+  int r, t;
+  unsigned i;
+  for (r = 0; r < NROOTS; ++r)
+    if (rootId[r] >= 0) closure(set, rootId[r]);
+  for (t = 0; t < MAXTAB; ++t)
+    if (tab[t].live && tab[t].weakKeys)
+      for (i = 0; i < tab[t].cap; ++i) {
+        int e = tab[t].slotEntry[i];
+        if (e >= 0 && ent[e].val >= 0) closure(set, ent[e].val);
+      }
+}
+
 /* strongS: reachable from the root table; candS: registered, not yet
  * finalized, not strongly reachable (finalizable); protS: reachable from
  * a candidate (kept by finalization); fromCand: reachable from some
@@ -164,13 +204,12 @@ static void closure(unsigned char *set, int from)
  * collection to be finalized). */
 static void computeSets(void)
 {
-  int r, x;
+  int x;
   memset(strongS, 0, (size_t)nobj);
   memset(protS, 0, (size_t)nobj);
   memset(candS, 0, (size_t)nobj);
   memset(fromCand, 0, (size_t)nobj);
-  for (r = 0; r < NROOTS; ++r)
-    if (rootId[r] >= 0) closure(strongS, rootId[r]);
+  rootClosure(strongS);
   for (x = 0; x < nobj; ++x)
     if (obj[x].reg && !obj[x].fin && !strongS[x]) candS[x] = 1;
   for (x = 0; x < nobj; ++x) {
@@ -205,57 +244,6 @@ static void visit(mps_addr_t p, int id)
   visits[nvisits++].id = id;
 }
 
-/* The slots of a current array of table t, and its partner's. */
-static void checkArray(int x, int full)
-{
-  int t = obj[x].table;
-  Table *T = &tab[t];
-  mps_word_t *s = slotsOf(x);
-  unsigned i;
-  for (i = 0; i < T->cap; ++i) {
-    int e = T->slotEntry[i];
-    mps_word_t w = s[i];
-    if (e < 0) {
-      mps_word_t other = slotsOf(x == T->keysId ? T->valsId : T->keysId)[i];
-      if ((w != W_EMPTY && w != W_TOMB) || w != other)
-        FAIL("table %d slot %u: free slot holds %#lx, partner %#lx", t, i, w, other);
-      continue;
-    }
-    switch (obj[x].kind) {
-    case K_WKEYS:
-    case K_WVALS: {
-      int v = obj[x].kind == K_WKEYS ? ent[e].key : ent[e].val;
-      if (!IS_REF(w)) {
-        FAIL("table %d slot %u (entry %d): weak slot holds %#lx but the entry was not "
-             "logged as deleted",
-             t, i, e, w);
-      } else if (liveS(v)) {
-        visit((mps_addr_t)w, v);
-      } else if (full) {
-        FAIL("table %d slot %u (entry %d): %s object %d is dead but was not splatted by a "
-             "full collection",
-             t, i, e, poolName[obj[v].pool], v);
-      } else if (!intact((mps_addr_t)w, v)) {
-        FAIL("table %d slot %u (entry %d): dangling weak reference %p to dead object %d", t, i, e,
-             (void *)w, v);
-      }
-      break;
-    }
-    case K_SVALS:
-      if (ent[e].val >= 0)
-        visit((mps_addr_t)w, ent[e].val);
-      else if (w != W_INT(ent[e].ival))
-        FAIL("table %d slot %u: integer value %#lx, expected %#lx", t, i, w, W_INT(ent[e].ival));
-      break;
-    case K_SKEYS:
-      if (w != W_INT(ent[e].ikey))
-        FAIL("cache %d slot %u: integer key %#lx, expected %#lx", t, i, w, W_INT(ent[e].ikey));
-      break;
-    default: FAIL("object %d is not an array", x);
-    }
-  }
-}
-
 /* Visit everything reachable from the pending visits, reading the heap:
  * every object intact, every reference to it the same address. */
 static void drainVisits(int full)
@@ -279,7 +267,7 @@ static void drainVisits(int full)
     if (o->pool != P_AMC && o->addr != v.p)
       FAIL("%s object %d moved from %p to %p", poolName[o->pool], v.id, o->addr, v.p);
     o->addr = v.p;
-    if (o->kind == K_NODE || o->kind == K_TABLE) {
+    if (o->kind == K_NODE) {
       mps_word_t *s = slotsOf(v.id);
       for (k = 0; k < o->nslots; ++k) {
         if (o->refs[k] >= 0)
@@ -287,10 +275,9 @@ static void drainVisits(int full)
         else if (s[k] != 0)
           FAIL("object %d slot %d: %#lx, expected null", v.id, k, s[k]);
       }
-    } else if (o->kind != K_LEAF && isCurrentArray(v.id)) {
-      checkArray(v.id, full);
     }
   }
+  (void)full;
 }
 
 static struct {
@@ -306,6 +293,141 @@ static int idOfRef(mps_addr_t ref)
   if (ref == NULL || !mps_addr_pool(&pl, arena, ref) || TYPE(*wfTag(ref)) != T_OBJ) return -1;
   id = INFO_ID(wfF(ref)[0]);
   return id >= 0 && id < nobj && intact(ref, id) ? id : -1;
+}
+
+/* ---- the tables in the model -------------------------------------------------------- */
+
+/* The entry of table t whose key is the word kw, or -1. */
+static int entryOfKey(int t, mps_word_t kw)
+{
+  int e;
+  if (tab[t].weakKeys) {
+    int id = IS_REF(kw) ? idOfRef((mps_addr_t)kw) : -1;
+    e = id >= 0 ? obj[id].keyOf : -1;
+  } else {
+    unsigned long k = (unsigned long)(kw >> 3);
+    e = kw == W_INT(k) && k < MAXINT ? entOfInt[k] : -1;
+  }
+  return e >= 0 && ent[e].table == t && !ent[e].deleted ? e : -1;
+}
+
+/* Rebuild the model of table t's slots from gcp_wtable_slot (after a put,
+ * a lookup, a collection: anything that may grow or rehash it): every
+ * slot free in both arrays alike or an entry of the table the model has
+ * not deleted, each in one slot, all that the model expects; the arrays
+ * the same unless the table grew. */
+static void syncTable(int t)
+{
+  Table *T = &tab[t];
+  mps_addr_t ka, va;
+  gcp_wtable_stats_s st;
+  unsigned i, cap, n = 0;
+  int *map;
+  gcp_wtable_arrays(T->wt, &ka, &va);
+  gcp_wtable_stats(T->wt, &st);
+  if ((ka != T->keysAddr || va != T->valsAddr) && st.grown == T->grown)
+    FAIL("table %d: arrays %p/%p became %p/%p without a growth", t, T->keysAddr, T->valsAddr, ka,
+         va);
+  cap = (unsigned)gcp_wtable_length(T->wt);
+  map = malloc(cap * sizeof(int));
+  REQUIRE(map != NULL);
+  ++stamp;
+  ++nSyncs;
+  for (i = 0; i < cap; ++i) {
+    mps_word_t k, v;
+    int e;
+    map[i] = -1;
+    gcp_wtable_slot(T->wt, i, &k, &v);
+    if (k == 0 || k == GCP_WTABLE_DELETED) {
+      if (v != k) FAIL("table %d slot %u: free slot holds %#lx, partner %#lx", t, i, k, v);
+      continue;
+    }
+    e = entryOfKey(t, k);
+    if (e < 0 || entStamp[e] == stamp) {
+      FAIL("table %d slot %u holds %#lx/%#lx but the model has no entry for it (or it is in two "
+           "slots)",
+           t, i, k, v);
+      continue;
+    }
+    entStamp[e] = stamp;
+    map[i] = e;
+    ++n;
+  }
+  if (n != T->expect)
+    FAIL("table %d: %u entries in its slots, the model expects %u", t, n, T->expect);
+  if (n != gcp_wtable_count(T->wt))
+    FAIL("table %d: %u entries in its slots, gcp_wtable_count says %zu", t, n,
+         gcp_wtable_count(T->wt));
+  free(T->slotEntry);
+  T->slotEntry = map;
+  T->cap = cap;
+  T->keysAddr = ka;
+  T->valsAddr = va;
+  T->grown = st.grown;
+}
+
+static void syncTables(void)
+{
+  int t;
+  for (t = 0; t < MAXTAB; ++t)
+    if (tab[t].live) syncTable(t);
+}
+
+/* An array of table t, role GCP_WTABLE_KEYS or _VALUES: an AWL object of
+ * the table, its words intact. */
+static void checkArrayWords(int t, mps_addr_t a, mps_addr_t partner, int role)
+{
+  mps_pool_t pl;
+  mps_word_t *w = a;
+  size_t h = fmtHdr / WORD, k;
+  int ok = mps_addr_pool(&pl, arena, a) && pl == pools[P_AWL];
+  ok = ok && w[0] == (WT_ARRAY | (mps_word_t)h << 1 | (mps_word_t)tab[t].cap << 8);
+  ok = ok && w[1] == ((mps_word_t)partner | 1);
+  ok = ok && w[2] == ((mps_word_t)tab[t].wt | (mps_word_t)role << 1 | 1);
+  for (k = 1; ok && k <= h; ++k) ok = w[-(long)k] == WT_ARRAY;
+  if (!ok) FAIL("table %d: its %s array %p is not intact", t, role ? "values" : "keys", a);
+}
+
+/* The arrays and slots of live table t, after a collection (full or not):
+ * the weak word of every entry the model has intact and updated if its
+ * object lives, splatted if it died in a full collection, never dangling;
+ * the exact word the entry's value object (visited) or integer. */
+static void checkTable(int t, int full)
+{
+  Table *T = &tab[t];
+  unsigned i;
+  checkArrayWords(t, T->keysAddr, T->valsAddr, GCP_WTABLE_KEYS);
+  checkArrayWords(t, T->valsAddr, T->keysAddr, GCP_WTABLE_VALUES);
+  for (i = 0; i < T->cap; ++i) {
+    int e = T->slotEntry[i], victim;
+    mps_word_t k, v, w;
+    if (e < 0) continue;
+    gcp_wtable_slot(T->wt, i, &k, &v);
+    w = T->weakKeys ? k : v;
+    victim = T->weakKeys ? ent[e].key : ent[e].val;
+    if (!IS_REF(w)) {
+      FAIL("table %d slot %u (entry %d): weak slot holds %#lx but the entry was not "
+           "logged as deleted",
+           t, i, e, w);
+    } else if (liveS(victim)) {
+      visit((mps_addr_t)w, victim);
+    } else if (full) {
+      FAIL("table %d slot %u (entry %d): %s object %d is dead but was not splatted by a "
+           "full collection",
+           t, i, e, poolName[obj[victim].pool], victim);
+    } else if (!intact((mps_addr_t)w, victim)) {
+      FAIL("table %d slot %u (entry %d): dangling weak reference %p to dead object %d", t, i, e,
+           (void *)w, victim);
+    }
+    if (T->weakKeys) {
+      if (ent[e].val >= 0)
+        visit((mps_addr_t)v, ent[e].val);
+      else if (v != W_INT(ent[e].ival))
+        FAIL("table %d slot %u: integer value %#lx, expected %#lx", t, i, v, W_INT(ent[e].ival));
+    } else if (k != W_INT(ent[e].ikey)) {
+      FAIL("cache %d slot %u: integer key %#lx, expected %#lx", t, i, k, W_INT(ent[e].ikey));
+    }
+  }
 }
 
 static int freeRoot(void);
@@ -349,27 +471,34 @@ static void refresh(int full)
     mps_message_discard(arena, m);
   }
 
-  /* the splat log */
-  for (i = 0; i < wfLogN; ++i) {
-    int a = wfLog[i].arr, e, victim;
-    unsigned s = wfLog[i].slot;
-    if (a < 0 || a >= nobj || (obj[a].kind != K_WKEYS && obj[a].kind != K_WVALS)) {
-      FAIL("splat logged for object %d, which is not a weak array", a);
+  /* the splat log: each splat in the current weak array of a live table,
+     of a slot that holds an entry the model has (before the call during
+     which the collection happened: a growth leaves those arrays) */
+  for (i = 0; i < wmLogN; ++i) {
+    int e, victim, weakRole;
+    size_t sl = wmLog[i].slot;
+    Table *T;
+    t = wmLog[i].table;
+    if (t < 0 || t >= MAXTAB || !tab[t].live) {
+      FAIL("splat logged for table %d, which is not live", t);
       continue;
     }
-    if (!isCurrentArray(a)) {
-      /* an array the program dropped: scanned only when not condemned */
-      if (full) FAIL("splat logged in dead array %d (slot %u) by a full collection", a, s);
-      ++nDeadArraySplats;
+    T = &tab[t];
+    weakRole = T->weakKeys ? GCP_WTABLE_KEYS : GCP_WTABLE_VALUES;
+    if (wmLog[i].role != weakRole ||
+        wmLog[i].array != (weakRole == GCP_WTABLE_KEYS ? T->keysAddr : T->valsAddr)) {
+      FAIL("table %d: splat logged in array %p (role %d, slot %zu), which is not its weak array "
+           "%p",
+           t, wmLog[i].array, wmLog[i].role, sl,
+           weakRole == GCP_WTABLE_KEYS ? T->keysAddr : T->valsAddr);
       continue;
     }
-    t = obj[a].table;
-    e = s < tab[t].cap ? tab[t].slotEntry[s] : -1;
+    e = sl < T->cap ? T->slotEntry[sl] : -1;
     if (e < 0) {
-      FAIL("splat logged for table %d slot %u, which holds no entry (deleted twice?)", t, s);
+      FAIL("splat logged for table %d slot %zu, which holds no entry (deleted twice?)", t, sl);
       continue;
     }
-    victim = tab[t].weakKeys ? ent[e].key : ent[e].val;
+    victim = T->weakKeys ? ent[e].key : ent[e].val;
     if (strongS[victim])
       FAIL("table %d entry %d: %s object %d was splatted while strongly reachable", t, e,
            poolName[obj[victim].pool], victim);
@@ -378,13 +507,18 @@ static void refresh(int full)
            poolName[obj[victim].pool], victim,
            candS[victim] ? " (it is registered and its message was not discarded)" : "");
     if (++ent[e].deleted != 1) FAIL("entry %d deleted %d times", e, ent[e].deleted);
-    tab[t].slotEntry[s] = -1;
-    --tab[t].used;
-    ++tab[t].tombs;
+    {
+      mps_addr_t ka, va;
+      gcp_wtable_arrays(T->wt, &ka, &va);
+      nGrowthSplats += ka != T->keysAddr; /* in arrays the table left since */
+    }
+    T->slotEntry[sl] = -1;
+    --T->expect;
     ++nDeleted;
   }
-  if (wfLogLost != 0) FAIL("%lu splats not logged (log full)", (unsigned long)wfLogLost);
-  wfLogN = 0;
+  if (wmLogLost != 0) FAIL("%lu splats not logged (log full)", (unsigned long)wmLogLost);
+  wmLogN = 0;
+  syncTables();
 
   /* each finalizable object gets its message at a full collection (unless
      another finalizable object refers to it) */
@@ -403,6 +537,8 @@ static void refresh(int full)
     if (rootId[r] >= 0) visit(rootTab[r], rootId[r]);
   for (i = 0; i < nmsg; ++i)
     if (msgs[i].id >= 0) visit(msgs[i].ref, msgs[i].id);
+  for (t = 0; t < MAXTAB; ++t)
+    if (tab[t].live) checkTable(t, full);
   for (j = 0; j < 2; ++j)
     for (r = 0; r < NWEAK; ++r) {
       mps_addr_t p = weakSlots[j][r];
@@ -428,8 +564,7 @@ static void refresh(int full)
   /* everything still strongly reachable (now that deleted entries no
      longer hold their values) was reached */
   memset(fromCand, 0, (size_t)nobj);
-  for (r = 0; r < NROOTS; ++r)
-    if (rootId[r] >= 0) closure(fromCand, rootId[r]);
+  rootClosure(fromCand);
   for (x = 0; x < nobj; ++x)
     if (fromCand[x] && !seenS[x])
       FAIL("strongly reachable %s object %d was not reached", poolName[obj[x].pool], x);
@@ -458,7 +593,6 @@ static void refresh(int full)
     if (obj[x].finCount > 1) FAIL("object %d finalized %u times", x, obj[x].finCount);
     if (!liveS(x)) obj[x].dead = 1;
   }
-  (void)t;
 }
 
 /* Called after every call that may collect. */
@@ -471,7 +605,7 @@ static void afterCall(void)
     mps_message_discard(arena, m);
     ++n;
   }
-  if (n == 0 && wfLogN == 0) return;
+  if (n == 0 && wmLogN == 0) return;
   nCollections += n;
   nAutoCollections += n;
   refresh(0);
@@ -502,7 +636,7 @@ static int newObj(int pl, mps_ap_t ap, unsigned kind, unsigned nslots, unsigned 
   obj[id].kind = (unsigned char)kind;
   obj[id].nslots = (unsigned short)nslots;
   obj[id].ndata = (unsigned short)ndata;
-  obj[id].table = obj[id].keyOf = -1;
+  obj[id].keyOf = -1;
   for (k = 0; k < MAXREFS; ++k) obj[id].refs[k] = -1;
   do {
     mps_word_t *f;
@@ -513,7 +647,7 @@ static int newObj(int pl, mps_ap_t ap, unsigned kind, unsigned nslots, unsigned 
     f[0] = INFO(id, kind);
     f[1] = W_EMPTY;
     f[2] = ((mps_word_t)nslots << 1) | 1;
-    for (k = 0; k < nslots; ++k) f[3 + k] = kind == K_NODE || kind == K_TABLE ? 0 : W_EMPTY;
+    for (k = 0; k < nslots; ++k) f[3 + k] = kind == K_NODE ? 0 : W_EMPTY;
     if (fill != NULL) fill(id, f + 3, closure);
     for (k = 0; k < ndata; ++k) f[3 + nslots + k] = dataWord(id, k);
   } while (!mps_commit(ap, p, size));
@@ -611,6 +745,20 @@ static void registerFinal(int id)
   obj[id].reg = 1;
 }
 
+/* Table t dies (its descriptor is its root: the client destroys it); its
+ * counts go to the totals. */
+static void dropTable(int t)
+{
+  gcp_wtable_stats_s st;
+  gcp_wtable_stats(tab[t].wt, &st);
+  nMissStale += st.rehashes;
+  nRehash += st.rehashes + st.cleanups;
+  nGrow += st.grown;
+  gcp_wtable_destroy(tab[t].wt);
+  tab[t].live = 0;
+  tab[t].wt = NULL;
+}
+
 /* ---- the arena ----------------------------------------------------------------------------- */
 
 static mps_root_t wmRoot, wmWeakArea, wmWeakTable;
@@ -628,7 +776,8 @@ static void wmOpen(size_t header, unsigned awlGen, unsigned amsGen)
   fmtHdr = header;
   nobj = nent = 0;
   nextInt = 1;
-  wfLogN = 0;
+  memset(entOfInt, 0xff, sizeof entOfInt);
+  wmLogN = wmLogLost = 0;
   released = 0;
   for (j = 0; j < MAXTAB; ++j) {
     free(tab[j].slotEntry);
@@ -657,15 +806,8 @@ static void wmOpen(size_t header, unsigned awlGen, unsigned amsGen)
     REQUIRE(mps_pool_create_k(&pools[P_AMS], arena, mps_class_ams(), args) == MPS_RES_OK);
   }
   MPS_ARGS_END(args);
-  MPS_ARGS_BEGIN(args)
-  {
-    MPS_ARGS_ADD(args, MPS_KEY_FORMAT, fmt);
-    MPS_ARGS_ADD(args, MPS_KEY_CHAIN, chain);
-    MPS_ARGS_ADD(args, MPS_KEY_GEN, awlGen);
-    MPS_ARGS_ADD(args, MPS_KEY_AWL_FIND_DEPENDENT, wfFindDependent);
-    REQUIRE(mps_pool_create_k(&pools[P_AWL], arena, mps_class_awl(), args) == MPS_RES_OK);
-  }
-  MPS_ARGS_END(args);
+  REQUIRE(gcp_wtable_format_create(&wtFmt, arena, fmtHdr) == MPS_RES_OK);
+  REQUIRE(gcp_wtable_pool_create(&pools[P_AWL], arena, wtFmt, chain, awlGen) == MPS_RES_OK);
   MPS_ARGS_BEGIN(args)
   {
     MPS_ARGS_ADD(args, MPS_KEY_FORMAT, fmt);
@@ -676,18 +818,6 @@ static void wmOpen(size_t header, unsigned awlGen, unsigned amsGen)
   REQUIRE(mps_ap_create_k(&apAMC, pools[P_AMC], mps_args_none) == MPS_RES_OK);
   REQUIRE(mps_ap_create_k(&apAMS, pools[P_AMS], mps_args_none) == MPS_RES_OK);
   REQUIRE(mps_ap_create_k(&apLO, pools[P_LO], mps_args_none) == MPS_RES_OK);
-  MPS_ARGS_BEGIN(args)
-  {
-    MPS_ARGS_ADD(args, MPS_KEY_RANK, mps_rank_weak());
-    REQUIRE(mps_ap_create_k(&apWeak, pools[P_AWL], args) == MPS_RES_OK);
-  }
-  MPS_ARGS_END(args);
-  MPS_ARGS_BEGIN(args)
-  {
-    MPS_ARGS_ADD(args, MPS_KEY_RANK, mps_rank_exact());
-    REQUIRE(mps_ap_create_k(&apExact, pools[P_AWL], args) == MPS_RES_OK);
-  }
-  MPS_ARGS_END(args);
   REQUIRE(mps_root_create_table(&wmRoot, arena, mps_rank_exact(), 0, rootTab, NROOTS) ==
           MPS_RES_OK);
   REQUIRE(mps_root_create_area(&wmWeakArea, arena, mps_rank_weak(), 0, weakSlots[0],
@@ -709,16 +839,17 @@ static void wmClose(size_t header, unsigned awlGen, unsigned amsGen)
   mps_message_type_disable(arena, mps_message_type_finalization());
   mps_message_type_disable(arena, mps_message_type_gc());
   mps_arena_park(arena);
+  for (j = 0; j < MAXTAB; ++j)
+    if (tab[j].live) dropTable(j);
   mps_root_destroy(wmWeakTable);
   mps_root_destroy(wmWeakArea);
   mps_root_destroy(wmRoot);
-  mps_ap_destroy(apExact);
-  mps_ap_destroy(apWeak);
   mps_ap_destroy(apLO);
   mps_ap_destroy(apAMS);
   mps_ap_destroy(apAMC);
   for (j = NPOOLS - 1; j >= 0; --j) mps_pool_destroy(pools[j]);
   mps_chain_destroy(chain);
+  mps_fmt_destroy(wtFmt);
   mps_fmt_destroy(fmt);
   mps_thread_dereg(wmThread);
   mps_arena_destroy(arena);
@@ -730,17 +861,16 @@ static void wmReport(void)
 {
   int t;
 
-  printf("%lu deleted by splats; %lu lookups, %lu stale misses, %lu rehashes, %lu grown; "
+  printf("%lu deleted by splats; %lu lookups, %lu stale rehashes, %lu rehashes, %lu grown; "
          "%lu weak root splats; %lu finalized (%lu resurrected); %lu collections "
-         "(%lu automatic), %lu checks of the model; %lu splats in dropped arrays that were "
-         "not condemned\n",
+         "(%lu automatic), %lu checks of the model, %lu of the tables' slots; %lu splats in "
+         "arrays a growth left, %lu puts during which the entry moved\n",
          nDeleted, nLookups, nMissStale, nRehash, nGrow, nWeakRootSplats, nFinal, nResurrect,
-         nCollections, nAutoCollections, nRefresh, nDeadArraySplats);
+         nCollections, nAutoCollections, nRefresh, nSyncs, nGrowthSplats, nMovedInPut);
   if (errors != 0) fprintf(stderr, "%lu failures found by the model checks\n", errors);
   CHECK(errors == 0);
   CHECK(wfBadTags == 0);
   CHECK(wfExactSplats == 0);
-  CHECK(wfBadDependent == 0);
   CHECK(wfAmbigChanged == 0);
   /* the run exercised what it checks */
   CHECK(nDeleted > 0);
@@ -748,6 +878,230 @@ static void wmReport(void)
   CHECK(nFinal > 0);
   CHECK(nGrow > 0);
   for (t = 0; t < MAXTAB; ++t) free(tab[t].slotEntry);
+}
+
+/* ---- the tables, as a client uses them ---------------------------------------------- */
+
+/* Table t (a weak-key table or a weak-value cache) with 8 slots. */
+static void newTable(int t, int weakKeys)
+{
+  Table *T = &tab[t];
+  free(T->slotEntry);
+  memset(T, 0, sizeof *T);
+  T->weakKeys = weakKeys;
+  REQUIRE(gcp_wtable_create(&T->wt, arena, pools[P_AWL], fmtHdr,
+                            weakKeys ? GCP_WTABLE_WEAK_KEYS : GCP_WTABLE_WEAK_VALUES,
+                            4) == MPS_RES_OK);
+  gcp_wtable_on_splat(T->wt, onSplat, (void *)(intptr_t)t);
+  gcp_wtable_arrays(T->wt, &T->keysAddr, &T->valsAddr);
+  T->live = 1;
+  afterCall();
+  syncTable(t);
+  CHECK(T->cap == 8);
+}
+
+static int newEntry(int t, int key, int val, unsigned long ikey, unsigned long ival)
+{
+  int e = nent++;
+  REQUIRE(nent <= MAXENT);
+  ent[e].table = t;
+  ent[e].key = key;
+  ent[e].val = val;
+  ent[e].ikey = ikey;
+  ent[e].ival = ival;
+  ent[e].deleted = 0;
+  if (key >= 0) {
+    obj[key].keyOf = e;
+  } else {
+    REQUIRE(ikey < MAXINT);
+    entOfInt[ikey] = e;
+  }
+  return e;
+}
+
+/* The entry's current slot, or -1 (model). */
+static int slotOfEntry(int e)
+{
+  int t = ent[e].table;
+  unsigned i;
+  for (i = 0; i < tab[t].cap; ++i)
+    if (tab[t].slotEntry[i] == e) return (int)i;
+  return -1;
+}
+
+/* Look up a live entry by its key as a client does (gcp_wtable_find and
+ * gcp_wtable_get: after a rehash if the location dependency is stale),
+ * and check its slot and value. */
+static void checkLookup(int e)
+{
+  int t = ent[e].table, i;
+  mps_word_t kw, want, k, v;
+  mps_addr_t got;
+  if (tab[t].weakKeys) {
+    if (obj[ent[e].key].dead) return;
+    kw = (mps_word_t)obj[ent[e].key].addr;
+  } else {
+    kw = W_INT(ent[e].ikey);
+  }
+  ++nLookups;
+  i = (int)gcp_wtable_find(tab[t].wt, (mps_addr_t)kw);
+  got = gcp_wtable_get(tab[t].wt, (mps_addr_t)kw);
+  syncTable(t);
+  if (i < 0) {
+    FAIL("table %d: lookup of entry %d (key %#lx) failed%s", t, e, kw,
+         tab[t].weakKeys ? " even after the LD check" : "");
+    return;
+  }
+  if (i != slotOfEntry(e)) {
+    FAIL("table %d: lookup of entry %d found slot %d, the model has %d", t, e, i, slotOfEntry(e));
+    return;
+  }
+  want = ent[e].val >= 0 ? (mps_word_t)obj[ent[e].val].addr : W_INT(ent[e].ival);
+  gcp_wtable_slot(tab[t].wt, (size_t)i, &k, &v);
+  if (k != kw || v != want || (mps_word_t)got != want)
+    FAIL("table %d: entry %d has key %#lx, value %#lx (get: %p), expected %#lx, %#lx", t, e, k, v,
+         got, kw, want);
+  else if (ent[e].val >= 0 && !intact((mps_addr_t)want, ent[e].val))
+    FAIL("table %d: entry %d's value object %d is not intact", t, e, ent[e].val);
+}
+
+/* Put new entry e (its objects rooted) in table t: the key and value words
+ * are current (no allocation since they were read); the put may grow the
+ * table (a collection meanwhile: its splats name the arrays as they were). */
+static void putEntry(int t, int e, mps_word_t kw, mps_word_t vw)
+{
+  ++tab[t].expect;
+  CHECK(gcp_wtable_put(tab[t].wt, (mps_addr_t)kw, (mps_addr_t)vw) == MPS_RES_OK);
+  afterCall();
+  syncTable(t);
+  /* a collection during the put moved the key or value: the table has
+     the new address (syncTable found the key, checkLookup the value) */
+  if ((ent[e].key >= 0 && (mps_word_t)obj[ent[e].key].addr != kw) ||
+      (ent[e].val >= 0 && (mps_word_t)obj[ent[e].val].addr != vw)) {
+    ++nMovedInPut;
+    if (!obj[tab[t].weakKeys ? ent[e].key : ent[e].val].dead) checkLookup(e);
+  }
+}
+
+/* Every live entry of every table is found (after refresh). */
+static void checkAllLookups(void)
+{
+  int t;
+  unsigned i;
+  static int todo[MAXENT];
+  for (t = 0; t < MAXTAB; ++t) {
+    unsigned n = 0;
+    if (!tab[t].live) continue;
+    /* a lookup may rehash: the entries first */
+    for (i = 0; i < tab[t].cap; ++i) {
+      int e = tab[t].slotEntry[i];
+      if (e >= 0 && !obj[tab[t].weakKeys ? ent[e].key : ent[e].val].dead) todo[n++] = e;
+    }
+    for (i = 0; i < n; ++i) checkLookup(todo[i]);
+  }
+  /* a key that is in no table is not found */
+  {
+    int r, x = rootedNode(&r);
+    if (x >= 0 && obj[x].keyOf < 0)
+      for (t = 0; t < MAXTAB; ++t)
+        if (tab[t].live && tab[t].weakKeys) {
+          if (gcp_wtable_find(tab[t].wt, rootTab[r]) >= 0)
+            FAIL("table %d: object %d, which is no key, was found", t, x);
+          syncTable(t);
+        }
+  }
+}
+
+/* ---- random operations ----------------------------------------------------------------------- */
+
+/* Inserts an entry in live table t of the program's kind; r is a free root
+ * slot for a new object (or any, when none was found). */
+typedef void (*InsertFn)(int t, int r);
+
+/* One random operation on the tables (a missing table is made, of the
+ * kind weakKeys says), the roots, the weak roots, the graph and the
+ * finalization registrations; when released, an arena step. */
+static void randomOp(int weakKeys, InsertFn insert)
+{
+  unsigned op = (unsigned)(rnd() % 100);
+  int t = (int)(rnd() % MAXTAB), r, x, y, j, s;
+  if (op < 30) { /* insert */
+    if (!tab[t].live) {
+      newTable(t, weakKeys);
+      return;
+    }
+    if ((r = freeRoot()) < 0) r = FIRSTROOT + (int)(rnd() % (NROOTS - FIRSTROOT));
+    insert(t, r);
+  } else if (op < 45) { /* lookups */
+    for (j = 0; j < 8; ++j) {
+      int e = nent > 0 ? (int)(rnd() % (unsigned)nent) : -1;
+      if (e < 0 || ent[e].deleted || !tab[ent[e].table].live || slotOfEntry(e) < 0) continue;
+      if (!obj[tab[ent[e].table].weakKeys ? ent[e].key : ent[e].val].dead) checkLookup(e);
+    }
+  } else if (op < 65) { /* drop */
+    r = FIRSTROOT + (int)(rnd() % (NROOTS - FIRSTROOT));
+    setRoot(r, -1);
+  } else if (op < 75) { /* rewire */
+    if ((x = rootedNode(&r)) >= 0 && obj[x].nslots > 0) {
+      int k = (int)(rnd() % obj[x].nslots);
+      y = rnd() % 3 != 0 ? rootedNode(&s) : -1;
+      slotsOf(x)[k] = y >= 0 ? (mps_word_t)rootTab[s] : 0;
+      obj[x].refs[k] = y;
+    }
+  } else if (op < 85) { /* garbage */
+    garbage((unsigned)(1 + rnd() % 30));
+  } else if (op < 93) { /* weak roots */
+    j = (int)(rnd() % 2);
+    s = (int)(rnd() % NWEAK);
+    x = rnd() % 5 != 0 ? rootedNode(&r) : -1;
+    weakSlots[j][s] = x >= 0 ? rootTab[r] : NULL;
+    weakId[j][s] = x;
+  } else if (op < 96) { /* register */
+    if ((x = rootedNode(NULL)) >= 0 && !obj[x].reg) registerFinal(x);
+  } else if (op < 97) { /* a table dies */
+    if (t > 0 && tab[t].live) dropTable(t);
+  } else if (released) {
+    (void)mps_arena_step(arena, 0.01, 1.0);
+    afterCall();
+  }
+}
+
+
+/* The random operations with the arena parked (collections only when the
+ * program asks), then released (collections start on their own in the
+ * small chain, and by steps); full collections at the end. */
+static void workload(int weakKeys, InsertFn insert)
+{
+  int round, i;
+  mps_word_t c0;
+
+  /* parked: collections only when the program asks */
+  for (round = 0; round < 60; ++round) {
+    unsigned ops = 40 + (unsigned)(rnd() % 400);
+    while (ops-- > 0) randomOp(weakKeys, insert);
+    collect();
+    if (rnd() % 4 == 0) collect();
+    checkAllLookups();
+  }
+
+  /* released: collections start on their own (small chain) and by steps */
+  c0 = mps_collections(arena);
+  released = 1;
+  mps_arena_release(arena);
+  for (i = 0; i < 20000; ++i) {
+    randomOp(weakKeys, insert);
+    if (rnd() % 2 == 0) garbage(12);
+    if (i % 1000 == 999) checkAllLookups();
+  }
+  mps_arena_park(arena);
+  afterCall();
+  released = 0;
+  CHECK(nAutoCollections > 0);
+  CHECK(mps_collections(arena) > c0);
+  collect();
+  checkAllLookups();
+  collect();
+  checkAllLookups();
 }
 
 #endif /* WEAKMODEL_H */
