@@ -148,7 +148,32 @@ def _manage_path(fullname: str, path: str) -> bool:
         return False
     _state.modules[fullname] = path
     _state.object_modules[oid] = fullname
+    module = sys.modules.get(fullname)
+    if module is not None:
+        _route_types(module, oid)
     return True
+
+
+_HEAPTYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE
+
+
+def _route_types(module: ModuleType, oid: int) -> None:
+    """Route the instances of module's types (the interpreter allocates
+    them for it): its static types (in its loaded object) and the heap
+    types it made (whose __module__ is its name), as found in its
+    namespace once it is initialized."""
+    name = module.__name__
+    for value in list(vars(module).values()):
+        if not isinstance(value, type):
+            continue
+        static = int(lib.gcp_objects_id_of(id(value))) == oid
+        made = value.__flags__ & _HEAPTYPE and getattr(value, "__module__", None) == name
+        if (static or made) and lib.gcp_hook_route_type(id(value), oid) < 0:
+            warnings.warn(
+                f"gc_plugin: too many managed types; instances of {value!r} are not routed",
+                RuntimeWarning,
+                stacklevel=3,
+            )
 
 
 def _manage_loaded() -> None:
@@ -185,6 +210,11 @@ class _ManagingLoader(_LoaderBase):
 
     def exec_module(self, module: ModuleType) -> None:
         self._loader.exec_module(module)
+        # its types exist now: route their instances too
+        oid = _object_id(self._path)
+        if oid is not None and self._fullname in _state.modules:
+            with _state.lock:
+                _route_types(module, oid)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._loader, name)

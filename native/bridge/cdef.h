@@ -191,6 +191,7 @@ int gcp_leaks_check(gcp_leak_totals *totals, gcp_leak_group *out, size_t capacit
                     const uintptr_t *types, size_t type_count);
 void gcp_leaks_scrub_stack(void);
 int gcp_hook_track_sites(int on, unsigned frames);
+int gcp_hook_route_type(uintptr_t type, unsigned id);
 int gcp_hook_tracking_sites(void);
 uintptr_t gcp_site_address(uint32_t site);
 unsigned gcp_site_frames(uint32_t site);

@@ -84,6 +84,12 @@ static NOINLINE __attribute__((noreturn)) void hookFatal(const char *fn, const v
   Py_FatalError(msg);
 }
 
+/* Instances of a managed module's types are allocated by the interpreter
+ * (tp_alloc, PyType_GenericAlloc), not by the module's code: the types'
+ * tp_alloc is wrapped (gcp_hook_route_type) to route what it allocates,
+ * attributed to the module, on this thread (nonzero: the object's id). */
+static __thread unsigned hookForcedId __attribute__((tls_model("initial-exec")));
+
 /* Whether an allocation from call site ra in domain d is routed; if so
  * the tag its block gets. */
 INLINE Bool hookRoute(const HookDomain *d, const void *ra, unsigned *tagReturn)
@@ -93,6 +99,10 @@ INLINE Bool hookRoute(const HookDomain *d, const void *ra, unsigned *tagReturn)
   unsigned i, n;
   if (LIKELY(mode == HOOK_OFF) || d->domainTag == HOOK_TAG_RAW) return FALSE;
   if (UNLIKELY(hookProbing)) hookProbe = (void *)ra;
+  if (UNLIKELY(hookForcedId != 0)) {
+    *tagReturn = (d->domainTag << HOOK_DOMAIN_SHIFT) | hookForcedId;
+    return TRUE;
+  }
   if (mode == HOOK_ALL) {
     *tagReturn = (d->domainTag << HOOK_DOMAIN_SHIFT) | objIdOf((uintptr_t)ra);
     return TRUE;
@@ -400,6 +410,62 @@ static int gcp_hook_activate(int all, int under_tracemalloc)
   }
   PyGILState_Release(g);
   return res;
+}
+
+/* ---- the types of managed modules ----------------------------------------- */
+
+#define HOOK_MAX_TYPES 1024
+
+typedef struct HookType {
+  PyTypeObject *type;
+  allocfunc alloc; /* the type's own tp_alloc */
+  unsigned id;     /* of the module's loaded object */
+} HookType;
+
+/* Written and read with the GIL held; never shrinks (a wrapped type stays
+ * wrapped: its instances may be made after routing stops, and then the
+ * wrapper only calls through). */
+static HookType hookTypes[HOOK_MAX_TYPES];
+static unsigned hookTypeCount;
+
+static const HookType *hookTypeOf(PyTypeObject *t)
+{
+  unsigned i;
+  /* a static subclass that sets no tp_alloc inherits the wrapper (Python
+   * classes get PyType_GenericAlloc of their own): its nearest wrapped
+   * base says whose instances these are */
+  for (; t != NULL; t = t->tp_base)
+    for (i = 0; i < hookTypeCount; ++i)
+      if (hookTypes[i].type == t) return &hookTypes[i];
+  return NULL;
+}
+
+static PyObject *hookTypeAlloc(PyTypeObject *t, Py_ssize_t nitems)
+{
+  const HookType *h = hookTypeOf(t);
+  unsigned saved = hookForcedId;
+  PyObject *o;
+  if (h == NULL) return PyType_GenericAlloc(t, nitems); /* cannot happen */
+  hookForcedId = h->id;
+  o = h->alloc(t, nitems);
+  hookForcedId = saved;
+  return o;
+}
+
+/* Route the instances of type (a type of the module whose loaded object is
+ * id) as if the module had allocated them.  0, or -1 if there is no room
+ * for another type.  With the GIL held. */
+static int gcp_hook_route_type(uintptr_t type, unsigned id)
+{
+  PyTypeObject *t = (PyTypeObject *)type;
+  if (t->tp_alloc == hookTypeAlloc) return 0;
+  if (hookTypeCount == HOOK_MAX_TYPES) return -1;
+  hookTypes[hookTypeCount].type = t;
+  hookTypes[hookTypeCount].alloc = t->tp_alloc != NULL ? t->tp_alloc : PyType_GenericAlloc;
+  hookTypes[hookTypeCount].id = id;
+  ++hookTypeCount;
+  t->tp_alloc = hookTypeAlloc;
+  return 0;
 }
 
 /* Leak tracking on or off: with it on, pool blocks record their call

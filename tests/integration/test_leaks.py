@@ -302,3 +302,43 @@ def test_whole_heap_reference_leaks_of_str_list_dict_and_instances(run_child: Ru
     assert [f.rsplit("/", 1)[-1] for f in by_type["__main__.Thing"]["traceback"]] == ["child.py:11"]
     assert by_type["str"]["module"] == "builtins"
     assert by_type["str"]["site"].startswith("PyUnicode_New+0x"), by_type["str"]
+
+
+def test_managed_mode_routes_the_modules_own_types(run_child: RunChild) -> None:
+    # instances of gcp_leaky.Holder are allocated by the interpreter
+    # (PyType_GenericAlloc), for the module: routed and attributed to it
+    child = run_child("""
+    import gc_plugin
+    from gcp_childlib import emit
+    gc_plugin.activate(manage=["gcp_leaky"], leak_tracking=True)
+    import gcp_leaky as m
+
+    class Sub(m.Holder):   # a Python class: not the module's type
+        pass
+
+    def make():
+        kept = [m.Holder(40) for _ in range(3)]
+        for _ in range(4):
+            m.leak_ref(m.Holder(24))
+        m.leak_ref(Sub(16))
+        return kept
+
+    kept = make()
+    r = gc_plugin.leaks()
+    s = gc_plugin.summary()
+    emit({"sites": [x.as_dict() for x in r.sites],
+          "types": {t.type: t.blocks for t in s.by_type}})
+    """)
+    child.assert_clean()
+    got = child.result()
+    definite = [s for s in got["sites"] if s["kind"] == "definite"]
+    indirect = [s for s in got["sites"] if s["kind"] == "indirect"]
+    by_type = {s["type"]: s["blocks"] for s in definite}
+    assert by_type == {"gcp_leaky.Holder": 4}, definite
+    assert all(s["module"] == "gcp_leaky" for s in definite + indirect)
+    # their buffers are lost with them, indirectly
+    assert sum(s["blocks"] for s in indirect) == 4 and all(s["type"] is None for s in indirect)
+    # the kept ones are routed too (3 kept + 4 lost); the Python subclass's
+    # instance is the interpreter's (its buffer, allocated by the module, is
+    # routed and reachable from it: not lost)
+    assert got["types"]["gcp_leaky.Holder"] == 7 and "__main__.Sub" not in got["types"]

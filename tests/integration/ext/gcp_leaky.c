@@ -22,6 +22,9 @@
  *                          (a reference leak: obj lives on, unreachable)
  *   release_all()          frees what the keep_* functions hold, ends the
  *                          threads
+ *   Holder(size)           a type whose instances the interpreter allocates
+ *                          (tp_alloc), each holding a PyMem buffer of size
+ *                          bytes that its dealloc frees
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -265,6 +268,37 @@ static PyObject *m_leak_ref(PyObject *self, PyObject *obj)
   Py_RETURN_NONE;
 }
 
+typedef struct Holder {
+  PyObject_HEAD char *buffer;
+} Holder;
+
+static int holder_init(PyObject *self, PyObject *args, PyObject *kwds)
+{
+  Py_ssize_t size = 32;
+  (void)kwds;
+  if (!PyArg_ParseTuple(args, "|n", &size)) return -1;
+  if ((((Holder *)self)->buffer = leaky_alloc((size_t)size)) == NULL) {
+    PyErr_NoMemory();
+    return -1;
+  }
+  return 0;
+}
+
+static void holder_dealloc(PyObject *self)
+{
+  PyMem_Free(((Holder *)self)->buffer);
+  Py_TYPE(self)->tp_free(self);
+}
+
+static PyTypeObject HolderType = {
+  PyVarObject_HEAD_INIT(NULL, 0).tp_name = "gcp_leaky.Holder",
+  .tp_basicsize = sizeof(Holder),
+  .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+  .tp_new = PyType_GenericNew,
+  .tp_init = holder_init,
+  .tp_dealloc = holder_dealloc,
+};
+
 static PyMethodDef methods[] = {
   { "drop", m_drop, METH_VARARGS, NULL },
   { "drop_list", m_drop_list, METH_VARARGS, NULL },
@@ -281,4 +315,14 @@ static PyMethodDef methods[] = {
 
 static struct PyModuleDef module = { PyModuleDef_HEAD_INIT, "gcp_leaky", NULL, -1, methods };
 
-PyMODINIT_FUNC PyInit_gcp_leaky(void) { return PyModule_Create(&module); }
+PyMODINIT_FUNC PyInit_gcp_leaky(void)
+{
+  PyObject *m;
+  if (PyType_Ready(&HolderType) < 0) return NULL;
+  if ((m = PyModule_Create(&module)) == NULL) return NULL;
+  if (PyModule_AddObjectRef(m, "Holder", (PyObject *)&HolderType) < 0) {
+    Py_DECREF(m);
+    return NULL;
+  }
+  return m;
+}
