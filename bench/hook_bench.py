@@ -22,6 +22,10 @@ Modes (each a fresh process; see gc_plugin/_autostart.py):
                in every domain and routes nothing (every call is forwarded to pymalloc)
   whole        GC_PLUGIN_MANAGE='*': every MEM and OBJ allocation goes to the pool
   tracemalloc  plain, with tracemalloc.start(1) in the workload process before timing
+  tracking     whole heap with leak tracking (GC_PLUGIN_LEAKS=1: each block's site
+               and 1 Python frame recorded; the leak check at exit is not timed)
+  memray       plain, the workload timed inside memray.Tracker (memray from PyPI:
+               pip install memray; the mode is refused without it)
 
 Only the workload call is timed (time.perf_counter inside the workload
 process); start-up and activation are not.  After timing, each process
@@ -58,12 +62,14 @@ ROOT = os.path.dirname(HERE)
 WORKER = os.path.join(HERE, "hook_workloads.py")
 
 WORKLOADS = ["binary_trees", "dict_churn", "str_list_tuple_churn", "object_graph", "json_roundtrip"]
-MODES = ["plain", "passthrough", "whole", "tracemalloc"]
+MODES = ["plain", "passthrough", "whole", "tracemalloc", "tracking", "memray"]
 MODE_LABEL = {
     "plain": "plain (pymalloc)",
     "passthrough": "pass-through",
     "whole": "whole heap",
     "tracemalloc": "tracemalloc.start(1)",
+    "tracking": "whole heap + leak tracking (1 frame)",
+    "memray": "memray Tracker",
 }
 NOTHING = "gc_plugin_bench_no_such_module"  # managed, never imported
 
@@ -168,6 +174,7 @@ def mode_env(mode):
     for k in (
         "GC_PLUGIN_MANAGE",
         "GC_PLUGIN_REPORT",
+        "GC_PLUGIN_LEAKS",
         "PYTHONMALLOC",
         "PYTHONTRACEMALLOC",
         "PYTHONDEVMODE",
@@ -181,8 +188,12 @@ def mode_env(mode):
         env.pop("PYTHONPATH", None)
     if mode == "passthrough":
         env["GC_PLUGIN_MANAGE"] = NOTHING
-    elif mode == "whole":
+    elif mode in ("whole", "tracking"):
         env["GC_PLUGIN_MANAGE"] = "*"
+    if mode == "tracking":
+        # leak tracking from start-up (1 frame); the check it makes at exit
+        # is after the timing
+        env["GC_PLUGIN_LEAKS"] = "1"
     return env
 
 
@@ -190,7 +201,7 @@ def run_worker(argv, env):
     p = subprocess.run([sys.executable, WORKER] + argv, env=env, text=True, capture_output=True)
     if p.returncode != 0:
         raise SystemExit("worker failed (%s): %s\n%s" % (p.returncode, " ".join(argv), p.stderr))
-    if p.stderr.strip():
+    if p.stderr.strip() and not p.stderr.startswith("gc_plugin leak report"):
         sys.stderr.write(p.stderr)
     return json.loads(p.stdout.strip().splitlines()[-1])
 
@@ -207,7 +218,13 @@ def check_mode(mode, out):
         "whole": out["gc_plugin_loaded"]
         and out.get("active")
         and out.get("heap") == "all"
-        and out.get("routed_probe", 0) >= 10_000,
+        and out.get("routed_probe", 0) >= 10_000
+        and not out.get("leak_tracking"),
+        "tracking": out["gc_plugin_loaded"]
+        and out.get("heap") == "all"
+        and out.get("routed_probe", 0) >= 10_000
+        and out.get("leak_tracking"),
+        "memray": not out["gc_plugin_loaded"] and out.get("memray"),
     }[mode]
     if not ok:
         raise SystemExit("process did not run in mode %s: %r" % (mode, out))
@@ -689,6 +706,11 @@ def measure(args, info, workloads, modes, log):
                 wargv = [w, "--scale", repr(args.scale)]
                 if m == "tracemalloc":
                     wargv.append("--tracemalloc")
+                if m == "memray":
+                    memray_out = os.path.join(tempfile.gettempdir(), "gcp_bench_memray.bin")
+                    if os.path.exists(memray_out):
+                        os.unlink(memray_out)
+                    wargv += ["--memray", memray_out]
                 out = run_worker(wargv, mode_env(m))
                 tries = 0
                 while (

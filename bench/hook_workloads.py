@@ -236,6 +236,7 @@ def _mode_check():
     from gc_plugin._calls import ffi, lib
 
     st = gc_plugin.status()
+    tracking = bool(lib.gcp_hook_tracking_sites())
     before = int(lib.gcp_hook_live(ffi.NULL))
     probe = [object() for _ in range(10_000)]
     after = int(lib.gcp_hook_live(ffi.NULL))
@@ -249,6 +250,7 @@ def _mode_check():
         "under_tracemalloc": st.under_tracemalloc,
         "routed_probe": after - before,  # 10 000 in whole-heap mode, 0 in pass-through
         "live_blocks": before,
+        "leak_tracking": tracking,
     }
 
 
@@ -292,6 +294,9 @@ def main(argv=None):
     ap.add_argument("workload", choices=sorted(WORKLOADS) + ["walk"])
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--tracemalloc", action="store_true", help="tracemalloc.start(1) before timing")
+    ap.add_argument(
+        "--memray", metavar="FILE", help="time the workload inside memray.Tracker(FILE)"
+    )
     ap.add_argument("--blocks", type=int, default=1_000_000, help="walk: live objects")
     args = ap.parse_args(argv)
 
@@ -303,6 +308,12 @@ def main(argv=None):
         return 0
 
     fn = WORKLOADS[args.workload]
+    tracker = None
+    if args.memray:
+        import memray
+
+        tracker = memray.Tracker(args.memray)
+        tracker.__enter__()
     if args.tracemalloc:
         import tracemalloc
 
@@ -315,6 +326,8 @@ def main(argv=None):
     c1 = time.process_time()
     t1 = time.perf_counter()
     m1 = _cpu_ticks()
+    if tracker is not None:
+        tracker.__exit__(None, None, None)
     out = {
         "workload": args.workload,
         "scale": args.scale,
@@ -323,6 +336,7 @@ def main(argv=None):
         "others_cpu": _others_cpu(m0, m1, c1 - c0, t1 - t0),
         "checksum": checksum,
         "tracemalloc": args.tracemalloc,
+        "memray": bool(args.memray),
         "maxrss_kib": _maxrss_kib(),
     }
     if args.tracemalloc:
