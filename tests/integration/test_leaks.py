@@ -178,6 +178,13 @@ def test_leaks_from_the_environment(run_child: RunChild, tmp_path: Path) -> None
     )
     child.assert_clean()
     assert json.loads(out.read_text())["leaks"]["indirect"]["blocks"] == 3
+    # a process that loses nothing says nothing
+    (tmp_path / "clean.py").write_text("import gcp_leaky as m\nm.keep_static(2)\n")
+    child = run_child(
+        args=["clean.py"], env={"GC_PLUGIN_MANAGE": "gcp_leaky", "GC_PLUGIN_LEAKS": "1"}
+    )
+    child.assert_clean()
+    assert child.stderr == "", child.stderr
 
 
 def test_run_refuses_leak_options_without_leaks(run_child: RunChild, tmp_path: Path) -> None:
