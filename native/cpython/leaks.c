@@ -61,6 +61,7 @@ typedef struct LeakBlock {
 } LeakBlock;
 
 #define LEAK_MAX_EXCLUDED 4096
+#define LEAK_PAGE_SHIFT   12
 #define LEAK_MAX_HOTS     4096
 
 typedef struct LeakRange {
@@ -73,6 +74,11 @@ typedef struct Leaks {
   LeakBlock *blocks;
   size_t count;
   uintptr_t lo, span; /* [lo, lo + span) holds every block */
+  /* pageFirst[p]: the first block whose base is at or above page p of the
+   * span (pages of LEAK_PAGE_SHIFT bits), pageFirst[pages] = count: a word
+   * is looked up among the blocks of its page only */
+  uint32_t *pageFirst;
+  size_t pages;
   /* the PyGC_Heads of every tracked object and of the lists, sorted */
   uintptr_t *heads;
   size_t headCount;
@@ -191,6 +197,53 @@ static void leakSort(Leaks *k, uintptr_t *keys, LeakBlock *blocks, size_t n)
   if (blocks != NULL && blockSrc != blocks) memcpy(blocks, blockSrc, n * sizeof(LeakBlock));
 }
 
+/* The walk gives each run's blocks in address order, run after run: a few
+ * ascending stretches.  If those stretches cover disjoint ranges of
+ * addresses (runs do), putting them in order sorts the blocks; FALSE if
+ * they do not (then leakSort must).  Copies into new buffers. */
+#define LEAK_MAX_STRETCHES 4096
+
+typedef struct LeakStretch {
+  size_t from, to; /* [from, to) of the walk's order */
+} LeakStretch;
+
+static Bool leakOrderStretches(Leaks *k)
+{
+  LeakStretch *st = leakMap(k, LEAK_MAX_STRETCHES * sizeof(LeakStretch));
+  uintptr_t *bases;
+  LeakBlock *blocks;
+  size_t n = 0, i, j, at = 0;
+  if (k->failed) return FALSE;
+  for (i = 0; i < k->count; i = j) {
+    for (j = i + 1; j < k->count && k->bases[j] > k->bases[j - 1]; ++j)
+      ;
+    if (n == LEAK_MAX_STRETCHES) return FALSE;
+    st[n].from = i;
+    st[n].to = j;
+    ++n;
+  }
+  for (i = 1; i < n; ++i) /* by first address; few stretches: insertion */
+    for (j = i; j > 0 && k->bases[st[j - 1].from] > k->bases[st[j].from]; --j) {
+      LeakStretch t = st[j];
+      st[j] = st[j - 1];
+      st[j - 1] = t;
+    }
+  for (i = 1; i < n; ++i)
+    if (k->bases[st[i - 1].to - 1] >= k->bases[st[i].from]) return FALSE; /* interleaved */
+  bases = leakMap(k, k->count * sizeof(uintptr_t));
+  blocks = leakMap(k, k->count * sizeof(LeakBlock));
+  if (k->failed) return FALSE;
+  for (i = 0; i < n; ++i) {
+    size_t len = st[i].to - st[i].from;
+    memcpy(bases + at, k->bases + st[i].from, len * sizeof(uintptr_t));
+    memcpy(blocks + at, k->blocks + st[i].from, len * sizeof(LeakBlock));
+    at += len;
+  }
+  k->bases = bases;
+  k->blocks = blocks;
+  return TRUE;
+}
+
 /* ---- the blocks and the GC's lists ------------------------------------------- */
 
 static void leakCount(Addr block, Size size, unsigned tag, uint32_t site, void *closure)
@@ -225,10 +278,21 @@ static Bool leakBlocks(Leaks *k, Pool pool)
   k->capacity = n;
   SegfitWalkSites(pool, leakCollect, k);
   if (k->count == 0) return TRUE;
-  leakSort(k, k->bases, k->blocks, k->count);
+  if (!leakOrderStretches(k) && !k->failed) leakSort(k, k->bases, k->blocks, k->count);
   if (k->failed) return FALSE;
   k->lo = k->bases[0];
   k->span = k->bases[k->count - 1] + k->blocks[k->count - 1].size + 1 - k->lo;
+  k->pages = (k->span >> LEAK_PAGE_SHIFT) + 1;
+  k->pageFirst = leakMap(k, (k->pages + 1) * sizeof(uint32_t));
+  if (k->failed) return FALSE;
+  {
+    size_t p, j = 0;
+    for (p = 0; p <= k->pages; ++p) {
+      uintptr_t start = k->lo + ((uintptr_t)p << LEAK_PAGE_SHIFT);
+      while (j < k->count && k->bases[j] < start) ++j;
+      k->pageFirst[p] = (uint32_t)j;
+    }
+  }
   for (i = 0; i < k->count; ++i) {
     LeakBlock *b = &k->blocks[i];
     Size offset = 0;
@@ -273,7 +337,11 @@ static Bool leakGcHeads(Leaks *k, const uintptr_t *listHeads, size_t n)
 /* The index of the block holding address w, or -1. */
 static long leakFind(const Leaks *k, uintptr_t w)
 {
-  size_t lo = 0, hi = k->count;
+  /* w - k->lo < k->span (the callers check): the block holding w, if any,
+   * starts in w's page or is the last one before it */
+  size_t page = (w - k->lo) >> LEAK_PAGE_SHIFT;
+  size_t lo = k->pageFirst[page], hi = k->pageFirst[page + 1];
+  if (lo > 0) --lo;
   while (lo < hi) { /* the first base above w */
     size_t mid = lo + (hi - lo) / 2;
     if (k->bases[mid] <= w)
@@ -529,37 +597,57 @@ static void leakClassifyLost(Leaks *k)
 
 /* ---- results ------------------------------------------------------------------------ */
 
+static Bool leakSameGroup(const gcp_leak_group *g, const LeakBlock *b)
+{
+  return g->kind == b->kind && g->domain == (unsigned)(b->tag >> HOOK_DOMAIN_SHIFT) &&
+         g->object == (b->tag & HOOK_ID_MASK) && g->site == b->site && g->type == b->type;
+}
+
+/* The totals, and the blocks grouped by kind, domain, object, site and
+ * type into out (a hash table of group numbers finds a block's group).
+ * Returns the number of groups, capacity + 1 if there were more (those
+ * are left out; the totals count every block).  After the threads run
+ * again: it may map memory. */
 static size_t leakGroups(Leaks *k, gcp_leak_group *out, size_t capacity)
 {
-  size_t i, groups = 0;
+  size_t slots = 4, i, groups = 0;
+  uint32_t *table;
+  Bool truncated = FALSE;
+  while (slots < 2 * capacity) slots *= 2;
+  table = leakMap(k, slots * sizeof(uint32_t)); /* 0: empty, else group + 1 */
+  if (table == NULL) return 0;
   for (i = 0; i < k->count; ++i) {
     const LeakBlock *b = &k->blocks[i];
-    size_t g;
-    unsigned domain = b->tag >> HOOK_DOMAIN_SHIFT, object = b->tag & HOOK_ID_MASK;
+    uint64_t h =
+        ((uint64_t)b->kind << 56 ^ (uint64_t)b->tag << 40 ^ (uint64_t)b->site << 8 ^ b->type) *
+        0x9E3779B97F4A7C15u;
+    size_t at = (size_t)(h >> 32) & (slots - 1);
+    gcp_leak_group *g = NULL;
     k->totals->blocks[b->kind] += 1;
     k->totals->bytes[b->kind] += b->size;
-    for (g = 0; g < groups && g < capacity; ++g) /* groups are few */
-      if (out[g].kind == b->kind && out[g].domain == domain && out[g].object == object &&
-          out[g].site == b->site && out[g].type == b->type)
+    for (; table[at] != 0; at = (at + 1) & (slots - 1))
+      if (leakSameGroup(&out[table[at] - 1], b)) {
+        g = &out[table[at] - 1];
         break;
-    if (g == groups) {
-      if (groups < capacity) {
-        out[g].kind = b->kind;
-        out[g].domain = domain;
-        out[g].object = object;
-        out[g].site = b->site;
-        out[g].type = b->type;
-        out[g].blocks = 0;
-        out[g].bytes = 0;
       }
-      ++groups;
+    if (g == NULL) {
+      if (groups == capacity) {
+        truncated = TRUE;
+        continue;
+      }
+      g = &out[groups];
+      g->kind = b->kind;
+      g->domain = b->tag >> HOOK_DOMAIN_SHIFT;
+      g->object = b->tag & HOOK_ID_MASK;
+      g->site = b->site;
+      g->type = b->type;
+      g->blocks = g->bytes = 0;
+      table[at] = (uint32_t)++groups;
     }
-    if (g < capacity) {
-      out[g].blocks += 1;
-      out[g].bytes += b->size;
-    }
+    g->blocks += 1;
+    g->bytes += b->size;
   }
-  return groups;
+  return truncated ? capacity + 1 : groups;
 }
 
 /* ---- the check ---------------------------------------------------------------------- */
