@@ -68,6 +68,7 @@
 #include "testlib.h"
 #include "weakfmt.h"
 #include "weakmodel.h"
+#include "weakops.h"
 
 /* Insert a new key object (rooted in slot r) with a new value. */
 static int insertWeakKey(int t, int keyPool, int valKind, int r)

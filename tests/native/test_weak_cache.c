@@ -59,6 +59,7 @@
 #include "testlib.h"
 #include "weakfmt.h"
 #include "weakmodel.h"
+#include "weakops.h"
 
 /* Insert an integer key with a value: a new object (kept in root slot r,
  * or only by the cache when r < 0) or an existing rooted one. */
