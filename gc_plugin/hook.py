@@ -135,23 +135,25 @@ def _object_id(path: str) -> int | None:
     return None
 
 
-def _manage_path(fullname: str, path: str) -> bool:
+def _manage_path(fullname: str, path: str) -> int | None:
+    """Manage the extension module fullname loaded from path (its types too,
+    if it is initialized); its loaded object's id, or None."""
     oid = _object_id(path)
     if oid is None:
-        return False
+        return None
     if lib.gcp_hook_manage(oid) < 0:
         warnings.warn(
             f"gc_plugin: too many managed code ranges; {fullname} is not managed",
             RuntimeWarning,
             stacklevel=3,
         )
-        return False
+        return None
     _state.modules[fullname] = path
     _state.object_modules[oid] = fullname
     module = sys.modules.get(fullname)
     if module is not None:
         _route_types(module, oid)
-    return True
+    return oid
 
 
 _HEAPTYPE = 1 << 9  # Py_TPFLAGS_HEAPTYPE
@@ -194,6 +196,7 @@ class _ManagingLoader(_LoaderBase):
         self._loader = loader
         self._fullname = fullname
         self._path = path
+        self._oid: int | None = None  # its loaded object, once managed
 
     def create_module(self, spec: importlib.machinery.ModuleSpec) -> ModuleType | None:
         import ctypes
@@ -204,17 +207,16 @@ class _ManagingLoader(_LoaderBase):
             pass  # the real loader will report it
         else:
             with _state.lock:
-                _manage_path(self._fullname, self._path)
+                self._oid = _manage_path(self._fullname, self._path)
         module: ModuleType | None = self._loader.create_module(spec)
         return module
 
     def exec_module(self, module: ModuleType) -> None:
         self._loader.exec_module(module)
         # its types exist now: route their instances too
-        oid = _object_id(self._path)
-        if oid is not None and self._fullname in _state.modules:
+        if self._oid is not None and self._fullname in _state.modules:
             with _state.lock:
-                _route_types(module, oid)
+                _route_types(module, self._oid)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._loader, name)

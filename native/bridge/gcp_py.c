@@ -208,8 +208,10 @@ mps_res_t gcp_py_amc_create(mps_pool_t *pool_o, mps_arena_t arena, int zero, mps
   return res;
 }
 
-mps_res_t gcp_py_lo_create(mps_pool_t *pool_o, mps_arena_t arena, mps_fmt_t fmt, mps_chain_t chain,
-                           unsigned gen, unsigned have)
+/* A pool of class cls whose keywords are a format, a chain and a
+ * generation (LO, AWL without dependent objects). */
+static mps_res_t gcpPyGenPoolCreate(mps_pool_t *pool_o, mps_arena_t arena, mps_pool_class_t cls,
+                                    mps_fmt_t fmt, mps_chain_t chain, unsigned gen, unsigned have)
 {
   mps_res_t res;
   MPS_ARGS_BEGIN(args)
@@ -217,10 +219,16 @@ mps_res_t gcp_py_lo_create(mps_pool_t *pool_o, mps_arena_t arena, mps_fmt_t fmt,
     MPS_ARGS_ADD(args, MPS_KEY_FORMAT, fmt);
     if (have & GCP_PY_HAVE_CHAIN) MPS_ARGS_ADD(args, MPS_KEY_CHAIN, chain);
     if (have & GCP_PY_HAVE_GEN) MPS_ARGS_ADD(args, MPS_KEY_GEN, gen);
-    res = mps_pool_create_k(pool_o, arena, mps_class_lo(), args);
+    res = mps_pool_create_k(pool_o, arena, cls, args);
   }
   MPS_ARGS_END(args);
   return res;
+}
+
+mps_res_t gcp_py_lo_create(mps_pool_t *pool_o, mps_arena_t arena, mps_fmt_t fmt, mps_chain_t chain,
+                           unsigned gen, unsigned have)
+{
+  return gcpPyGenPoolCreate(pool_o, arena, mps_class_lo(), fmt, chain, gen, have);
 }
 
 /* AMS (debug == 0) or AMS debug. */
@@ -247,16 +255,7 @@ mps_res_t gcp_py_ams_create(mps_pool_t *pool_o, mps_arena_t arena, int debug,
 mps_res_t gcp_py_awl_create(mps_pool_t *pool_o, mps_arena_t arena, mps_fmt_t fmt, mps_chain_t chain,
                             unsigned gen, unsigned have)
 {
-  mps_res_t res;
-  MPS_ARGS_BEGIN(args)
-  {
-    MPS_ARGS_ADD(args, MPS_KEY_FORMAT, fmt);
-    if (have & GCP_PY_HAVE_CHAIN) MPS_ARGS_ADD(args, MPS_KEY_CHAIN, chain);
-    if (have & GCP_PY_HAVE_GEN) MPS_ARGS_ADD(args, MPS_KEY_GEN, gen);
-    res = mps_pool_create_k(pool_o, arena, mps_class_awl(), args);
-  }
-  MPS_ARGS_END(args);
-  return res;
+  return gcpPyGenPoolCreate(pool_o, arena, mps_class_awl(), fmt, chain, gen, have);
 }
 
 mps_res_t gcp_py_snc_create(mps_pool_t *pool_o, mps_arena_t arena, mps_fmt_t fmt)
